@@ -1,0 +1,55 @@
+//! Helpers every test crate in the workspace shares.
+//!
+//! * [`shared_dir`] / [`shared_path`]: the one place that finds the read-only reference
+//!   folder (`$VSS_SHARED`, else `../shared` beside the workspace root). Tests never copy
+//!   its files into the repository.
+//! * [`CountingAllocator`]: a global allocator wrapper with thread-local counters, so a test
+//!   can assert "zero heap allocations on this path" even under the parallel test runner.
+
+mod alloc_count;
+
+pub use alloc_count::{CountingAllocator, allocations_during, thread_allocations};
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root (the folder holding the virtual `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    // CARGO_MANIFEST_DIR of this crate is <root>/test-support.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The shared reference folder: `$VSS_SHARED` if set, else `<workspace>/../shared`.
+///
+/// # Panics
+/// With a message that says how to fix it, when the folder does not exist: a test that
+/// needs reference data cannot do anything useful without it.
+pub fn shared_dir() -> PathBuf {
+    let dir = match std::env::var_os("VSS_SHARED") {
+        Some(dir) => PathBuf::from(dir),
+        None => workspace_root().join("..").join("shared"),
+    };
+    assert!(
+        dir.join("vss").is_dir(),
+        "the shared reference folder was not found at {}: clone the project with `shared/` \
+         beside it, or point VSS_SHARED at that folder",
+        dir.display()
+    );
+    dir
+}
+
+/// A path inside the shared reference folder, e.g. `shared_path("vss/json/vss.json")`.
+///
+/// # Panics
+/// When the folder or the file is missing, naming both.
+pub fn shared_path(relative: &str) -> PathBuf {
+    let path = shared_dir().join(relative);
+    assert!(
+        path.exists(),
+        "{} is missing from the shared reference folder",
+        path.display()
+    );
+    path
+}

@@ -1,0 +1,1 @@
+//! VISS v3 runtime.

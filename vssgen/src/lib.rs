@@ -1,0 +1,1 @@
+//! vssgen: the generator library behind the `vssgen` command.
