@@ -10,12 +10,16 @@
 
 pub mod datatype;
 pub mod diag;
+pub mod loaded;
 pub mod model;
 pub mod source;
+pub mod vspec;
 
 pub use datatype::{Datatype, Primitive};
 pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use loaded::Loaded;
 pub use model::{
     InstanceOrigin, Node, NodeData, NodeId, NodeKind, Quantity, Unit, UnitTable, Value, VssTree,
 };
 pub use source::{FileId, SourceLocation, SourceMap};
+pub use vspec::{VspecOptions, load};
