@@ -1,0 +1,95 @@
+//! `metadata`: signal discovery (CORE §7.7).
+//!
+//! The parameter is a generation depth: `"0"` = the whole subtree, `"1"` = only the node,
+//! `"2"` = node and children, and so on. The response member `metadata` holds one member per
+//! addressed node, keyed by node name (by full path when several nodes are addressed through
+//! `paths`, so equal names cannot collide); each value is a nested object with every
+//! metadata item the tree has (`type`, `datatype`, `unit`, `min`, `max`, `allowed`,
+//! `default`, `description`, `comment`, `deprecation`) and, for branches within the depth,
+//! `children` as an object keyed by child name (the reference server's layout, §18-Q16).
+//! All scalar metadata values are strings, as every value in VISS.
+
+use serde_json::value::RawValue;
+
+use crate::error::VissError;
+use crate::response::{key, write_json_str};
+use crate::tree::{Literal, NodeId, VissTree};
+
+/// Parses the depth parameter: a non-negative integer in a string.
+pub fn parse_parameter(raw: &RawValue) -> Result<u32, VissError> {
+    let text = crate::request::string_of(raw).ok_or(VissError::InvalidFilter)?;
+    if text.is_empty() || !text.bytes().all(|byte| byte.is_ascii_digit()) {
+        return Err(VissError::InvalidFilter);
+    }
+    text.parse().map_err(|_| VissError::InvalidFilter)
+}
+
+/// Writes the metadata object of `node` (without its key), limited to `generations`
+/// (0 = unlimited).
+pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, generations: u32) {
+    let info = tree.node(node);
+    out.push(b'{');
+    key(out, "type");
+    write_json_str(out, info.kind.as_str());
+    if let Some(datatype) = &info.datatype {
+        key(out, "datatype");
+        write_json_str(out, &datatype.name());
+    }
+    for (name, text) in [
+        ("unit", &info.unit),
+        ("description", &info.description),
+        ("comment", &info.comment),
+        ("deprecation", &info.deprecation),
+    ] {
+        if let Some(text) = text {
+            key(out, name);
+            write_json_str(out, text);
+        }
+    }
+    for (name, bound) in [("min", info.min), ("max", info.max)] {
+        if let Some(bound) = bound {
+            key(out, name);
+            crate::value::Value::Double(bound).write_json(out);
+        }
+    }
+    if !info.allowed.is_empty() {
+        key(out, "allowed");
+        write_string_array(out, info.allowed.iter().map(|item| item.as_ref()));
+    }
+    match &info.default {
+        Some(Literal::Scalar(text)) => {
+            key(out, "default");
+            write_json_str(out, text);
+        }
+        Some(Literal::Array(items)) => {
+            key(out, "default");
+            write_string_array(out, items.iter().map(|item| item.as_ref()));
+        }
+        None => {}
+    }
+    if generations != 1 && tree.children(node).next().is_some() {
+        key(out, "children");
+        out.push(b'{');
+        for (position, child) in tree.children(node).enumerate() {
+            if position > 0 {
+                out.push(b',');
+            }
+            write_json_str(out, &tree.node(child).name);
+            out.push(b':');
+            write_node(out, tree, child, generations.saturating_sub(1));
+        }
+        out.push(b'}');
+    }
+    out.push(b'}');
+}
+
+fn write_string_array<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a str>) {
+    out.push(b'[');
+    for (position, item) in items.enumerate() {
+        if position > 0 {
+            out.push(b',');
+        }
+        write_json_str(out, item);
+    }
+    out.push(b']');
+}

@@ -1,0 +1,185 @@
+//! Filter parsing and the combination rules (CORE §7).
+//!
+//! A filter is one `{"variant","parameter"}` object or an array of them. The engine accepts
+//! at most one `paths` object plus at most one object of another variant (ANDed); the array
+//! form is accepted on `get` too (§18-Q1), and a `paths` parameter may be a single string
+//! (§18-Q2). `timebased`, `range`, `change` and `curvelog` are subscribe-only, `history` and
+//! `metadata` get-only; the wrong method gives `400 bad_request "Incorrect filter"`.
+
+pub mod change;
+pub mod curvelog;
+pub mod history;
+pub mod metadata;
+pub mod paths;
+pub mod range;
+pub mod timebased;
+
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+use crate::error::VissError;
+use crate::request::{Action, string_of};
+
+pub use change::ChangeFilter;
+pub use curvelog::CurvelogFilter;
+pub use range::RangeFilter;
+
+/// One comparison operator of `range` and `change`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogicOp {
+    Eq,
+    Ne,
+    Gt,
+    Gte,
+    Lt,
+    Lte,
+}
+
+impl LogicOp {
+    fn parse(text: &str) -> Result<Self, VissError> {
+        Ok(match text {
+            "eq" => Self::Eq,
+            "ne" => Self::Ne,
+            "gt" => Self::Gt,
+            "gte" => Self::Gte,
+            "lt" => Self::Lt,
+            "lte" => Self::Lte,
+            _ => return Err(VissError::InvalidFilter),
+        })
+    }
+
+    /// `left OP right`.
+    pub fn holds(self, left: f64, right: f64) -> bool {
+        match self {
+            Self::Eq => left == right,
+            Self::Ne => left != right,
+            Self::Gt => left > right,
+            Self::Gte => left >= right,
+            Self::Lt => left < right,
+            Self::Lte => left <= right,
+        }
+    }
+}
+
+/// A filter variant other than `paths`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Condition {
+    Timebased {
+        period_ms: u64,
+    },
+    Range(RangeFilter),
+    Change(ChangeFilter),
+    Curvelog(CurvelogFilter),
+    History(jiff::SignedDuration),
+    /// Number of generations; 0 = unlimited.
+    Metadata(u32),
+}
+
+impl Condition {
+    fn allowed_with(&self, action: Action) -> bool {
+        match self {
+            Self::Timebased { .. } | Self::Range(_) | Self::Change(_) | Self::Curvelog(_) => {
+                action == Action::Subscribe
+            }
+            Self::History(_) | Self::Metadata(_) => action == Action::Get,
+        }
+    }
+}
+
+/// A parsed filter expression.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Filter<'a> {
+    /// Relative path expressions of the `paths` variant.
+    pub paths: Option<Vec<Cow<'a, str>>>,
+    pub condition: Option<Condition>,
+}
+
+#[derive(Deserialize)]
+struct RawFilter<'a> {
+    #[serde(borrow)]
+    variant: Option<&'a RawValue>,
+    #[serde(borrow)]
+    parameter: Option<&'a RawValue>,
+}
+
+/// Parses a filter member for `action`, enforcing the combination and method rules.
+pub fn parse<'a>(raw: &'a RawValue, action: Action) -> Result<Filter<'a>, VissError> {
+    let text = raw.get();
+    let objects: Vec<RawFilter<'a>> = if text.starts_with('[') {
+        serde_json::from_str(text).map_err(|_| VissError::InvalidFilter)?
+    } else if text.starts_with('{') {
+        vec![serde_json::from_str(text).map_err(|_| VissError::InvalidFilter)?]
+    } else {
+        return Err(VissError::InvalidFilter);
+    };
+    if objects.is_empty() || objects.len() > 2 {
+        return Err(VissError::InvalidFilter);
+    }
+    let mut filter = Filter::default();
+    for object in &objects {
+        let (Some(variant), Some(parameter)) = (object.variant, object.parameter) else {
+            return Err(VissError::InvalidFilter);
+        };
+        let variant = string_of(variant).ok_or(VissError::InvalidFilter)?;
+        if variant == "paths" {
+            if filter.paths.is_some() {
+                return Err(VissError::InvalidFilter);
+            }
+            filter.paths = Some(paths::parse_parameter(parameter)?);
+            continue;
+        }
+        if filter.condition.is_some() {
+            return Err(VissError::InvalidFilter);
+        }
+        filter.condition = Some(parse_condition(&variant, parameter)?);
+    }
+    check_method(&filter, action)?;
+    Ok(filter)
+}
+
+fn parse_condition(variant: &str, parameter: &RawValue) -> Result<Condition, VissError> {
+    Ok(match variant {
+        "timebased" => Condition::Timebased {
+            period_ms: timebased::parse_parameter(parameter)?,
+        },
+        "range" => Condition::Range(RangeFilter::parse(parameter)?),
+        "change" => Condition::Change(ChangeFilter::parse(parameter)?),
+        "curvelog" => Condition::Curvelog(CurvelogFilter::parse(parameter)?),
+        "history" => Condition::History(history::parse_parameter(parameter)?),
+        "metadata" => Condition::Metadata(metadata::parse_parameter(parameter)?),
+        _ => return Err(VissError::InvalidFilter),
+    })
+}
+
+fn check_method(filter: &Filter<'_>, action: Action) -> Result<(), VissError> {
+    if let Some(condition) = &filter.condition
+        && !condition.allowed_with(action)
+    {
+        return Err(VissError::IncorrectFilter);
+    }
+    if action == Action::Subscribe && filter.condition.is_none() {
+        // The filter defines the trigger; `paths` alone has none (CORE §7.8.3).
+        return Err(VissError::InvalidFilter);
+    }
+    let triggers_on_first_path = matches!(
+        filter.condition,
+        Some(Condition::Range(_) | Condition::Change(_))
+    );
+    if triggers_on_first_path
+        && let Some(first) = filter.paths.as_ref().and_then(|paths| paths.first())
+        && first.contains('*')
+    {
+        return Err(VissError::IncorrectFilter);
+    }
+    Ok(())
+}
+
+/// Parses a numeric-string parameter member (`boundary`, `diff`).
+fn numeric_member(text: &str) -> Result<f64, VissError> {
+    if !crate::value::is_json_number(text) {
+        return Err(VissError::IncorrectDataType);
+    }
+    text.parse().map_err(|_| VissError::IncorrectDataType)
+}

@@ -1,0 +1,145 @@
+//! Response and event encoding into a caller-owned, reused `Vec<u8>`.
+//!
+//! Responses are written by hand rather than through serde: the layout is fixed, members
+//! come in the order the spec examples show (`action`, `requestId`, payload, `ts`), and
+//! nothing here allocates once the buffer has grown to its working size.
+
+use std::io::Write as _;
+
+use jiff::Timestamp;
+
+use crate::error::VissError;
+use crate::value::{INLINE_PREFIX, Value};
+
+/// The in-line error value for a signal without data (TRANSPORT §4.1.1).
+pub const INLINE_NOT_AVAILABLE: &str = "viss-inline:Data-not-available";
+
+const _: () = assert!(INLINE_NOT_AVAILABLE.len() > INLINE_PREFIX.len());
+
+/// Writes `text` as a JSON string literal, escaping what RFC 8259 requires.
+pub fn write_json_str(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (position, byte) in bytes.iter().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..=0x1f => b"",
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..position]);
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(byte >> 4)]);
+            out.push(HEX[usize::from(byte & 0xf)]);
+        } else {
+            out.extend_from_slice(escape);
+        }
+        start = position + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Writes a timestamp as a JSON string: ISO 8601 UTC with milliseconds and `Z`.
+pub fn write_ts(out: &mut Vec<u8>, ts: Timestamp) {
+    out.push(b'"');
+    // Writing into a Vec cannot fail; jiff formats without allocating.
+    let _ = write!(out, "{ts:.3}");
+    out.push(b'"');
+}
+
+/// Opens a message: `{"action":"<action>"` plus `,"requestId":"<id>"` when present.
+pub fn begin(out: &mut Vec<u8>, action: Option<&str>, request_id: Option<&str>) {
+    out.push(b'{');
+    let mut first = true;
+    if let Some(action) = action {
+        out.extend_from_slice(b"\"action\":");
+        write_json_str(out, action);
+        first = false;
+    }
+    if let Some(id) = request_id {
+        if !first {
+            out.push(b',');
+        }
+        out.extend_from_slice(b"\"requestId\":");
+        write_json_str(out, id);
+    }
+}
+
+/// Writes `,"<key>":` (or without the comma right after `{`).
+pub fn key(out: &mut Vec<u8>, name: &str) {
+    if out.last() != Some(&b'{') {
+        out.push(b',');
+    }
+    out.push(b'"');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"\":");
+}
+
+/// Closes a message with its top-level `ts`.
+pub fn finish(out: &mut Vec<u8>, now: Timestamp) {
+    key(out, "ts");
+    write_ts(out, now);
+    out.push(b'}');
+}
+
+/// Writes the `error` member.
+pub fn write_error(out: &mut Vec<u8>, error: VissError) {
+    key(out, "error");
+    out.extend_from_slice(b"{\"number\":\"");
+    out.extend_from_slice(error.number().as_bytes());
+    out.extend_from_slice(b"\",\"reason\":\"");
+    out.extend_from_slice(error.reason().as_bytes());
+    out.extend_from_slice(b"\",\"description\":");
+    write_json_str(out, error.description());
+    out.push(b'}');
+}
+
+/// A complete error response.
+pub fn error_response(
+    out: &mut Vec<u8>,
+    action: Option<&str>,
+    request_id: Option<&str>,
+    error: VissError,
+    now: Timestamp,
+) {
+    out.clear();
+    begin(out, action, request_id);
+    write_error(out, error);
+    finish(out, now);
+}
+
+/// A complete error event; the subscription ends with it (CORE §5.2).
+pub fn error_event(out: &mut Vec<u8>, subscription_id: &str, error: VissError, now: Timestamp) {
+    out.clear();
+    begin(out, Some("subscription"), None);
+    key(out, "subscriptionId");
+    write_json_str(out, subscription_id);
+    write_error(out, error);
+    finish(out, now);
+}
+
+/// Writes one data point `{"value":...,"ts":...}`; `None` writes the in-line error value.
+pub fn write_dp(out: &mut Vec<u8>, value: Option<&Value>, ts: Timestamp) {
+    out.extend_from_slice(b"{\"value\":");
+    match value {
+        Some(value) => value.write_json(out),
+        None => write_json_str(out, INLINE_NOT_AVAILABLE),
+    }
+    out.extend_from_slice(b",\"ts\":");
+    write_ts(out, ts);
+    out.push(b'}');
+}
+
+/// Opens one data object: `{"path":"<path>","dp":`.
+pub fn begin_data_object(out: &mut Vec<u8>, path: &str) {
+    out.extend_from_slice(b"{\"path\":");
+    write_json_str(out, path);
+    out.extend_from_slice(b",\"dp\":");
+}

@@ -1,0 +1,177 @@
+//! The signal store: one typed slot per leaf.
+//!
+//! Each slot has its own small lock, so readers of one signal never wait for writers of
+//! another and there is no store-wide lock on the read path. A slot is empty ("not
+//! available yet") until a feeder writes it; attributes start with their tree `default`.
+//! Actuators keep the last accepted `set` (the target) apart from the current value, which
+//! only the provider/feeder writes (CORE §5.1.1: get returns the current value).
+//!
+//! With [`HistoryConfig`] every write is also recorded per signal in a bounded ring (age
+//! and count limits) that the `history` filter reads.
+
+use std::collections::VecDeque;
+
+use jiff::{SignedDuration, Timestamp};
+use parking_lot::{Mutex, RwLock};
+
+use crate::tree::{DataType, Literal, NodeId, NodeInfo, NodeKind, VissTree};
+use crate::value::{Value, parse_scalar};
+
+/// A value with its capture time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub value: Value,
+    pub ts: Timestamp,
+}
+
+/// Limits of the in-memory history recorder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HistoryConfig {
+    /// Samples older than this (relative to the newest) are discarded.
+    pub retention: SignedDuration,
+    /// At most this many samples per signal are kept.
+    pub max_samples: usize,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    current: RwLock<Option<Sample>>,
+    target: RwLock<Option<Sample>>,
+    history: Mutex<VecDeque<Sample>>,
+}
+
+/// Typed slots for every leaf of a tree, indexed by [`NodeId`].
+#[derive(Debug)]
+pub struct SignalStore {
+    slots: Vec<Slot>,
+    history: Option<HistoryConfig>,
+}
+
+impl SignalStore {
+    /// Empty slots for every node; attributes get their default value at `now`.
+    pub fn new<T: VissTree>(tree: &T, history: Option<HistoryConfig>, now: Timestamp) -> Self {
+        let slots = tree
+            .nodes()
+            .iter()
+            .map(|node| Slot {
+                current: RwLock::new(attribute_default(node, now)),
+                ..Slot::default()
+            })
+            .collect();
+        Self { slots, history }
+    }
+
+    /// Runs `read` on the current sample of `node` (`None`: not available yet).
+    pub fn read<R>(&self, node: NodeId, read: impl FnOnce(Option<&Sample>) -> R) -> R {
+        match self.slots.get(node.index()) {
+            Some(slot) => read(slot.current.read().as_ref()),
+            None => read(None),
+        }
+    }
+
+    /// A copy of the current sample.
+    pub fn current(&self, node: NodeId) -> Option<Sample> {
+        self.read(node, |sample| sample.cloned())
+    }
+
+    /// Stores a new current sample and records it in the history.
+    pub fn write(&self, node: NodeId, sample: Sample) {
+        let Some(slot) = self.slots.get(node.index()) else {
+            return;
+        };
+        if let Some(config) = self.history {
+            record(&mut slot.history.lock(), &sample, config);
+        }
+        *slot.current.write() = Some(sample);
+    }
+
+    /// Marks `node` as not available (e.g. the feeder lost the signal).
+    pub fn clear(&self, node: NodeId) {
+        if let Some(slot) = self.slots.get(node.index()) {
+            *slot.current.write() = None;
+        }
+    }
+
+    /// Stores the target of an accepted `set`.
+    pub fn write_target(&self, node: NodeId, sample: Sample) {
+        if let Some(slot) = self.slots.get(node.index()) {
+            *slot.target.write() = Some(sample);
+        }
+    }
+
+    /// The last accepted target of an actuator.
+    pub fn target(&self, node: NodeId) -> Option<Sample> {
+        self.slots
+            .get(node.index())
+            .and_then(|slot| slot.target.read().clone())
+    }
+
+    /// True when history recording is configured.
+    pub fn records_history(&self) -> bool {
+        self.history.is_some()
+    }
+
+    /// Calls `visit` for every recorded sample of `node` captured at or after `since`,
+    /// oldest first, leaving out the newest recorded sample (the current value).
+    /// Returns how many samples were visited.
+    pub fn visit_history(
+        &self,
+        node: NodeId,
+        since: Timestamp,
+        mut visit: impl FnMut(&Sample),
+    ) -> usize {
+        let Some(slot) = self.slots.get(node.index()) else {
+            return 0;
+        };
+        let history = slot.history.lock();
+        let older = history.len().saturating_sub(1);
+        let mut count = 0;
+        for sample in history
+            .iter()
+            .take(older)
+            .filter(|sample| sample.ts >= since)
+        {
+            visit(sample);
+            count += 1;
+        }
+        count
+    }
+}
+
+fn record(history: &mut VecDeque<Sample>, sample: &Sample, config: HistoryConfig) {
+    if config.max_samples == 0 {
+        return;
+    }
+    while history.len() >= config.max_samples {
+        history.pop_front();
+    }
+    let oldest_kept = sample
+        .ts
+        .checked_sub(config.retention)
+        .unwrap_or(Timestamp::MIN);
+    while history.front().is_some_and(|front| front.ts < oldest_kept) {
+        history.pop_front();
+    }
+    history.push_back(sample.clone());
+}
+
+/// Attributes are static: their `default` is their value from the start.
+fn attribute_default(node: &NodeInfo, now: Timestamp) -> Option<Sample> {
+    if node.kind != NodeKind::Attribute {
+        return None;
+    }
+    let value = match (node.datatype.as_ref()?, node.default.as_ref()?) {
+        (DataType::Scalar(scalar), Literal::Scalar(text)) => {
+            parse_scalar(text, *scalar, node).ok()?
+        }
+        (DataType::Array(scalar), Literal::Array(items)) => Value::Array(
+            items
+                .iter()
+                .map(|item| parse_scalar(item, *scalar, node))
+                .collect::<Result<Vec<_>, _>>()
+                .ok()?,
+        ),
+        _ => return None,
+    };
+    Some(Sample { value, ts: now })
+}

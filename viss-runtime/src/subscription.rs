@@ -1,0 +1,211 @@
+//! Sessions (one per connection), subscriptions and the bounded per-connection event queue.
+//!
+//! # Slow consumers
+//! Every session owns one [`EventQueue`] with a fixed capacity
+//! ([`crate::EngineConfig::queue_capacity`]). Feeders and timers only ever hold a queue's
+//! short internal lock while encoding one event; they never wait for the consumer. When the
+//! queue is full, the **oldest** pending event is discarded to make room for the new one
+//! and [`EventQueue::dropped`] counts it: a slow client loses its stalest events, never
+//! blocks a feeder or other clients, and the transport can read the counter to warn or
+//! disconnect. Event buffers are recycled between producer and consumer, so a warm queue
+//! does not allocate.
+//!
+//! Subscription ids are decimal strings, unique per session (a counter from 1).
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use jiff::Timestamp;
+use parking_lot::Mutex;
+
+use crate::filter::curvelog::CurveBuffer;
+use crate::filter::paths::PathScratch;
+use crate::filter::{ChangeFilter, CurvelogFilter, RangeFilter};
+use crate::tree::NodeId;
+use crate::value::Value;
+
+type Notifier = Arc<dyn Fn() + Send + Sync>;
+
+/// A bounded queue of encoded events for one connection.
+pub struct EventQueue {
+    inner: Mutex<QueueInner>,
+    capacity: usize,
+    dropped: AtomicU64,
+    notifier: Mutex<Option<Notifier>>,
+}
+
+impl std::fmt::Debug for EventQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EventQueue")
+            .field("capacity", &self.capacity)
+            .field("len", &self.len())
+            .field("dropped", &self.dropped())
+            .finish()
+    }
+}
+
+#[derive(Debug)]
+struct QueueInner {
+    pending: VecDeque<Vec<u8>>,
+    spare: Vec<Vec<u8>>,
+}
+
+impl EventQueue {
+    /// A queue holding at most `capacity` (≥ 1) events.
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.max(1);
+        Self {
+            inner: Mutex::new(QueueInner {
+                pending: VecDeque::with_capacity(capacity),
+                spare: Vec::with_capacity(capacity + 2),
+            }),
+            capacity,
+            dropped: AtomicU64::new(0),
+            notifier: Mutex::new(None),
+        }
+    }
+
+    /// Registers a callback run after each push (e.g. to wake the connection's writer).
+    pub fn set_notifier(&self, notifier: impl Fn() + Send + Sync + 'static) {
+        *self.notifier.lock() = Some(Arc::new(notifier));
+    }
+
+    /// Encodes one event with `encode` into a recycled buffer and queues it, discarding the
+    /// oldest event when full.
+    pub fn push_with(&self, encode: impl FnOnce(&mut Vec<u8>)) {
+        {
+            let mut inner = self.inner.lock();
+            let mut buffer = if inner.pending.len() >= self.capacity {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                inner.pending.pop_front().unwrap_or_default()
+            } else {
+                inner.spare.pop().unwrap_or_default()
+            };
+            buffer.clear();
+            encode(&mut buffer);
+            inner.pending.push_back(buffer);
+        }
+        let notifier = self.notifier.lock().clone();
+        if let Some(notify) = notifier {
+            notify();
+        }
+    }
+
+    /// Moves the oldest event into `out` (its previous contents are recycled). Returns
+    /// false when the queue is empty.
+    pub fn pop_into(&self, out: &mut Vec<u8>) -> bool {
+        let mut inner = self.inner.lock();
+        let Some(mut event) = inner.pending.pop_front() else {
+            return false;
+        };
+        std::mem::swap(out, &mut event);
+        event.clear();
+        if inner.spare.len() < inner.spare.capacity() {
+            inner.spare.push(event);
+        }
+        true
+    }
+
+    /// Number of queued events.
+    pub fn len(&self) -> usize {
+        self.inner.lock().pending.len()
+    }
+
+    /// True when no event is queued.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Events discarded because the consumer was too slow.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+/// What makes a subscription send an event.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Trigger {
+    Timebased { period_ms: u64 },
+    Range(RangeFilter),
+    Change(ChangeFilter),
+    Curvelog(CurvelogFilter),
+}
+
+/// Mutable per-subscription state, behind the subscription's own lock.
+#[derive(Debug, Default)]
+pub(crate) struct SubscriptionState {
+    /// `change`: the previous sample of the trigger signal.
+    pub previous: Option<Value>,
+    /// `timebased`: when the next event is due.
+    pub next_due: Option<Timestamp>,
+    /// `curvelog`: one buffer per signal or dimension group.
+    pub curves: Vec<CurveBuffer>,
+}
+
+/// One active subscription.
+#[derive(Debug)]
+pub(crate) struct Subscription {
+    pub id: u64,
+    /// The addressed leaves; the first one is the trigger signal.
+    pub nodes: Box<[NodeId]>,
+    pub trigger: Trigger,
+    pub queue: Arc<EventQueue>,
+    pub active: AtomicBool,
+    pub state: Mutex<SubscriptionState>,
+}
+
+impl Subscription {
+    pub fn is_active(&self) -> bool {
+        self.active.load(Ordering::Acquire)
+    }
+
+    pub fn deactivate(&self) {
+        self.active.store(false, Ordering::Release);
+    }
+}
+
+/// Per-connection state: subscriptions, the event queue and scratch memory.
+///
+/// Dropping a session ends its subscriptions (the engine forgets them lazily).
+#[derive(Debug)]
+pub struct Session {
+    pub(crate) subscriptions: HashMap<u64, Arc<Subscription>>,
+    pub(crate) next_id: u64,
+    pub(crate) queue: Arc<EventQueue>,
+    pub(crate) scratch: PathScratch,
+}
+
+impl Session {
+    pub(crate) fn new(queue_capacity: usize) -> Self {
+        Self {
+            subscriptions: HashMap::new(),
+            next_id: 1,
+            queue: Arc::new(EventQueue::new(queue_capacity)),
+            scratch: PathScratch::default(),
+        }
+    }
+
+    /// The session's event queue (share it with the task that writes to the connection).
+    pub fn events(&self) -> &Arc<EventQueue> {
+        &self.queue
+    }
+
+    /// Moves the next pending event into `out`; false when there is none.
+    pub fn next_event(&self, out: &mut Vec<u8>) -> bool {
+        self.queue.pop_into(out)
+    }
+
+    /// Number of active subscriptions.
+    pub fn subscription_count(&self) -> usize {
+        self.subscriptions.len()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        for subscription in self.subscriptions.values() {
+            subscription.deactivate();
+        }
+    }
+}

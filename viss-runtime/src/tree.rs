@@ -1,0 +1,550 @@
+//! The tree abstraction the engine is generic over, and [`DynamicTree`], the implementation
+//! built at run time.
+//!
+//! A tree is a node table in **tree order** (pre-order, children in declaration order), so
+//! the subtree of node `n` is the contiguous range `n..nodes[n].end`. That makes "all leaves
+//! below a branch" a slice scan and lets a derive emit the table as a `static` array: every
+//! string is a [`Text`] (`Cow<'static, str>`), borrowed in generated code and owned here.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+/// Metadata text: `&'static str` in generated tables, `String` in trees built at run time.
+pub type Text = Cow<'static, str>;
+
+/// Index of a node in its tree's node table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+impl NodeId {
+    /// The position in [`VissTree::nodes`].
+    pub const fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// VSS node type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NodeKind {
+    Branch,
+    Sensor,
+    Actuator,
+    Attribute,
+}
+
+impl NodeKind {
+    /// The VSS spelling (`branch`, `sensor`, ...).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Branch => "branch",
+            Self::Sensor => "sensor",
+            Self::Actuator => "actuator",
+            Self::Attribute => "attribute",
+        }
+    }
+
+    /// Parses the VSS spelling.
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "branch" => Some(Self::Branch),
+            "sensor" => Some(Self::Sensor),
+            "actuator" => Some(Self::Actuator),
+            "attribute" => Some(Self::Attribute),
+            _ => None,
+        }
+    }
+}
+
+/// A VSS primitive datatype, or a struct (fields carried as strings, see [`crate::Value`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScalarType {
+    Boolean,
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    UInt8,
+    UInt16,
+    UInt32,
+    UInt64,
+    Float,
+    Double,
+    String,
+}
+
+impl ScalarType {
+    /// The VSS spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Boolean => "boolean",
+            Self::Int8 => "int8",
+            Self::Int16 => "int16",
+            Self::Int32 => "int32",
+            Self::Int64 => "int64",
+            Self::UInt8 => "uint8",
+            Self::UInt16 => "uint16",
+            Self::UInt32 => "uint32",
+            Self::UInt64 => "uint64",
+            Self::Float => "float",
+            Self::Double => "double",
+            Self::String => "string",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "boolean" => Self::Boolean,
+            "int8" => Self::Int8,
+            "int16" => Self::Int16,
+            "int32" => Self::Int32,
+            "int64" => Self::Int64,
+            "uint8" => Self::UInt8,
+            "uint16" => Self::UInt16,
+            "uint32" => Self::UInt32,
+            "uint64" => Self::UInt64,
+            "float" => Self::Float,
+            "double" => Self::Double,
+            "string" => Self::String,
+            _ => return None,
+        })
+    }
+
+    /// True for the integer and floating point types.
+    pub const fn is_numeric(self) -> bool {
+        !matches!(self, Self::Boolean | Self::String)
+    }
+}
+
+/// A leaf's datatype: primitive, array of primitive, struct or array of struct.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DataType {
+    Scalar(ScalarType),
+    Array(ScalarType),
+    Struct(Text),
+    StructArray(Text),
+}
+
+impl DataType {
+    /// Parses a VSS datatype name; anything not primitive is a struct type name.
+    pub fn parse(text: &str) -> Self {
+        match text.strip_suffix("[]") {
+            Some(element) => match ScalarType::parse(element) {
+                Some(scalar) => Self::Array(scalar),
+                None => Self::StructArray(Cow::Owned(element.to_owned())),
+            },
+            None => match ScalarType::parse(text) {
+                Some(scalar) => Self::Scalar(scalar),
+                None => Self::Struct(Cow::Owned(text.to_owned())),
+            },
+        }
+    }
+
+    /// The VSS spelling, e.g. `uint8[]`.
+    pub fn name(&self) -> Cow<'_, str> {
+        match self {
+            Self::Scalar(scalar) => Cow::Borrowed(scalar.as_str()),
+            Self::Array(scalar) => Cow::Owned(format!("{}[]", scalar.as_str())),
+            Self::Struct(name) => Cow::Borrowed(name),
+            Self::StructArray(name) => Cow::Owned(format!("{name}[]")),
+        }
+    }
+
+    /// The scalar type when this is a numeric scalar (what range/change/curvelog need).
+    pub fn numeric_scalar(&self) -> Option<ScalarType> {
+        match self {
+            Self::Scalar(scalar) if scalar.is_numeric() => Some(*scalar),
+            _ => None,
+        }
+    }
+}
+
+/// A literal from the tree (`default`), kept as text like the vspec source.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Scalar(Text),
+    Array(Cow<'static, [Text]>),
+}
+
+/// Everything the engine knows about one node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeInfo {
+    pub name: Text,
+    /// Full dot-delimited path.
+    pub path: Text,
+    pub kind: NodeKind,
+    /// `None` for branches.
+    pub datatype: Option<DataType>,
+    pub unit: Option<Text>,
+    pub description: Option<Text>,
+    pub comment: Option<Text>,
+    pub deprecation: Option<Text>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub allowed: Cow<'static, [Text]>,
+    pub default: Option<Literal>,
+    pub parent: Option<NodeId>,
+    /// One past the last node of this node's subtree (tree order).
+    pub end: u32,
+}
+
+/// A VSS tree the engine can serve. Implemented by generated code and by [`DynamicTree`].
+pub trait VissTree: Send + Sync {
+    /// The node table in tree order; [`NodeId`] indexes it.
+    fn nodes(&self) -> &[NodeInfo];
+
+    /// Finds a node by its full path with `.` delimiters (the engine normalises `/`).
+    fn lookup_dotted(&self, path: &str) -> Option<NodeId>;
+
+    /// Finds a node by its full path, dot or slash delimited.
+    fn lookup(&self, path: &str) -> Option<NodeId> {
+        if !path.contains('/') {
+            return self.lookup_dotted(path);
+        }
+        let mut stack = [0u8; 256];
+        match stack.get_mut(..path.len()) {
+            Some(buffer) => {
+                for (slot, byte) in buffer.iter_mut().zip(path.bytes()) {
+                    *slot = if byte == b'/' { b'.' } else { byte };
+                }
+                // Replacing one ASCII byte by another keeps the text valid UTF-8.
+                std::str::from_utf8(buffer)
+                    .ok()
+                    .and_then(|dotted| self.lookup_dotted(dotted))
+            }
+            None => self.lookup_dotted(&path.replace('/', ".")),
+        }
+    }
+
+    /// The node behind `id`.
+    ///
+    /// # Panics
+    /// If `id` does not come from this tree (ids are never taken from requests).
+    fn node(&self, id: NodeId) -> &NodeInfo {
+        &self.nodes()[id.index()]
+    }
+
+    /// The direct children of `id`, in tree order.
+    fn children(&self, id: NodeId) -> Children<'_> {
+        let nodes = self.nodes();
+        let end = nodes.get(id.index()).map_or(id.0, |node| node.end);
+        Children {
+            nodes,
+            next: id.0 + 1,
+            end,
+        }
+    }
+
+    /// The child of `id` called `name`.
+    fn child_by_name(&self, id: NodeId, name: &str) -> Option<NodeId> {
+        self.children(id)
+            .find(|child| self.node(*child).name == name)
+    }
+
+    /// `id` itself when it is a leaf, else every leaf of its subtree, in tree order.
+    fn leaves_under(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        let nodes = self.nodes();
+        let end = nodes.get(id.index()).map_or(id.0, |node| node.end);
+        (id.0..end)
+            .filter(move |index| {
+                nodes
+                    .get(*index as usize)
+                    .is_some_and(|node| node.kind != NodeKind::Branch)
+            })
+            .map(NodeId)
+    }
+}
+
+/// Iterator over a node's direct children.
+#[derive(Debug, Clone)]
+pub struct Children<'a> {
+    nodes: &'a [NodeInfo],
+    next: u32,
+    end: u32,
+}
+
+impl Iterator for Children<'_> {
+    type Item = NodeId;
+
+    fn next(&mut self) -> Option<NodeId> {
+        if self.next >= self.end {
+            return None;
+        }
+        let current = self.next;
+        self.next = self.nodes.get(current as usize)?.end;
+        Some(NodeId(current))
+    }
+}
+
+/// A tree built at run time (tests, trees loaded at start-up).
+#[derive(Debug, Clone)]
+pub struct DynamicTree {
+    nodes: Vec<NodeInfo>,
+    by_path: HashMap<Box<str>, NodeId>,
+}
+
+impl DynamicTree {
+    /// Starts an empty builder.
+    pub fn builder() -> DynamicTreeBuilder {
+        DynamicTreeBuilder::default()
+    }
+}
+
+impl VissTree for DynamicTree {
+    fn nodes(&self) -> &[NodeInfo] {
+        &self.nodes
+    }
+
+    fn lookup_dotted(&self, path: &str) -> Option<NodeId> {
+        self.by_path.get(path).copied()
+    }
+}
+
+/// Metadata of one node to add to a [`DynamicTreeBuilder`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeSpec {
+    pub name: String,
+    pub kind: NodeKind,
+    pub datatype: Option<DataType>,
+    pub unit: Option<String>,
+    pub description: Option<String>,
+    pub comment: Option<String>,
+    pub deprecation: Option<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    pub allowed: Vec<String>,
+    pub default: Option<Literal>,
+}
+
+impl NodeSpec {
+    /// A node of `kind`; leaves get their datatype with [`NodeSpec::datatype`].
+    pub fn new(name: impl Into<String>, kind: NodeKind) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            datatype: None,
+            unit: None,
+            description: None,
+            comment: None,
+            deprecation: None,
+            min: None,
+            max: None,
+            allowed: Vec::new(),
+            default: None,
+        }
+    }
+
+    /// A branch.
+    pub fn branch(name: impl Into<String>) -> Self {
+        Self::new(name, NodeKind::Branch)
+    }
+
+    /// A leaf of `kind` with the VSS datatype `datatype` (e.g. `"float"`, `"string[]"`).
+    pub fn leaf(name: impl Into<String>, kind: NodeKind, datatype: &str) -> Self {
+        Self {
+            datatype: Some(DataType::parse(datatype)),
+            ..Self::new(name, kind)
+        }
+    }
+
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+
+    pub fn unit(mut self, text: impl Into<String>) -> Self {
+        self.unit = Some(text.into());
+        self
+    }
+
+    pub fn comment(mut self, text: impl Into<String>) -> Self {
+        self.comment = Some(text.into());
+        self
+    }
+
+    pub fn deprecation(mut self, text: impl Into<String>) -> Self {
+        self.deprecation = Some(text.into());
+        self
+    }
+
+    pub fn min(mut self, min: f64) -> Self {
+        self.min = Some(min);
+        self
+    }
+
+    pub fn max(mut self, max: f64) -> Self {
+        self.max = Some(max);
+        self
+    }
+
+    pub fn allowed<S: Into<String>>(mut self, values: impl IntoIterator<Item = S>) -> Self {
+        self.allowed = values.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn default_value(mut self, literal: Literal) -> Self {
+        self.default = Some(literal);
+        self
+    }
+}
+
+/// Why a node could not be added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreeBuildError {
+    /// The name is empty or contains a delimiter or `*`.
+    InvalidName(String),
+    /// The parent is a leaf or an unknown handle.
+    InvalidParent(String),
+    /// A sibling already has this name.
+    Duplicate(String),
+    /// A leaf without a datatype, or a branch with one.
+    DatatypeMismatch(String),
+}
+
+impl std::fmt::Display for TreeBuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InvalidName(name) => write!(f, "invalid node name `{name}`"),
+            Self::InvalidParent(name) => write!(f, "`{name}` cannot be a parent"),
+            Self::Duplicate(path) => write!(f, "duplicate node `{path}`"),
+            Self::DatatypeMismatch(name) => write!(
+                f,
+                "`{name}`: leaves need a datatype, branches must not have one"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TreeBuildError {}
+
+/// Handle to a node pushed into a [`DynamicTreeBuilder`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuilderNode(usize);
+
+/// Collects nodes in any order and freezes them into tree order.
+#[derive(Debug, Default, Clone)]
+pub struct DynamicTreeBuilder {
+    specs: Vec<NodeSpec>,
+    children: Vec<Vec<usize>>,
+    roots: Vec<usize>,
+    paths: HashMap<String, usize>,
+    full_paths: Vec<String>,
+}
+
+impl DynamicTreeBuilder {
+    /// Adds `spec` below `parent` (a root when `None`).
+    pub fn push(
+        &mut self,
+        parent: Option<BuilderNode>,
+        spec: NodeSpec,
+    ) -> Result<BuilderNode, TreeBuildError> {
+        if spec.name.is_empty() || spec.name.contains(['.', '/', '*']) {
+            return Err(TreeBuildError::InvalidName(spec.name));
+        }
+        if (spec.kind == NodeKind::Branch) == spec.datatype.is_some() {
+            return Err(TreeBuildError::DatatypeMismatch(spec.name));
+        }
+        let path = match parent {
+            None => spec.name.clone(),
+            Some(BuilderNode(index)) => match self.specs.get(index) {
+                Some(parent_spec) if parent_spec.kind == NodeKind::Branch => {
+                    format!("{}.{}", self.full_paths[index], spec.name)
+                }
+                _ => return Err(TreeBuildError::InvalidParent(spec.name)),
+            },
+        };
+        if self.paths.contains_key(&path) {
+            return Err(TreeBuildError::Duplicate(path));
+        }
+        let index = self.specs.len();
+        match parent {
+            None => self.roots.push(index),
+            Some(BuilderNode(parent_index)) => self.children[parent_index].push(index),
+        }
+        self.paths.insert(path.clone(), index);
+        self.full_paths.push(path);
+        self.specs.push(spec);
+        self.children.push(Vec::new());
+        Ok(BuilderNode(index))
+    }
+
+    /// Adds a node by full dot path, creating missing ancestor branches.
+    pub fn insert_path(
+        &mut self,
+        path: &str,
+        spec: NodeSpec,
+    ) -> Result<BuilderNode, TreeBuildError> {
+        let mut parent = None;
+        let mut prefix = String::new();
+        let segments: Vec<&str> = path.split('.').collect();
+        let Some((_, ancestors)) = segments.split_last() else {
+            return Err(TreeBuildError::InvalidName(path.to_owned()));
+        };
+        for segment in ancestors {
+            if !prefix.is_empty() {
+                prefix.push('.');
+            }
+            prefix.push_str(segment);
+            parent = Some(match self.paths.get(&prefix) {
+                Some(index) => BuilderNode(*index),
+                None => self.push(parent, NodeSpec::branch(*segment))?,
+            });
+        }
+        self.push(parent, spec)
+    }
+
+    /// Freezes the tree: nodes in pre-order, children in insertion order.
+    pub fn build(self) -> DynamicTree {
+        let mut order = Vec::with_capacity(self.specs.len());
+        let mut stack: Vec<usize> = self.roots.iter().rev().copied().collect();
+        while let Some(index) = stack.pop() {
+            order.push(index);
+            stack.extend(self.children[index].iter().rev().copied());
+        }
+        let mut new_id = vec![0u32; self.specs.len()];
+        for (position, index) in order.iter().enumerate() {
+            new_id[*index] = position as u32;
+        }
+        let mut parent_of = vec![None; self.specs.len()];
+        for (index, children) in self.children.iter().enumerate() {
+            for child in children {
+                parent_of[*child] = Some(NodeId(new_id[index]));
+            }
+        }
+        let mut specs: Vec<Option<NodeSpec>> = self.specs.into_iter().map(Some).collect();
+        let mut nodes = Vec::with_capacity(order.len());
+        let mut by_path = HashMap::with_capacity(order.len());
+        for (position, index) in order.iter().enumerate() {
+            let Some(spec) = specs[*index].take() else {
+                continue;
+            };
+            let path = self.full_paths[*index].clone();
+            by_path.insert(path.clone().into_boxed_str(), NodeId(position as u32));
+            nodes.push(NodeInfo {
+                name: Cow::Owned(spec.name),
+                path: Cow::Owned(path),
+                kind: spec.kind,
+                datatype: spec.datatype,
+                unit: spec.unit.map(Cow::Owned),
+                description: spec.description.map(Cow::Owned),
+                comment: spec.comment.map(Cow::Owned),
+                deprecation: spec.deprecation.map(Cow::Owned),
+                min: spec.min,
+                max: spec.max,
+                allowed: Cow::Owned(spec.allowed.into_iter().map(Cow::Owned).collect()),
+                default: spec.default,
+                parent: parent_of[*index],
+                end: 0,
+            });
+        }
+        // Subtree ends, computed bottom-up: a node's subtree ends where its last child's does.
+        for position in (0..nodes.len()).rev() {
+            let index = order[position];
+            let end = match self.children[index].last() {
+                Some(last_child) => nodes[new_id[*last_child] as usize].end,
+                None => position as u32 + 1,
+            };
+            nodes[position].end = end;
+        }
+        DynamicTree { nodes, by_path }
+    }
+}

@@ -1,0 +1,347 @@
+//! Typed signal values and their VISS string encoding.
+//!
+//! VISS carries every value as a JSON string (arrays as arrays of strings, structs as
+//! objects, CORE §4.2). [`Value`] holds the typed form; [`Value::write_json`] writes the wire
+//! form straight into a response buffer (numbers through itoa/zmij, no allocation), and
+//! [`parse_scalar`] turns wire text into a typed value checked against the tree's datatype,
+//! limits and `allowed` list.
+
+use crate::error::VissError;
+use crate::response::write_json_str;
+use crate::tree::{DataType, NodeInfo, ScalarType};
+
+/// The reserved in-line error prefix (TRANSPORT §4.1.1): never valid in ordinary strings.
+pub const INLINE_PREFIX: &str = "viss-inline:";
+
+/// A typed value of one leaf.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Bool(bool),
+    /// Any signed integer type (width checked against the datatype on input).
+    Int(i64),
+    /// Any unsigned integer type.
+    UInt(u64),
+    Float(f32),
+    Double(f64),
+    String(String),
+    Array(Vec<Value>),
+    /// Struct fields in declaration order.
+    Struct(Vec<(String, Value)>),
+}
+
+impl Value {
+    /// The numeric value as `f64` (range, change and curvelog work on this).
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Self::Int(value) => Some(*value as f64),
+            Self::UInt(value) => Some(*value as f64),
+            Self::Float(value) => Some(f64::from(*value)),
+            Self::Double(value) => Some(*value),
+            _ => None,
+        }
+    }
+
+    /// Writes the wire form: `"23.5"`, `["2","3"]` or `{"field":"x"}`.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::Array(items) => {
+                out.push(b'[');
+                for (position, item) in items.iter().enumerate() {
+                    if position > 0 {
+                        out.push(b',');
+                    }
+                    item.write_json(out);
+                }
+                out.push(b']');
+            }
+            Self::Struct(fields) => {
+                out.push(b'{');
+                for (position, (name, value)) in fields.iter().enumerate() {
+                    if position > 0 {
+                        out.push(b',');
+                    }
+                    write_json_str(out, name);
+                    out.push(b':');
+                    value.write_json(out);
+                }
+                out.push(b'}');
+            }
+            Self::String(text) => write_json_str(out, text),
+            scalar => {
+                out.push(b'"');
+                scalar.write_number_or_bool(out);
+                out.push(b'"');
+            }
+        }
+    }
+
+    fn write_number_or_bool(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::Bool(true) => out.extend_from_slice(b"true"),
+            Self::Bool(false) => out.extend_from_slice(b"false"),
+            Self::Int(value) => {
+                out.extend_from_slice(itoa::Buffer::new().format(*value).as_bytes())
+            }
+            Self::UInt(value) => {
+                out.extend_from_slice(itoa::Buffer::new().format(*value).as_bytes())
+            }
+            Self::Float(value) => write_float(out, f64::from(*value), Some(*value)),
+            Self::Double(value) => write_float(out, *value, None),
+            Self::String(_) | Self::Array(_) | Self::Struct(_) => {}
+        }
+    }
+
+    /// Converts a feeder value to the variant `datatype` stores, if it is the same kind.
+    pub fn coerce_to(self, datatype: &DataType) -> Option<Value> {
+        match datatype {
+            DataType::Scalar(scalar) => self.coerce_scalar(*scalar),
+            DataType::Array(scalar) => match self {
+                Self::Array(items) => items
+                    .into_iter()
+                    .map(|item| item.coerce_scalar(*scalar))
+                    .collect::<Option<Vec<_>>>()
+                    .map(Self::Array),
+                _ => None,
+            },
+            DataType::Struct(_) => matches!(self, Self::Struct(_)).then_some(self),
+            DataType::StructArray(_) => matches!(self, Self::Array(_)).then_some(self),
+        }
+    }
+
+    fn coerce_scalar(self, scalar: ScalarType) -> Option<Value> {
+        use ScalarType as S;
+        match (scalar, self) {
+            (S::Boolean, value @ Self::Bool(_)) | (S::String, value @ Self::String(_)) => {
+                Some(value)
+            }
+            (S::Int8 | S::Int16 | S::Int32 | S::Int64, Self::Int(value)) => Some(Self::Int(value)),
+            (S::Int8 | S::Int16 | S::Int32 | S::Int64, Self::UInt(value)) => {
+                i64::try_from(value).ok().map(Self::Int)
+            }
+            (S::UInt8 | S::UInt16 | S::UInt32 | S::UInt64, Self::UInt(value)) => {
+                Some(Self::UInt(value))
+            }
+            (S::UInt8 | S::UInt16 | S::UInt32 | S::UInt64, Self::Int(value)) => {
+                u64::try_from(value).ok().map(Self::UInt)
+            }
+            (S::Float, value) => value.as_f64().map(|number| Self::Float(number as f32)),
+            (S::Double, value) => value.as_f64().map(Self::Double),
+            _ => None,
+        }
+    }
+}
+
+/// Floats are written in the shortest form that reads back to the same value; whole numbers
+/// keep no trailing `.0` so `"50"` stays `"50"` as in the spec examples.
+fn write_float(out: &mut Vec<u8>, value: f64, single: Option<f32>) {
+    if value.fract() == 0.0 && value.abs() < 9.0e15 {
+        out.extend_from_slice(itoa::Buffer::new().format(value as i64).as_bytes());
+        return;
+    }
+    let mut buffer = zmij::Buffer::new();
+    let text = match single {
+        Some(single) => buffer.format(single),
+        None => buffer.format(value),
+    };
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// True when `text` is an RFC 8259 number (what CORE §4.2 requires inside the string).
+pub fn is_json_number(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut position = usize::from(bytes.first() == Some(&b'-'));
+    let digits = |from: usize| {
+        bytes
+            .iter()
+            .skip(from)
+            .take_while(|byte| byte.is_ascii_digit())
+            .count()
+    };
+    let integer = digits(position);
+    if integer == 0 || (integer > 1 && bytes.get(position) == Some(&b'0')) {
+        return false;
+    }
+    position += integer;
+    if bytes.get(position) == Some(&b'.') {
+        let fraction = digits(position + 1);
+        if fraction == 0 {
+            return false;
+        }
+        position += 1 + fraction;
+    }
+    if matches!(bytes.get(position), Some(b'e' | b'E')) {
+        position += 1;
+        if matches!(bytes.get(position), Some(b'+' | b'-')) {
+            position += 1;
+        }
+        let exponent = digits(position);
+        if exponent == 0 {
+            return false;
+        }
+        position += exponent;
+    }
+    position == bytes.len()
+}
+
+/// Parses the wire text of one scalar as `scalar`, checking `node`'s limits.
+pub fn parse_scalar(text: &str, scalar: ScalarType, node: &NodeInfo) -> Result<Value, VissError> {
+    let value = parse_scalar_type(text, scalar)?;
+    check_limits(&value, text, node)?;
+    Ok(value)
+}
+
+fn parse_scalar_type(text: &str, scalar: ScalarType) -> Result<Value, VissError> {
+    use ScalarType as S;
+    match scalar {
+        S::Boolean => match text {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(VissError::IncorrectDataType),
+        },
+        S::String if text.starts_with(INLINE_PREFIX) => Err(VissError::IncorrectDataType),
+        S::String => Ok(Value::String(text.to_owned())),
+        _ if !is_json_number(text) => Err(VissError::IncorrectDataType),
+        S::Float | S::Double => parse_float(text, scalar == S::Float),
+        S::Int8 | S::Int16 | S::Int32 | S::Int64 => parse_signed(text, signed_range(scalar)),
+        S::UInt8 | S::UInt16 | S::UInt32 | S::UInt64 => parse_unsigned(text, unsigned_max(scalar)),
+    }
+}
+
+fn parse_float(text: &str, single: bool) -> Result<Value, VissError> {
+    let value: f64 = text.parse().map_err(|_| VissError::IncorrectDataType)?;
+    if !value.is_finite() || (single && !(value as f32).is_finite()) {
+        return Err(VissError::OutsideLimit);
+    }
+    Ok(if single {
+        Value::Float(value as f32)
+    } else {
+        Value::Double(value)
+    })
+}
+
+fn parse_signed(text: &str, (min, max): (i64, i64)) -> Result<Value, VissError> {
+    let value: i64 = text.parse().map_err(|_| integer_error(text))?;
+    if value < min || value > max {
+        return Err(VissError::OutsideLimit);
+    }
+    Ok(Value::Int(value))
+}
+
+fn parse_unsigned(text: &str, max: u64) -> Result<Value, VissError> {
+    if text.starts_with('-') {
+        return Err(VissError::OutsideLimit);
+    }
+    let value: u64 = text.parse().map_err(|_| integer_error(text))?;
+    if value > max {
+        return Err(VissError::OutsideLimit);
+    }
+    Ok(Value::UInt(value))
+}
+
+/// A number with a fraction or exponent is the wrong type for an integer; a plain integer
+/// that does not parse is too large.
+fn integer_error(text: &str) -> VissError {
+    if text.contains(['.', 'e', 'E']) {
+        VissError::IncorrectDataType
+    } else {
+        VissError::OutsideLimit
+    }
+}
+
+const fn signed_range(scalar: ScalarType) -> (i64, i64) {
+    match scalar {
+        ScalarType::Int8 => (i8::MIN as i64, i8::MAX as i64),
+        ScalarType::Int16 => (i16::MIN as i64, i16::MAX as i64),
+        ScalarType::Int32 => (i32::MIN as i64, i32::MAX as i64),
+        _ => (i64::MIN, i64::MAX),
+    }
+}
+
+const fn unsigned_max(scalar: ScalarType) -> u64 {
+    match scalar {
+        ScalarType::UInt8 => u8::MAX as u64,
+        ScalarType::UInt16 => u16::MAX as u64,
+        ScalarType::UInt32 => u32::MAX as u64,
+        _ => u64::MAX,
+    }
+}
+
+fn check_limits(value: &Value, text: &str, node: &NodeInfo) -> Result<(), VissError> {
+    if let Some(number) = value.as_f64() {
+        let below = node.min.is_some_and(|min| number < min);
+        let above = node.max.is_some_and(|max| number > max);
+        if below || above {
+            return Err(VissError::OutsideLimit);
+        }
+    }
+    if node.allowed.is_empty() {
+        return Ok(());
+    }
+    let allowed = node.allowed.iter().any(|candidate| match value.as_f64() {
+        Some(number) => candidate
+            .parse::<f64>()
+            .is_ok_and(|allowed| allowed == number),
+        None => candidate == text,
+    });
+    if allowed {
+        Ok(())
+    } else {
+        Err(VissError::OutsideLimit)
+    }
+}
+
+/// Parses the `value` member of a `set` request for `node` (CORE §4.2): a string for
+/// primitive types, an array of strings for arrays, an object for structs.
+pub fn parse_wire(raw: &serde_json::value::RawValue, node: &NodeInfo) -> Result<Value, VissError> {
+    let Some(datatype) = &node.datatype else {
+        return Err(VissError::BranchAction);
+    };
+    let text = raw.get();
+    match (text.as_bytes().first(), datatype) {
+        (Some(b'"'), DataType::Scalar(scalar)) => {
+            let wire = crate::request::string_of(raw).ok_or(VissError::InvalidValue)?;
+            parse_scalar(&wire, *scalar, node)
+        }
+        (Some(b'['), DataType::Array(scalar)) => {
+            #[derive(serde::Deserialize)]
+            struct Items<'a>(#[serde(borrow)] Vec<std::borrow::Cow<'a, str>>);
+            let items = serde_json::from_str::<Items<'_>>(text)
+                .map_err(|_| VissError::IncorrectDataType)?
+                .0;
+            if items.is_empty() {
+                return Err(VissError::InvalidValue);
+            }
+            items
+                .iter()
+                .map(|item| parse_scalar(item, *scalar, node))
+                .collect::<Result<_, _>>()
+                .map(Value::Array)
+        }
+        (Some(b'{'), DataType::Struct(_)) => {
+            let object: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(text).map_err(|_| VissError::InvalidValue)?;
+            struct_value(object)
+        }
+        (Some(b'n'), _) | (None, _) => Err(VissError::InvalidValue),
+        _ => Err(VissError::IncorrectDataType),
+    }
+}
+
+/// Struct members are strings or nested structs (CORE §4.2; the v3.0 schema allows only
+/// strings, §13).
+fn struct_value(object: serde_json::Map<String, serde_json::Value>) -> Result<Value, VissError> {
+    if object.is_empty() {
+        return Err(VissError::InvalidValue);
+    }
+    let fields = object
+        .into_iter()
+        .map(|(name, member)| match member {
+            serde_json::Value::String(text) if !text.starts_with(INLINE_PREFIX) => {
+                Ok((name, Value::String(text)))
+            }
+            serde_json::Value::Object(inner) => struct_value(inner).map(|value| (name, value)),
+            _ => Err(VissError::IncorrectDataType),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Value::Struct(fields))
+}
