@@ -10,6 +10,7 @@
 
 pub mod datatype;
 pub mod diag;
+pub mod json;
 pub mod loaded;
 pub mod model;
 pub mod source;
