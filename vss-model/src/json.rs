@@ -155,15 +155,30 @@ mod tests {
         let loaded = load_text(&text);
         assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
         let tree = loaded.tree.unwrap();
-        let names: Vec<_> = tree.roots().iter().map(|r| tree.get(*r).path.as_str()).collect();
+        let names: Vec<_> = tree
+            .roots()
+            .iter()
+            .map(|r| tree.get(*r).path.as_str())
+            .collect();
         assert_eq!(names, ["V", "T"]);
-        let children: Vec<_> = tree.get(tree.roots()[0]).children.iter().map(|c| &tree.get(*c).name).collect();
+        let children: Vec<_> = tree
+            .get(tree.roots()[0])
+            .children
+            .iter()
+            .map(|c| &tree.get(*c).name)
+            .collect();
         assert_eq!(children, ["B", "A"]);
         let b = tree.get(tree.lookup("V.B").unwrap());
-        assert_eq!(b.data.datatype.as_ref().unwrap().element, ElementType::Struct("T.Pos".into()));
+        assert_eq!(
+            b.data.datatype.as_ref().unwrap().element,
+            ElementType::Struct("T.Pos".into())
+        );
         let location = b.location.unwrap();
         assert_eq!((location.line, location.column), (3, 35));
-        assert_eq!(tree.get(tree.lookup("T.Pos.X").unwrap()).kind, NodeKind::Property);
+        assert_eq!(
+            tree.get(tree.lookup("T.Pos.X").unwrap()).kind,
+            NodeKind::Property
+        );
     }
 
     #[test]
@@ -181,7 +196,12 @@ mod tests {
     fn locates_syntax_errors() {
         let loaded = load_text("{\n  \"V\": {\"type\": \"branch\",}\n}");
         assert!(loaded.tree.is_none());
-        assert!(first_error(&loaded).starts_with("in.json:2:27 json::syntax invalid JSON: trailing comma"), "{}", first_error(&loaded));
+        assert!(
+            first_error(&loaded)
+                .starts_with("in.json:2:26 json::syntax invalid JSON: trailing comma"),
+            "{}",
+            first_error(&loaded)
+        );
     }
 
     #[test]
@@ -195,21 +215,44 @@ mod tests {
             .iter()
             .map(|d| format!("{} {}", d.position(&loaded.sources).unwrap(), d.code))
             .collect();
-        assert_eq!(errors, ["in.json:4:17 json::unknown-type", "in.json:3:21 json::unknown-datatype"]);
+        assert_eq!(
+            errors,
+            [
+                "in.json:4:17 json::unknown-type",
+                "in.json:3:21 json::unknown-datatype"
+            ]
+        );
         let text = loaded.diagnostics.render(&loaded.sources);
         assert!(text.contains("'flaot' is not a valid datatype"), "{text}");
     }
 
     #[test]
     fn rejects_structs_that_are_not_structs_and_missing_roots() {
-        let loaded = load_text(r#"{"V": {"children": {"S": {"datatype": "V", "type": "sensor"}}, "type": "branch"}}"#);
-        assert!(first_error(&loaded).contains("json::unknown-datatype V.S: 'V' is not a valid datatype"));
+        let loaded = load_text(
+            r#"{"V": {"children": {"S": {"datatype": "V", "type": "sensor"}}, "type": "branch"}}"#,
+        );
+        assert!(
+            first_error(&loaded)
+                .contains("json::unknown-datatype V.S: 'V' is not a valid datatype")
+        );
         let loaded = load_text(r#"{"ComplexDataTypes": {}}"#);
-        assert!(first_error(&loaded).contains("json::no-signal-root"), "{}", first_error(&loaded));
+        assert!(
+            first_error(&loaded).contains("json::no-signal-root"),
+            "{}",
+            first_error(&loaded)
+        );
         let loaded = load_text(r#"{"A": {"type": "branch"}, "B": {"type": "branch"}}"#);
-        assert!(first_error(&loaded).starts_with("in.json:1:27 json::several-signal-roots"), "{}", first_error(&loaded));
+        assert!(
+            first_error(&loaded).starts_with("in.json:1:27 json::several-signal-roots"),
+            "{}",
+            first_error(&loaded)
+        );
         let loaded = load_text("[1]");
-        assert!(first_error(&loaded).contains("json::not-an-object"), "{}", first_error(&loaded));
+        assert!(
+            first_error(&loaded).contains("json::not-an-object"),
+            "{}",
+            first_error(&loaded)
+        );
     }
 
     #[test]

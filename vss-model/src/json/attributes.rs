@@ -117,7 +117,12 @@ fn read_kind(value: Value, errors: &mut Vec<AttributeError>) -> Option<NodeKind>
 }
 
 /// Stores one non-structural key in `data`.
-fn read_attribute(key: String, value: Value, data: &mut NodeData, errors: &mut Vec<AttributeError>) {
+fn read_attribute(
+    key: String,
+    value: Value,
+    data: &mut NodeData,
+    errors: &mut Vec<AttributeError>,
+) {
     let mut check = |result: Result<(), AttributeError>| {
         if let Err(error) = result {
             errors.push(error);
@@ -198,7 +203,10 @@ fn string_list(value: Value, attribute: &'static str) -> Result<Vec<String>, Att
 fn enumeration(value: Value) -> Result<IndexMap<String, Value>, AttributeError> {
     match value {
         Value::Object(map) => Ok(map.into_iter().collect()),
-        _ => Err(AttributeError::invalid("enum", "an object of NAME: integer")),
+        _ => Err(AttributeError::invalid(
+            "enum",
+            "an object of NAME: integer",
+        )),
     }
 }
 

@@ -83,7 +83,11 @@ impl<'d, 's> Builder<'d, 's> {
     pub fn add_file(&mut self, mut file: JsonFile<'s>) {
         let Value::Object(top) = std::mem::take(&mut file.value) else {
             let location = Some(file.file_start());
-            self.error("json::not-an-object", "the top level must be an object", location);
+            self.error(
+                "json::not-an-object",
+                "the top level must be an object",
+                location,
+            );
             return;
         };
         let (types_roots, signal_roots) = if file.is_main {
@@ -171,8 +175,12 @@ impl<'d, 's> Builder<'d, 's> {
     fn check_struct_datatypes(&mut self) {
         let mut unknown = Vec::new();
         for node in self.tree.nodes() {
-            let Some(datatype) = &node.data.datatype else { continue };
-            let ElementType::Struct(name) = &datatype.element else { continue };
+            let Some(datatype) = &node.data.datatype else {
+                continue;
+            };
+            let ElementType::Struct(name) = &datatype.element else {
+                continue;
+            };
             let is_struct = self
                 .tree
                 .lookup(name)
@@ -182,7 +190,10 @@ impl<'d, 's> Builder<'d, 's> {
                     let file = self.files.iter().find(|f| f.file == loc.file)?;
                     file.attribute_location(&node.path, "datatype")
                 });
-                unknown.push((format!("{}: '{datatype}' is not a valid datatype", node.path), location));
+                unknown.push((
+                    format!("{}: '{datatype}' is not a valid datatype", node.path),
+                    location,
+                ));
             }
         }
         for (message, location) in unknown {

@@ -236,7 +236,11 @@ impl<'a> LineIndex<'a> {
     /// `(line, column)` of `offset`, both 1-based.
     pub fn line_column(&self, offset: usize) -> (u32, u32) {
         let line = self.line_starts.partition_point(|start| *start <= offset);
-        let start = self.line_starts.get(line.saturating_sub(1)).copied().unwrap_or(0);
+        let start = self
+            .line_starts
+            .get(line.saturating_sub(1))
+            .copied()
+            .unwrap_or(0);
         let column = self
             .text
             .get(start..offset.min(self.text.len()))
@@ -283,7 +287,13 @@ mod tests {
 
     #[test]
     fn malformed_text_gives_no_spans_instead_of_panicking() {
-        for text in ["", "{", "{\"a\": {\"children\": {\"b\": ", "[1, 2]", "{\"a\": \"\\"] {
+        for text in [
+            "",
+            "{",
+            "{\"a\": {\"children\": {\"b\": ",
+            "[1, 2]",
+            "{\"a\": \"\\",
+        ] {
             let _ = node_spans(text);
         }
     }

@@ -267,7 +267,9 @@ fn report_orphans(
                 tree.node(tree.root).name
             )
         } else {
-            format!("'{key}' has no parent node ({what} has orphans; implicit branches are not allowed here)")
+            format!(
+                "'{key}' has no parent node ({what} has orphans; implicit branches are not allowed here)"
+            )
         };
         diagnostics.push(Diagnostic::error("vss::orphan", message).at(tree.node(*id).loc));
     }

@@ -199,7 +199,11 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads and parses a file once; later inclusions reuse the result.
-    fn parsed(&mut self, path: &Path, included_at: Option<SourceLocation>) -> Option<Rc<ParsedFile>> {
+    fn parsed(
+        &mut self,
+        path: &Path,
+        included_at: Option<SourceLocation>,
+    ) -> Option<Rc<ParsedFile>> {
         if let Some(cached) = self.cache.get(path) {
             return cached.clone();
         }
@@ -291,7 +295,13 @@ impl<'a> Reader<'a> {
                     )
                 })
                 .collect::<IndexMap<_, _>>();
-            entries.push((name, RawEntry { attrs, loc: key_loc }));
+            entries.push((
+                name,
+                RawEntry {
+                    attrs,
+                    loc: key_loc,
+                },
+            ));
         }
         entries
     }

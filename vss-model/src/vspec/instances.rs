@@ -168,7 +168,12 @@ fn instantiate(tree: &BuildTree, id: BId) -> bool {
 }
 
 /// Expands one branch; false when expansion had to stop (bad range, node budget).
-fn expand_one(tree: &mut BuildTree, b: BId, diagnostics: &mut Diagnostics, budget: &mut usize) -> bool {
+fn expand_one(
+    tree: &mut BuildTree,
+    b: BId,
+    diagnostics: &mut Diagnostics,
+    budget: &mut usize,
+) -> bool {
     let Some(attr) = tree.node(b).attrs.get("instances").cloned() else {
         return true;
     };
@@ -189,7 +194,13 @@ fn expand_one(tree: &mut BuildTree, b: BId, diagnostics: &mut Diagnostics, budge
         b
     };
     // The template: children that are instantiated move off the branch.
-    let template: Vec<BId> = tree.node(b).children.iter().copied().filter(|c| instantiate(tree, *c)).collect();
+    let template: Vec<BId> = tree
+        .node(b)
+        .children
+        .iter()
+        .copied()
+        .filter(|c| instantiate(tree, *c))
+        .collect();
     for child in &template {
         tree.detach(*child);
     }
@@ -218,7 +229,11 @@ fn expand_one(tree: &mut BuildTree, b: BId, diagnostics: &mut Diagnostics, budge
             roots = new_nodes;
         }
     }
-    let leaves: Vec<BId> = generated.iter().copied().filter(|g| tree.node(*g).children.is_empty()).collect();
+    let leaves: Vec<BId> = generated
+        .iter()
+        .copied()
+        .filter(|g| tree.node(*g).children.is_empty())
+        .collect();
     // Raw nodes already living under an instance name (sibling mode: under the parent).
     let mut sources = template;
     if sibling {
@@ -230,8 +245,11 @@ fn expand_one(tree: &mut BuildTree, b: BId, diagnostics: &mut Diagnostics, budge
     let cost = add.iter().map(|a| tree.preorder(*a).len()).sum::<usize>() * leaves.len();
     if cost > *budget {
         diagnostics.push(
-            Diagnostic::error("vss::too-many-nodes", "instance expansion generates too many nodes")
-                .at(Some(attr.value_loc)),
+            Diagnostic::error(
+                "vss::too-many-nodes",
+                "instance expansion generates too many nodes",
+            )
+            .at(Some(attr.value_loc)),
         );
         return false;
     }
@@ -317,7 +335,13 @@ fn raw_instance_nodes(tree: &mut BuildTree, anchor: BId, generated: &[BId]) -> V
 
 /// The node a template/raw child is merged into: in child mode any current child of `b` with
 /// the same name (vss-tools compares paths); in sibling mode a generated direct instance.
-fn matching_generated(tree: &BuildTree, anchor: BId, b: BId, generated: &[BId], source: BId) -> Option<BId> {
+fn matching_generated(
+    tree: &BuildTree,
+    anchor: BId,
+    b: BId,
+    generated: &[BId],
+    source: BId,
+) -> Option<BId> {
     let name = &tree.node(source).name;
     if anchor == b {
         tree.child_named(b, name)
@@ -373,13 +397,22 @@ mod tests {
 
     #[test]
     fn expands_ranges_like_vss_tools() {
-        assert_eq!(expand_string("Row[1,3]").unwrap(), vec!["Row1", "Row2", "Row3"]);
-        assert_eq!(expand_string("Pos[1,2]Seat").unwrap(), vec!["Pos1Seat", "Pos2Seat"]);
+        assert_eq!(
+            expand_string("Row[1,3]").unwrap(),
+            vec!["Row1", "Row2", "Row3"]
+        );
+        assert_eq!(
+            expand_string("Pos[1,2]Seat").unwrap(),
+            vec!["Pos1Seat", "Pos2Seat"]
+        );
         assert_eq!(expand_string("R[1,2]C[1,2]").unwrap(), vec!["R1C1", "R2C2"]);
         assert_eq!(expand_string("Row[1, 4]").unwrap(), vec!["Row[1, 4]"]);
         assert_eq!(expand_string("Left").unwrap(), vec!["Left"]);
         assert_eq!(expand_string("X[4,1]"), Err(InvalidRange("[4,1]".into())));
-        assert_eq!(expand_string("A[1,2]B[3,4]").unwrap(), vec!["A[1,2]B3", "A[1,2]B4"]);
+        assert_eq!(
+            expand_string("A[1,2]B[3,4]").unwrap(),
+            vec!["A[1,2]B3", "A[1,2]B4"]
+        );
     }
 
     #[test]
@@ -394,7 +427,10 @@ mod tests {
         );
         let garbage = serde_json::json!([[["A1", "B1"]]]);
         assert!(nested_garbage(&garbage));
-        assert_eq!(steps(&garbage).unwrap(), vec![Step::List(vec!["['A1', 'B1']".into()])]);
+        assert_eq!(
+            steps(&garbage).unwrap(),
+            vec![Step::List(vec!["['A1', 'B1']".into()])]
+        );
         assert_eq!(steps(&serde_json::json!("Row[1,2]")).unwrap().len(), 1);
         assert!(steps(&serde_json::json!(3)).is_none());
     }

@@ -115,7 +115,10 @@ impl Pipeline<'_> {
         if self.options.expand {
             instances::expand_all(&mut signals, self.diagnostics);
         }
-        let mut structs = types.as_ref().map(|t| struct_paths(&t.tree)).unwrap_or_default();
+        let mut structs = types
+            .as_ref()
+            .map(|t| struct_paths(&t.tree))
+            .unwrap_or_default();
         structs.extend(struct_paths(&signals));
         let members = types.as_ref().map(struct_members).unwrap_or_default();
         let ctx = Context {
@@ -136,9 +139,14 @@ impl Pipeline<'_> {
     }
 
     fn unit_table(&mut self, source: &std::path::Path) -> UnitTable {
-        let unit_files = units::files_or_default(&self.options.units, source, "units.yaml", self.diagnostics);
-        let quantity_files =
-            units::files_or_default(&self.options.quantities, source, "quantities.yaml", self.diagnostics);
+        let unit_files =
+            units::files_or_default(&self.options.units, source, "units.yaml", self.diagnostics);
+        let quantity_files = units::files_or_default(
+            &self.options.quantities,
+            source,
+            "quantities.yaml",
+            self.diagnostics,
+        );
         units::load_table(&unit_files, &quantity_files, self.sources, self.diagnostics)
     }
 
@@ -201,7 +209,11 @@ impl Pipeline<'_> {
 
     /// Adds the tree (minus deleted subtrees) to `vss` after checking parent types; returns
     /// the root id.
-    fn freeze(&mut self, resolved: &ResolvedTree, vss: &mut VssTree) -> Option<crate::model::NodeId> {
+    fn freeze(
+        &mut self,
+        resolved: &ResolvedTree,
+        vss: &mut VssTree,
+    ) -> Option<crate::model::NodeId> {
         let tree = &resolved.tree;
         let mut root_id = None;
         let mut stack: Vec<(BId, Option<crate::model::NodeId>)> = vec![(tree.root, None)];
@@ -221,8 +233,9 @@ impl Pipeline<'_> {
             let new_id = match vss.add_node(parent, node.name.clone(), res.kind, data) {
                 Ok(new_id) => new_id,
                 Err(error) => {
-                    self.diagnostics
-                        .push(Diagnostic::error("vss::duplicate-path", error.to_string()).at(node.loc));
+                    self.diagnostics.push(
+                        Diagnostic::error("vss::duplicate-path", error.to_string()).at(node.loc),
+                    );
                     continue;
                 }
             };
@@ -262,7 +275,11 @@ impl Pipeline<'_> {
             self.diagnostics.push(
                 Diagnostic::error(
                     "vss::invalid-parent",
-                    format!("'{path}' ({}) has an invalid parent of type '{}'", res.kind.name(), parent_kind.name()),
+                    format!(
+                        "'{path}' ({}) has an invalid parent of type '{}'",
+                        res.kind.name(),
+                        parent_kind.name()
+                    ),
                 )
                 .at(resolved.tree.node(id).loc),
             );
@@ -271,9 +288,21 @@ impl Pipeline<'_> {
 
     fn tree_checks(&mut self, vss: &VssTree, root: crate::model::NodeId, has_types: bool) {
         let options = self.options;
-        strict::unknown_attributes(vss, root, &options.extended_attributes, options.strict, self.diagnostics);
+        strict::unknown_attributes(
+            vss,
+            root,
+            &options.extended_attributes,
+            options.strict,
+            self.diagnostics,
+        );
         if has_types && let Some(types_root) = vss.roots().get(1) {
-            strict::unknown_attributes(vss, *types_root, &options.extended_attributes, true, self.diagnostics);
+            strict::unknown_attributes(
+                vss,
+                *types_root,
+                &options.extended_attributes,
+                true,
+                self.diagnostics,
+            );
         }
         if options.strict {
             strict::naming(vss, root, self.diagnostics);
@@ -285,7 +314,11 @@ impl Pipeline<'_> {
 }
 
 /// Resolves every reachable node, parents first.
-fn resolve_all(tree: &BuildTree, ctx: &Context<'_>, diagnostics: &mut Diagnostics) -> HashMap<BId, Resolved> {
+fn resolve_all(
+    tree: &BuildTree,
+    ctx: &Context<'_>,
+    diagnostics: &mut Diagnostics,
+) -> HashMap<BId, Resolved> {
     let mut out = HashMap::new();
     let mut paths: HashMap<BId, String> = HashMap::new();
     for id in tree.preorder(tree.root) {

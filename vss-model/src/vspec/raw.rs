@@ -70,11 +70,7 @@ impl RawModel {
                 out.push((key, entry));
                 continue;
             }
-            let matches: Vec<&String> = self
-                .entries
-                .keys()
-                .filter(|k| fnmatch(k, &key))
-                .collect();
+            let matches: Vec<&String> = self.entries.keys().filter(|k| fnmatch(k, &key)).collect();
             if matches.is_empty() {
                 glob_warnings.push((key.clone(), entry.loc));
             }

@@ -44,8 +44,11 @@ pub fn naming(tree: &VssTree, root: NodeId, diagnostics: &mut Diagnostics) {
             && node.name.chars().all(|c| c.is_ascii_alphanumeric());
         if !camel {
             diagnostics.push(
-                Diagnostic::error("vss::name-style", format!("Name violation: '{}' (not CamelCase)", node.path))
-                    .at(node.location),
+                Diagnostic::error(
+                    "vss::name-style",
+                    format!("Name violation: '{}' (not CamelCase)", node.path),
+                )
+                .at(node.location),
             );
         }
         let is_boolean = node
@@ -57,7 +60,10 @@ pub fn naming(tree: &VssTree, root: NodeId, diagnostics: &mut Diagnostics) {
             diagnostics.push(
                 Diagnostic::error(
                     "vss::name-style",
-                    format!("Name violation: '{}' (Not starting with 'Is' or 'Has')", node.path),
+                    format!(
+                        "Name violation: '{}' (Not starting with 'Is' or 'Has')",
+                        node.path
+                    ),
                 )
                 .at(node.location),
             );
@@ -66,7 +72,13 @@ pub fn naming(tree: &VssTree, root: NodeId, diagnostics: &mut Diagnostics) {
 }
 
 /// Extended attributes not whitelisted with `-e`: a warning, or an error when `strict`.
-pub fn unknown_attributes(tree: &VssTree, root: NodeId, allowed: &[String], strict: bool, diagnostics: &mut Diagnostics) {
+pub fn unknown_attributes(
+    tree: &VssTree,
+    root: NodeId,
+    allowed: &[String],
+    strict: bool,
+    diagnostics: &mut Diagnostics,
+) {
     for id in tree.subtree(root) {
         let node = tree.get(id);
         for name in node.data.extended.keys() {
@@ -79,7 +91,11 @@ pub fn unknown_attributes(tree: &VssTree, root: NodeId, allowed: &[String], stri
             } else {
                 Diagnostic::warning("vss::unknown-attribute", message)
             };
-            diagnostics.push(diagnostic.at(node.location).with_help("declare it with -e/--extended-attributes"));
+            diagnostics.push(
+                diagnostic
+                    .at(node.location)
+                    .with_help("declare it with -e/--extended-attributes"),
+            );
         }
     }
 }
@@ -89,7 +105,8 @@ pub fn default_matches_first_allowed(tree: &VssTree, root: NodeId, diagnostics: 
     for id in tree.subtree(root) {
         let node = tree.get(id);
         let scalar = node.data.datatype.as_ref().is_some_and(|d| !d.is_array);
-        if let (true, Some(allowed), Some(default)) = (scalar, &node.data.allowed, &node.data.default)
+        if let (true, Some(allowed), Some(default)) =
+            (scalar, &node.data.allowed, &node.data.default)
             && allowed.first() != Some(default)
         {
             diagnostics.push(
@@ -112,7 +129,11 @@ pub fn case_duplicates(tree: &VssTree, root: NodeId, diagnostics: &mut Diagnosti
             diagnostics.push(
                 Diagnostic::warning(
                     "vss::case-duplicate",
-                    format!("'{}' differs from '{}' only in case", node.path, tree.get(first).path),
+                    format!(
+                        "'{}' differs from '{}' only in case",
+                        node.path,
+                        tree.get(first).path
+                    ),
                 )
                 .at(node.location),
             );
@@ -128,7 +149,10 @@ pub fn implicit_branches(tree: &VssTree, root: NodeId, diagnostics: &mut Diagnos
             diagnostics.push(
                 Diagnostic::warning(
                     "vss::implicit-branch",
-                    format!("'{}' was never defined; created as an implicit branch", node.path),
+                    format!(
+                        "'{}' was never defined; created as an implicit branch",
+                        node.path
+                    ),
                 )
                 .at(node.location)
                 .with_label("child defined here"),

@@ -29,7 +29,10 @@ pub fn files_or_default(
     } else {
         diagnostics.push(Diagnostic::warning(
             "vss::default-file-missing",
-            format!("no {default_name} given and '{}' does not exist", candidate.display()),
+            format!(
+                "no {default_name} given and '{}' does not exist",
+                candidate.display()
+            ),
         ));
         Vec::new()
     }
@@ -55,8 +58,11 @@ pub fn load_table(
                 let lowered = unit.key.to_lowercase();
                 if table.units.contains_key(&lowered) {
                     diagnostics.push(
-                        Diagnostic::warning("vss::unit-redefined", format!("Redefinition of unit '{}'", unit.key))
-                            .at(Some(loc(file, &key))),
+                        Diagnostic::warning(
+                            "vss::unit-redefined",
+                            format!("Redefinition of unit '{}'", unit.key),
+                        )
+                        .at(Some(loc(file, &key))),
                     );
                 }
                 unit_locs.retain(|(k, _)| *k != lowered);
@@ -70,7 +76,11 @@ pub fn load_table(
 }
 
 /// The top-level `key: {mapping}` pairs of a YAML file.
-fn entries(path: &Path, sources: &mut SourceMap, diagnostics: &mut Diagnostics) -> Vec<(FileId, YNode, YNode)> {
+fn entries(
+    path: &Path,
+    sources: &mut SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> Vec<(FileId, YNode, YNode)> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(error) => {
@@ -84,7 +94,11 @@ fn entries(path: &Path, sources: &mut SourceMap, diagnostics: &mut Diagnostics) 
     let file = sources.add(path, text.clone());
     let doc = yaml::parse(&text);
     for problem in &doc.problems {
-        let at = Some(SourceLocation { file, line: problem.pos.line, column: problem.pos.column });
+        let at = Some(SourceLocation {
+            file,
+            line: problem.pos.line,
+            column: problem.pos.column,
+        });
         let d = if problem.fatal {
             Diagnostic::error(problem.code, problem.message.clone())
         } else {
@@ -97,8 +111,15 @@ fn entries(path: &Path, sources: &mut SourceMap, diagnostics: &mut Diagnostics) 
         Some(YValue::Null) | None => Vec::new(),
         Some(_) => {
             diagnostics.push(
-                Diagnostic::error("vss::invalid-units-file", "a units/quantities file must be a mapping")
-                    .at(Some(SourceLocation { file, line: 1, column: 1 })),
+                Diagnostic::error(
+                    "vss::invalid-units-file",
+                    "a units/quantities file must be a mapping",
+                )
+                .at(Some(SourceLocation {
+                    file,
+                    line: 1,
+                    column: 1,
+                })),
             );
             Vec::new()
         }
@@ -122,27 +143,42 @@ fn text_field(body: &YNode, name: &str) -> Option<String> {
     })
 }
 
-fn add_quantity(table: &mut UnitTable, file: FileId, key: &YNode, body: &YNode, diagnostics: &mut Diagnostics) {
+fn add_quantity(
+    table: &mut UnitTable,
+    file: FileId,
+    key: &YNode,
+    body: &YNode,
+    diagnostics: &mut Diagnostics,
+) {
     let name = python_str(&key.value);
     if !matches!(body.value, YValue::Map(_)) {
         diagnostics.push(
-            Diagnostic::error("vss::invalid-quantity", format!("'VSSQuantity', '{name}' is 'None'"))
-                .at(Some(loc(file, key))),
+            Diagnostic::error(
+                "vss::invalid-quantity",
+                format!("'VSSQuantity', '{name}' is 'None'"),
+            )
+            .at(Some(loc(file, key))),
         );
         return;
     }
     let lowered = name.to_lowercase();
     if table.quantities.contains_key(&lowered) {
         diagnostics.push(
-            Diagnostic::warning("vss::quantity-redefined", format!("Redefinition of quantity '{name}'"))
-                .at(Some(loc(file, key))),
+            Diagnostic::warning(
+                "vss::quantity-redefined",
+                format!("Redefinition of quantity '{name}'"),
+            )
+            .at(Some(loc(file, key))),
         );
     }
     let definition = text_field(body, "definition");
     if definition.is_none() {
         diagnostics.push(
-            Diagnostic::error("vss::invalid-quantity", format!("quantity '{name}': 'definition' Field required"))
-                .at(Some(loc(file, key))),
+            Diagnostic::error(
+                "vss::invalid-quantity",
+                format!("quantity '{name}': 'definition' Field required"),
+            )
+            .at(Some(loc(file, key))),
         );
     }
     table.quantities.insert(
@@ -157,11 +193,23 @@ fn add_quantity(table: &mut UnitTable, file: FileId, key: &YNode, body: &YNode, 
     );
 }
 
-fn parse_unit(table: &UnitTable, file: FileId, key: &YNode, body: &YNode, diagnostics: &mut Diagnostics) -> Option<Unit> {
+fn parse_unit(
+    table: &UnitTable,
+    file: FileId,
+    key: &YNode,
+    body: &YNode,
+    diagnostics: &mut Diagnostics,
+) -> Option<Unit> {
     let name = python_str(&key.value);
     let at = Some(loc(file, key));
     if !matches!(body.value, YValue::Map(_)) {
-        diagnostics.push(Diagnostic::error("vss::invalid-unit", format!("'VSSUnit', '{name}' is 'None'")).at(at));
+        diagnostics.push(
+            Diagnostic::error(
+                "vss::invalid-unit",
+                format!("'VSSUnit', '{name}' is 'None'"),
+            )
+            .at(at),
+        );
         return None;
     }
     let mut ok = true;
@@ -177,14 +225,20 @@ fn parse_unit(table: &UnitTable, file: FileId, key: &YNode, body: &YNode, diagno
         fail(format!("'{name}': 'unit' Field required"), at);
     }
     let qudt = field(body, "qudt").map(to_json);
-    let qudt_quantity = qudt.as_ref().and_then(|q| q.get("quantity-kind").or_else(|| q.get("quantity"))).is_some();
+    let qudt_quantity = qudt
+        .as_ref()
+        .and_then(|q| q.get("quantity-kind").or_else(|| q.get("quantity")))
+        .is_some();
     let quantity = text_field(body, "quantity");
     match &quantity {
         Some(q) if !table.quantities.contains_key(q.as_str()) => {
             let at_q = field(body, "quantity").map(|n| loc(file, n));
             fail(format!("'{name}': Invalid quantity: '{q}'"), at_q);
         }
-        None if !qudt_quantity => fail(format!("'{name}': either 'quantity' or 'qudt.quantity' has to be set"), at),
+        None if !qudt_quantity => fail(
+            format!("'{name}': either 'quantity' or 'qudt.quantity' has to be set"),
+            at,
+        ),
         _ => {}
     }
     let allowed_datatypes = allowed_datatypes(body, file, &name, &mut fail);
@@ -212,7 +266,10 @@ fn allowed_datatypes(
         return Vec::new();
     };
     let YValue::Seq(items) = &node.value else {
-        fail(format!("'{name}': 'allowed-datatypes' must be a list"), Some(loc(file, node)));
+        fail(
+            format!("'{name}': 'allowed-datatypes' must be a list"),
+            Some(loc(file, node)),
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -220,7 +277,10 @@ fn allowed_datatypes(
         let text = python_str(&item.value);
         let (base, _) = split_array_suffix(&text);
         if Datatype::parse_primitive(base).is_none() {
-            fail(format!("'{name}': Invalid datatype: '{text}'"), Some(loc(file, item)));
+            fail(
+                format!("'{name}': Invalid datatype: '{text}'"),
+                Some(loc(file, item)),
+            );
         }
         out.push(text);
     }
@@ -228,11 +288,17 @@ fn allowed_datatypes(
 }
 
 /// 6.1.0: a unit's full name may be used by one key only.
-fn check_unique_names(table: &UnitTable, locs: &[(String, SourceLocation)], diagnostics: &mut Diagnostics) {
+fn check_unique_names(
+    table: &UnitTable,
+    locs: &[(String, SourceLocation)],
+    diagnostics: &mut Diagnostics,
+) {
     let mut seen: indexmap::IndexMap<String, Vec<&str>> = indexmap::IndexMap::new();
     for unit in table.units.values() {
         if let Some(full) = &unit.name {
-            seen.entry(full.clone()).or_default().push(unit.key.as_str());
+            seen.entry(full.clone())
+                .or_default()
+                .push(unit.key.as_str());
         }
     }
     for (full, keys) in seen {
@@ -245,7 +311,10 @@ fn check_unique_names(table: &UnitTable, locs: &[(String, SourceLocation)], diag
             diagnostics.push(
                 Diagnostic::error(
                     "vss::duplicate-unit",
-                    format!("Duplicated unit: '{full}'. Used by: [{}]", listed.join(", ")),
+                    format!(
+                        "Duplicated unit: '{full}'. Used by: [{}]",
+                        listed.join(", ")
+                    ),
                 )
                 .at(at),
             );

@@ -17,13 +17,34 @@ use crate::source::SourceLocation;
 
 /// Attributes every node type knows.
 const COMMON: &[&str] = &[
-    "type", "description", "comment", "delete", "deprecation", "constUID", "fka", "instantiate", "fqn",
+    "type",
+    "description",
+    "comment",
+    "delete",
+    "deprecation",
+    "constUID",
+    "fka",
+    "instantiate",
+    "fqn",
 ];
 /// Extra attributes of branches.
-const BRANCH: &[&str] = &["instances", "instances_relation", "aggregate", "is_instance"];
+const BRANCH: &[&str] = &[
+    "instances",
+    "instances_relation",
+    "aggregate",
+    "is_instance",
+];
 /// Extra attributes of data entries (sensor, actuator, attribute, property).
 const DATA: &[&str] = &[
-    "datatype", "arraysize", "min", "max", "pattern", "unit", "enum", "allowed", "default",
+    "datatype",
+    "arraysize",
+    "min",
+    "max",
+    "pattern",
+    "unit",
+    "enum",
+    "allowed",
+    "default",
 ];
 
 /// True for every attribute name that is core for some node type (§4).
@@ -124,12 +145,17 @@ struct NodeValidator<'a> {
 
 impl NodeValidator<'_> {
     fn error(&mut self, code: &'static str, message: String, at: Option<SourceLocation>) {
-        self.diags.push(Diagnostic::error(code, format!("'{}': {message}", self.path)).at(at.or(self.node_loc)));
+        self.diags.push(
+            Diagnostic::error(code, format!("'{}': {message}", self.path)).at(at.or(self.node_loc)),
+        );
         self.ok = false;
     }
 
     fn warn(&mut self, code: &'static str, message: String, at: Option<SourceLocation>) {
-        self.diags.push(Diagnostic::warning(code, format!("'{}': {message}", self.path)).at(at.or(self.node_loc)));
+        self.diags.push(
+            Diagnostic::warning(code, format!("'{}': {message}", self.path))
+                .at(at.or(self.node_loc)),
+        );
     }
 
     fn get(&self, key: &str) -> Option<&Attr> {
@@ -167,7 +193,10 @@ impl NodeValidator<'_> {
                 continue;
             }
             if is_core_anywhere(name) {
-                let message = format!("Forbidden extra attribute (core attribute): '{name}' on a {}", kind.name());
+                let message = format!(
+                    "Forbidden extra attribute (core attribute): '{name}' on a {}",
+                    kind.name()
+                );
                 self.error("vss::forbidden-attribute", message, Some(attr.key_loc));
                 continue;
             }
@@ -183,7 +212,11 @@ impl NodeValidator<'_> {
             Value::String(s) => Some(s.clone()),
             other => {
                 let (at, text) = (attr.value_loc, display(other));
-                self.error("vss::invalid-value", format!("'{key}': '{text}' Input should be a valid string"), Some(at));
+                self.error(
+                    "vss::invalid-value",
+                    format!("'{key}': '{text}' Input should be a valid string"),
+                    Some(at),
+                );
                 None
             }
         }
@@ -195,7 +228,11 @@ impl NodeValidator<'_> {
             Value::Bool(b) => Some(*b),
             other => {
                 let (at, text) = (attr.value_loc, display(other));
-                self.error("vss::invalid-value", format!("'{key}': '{text}' Input should be a valid boolean"), Some(at));
+                self.error(
+                    "vss::invalid-value",
+                    format!("'{key}': '{text}' Input should be a valid boolean"),
+                    Some(at),
+                );
                 None
             }
         }
@@ -209,9 +246,16 @@ impl NodeValidator<'_> {
             let at = attr.value_loc;
             match &attr.value {
                 Value::Array(items) if items.iter().all(Value::is_string) => {
-                    data.fka = items.iter().filter_map(|i| i.as_str().map(str::to_owned)).collect();
+                    data.fka = items
+                        .iter()
+                        .filter_map(|i| i.as_str().map(str::to_owned))
+                        .collect();
                 }
-                _ => self.error("vss::invalid-value", "'fka': Input should be a valid list of strings".into(), Some(at)),
+                _ => self.error(
+                    "vss::invalid-value",
+                    "'fka': Input should be a valid list of strings".into(),
+                    Some(at),
+                ),
             }
         }
         if let Some(uid) = self.string("constUID") {
@@ -222,7 +266,11 @@ impl NodeValidator<'_> {
                 data.const_uid = Some(uid);
             } else {
                 let at = self.get("constUID").map(|a| a.value_loc);
-                self.error("vss::invalid-value", format!("'{uid}' is not a valid 'constUID'"), at);
+                self.error(
+                    "vss::invalid-value",
+                    format!("'{uid}' is not a valid 'constUID'"),
+                    at,
+                );
             }
         }
         if data.description.is_none() {
@@ -239,7 +287,9 @@ impl NodeValidator<'_> {
             let at = Some(attr.value_loc);
             let value = attr.value.clone();
             match &value {
-                Value::String(s) => data.instances = Some(Value::Array(vec![Value::String(s.clone())])),
+                Value::String(s) => {
+                    data.instances = Some(Value::Array(vec![Value::String(s.clone())]))
+                }
                 Value::Array(_) => {
                     if instances::nested_garbage(&value) {
                         self.warn(
@@ -252,7 +302,11 @@ impl NodeValidator<'_> {
                 }
                 other => {
                     let text = display(other);
-                    self.error("vss::invalid-instances", format!("'{text}' is not a valid 'instances' content"), at);
+                    self.error(
+                        "vss::invalid-instances",
+                        format!("'{text}' is not a valid 'instances' content"),
+                        at,
+                    );
                 }
             }
         }
@@ -290,7 +344,11 @@ impl NodeValidator<'_> {
 
     fn datatype(&mut self, ctx: &Context<'_>, branch: Option<&str>) -> Option<Datatype> {
         let Some(attr) = self.get("datatype") else {
-            self.error("vss::missing-datatype", "'datatype' Field required".into(), None);
+            self.error(
+                "vss::missing-datatype",
+                "'datatype' Field required".into(),
+                None,
+            );
             return None;
         };
         let at = Some(attr.value_loc);
@@ -298,7 +356,10 @@ impl NodeValidator<'_> {
         let resolved = resolve_datatype(&text, ctx, branch);
         match resolved {
             Some(dt) => {
-                if matches!(dt.primitive_element(), Some(Primitive::Numeric | Primitive::Int)) {
+                if matches!(
+                    dt.primitive_element(),
+                    Some(Primitive::Numeric | Primitive::Int)
+                ) {
                     self.warn(
                         "vss::pseudo-datatype",
                         format!("'{text}' is a units-file pseudo-type, not a VSS datatype"),
@@ -308,7 +369,11 @@ impl NodeValidator<'_> {
                 Some(dt)
             }
             None => {
-                self.error("vss::unknown-datatype", format!("'{text}' is not a valid datatype"), at);
+                self.error(
+                    "vss::unknown-datatype",
+                    format!("'{text}' is not a valid datatype"),
+                    at,
+                );
                 None
             }
         }
@@ -321,10 +386,18 @@ impl NodeValidator<'_> {
         let at = Some(attr.value_loc);
         match attr.value.as_u64() {
             Some(size) if datatype.is_array => data.arraysize = Some(size),
-            Some(_) => self.error("vss::invalid-arraysize", "'arraysize' set on a non array datatype".into(), at),
+            Some(_) => self.error(
+                "vss::invalid-arraysize",
+                "'arraysize' set on a non array datatype".into(),
+                at,
+            ),
             None => {
                 let text = display(&attr.value);
-                self.error("vss::invalid-arraysize", format!("'arraysize': '{text}' is not a valid integer"), at);
+                self.error(
+                    "vss::invalid-arraysize",
+                    format!("'arraysize': '{text}' is not a valid integer"),
+                    at,
+                );
             }
         }
     }
@@ -336,11 +409,19 @@ impl NodeValidator<'_> {
         let at = Some(attr.value_loc);
         let text = display(&attr.value);
         let Some(element) = datatype.primitive_element() else {
-            self.error("vss::unit-datatype", "Cannot use 'unit' with complex datatype".into(), at);
+            self.error(
+                "vss::unit-datatype",
+                "Cannot use 'unit' with complex datatype".into(),
+                at,
+            );
             return;
         };
         let Some(unit) = ctx.units.lookup(&text) else {
-            self.error("vss::unknown-unit", format!("'{text}' is not a valid unit"), at);
+            self.error(
+                "vss::unknown-unit",
+                format!("'{text}' is not a valid unit"),
+                at,
+            );
             return;
         };
         let allowed = unit.allowed_datatypes.iter().any(|a| {
@@ -349,12 +430,20 @@ impl NodeValidator<'_> {
         if !allowed {
             self.error(
                 "vss::unit-datatype",
-                format!("'{}' is not allowed for unit '{}'", element.name(), unit.key),
+                format!(
+                    "'{}' is not allowed for unit '{}'",
+                    element.name(),
+                    unit.key
+                ),
                 at,
             );
         }
         if let Some(note) = &unit.deprecation {
-            self.warn("vss::deprecated-unit", format!("unit '{}' is deprecated: {note}", unit.key), at);
+            self.warn(
+                "vss::deprecated-unit",
+                format!("unit '{}' is deprecated: {note}", unit.key),
+                at,
+            );
         }
         data.unit = Some(unit.key.clone());
     }
@@ -367,16 +456,28 @@ impl NodeValidator<'_> {
             let at = Some(attr.value_loc);
             let element = datatype.primitive_element().filter(|p| p.is_numeric());
             let Some(element) = element else {
-                self.error("vss::min-max-datatype", format!("Cannot define min/max for datatype '{datatype}'"), at);
+                self.error(
+                    "vss::min-max-datatype",
+                    format!("Cannot define min/max for datatype '{datatype}'"),
+                    at,
+                );
                 continue;
             };
             let Some(number) = coerce_number(&attr.value) else {
                 let text = display(&attr.value);
-                self.error("vss::invalid-value", format!("'{key}': '{text}' Input should be a valid number"), at);
+                self.error(
+                    "vss::invalid-value",
+                    format!("'{key}': '{text}' Input should be a valid number"),
+                    at,
+                );
                 continue;
             };
             if check_value(&Value::Number(number.clone()), element) != Fit::Yes {
-                self.error("vss::invalid-value", format!("{key} '{number}' is not an '{element}'"), at);
+                self.error(
+                    "vss::invalid-value",
+                    format!("{key} '{number}' is not an '{element}'"),
+                    at,
+                );
                 continue;
             }
             if key == "min" {
@@ -389,7 +490,11 @@ impl NodeValidator<'_> {
             && as_f64(min) > as_f64(max)
         {
             let at = self.get("min").map(|a| a.value_loc);
-            self.warn("vss::min-greater-than-max", format!("min {min} is greater than max {max}"), at);
+            self.warn(
+                "vss::min-greater-than-max",
+                format!("min {min} is greater than max {max}"),
+                at,
+            );
         }
     }
 
@@ -399,19 +504,35 @@ impl NodeValidator<'_> {
         };
         let at = Some(attr.value_loc);
         let Value::Array(items) = &attr.value else {
-            self.error("vss::invalid-value", "'allowed' Input should be a valid list".into(), at);
+            self.error(
+                "vss::invalid-value",
+                "'allowed' Input should be a valid list".into(),
+                at,
+            );
             return;
         };
         let items = items.clone();
         let Some(element) = datatype.primitive_element() else {
-            self.error("vss::allowed-struct", "'allowed' cannot be used with struct datatype".into(), at);
+            self.error(
+                "vss::allowed-struct",
+                "'allowed' cannot be used with struct datatype".into(),
+                at,
+            );
             return;
         };
         if self.get("min").is_some() || self.get("max").is_some() {
-            self.error("vss::allowed-min-max", "'min/max' and 'allowed' cannot be used together".into(), at);
+            self.error(
+                "vss::allowed-min-max",
+                "'min/max' and 'allowed' cannot be used together".into(),
+                at,
+            );
         }
         if self.get("enum").is_some() {
-            self.error("vss::allowed-enum", "Cannot use 'allowed' and 'enum'".into(), at);
+            self.error(
+                "vss::allowed-enum",
+                "Cannot use 'allowed' and 'enum'".into(),
+                at,
+            );
         }
         for item in &items {
             self.check_member(item, element, "allowed", at);
@@ -419,12 +540,21 @@ impl NodeValidator<'_> {
         data.allowed = Some(items);
     }
 
-    fn check_member(&mut self, value: &Value, element: Primitive, what: &str, at: Option<SourceLocation>) {
+    fn check_member(
+        &mut self,
+        value: &Value,
+        element: Primitive,
+        what: &str,
+        at: Option<SourceLocation>,
+    ) {
         match check_value(value, element) {
             Fit::Yes => {}
             Fit::BoolAsInt => self.warn(
                 "vss::bool-as-int",
-                format!("{what} value '{}' is a boolean used as '{element}'", display(value)),
+                format!(
+                    "{what} value '{}' is a boolean used as '{element}'",
+                    display(value)
+                ),
                 at,
             ),
             Fit::No => self.error(
@@ -441,37 +571,68 @@ impl NodeValidator<'_> {
         };
         let at = Some(attr.value_loc);
         let Value::Object(map) = &attr.value else {
-            self.error("vss::invalid-enum", "'enum' must be a mapping NAME: integer".into(), at);
+            self.error(
+                "vss::invalid-enum",
+                "'enum' must be a mapping NAME: integer".into(),
+                at,
+            );
             return;
         };
         let map = map.clone();
         let element = match datatype.primitive_element() {
             None => {
-                self.error("vss::invalid-enum", "'enum' cannot be used with struct datatype".into(), at);
+                self.error(
+                    "vss::invalid-enum",
+                    "'enum' cannot be used with struct datatype".into(),
+                    at,
+                );
                 return;
             }
             Some(p) if !p.is_integer() => {
-                self.error("vss::invalid-enum", "'datatype' needs to be an int when using 'enum'".into(), at);
+                self.error(
+                    "vss::invalid-enum",
+                    "'datatype' needs to be an int when using 'enum'".into(),
+                    at,
+                );
                 return;
             }
             Some(p) => p,
         };
         if self.get("min").is_some() || self.get("max").is_some() {
-            self.error("vss::invalid-enum", "'min/max' and 'enum' cannot be used together".into(), at);
+            self.error(
+                "vss::invalid-enum",
+                "'min/max' and 'enum' cannot be used together".into(),
+                at,
+            );
         }
         if self.get("pattern").is_some() {
-            self.error("vss::invalid-enum", "'enum' cannot be used together with 'pattern'".into(), at);
+            self.error(
+                "vss::invalid-enum",
+                "'enum' cannot be used together with 'pattern'".into(),
+                at,
+            );
         }
         let mut seen = HashSet::new();
         for (key, value) in &map {
             if !key.starts_with(|c: char| c.is_ascii_uppercase()) {
                 self.error("vss::invalid-enum", format!("Invalid enum key '{key}'"), at);
-            } else if !key.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_') {
-                self.warn("vss::enum-key-style", format!("enum key '{key}' does not match [A-Z][A-Z_0-9]*"), at);
+            } else if !key
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            {
+                self.warn(
+                    "vss::enum-key-style",
+                    format!("enum key '{key}' does not match [A-Z][A-Z_0-9]*"),
+                    at,
+                );
             }
             self.check_member(value, element, "enum", at);
             if !seen.insert(value.to_string()) {
-                self.error("vss::invalid-enum", format!("Duplicated enum value '{value}'"), at);
+                self.error(
+                    "vss::invalid-enum",
+                    format!("Duplicated enum value '{value}'"),
+                    at,
+                );
             }
         }
         data.enumeration = Some(map.into_iter().collect());
@@ -483,13 +644,21 @@ impl NodeValidator<'_> {
         };
         let at = self.get("pattern").map(|a| a.value_loc);
         if element != Some(Primitive::String) {
-            self.error("vss::invalid-pattern", "Field 'pattern' is not allowed for type".into(), at);
+            self.error(
+                "vss::invalid-pattern",
+                "Field 'pattern' is not allowed for type".into(),
+                at,
+            );
             return;
         }
         let regex = match fancy_regex::Regex::new(&format!("^(?:{pattern})")) {
             Ok(regex) => regex,
             Err(error) => {
-                self.error("vss::invalid-pattern", format!("'pattern' is not a valid regular expression: {error}"), at);
+                self.error(
+                    "vss::invalid-pattern",
+                    format!("'pattern' is not a valid regular expression: {error}"),
+                    at,
+                );
                 return;
             }
         };
@@ -511,7 +680,9 @@ impl NodeValidator<'_> {
             {
                 self.error(
                     "vss::pattern-mismatch",
-                    format!("Specified '{what}' value '{text}' must match defined pattern '{pattern}'"),
+                    format!(
+                        "Specified '{what}' value '{text}' must match defined pattern '{pattern}'"
+                    ),
                     at,
                 );
             }
@@ -549,7 +720,11 @@ impl NodeValidator<'_> {
         if let (Some(size), true) = (data.arraysize, datatype.is_array)
             && items.len() as u64 != size
         {
-            self.error("vss::invalid-arraysize", "'default' array size does not match 'arraysize'".into(), at);
+            self.error(
+                "vss::invalid-arraysize",
+                "'default' array size does not match 'arraysize'".into(),
+                at,
+            );
         }
         for item in &items {
             self.check_member(item, element, "default", at);
@@ -567,12 +742,20 @@ impl NodeValidator<'_> {
         if let Some(max) = &data.max
             && round(v) > round(as_f64(max)) + 1e-6
         {
-            self.error("vss::default-out-of-range", format!("'default' greater than 'max': {item}>{max}"), at);
+            self.error(
+                "vss::default-out-of-range",
+                format!("'default' greater than 'max': {item}>{max}"),
+                at,
+            );
         }
         if let Some(min) = &data.min
             && round(v) < round(as_f64(min)) - 1e-6
         {
-            self.error("vss::default-out-of-range", format!("'default' smaller than 'min': {item}<{min}"), at);
+            self.error(
+                "vss::default-out-of-range",
+                format!("'default' smaller than 'min': {item}<{min}"),
+                at,
+            );
         }
     }
 
@@ -593,7 +776,10 @@ impl NodeValidator<'_> {
         if let Some(map) = &data.enumeration
             && !map.values().any(|v| values_equal(v, item))
         {
-            let message = format!("default value '{}' is not a valid enum value", display(item));
+            let message = format!(
+                "default value '{}' is not a valid enum value",
+                display(item)
+            );
             if falsy {
                 self.warn("vss::falsy-default-not-allowed", message, at);
             } else {
@@ -602,11 +788,22 @@ impl NodeValidator<'_> {
         }
     }
 
-    fn struct_default(&mut self, value: &Value, name: &str, is_array: bool, ctx: &Context<'_>, at: Option<SourceLocation>) {
+    fn struct_default(
+        &mut self,
+        value: &Value,
+        name: &str,
+        is_array: bool,
+        ctx: &Context<'_>,
+        at: Option<SourceLocation>,
+    ) {
         let values: Vec<&Value> = match (value, is_array) {
             (Value::Array(items), true) => items.iter().collect(),
             (_, true) => {
-                self.error("vss::struct-default", format!("invalid 'default' format for datatype '{name}[]': not a list"), at);
+                self.error(
+                    "vss::struct-default",
+                    format!("invalid 'default' format for datatype '{name}[]': not a list"),
+                    at,
+                );
                 return;
             }
             (v, false) => vec![v],
@@ -616,7 +813,11 @@ impl NodeValidator<'_> {
             check_struct_value(v, name, ctx, 0, &mut problems);
             for (fatal, problem) in problems {
                 if fatal {
-                    self.error("vss::struct-default", format!("invalid 'default' format for datatype '{name}': {problem}"), at);
+                    self.error(
+                        "vss::struct-default",
+                        format!("invalid 'default' format for datatype '{name}': {problem}"),
+                        at,
+                    );
                 } else {
                     self.warn("vss::struct-default-extra", problem, at);
                 }
@@ -633,14 +834,20 @@ pub fn resolve_datatype(text: &str, ctx: &Context<'_>, branch: Option<&str>) -> 
     }
     let (base, is_array) = split_array_suffix(text);
     if ctx.structs.contains(base) {
-        return Some(Datatype { element: ElementType::Struct(base.to_owned()), is_array });
+        return Some(Datatype {
+            element: ElementType::Struct(base.to_owned()),
+            is_array,
+        });
     }
     if ctx.in_types_tree
         && let Some(branch) = branch
     {
         let candidate = format!("{branch}.{base}");
         if ctx.structs.contains(&candidate) {
-            return Some(Datatype { element: ElementType::Struct(candidate), is_array });
+            return Some(Datatype {
+                element: ElementType::Struct(candidate),
+                is_array,
+            });
         }
     }
     None
@@ -648,7 +855,13 @@ pub fn resolve_datatype(text: &str, ctx: &Context<'_>, branch: Option<&str>) -> 
 
 /// The JSON-schema check vss-tools generates for struct defaults: every member required,
 /// member types checked, extra keys accepted (reported as warnings here).
-fn check_struct_value(value: &Value, name: &str, ctx: &Context<'_>, depth: usize, out: &mut Vec<(bool, String)>) {
+fn check_struct_value(
+    value: &Value,
+    name: &str,
+    ctx: &Context<'_>,
+    depth: usize,
+    out: &mut Vec<(bool, String)>,
+) {
     if depth > 32 {
         return;
     }
@@ -682,7 +895,10 @@ fn check_struct_value(value: &Value, name: &str, ctx: &Context<'_>, depth: usize
                         _ => e.is_number(),
                     };
                     if !fits {
-                        out.push((true, format!("{} is not of type '{}'", display(e), p.name())));
+                        out.push((
+                            true,
+                            format!("{} is not of type '{}'", display(e), p.name()),
+                        ));
                     }
                 }
             }
@@ -797,7 +1013,10 @@ mod tests {
 
     #[test]
     fn min_max_coercion_reads_yaml_1_1_strings() {
-        assert_eq!(coerce_number(&json!("1e3")).and_then(|n| n.as_f64()), Some(1000.0));
+        assert_eq!(
+            coerce_number(&json!("1e3")).and_then(|n| n.as_f64()),
+            Some(1000.0)
+        );
         assert_eq!(coerce_number(&json!("10")), Some(Number::from(10)));
         assert!(coerce_number(&json!("ten")).is_none());
     }

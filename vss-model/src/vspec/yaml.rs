@@ -429,7 +429,10 @@ fn int_magnitude(body: &str) -> Option<i128> {
             .then(|| i128::from_str_radix(&digits_of(oct), 8).ok())
             .flatten();
     }
-    let first_ok = body.as_bytes().first().is_some_and(|b| (b'1'..=b'9').contains(b));
+    let first_ok = body
+        .as_bytes()
+        .first()
+        .is_some_and(|b| (b'1'..=b'9').contains(b));
     if !first_ok {
         return None;
     }
@@ -453,7 +456,9 @@ fn sexagesimal_int(body: &str) -> Option<i128> {
         if !is_base60_digit(part) {
             return None;
         }
-        value = value.checked_mul(60)?.checked_add(part.parse::<i128>().ok()?)?;
+        value = value
+            .checked_mul(60)?
+            .checked_add(part.parse::<i128>().ok()?)?;
     }
     Some(value)
 }
@@ -507,7 +512,10 @@ fn decimal_float(int_part: &str, rest: &str) -> Option<f64> {
     }
     if let Some(exp) = exponent {
         let (sign, digits) = exp.split_at(exp.len().min(1));
-        if !(sign == "+" || sign == "-") || digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        if !(sign == "+" || sign == "-")
+            || digits.is_empty()
+            || !digits.bytes().all(|b| b.is_ascii_digit())
+        {
             return None;
         }
     }
@@ -600,13 +608,21 @@ pub fn python_float(f: f64) -> String {
         return match text.split_once('e') {
             Some((mantissa, exp)) => {
                 let exp_num: i32 = exp.parse().unwrap_or(0);
-                format!("{mantissa}e{}{:02}", if exp_num < 0 { '-' } else { '+' }, exp_num.abs())
+                format!(
+                    "{mantissa}e{}{:02}",
+                    if exp_num < 0 { '-' } else { '+' },
+                    exp_num.abs()
+                )
             }
             None => text,
         };
     }
     let text = format!("{f}");
-    if text.contains('.') { text } else { format!("{text}.0") }
+    if text.contains('.') {
+        text
+    } else {
+        format!("{text}.0")
+    }
 }
 
 #[cfg(test)]
@@ -645,7 +661,11 @@ mod tests {
     fn quoted_scalars_stay_strings_and_positions_are_kept() {
         let doc = parse("A:\n  x: 'ON'\n  y: ON\n  z: |\n    text\n");
         assert!(doc.problems.is_empty(), "{:?}", doc.problems);
-        let Some(YNode { value: YValue::Map(top), .. }) = doc.root else {
+        let Some(YNode {
+            value: YValue::Map(top),
+            ..
+        }) = doc.root
+        else {
             panic!("not a map");
         };
         let YValue::Map(attrs) = &top[0].1.value else {
@@ -663,7 +683,11 @@ mod tests {
         assert_eq!(doc.problems.len(), 1);
         assert_eq!(doc.problems[0].code, "vss::duplicate-key");
         assert_eq!(doc.problems[0].pos, Pos { line: 5, column: 3 });
-        let Some(YNode { value: YValue::Map(top), .. }) = doc.root else {
+        let Some(YNode {
+            value: YValue::Map(top),
+            ..
+        }) = doc.root
+        else {
             panic!("not a map");
         };
         assert_eq!(python_repr(&top[1].1.value), "{'x': 1, 'y': 4}");

@@ -40,7 +40,10 @@ pub fn node_json(tree: &VssTree, id: NodeId) -> Value {
     put("deprecation", data.deprecation.clone().map(Value::from));
     put("fka", Some(Value::from(data.fka.clone())));
     put("constUID", data.const_uid.clone().map(Value::from));
-    put("datatype", data.datatype.as_ref().map(|d| Value::from(d.to_string())));
+    put(
+        "datatype",
+        data.datatype.as_ref().map(|d| Value::from(d.to_string())),
+    );
     put("unit", data.unit.clone().map(Value::from));
     put("min", data.min.clone().map(Value::Number));
     put("max", data.max.clone().map(Value::Number));
