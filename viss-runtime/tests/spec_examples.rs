@@ -38,25 +38,38 @@ fn assert_same_shape(actual: &Json, expected: &Json, at: &str) {
 
 fn ts_is_utc_millis(ts: &Json) {
     let text = ts.as_str().expect("ts is a string");
-    assert!(text.ends_with('Z') && text.len() == 24, "ts `{text}` is not YYYY-MM-DDTHH:MM:SS.sssZ");
+    assert!(
+        text.ends_with('Z') && text.len() == 24,
+        "ts `{text}` is not YYYY-MM-DDTHH:MM:SS.sssZ"
+    );
 }
 
 #[test]
 fn read() {
     let mut fixture = Fixture::new();
     fixture.feed("Vehicle.Powertrain.CombustionEngine.RPM", Value::UInt(2372));
-    let response = fixture.send(r#"{"action":"get","path":"Vehicle.Powertrain.CombustionEngine.RPM","requestId":"8756"}"#);
+    let response = fixture.send(
+        r#"{"action":"get","path":"Vehicle.Powertrain.CombustionEngine.RPM","requestId":"8756"}"#,
+    );
     let expected = json!({"action":"get","requestId":"8756","data":{"path":"Vehicle.Powertrain.CombustionEngine.RPM","dp":{"value":"2372","ts":"2020-04-15T13:37:00Z"}},"ts":"2020-04-15T13:37:05Z"});
     assert_same_shape(&response, &expected, "$");
     assert_eq!(dp_value(&response), "2372");
-    assert_eq!(response["data"]["path"], "Vehicle.Powertrain.CombustionEngine.RPM");
+    assert_eq!(
+        response["data"]["path"],
+        "Vehicle.Powertrain.CombustionEngine.RPM"
+    );
     assert_eq!(response["data"]["dp"]["ts"], "2020-04-15T13:37:00.000Z");
     ts_is_utc_millis(&response["ts"]);
 
-    let error = fixture.send(r#"{"action":"get","path":"Vehicle.Powertrain.CombustionEngine.Nope","requestId":"8756"}"#);
+    let error = fixture.send(
+        r#"{"action":"get","path":"Vehicle.Powertrain.CombustionEngine.Nope","requestId":"8756"}"#,
+    );
     let expected_error = json!({"action":"get","requestId":"8756","error":{"number":"404","reason":"unavailable_data","description":"The requested data was not found."},"ts":"2020-04-15T13:37:00Z"});
     assert_same_shape(&error, &expected_error, "$");
-    assert_eq!(error_of(&error), ("404", "unavailable_data", "Data is unknown"));
+    assert_eq!(
+        error_of(&error),
+        ("404", "unavailable_data", "Data is unknown")
+    );
 }
 
 #[test]
@@ -93,15 +106,31 @@ fn search_read() {
 fn history_read() {
     let mut fixture = Fixture::new();
     let path = "Vehicle.Acceleration.Longitudinal";
-    fixture.feed_at(path, Value::Float(0.123), "2020-04-15T13:00:00Z".parse().unwrap());
-    fixture.feed_at(path, Value::Float(0.125), "2020-04-15T13:36:02Z".parse().unwrap());
-    fixture.feed_at(path, Value::Float(0.2), "2020-04-15T13:36:59Z".parse().unwrap());
+    fixture.feed_at(
+        path,
+        Value::Float(0.123),
+        "2020-04-15T13:00:00Z".parse().unwrap(),
+    );
+    fixture.feed_at(
+        path,
+        Value::Float(0.125),
+        "2020-04-15T13:36:02Z".parse().unwrap(),
+    );
+    fixture.feed_at(
+        path,
+        Value::Float(0.2),
+        "2020-04-15T13:36:59Z".parse().unwrap(),
+    );
     let response = fixture.send(r#"{"action":"get","path":"Vehicle.Acceleration.Longitudinal","filter":{"variant":"history","parameter":"P2DT12H"},"requestId":"5688"}"#);
     let expected = json!({"action":"get","data":{"path":"Vehicle.Acceleration.Longitudinal","dp":[{"value":"0.123","ts":"2020-04-15T13:00:00Z"},{"value":"0.125","ts":"2020-04-15T13:37:02Z"}]},"requestId":"5688","ts":"2020-04-15T13:37:02Z"});
     assert_same_shape(&response, &expected, "$");
     let dps = response["data"]["dp"].as_array().expect("dp array");
     let values: Vec<&str> = dps.iter().map(|dp| dp["value"].as_str().unwrap()).collect();
-    assert_eq!(values, ["0.123", "0.125"], "the current value 0.2 is excluded");
+    assert_eq!(
+        values,
+        ["0.123", "0.125"],
+        "the current value 0.2 is excluded"
+    );
 }
 
 #[test]
@@ -116,16 +145,33 @@ fn signal_discovery_read() {
     let children = fuel["children"].as_object().expect("children object");
     assert!(children.contains_key("HybridType"));
     assert_eq!(children["HybridType"]["type"], "attribute");
-    assert_eq!(response.as_object().unwrap().len(), 4, "action, requestId, metadata, ts");
+    assert_eq!(
+        response.as_object().unwrap().len(),
+        4,
+        "action, requestId, metadata, ts"
+    );
 }
 
 #[test]
 fn update() {
     let mut fixture = Fixture::new();
     let response = fixture.send(r#"{"action":"set","path":"Vehicle.Powertrain.Transmission.PerformanceMode","value":"sport","requestId":"5687"}"#);
-    assert_same_shape(&response, &json!({"action":"set","requestId":"5687","ts":"2020-04-15T13:37:00Z"}), "$");
-    let target = fixture.engine.store().target(fixture.engine.tree().lookup("Vehicle.Powertrain.Transmission.PerformanceMode").unwrap());
-    assert_eq!(target.map(|sample| sample.value), Some(Value::String("sport".into())));
+    assert_same_shape(
+        &response,
+        &json!({"action":"set","requestId":"5687","ts":"2020-04-15T13:37:00Z"}),
+        "$",
+    );
+    let target = fixture.engine.store().target(
+        fixture
+            .engine
+            .tree()
+            .lookup("Vehicle.Powertrain.Transmission.PerformanceMode")
+            .unwrap(),
+    );
+    assert_eq!(
+        target.map(|sample| sample.value),
+        Some(Value::String("sport".into()))
+    );
 
     let error = fixture.send(r#"{"action":"set","path":"Vehicle.Powertrain.Transmission.Nope","value":"sport","requestId":"5687"}"#);
     let expected_error = json!({"action":"set","requestId":"5687","error":{"number":"404","reason":"unavailable_data","description":"The requested data was not found."},"ts":"2020-04-15T13:37:00Z"});
@@ -136,7 +182,11 @@ fn update() {
 fn authorized_update() {
     let mut fixture = Fixture::new();
     let response = fixture.send(r#"{"action":"set","path":"Vehicle.Powertrain.Transmission.PerformanceMode","value":"sport","authorization":"eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuYW1...Zw_KSsds","requestId":"5687"}"#);
-    assert_same_shape(&response, &json!({"action":"set","requestId":"5687","ts":"2020-04-15T13:37:00Z"}), "$");
+    assert_same_shape(
+        &response,
+        &json!({"action":"set","requestId":"5687","ts":"2020-04-15T13:37:00Z"}),
+        "$",
+    );
 }
 
 fn subscribe_response_shape() -> Json {
@@ -172,12 +222,20 @@ fn subscribe_timebased() {
 #[test]
 fn subscription_error_event_shape() {
     let mut out = Vec::new();
-    viss_runtime::engine::write_error_event(&mut out, "12345", viss_runtime::VissError::TokenExpired, support::start_time());
+    viss_runtime::engine::write_error_event(
+        &mut out,
+        "12345",
+        viss_runtime::VissError::TokenExpired,
+        support::start_time(),
+    );
     let event: Json = serde_json::from_slice(&out).unwrap();
     let expected = json!({"action":"subscription","subscriptionId":"12345","error":{"number":"401","reason":"expired_token","description":"Access token has expired."},"ts":"2020-04-15T13:37:00Z"});
     assert_same_shape(&event, &expected, "$");
     // The example's reason `expired_token` is outside the table (§18-Q8): 401 is invalid_token.
-    assert_eq!(error_of(&event), ("401", "invalid_token", "Access token has expired"));
+    assert_eq!(
+        error_of(&event),
+        ("401", "invalid_token", "Access token has expired")
+    );
 }
 
 #[test]
@@ -206,7 +264,10 @@ fn curve_logging_subscribe() {
     for step in 1..100u64 {
         fixture.advance(1000);
         let level = 50.0 - 25.0 * step as f64 / 99.0;
-        fixture.feed("Vehicle.Powertrain.FuelSystem.Level", Value::UInt(level.round() as u64));
+        fixture.feed(
+            "Vehicle.Powertrain.FuelSystem.Level",
+            Value::UInt(level.round() as u64),
+        );
     }
     let events = fixture.events();
     assert_eq!(events.len(), 1, "one event per full buffer");
@@ -227,7 +288,11 @@ fn range_subscribe_or() {
     for level in [51, 49, 53, 56] {
         fixture.feed("Vehicle.Powertrain.FuelSystem.Level", Value::UInt(level));
     }
-    let values: Vec<String> = fixture.events().iter().map(|event| dp_value(event).as_str().unwrap().to_owned()).collect();
+    let values: Vec<String> = fixture
+        .events()
+        .iter()
+        .map(|event| dp_value(event).as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(values, ["49", "56"]);
 }
 
@@ -241,23 +306,43 @@ fn change_subscribe() {
         fixture.feed("Vehicle.Powertrain.FuelSystem.Level", Value::UInt(level));
     }
     let events = fixture.events();
-    let values: Vec<&str> = events.iter().map(|event| dp_value(event).as_str().unwrap()).collect();
-    assert_eq!(values, ["36", "60"], "rises of more than 10 between sequential captures");
+    let values: Vec<&str> = events
+        .iter()
+        .map(|event| dp_value(event).as_str().unwrap())
+        .collect();
+    assert_eq!(
+        values,
+        ["36", "60"],
+        "rises of more than 10 between sequential captures"
+    );
     assert_same_shape(&events[0], &single_event_shape(), "$");
 }
 
 #[test]
 fn unsubscribe() {
     let mut fixture = Fixture::new();
-    let id = fixture.subscribe("Vehicle.Powertrain.FuelSystem.Level", r#"{"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}"#);
-    let response = fixture.send(&format!(r#"{{"action":"unsubscribe","subscriptionId":"{id}","requestId":"5786"}}"#));
-    assert_same_shape(&response, &json!({"action":"unsubscribe","requestId":"5786","ts":"2020-04-15T13:37:00Z"}), "$");
+    let id = fixture.subscribe(
+        "Vehicle.Powertrain.FuelSystem.Level",
+        r#"{"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}"#,
+    );
+    let response = fixture.send(&format!(
+        r#"{{"action":"unsubscribe","subscriptionId":"{id}","requestId":"5786"}}"#
+    ));
+    assert_same_shape(
+        &response,
+        &json!({"action":"unsubscribe","requestId":"5786","ts":"2020-04-15T13:37:00Z"}),
+        "$",
+    );
     fixture.feed("Vehicle.Powertrain.FuelSystem.Level", Value::UInt(1));
     assert!(fixture.events().is_empty(), "no events after unsubscribe");
 
-    let error = fixture.send(r#"{"action":"unsubscribe","subscriptionId":"12345","requestId":"6578"}"#);
+    let error =
+        fixture.send(r#"{"action":"unsubscribe","subscriptionId":"12345","requestId":"6578"}"#);
     let expected = json!({"action":"unsubscribe","requestId":"6578","error":{"number":"400","reason":"invalid_data","description":"Data present in the request is invalid."},"ts":"2020-04-15T13:37:00Z"});
     assert_same_shape(&error, &expected, "$");
     // TRANSPORT §4.1.2 (not the example, §18-Q9) gives the number for an unknown id.
-    assert_eq!(error_of(&error), ("404", "unavailable_data", "Unknown subscription Id"));
+    assert_eq!(
+        error_of(&error),
+        ("404", "unavailable_data", "Unknown subscription Id")
+    );
 }

@@ -33,7 +33,11 @@ fn literal_text(value: &Json) -> String {
 }
 
 fn add(builder: &mut DynamicTreeBuilder, parent: Option<BuilderNode>, name: &str, node: &Json) {
-    let kind = node.get("type").and_then(Json::as_str).and_then(NodeKind::parse).unwrap_or(NodeKind::Branch);
+    let kind = node
+        .get("type")
+        .and_then(Json::as_str)
+        .and_then(NodeKind::parse)
+        .unwrap_or(NodeKind::Branch);
     let mut spec = match (kind, node.get("datatype").and_then(Json::as_str)) {
         (NodeKind::Branch, _) => NodeSpec::branch(name),
         (kind, Some(datatype)) => NodeSpec::leaf(name, kind, datatype),
@@ -49,10 +53,18 @@ fn add(builder: &mut DynamicTreeBuilder, parent: Option<BuilderNode>, name: &str
         spec.allowed = allowed.iter().map(literal_text).collect();
     }
     spec.default = node.get("default").map(|default| match default {
-        Json::Array(items) => Literal::Array(items.iter().map(|item| literal_text(item).into()).collect::<Vec<_>>().into()),
+        Json::Array(items) => Literal::Array(
+            items
+                .iter()
+                .map(|item| literal_text(item).into())
+                .collect::<Vec<_>>()
+                .into(),
+        ),
         other => Literal::Scalar(literal_text(other).into()),
     });
-    let Ok(handle) = builder.push(parent, spec) else { return };
+    let Ok(handle) = builder.push(parent, spec) else {
+        return;
+    };
     if let Some(children) = node.get("children").and_then(Json::as_object) {
         for (child_name, child) in children {
             add(builder, Some(handle), child_name, child);
