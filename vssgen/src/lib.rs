@@ -1,1 +1,9 @@
 //! vssgen: the generator library behind the `vssgen` command.
+//!
+//! * [`export`]: vss-tools-compatible exports (JSON, byte-identical to `vspec export json`).
+//! * [`dump`]: a readable, deterministic one-line-per-node dump of the IR.
+//! * [`cli`]: the `vssgen` command line (`main.rs` only parses and calls [`cli::run`]).
+
+pub mod cli;
+pub mod dump;
+pub mod export;

@@ -1,0 +1,66 @@
+//! The `vssgen` command line: one module per subcommand, shared input options in [`input`].
+//!
+//! Exit codes: 0 success (warnings allowed), 1 invalid input or unwritable output (every
+//! diagnostic printed to stderr as `file:line:col: error[code]: message`), 2 usage errors
+//! (clap's own code).
+
+mod check;
+mod dump_ir;
+mod export_json;
+mod input;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub use check::CheckArgs;
+pub use dump_ir::DumpIrArgs;
+pub use export_json::ExportJsonArgs;
+pub use input::InputArgs;
+
+/// Exit code for invalid input or output that could not be written.
+pub const EXIT_INVALID: u8 = 1;
+
+/// Reads a COVESA VSS tree (.vspec sources or a vss-tools JSON export), checks it and exports
+/// it.
+#[derive(Debug, Parser)]
+#[command(name = "vssgen", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load a tree and report every problem found in it
+    Check(CheckArgs),
+    /// Export a tree in a vss-tools format
+    #[command(subcommand)]
+    Export(ExportFormat),
+    /// Print the IR, one line per node (path, kind, datatype, unit, instance origin)
+    DumpIr(DumpIrArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportFormat {
+    /// JSON, byte-identical to `vspec export json` of vss-tools 6.1.0
+    Json(ExportJsonArgs),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Export(ExportFormat::Json(args)) => export_json::run(&args),
+        Command::DumpIr(args) => dump_ir::run(&args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failed) => ExitCode::from(EXIT_INVALID),
+    }
+}
+
+/// A subcommand failed; what went wrong has already been printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Failed;

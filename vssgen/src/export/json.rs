@@ -1,0 +1,277 @@
+//! IR → the JSON `vspec export json` (vss-tools 6.1.0, `exporters/json.py`) writes.
+//!
+//! Each node is an object of its exported attributes plus `children` (only when it has
+//! some). Never exported, as in vss-tools: `arraysize`, `aggregate`, `instances_relation`
+//! and internal flags. Null values and empty lists are dropped, except for extended
+//! attributes whitelisted with `-e`. The root node keeps only whitelisted extended
+//! attributes (vss-tools filters extras on the root alone), and a types root keeps none.
+//! Key order does not matter here: [`pyjson`](super::pyjson) sorts when writing.
+
+use serde_json::{Map, Value};
+use vss_model::{Node, NodeId, VssTree};
+
+use super::pyjson;
+
+/// The key under which types trees are embedded when they are not written separately.
+pub const COMPLEX_DATA_TYPES: &str = "ComplexDataTypes";
+
+/// `vspec export json` options that change the output.
+#[derive(Debug, Clone, Default)]
+pub struct JsonExportOptions {
+    /// `--pretty`: indent by 2.
+    pub pretty: bool,
+    /// `--types-output` given: types trees go to their own document.
+    pub split_types: bool,
+    /// `-e` names: kept on the root, and kept on every node even when null or empty.
+    pub extended_attributes: Vec<String>,
+}
+
+/// The exported documents.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonExport {
+    /// The main document: the signal root, plus `ComplexDataTypes` unless split.
+    pub signals: Value,
+    /// The types document, when split and the tree has types roots.
+    pub types: Option<Value>,
+}
+
+impl JsonExport {
+    /// The main document as vss-tools writes it.
+    pub fn signals_text(&self, options: &JsonExportOptions) -> String {
+        pyjson::to_string(&self.signals, indent(options))
+    }
+
+    /// The types document as vss-tools writes it.
+    pub fn types_text(&self, options: &JsonExportOptions) -> Option<String> {
+        self.types
+            .as_ref()
+            .map(|types| pyjson::to_string(types, indent(options)))
+    }
+}
+
+fn indent(options: &JsonExportOptions) -> Option<usize> {
+    options.pretty.then_some(2)
+}
+
+/// Exports `tree`: `roots()[0]` is the signal tree, further roots are types trees.
+pub fn export(tree: &VssTree, options: &JsonExportOptions) -> JsonExport {
+    let exporter = Exporter { tree, options };
+    let mut signals = Map::new();
+    if let Some(root) = tree.signal_root() {
+        let whitelist = RootExtras::Whitelisted;
+        signals.insert(tree.get(root).name.clone(), exporter.node(root, whitelist));
+    }
+    let mut types = Map::new();
+    for root in tree.roots().iter().skip(1) {
+        types.insert(
+            tree.get(*root).name.clone(),
+            exporter.node(*root, RootExtras::None),
+        );
+    }
+    let types = (!types.is_empty()).then_some(Value::Object(types));
+    match types {
+        Some(types) if !options.split_types => {
+            signals.insert(COMPLEX_DATA_TYPES.to_owned(), types);
+            JsonExport {
+                signals: Value::Object(signals),
+                types: None,
+            }
+        }
+        types => JsonExport {
+            signals: Value::Object(signals),
+            types,
+        },
+    }
+}
+
+/// Which extended attributes a root node keeps (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RootExtras {
+    Whitelisted,
+    None,
+}
+
+struct Exporter<'a> {
+    tree: &'a VssTree,
+    options: &'a JsonExportOptions,
+}
+
+impl Exporter<'_> {
+    /// A root node and its subtree.
+    fn node(&self, root: NodeId, extras: RootExtras) -> Value {
+        let node = self.tree.get(root);
+        let mut object = self.core_attributes(node);
+        for (key, value) in &node.data.extended {
+            let whitelisted = self.is_whitelisted(key);
+            let keep = match extras {
+                RootExtras::Whitelisted => whitelisted,
+                RootExtras::None => false,
+            };
+            if keep {
+                object.insert(key.clone(), value.clone());
+            }
+        }
+        self.add_children(node, &mut object);
+        Value::Object(object)
+    }
+
+    /// A non-root node and its subtree.
+    fn subtree(&self, id: NodeId) -> Value {
+        let node = self.tree.get(id);
+        let mut object = self.core_attributes(node);
+        for (key, value) in &node.data.extended {
+            if self.is_whitelisted(key) || !is_null_or_empty_list(value) {
+                object.insert(key.clone(), value.clone());
+            }
+        }
+        self.add_children(node, &mut object);
+        Value::Object(object)
+    }
+
+    fn add_children(&self, node: &Node, object: &mut Map<String, Value>) {
+        if node.children.is_empty() {
+            return;
+        }
+        let children = node
+            .children
+            .iter()
+            .map(|child| (self.tree.get(*child).name.clone(), self.subtree(*child)))
+            .collect();
+        object.insert("children".to_owned(), Value::Object(children));
+    }
+
+    fn is_whitelisted(&self, key: &str) -> bool {
+        self.options.extended_attributes.iter().any(|e| e == key)
+    }
+
+    /// Every exported core attribute of `node`, null and empty lists dropped.
+    fn core_attributes(&self, node: &Node) -> Map<String, Value> {
+        let data = &node.data;
+        let mut object = Map::new();
+        let mut put = |key: &str, value: Option<Value>| {
+            if let Some(value) = value.filter(|v| !is_null_or_empty_list(v)) {
+                object.insert(key.to_owned(), value);
+            }
+        };
+        let text = |s: &Option<String>| s.clone().map(Value::String);
+        put("type", Some(Value::String(node.kind.name().to_owned())));
+        put("description", text(&data.description));
+        put("comment", text(&data.comment));
+        put("deprecation", text(&data.deprecation));
+        put(
+            "fka",
+            Some(data.fka.iter().cloned().map(Value::String).collect()),
+        );
+        put("constUID", text(&data.const_uid));
+        put(
+            "datatype",
+            data.datatype.as_ref().map(|d| Value::String(d.to_string())),
+        );
+        put("unit", text(&data.unit));
+        put("min", data.min.clone().map(Value::Number));
+        put("max", data.max.clone().map(Value::Number));
+        put("allowed", data.allowed.clone().map(Value::Array));
+        put("default", data.default.clone());
+        put(
+            "enum",
+            data.enumeration
+                .as_ref()
+                .map(|e| Value::Object(e.clone().into_iter().collect())),
+        );
+        put("pattern", text(&data.pattern));
+        put("instances", data.instances.clone());
+        object
+    }
+}
+
+/// vss-tools drops attributes whose value is `None` or `[]` (`VSSRaw.as_dict`).
+fn is_null_or_empty_list(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use vss_model::{Datatype, NodeData, NodeKind, Primitive};
+
+    fn tree() -> VssTree {
+        let mut tree = VssTree::new();
+        let mut root_data = NodeData {
+            description: Some("root".into()),
+            ..NodeData::default()
+        };
+        root_data
+            .extended
+            .insert("note".into(), json!("dropped on the root"));
+        root_data.extended.insert("keep".into(), json!(1));
+        let root = tree
+            .add_node(None, "V", NodeKind::Branch, root_data)
+            .unwrap();
+        let mut speed = NodeData {
+            datatype: Some(Datatype::primitive(Primitive::Float)),
+            unit: Some("km/h".into()),
+            min: Some(serde_json::Number::from(0)),
+            max: serde_json::Number::from_f64(250.0),
+            default: Some(json!([])),
+            arraysize: Some(3),
+            aggregate: Some(true),
+            ..NodeData::default()
+        };
+        speed
+            .extended
+            .insert("dbc".into(), json!({"b": 1, "a": [2]}));
+        speed.extended.insert("empty".into(), json!([]));
+        speed.extended.insert("nothing".into(), Value::Null);
+        tree.add_node(Some(root), "Speed", NodeKind::Sensor, speed)
+            .unwrap();
+        tree.add_node(Some(root), "Empty", NodeKind::Branch, NodeData::default())
+            .unwrap();
+        let types = tree
+            .add_node(None, "T", NodeKind::Branch, NodeData::default())
+            .unwrap();
+        let mut types_data = NodeData::default();
+        types_data.extended.insert("x".into(), json!(1));
+        tree.add_node(Some(types), "S", NodeKind::Struct, types_data)
+            .unwrap();
+        tree
+    }
+
+    #[test]
+    fn exports_like_vss_tools() {
+        let options = JsonExportOptions {
+            extended_attributes: vec!["keep".into(), "nothing".into()],
+            ..JsonExportOptions::default()
+        };
+        let export = export(&tree(), &options);
+        assert_eq!(export.types, None);
+        assert_eq!(
+            export.signals_text(&options),
+            concat!(
+                r#"{"ComplexDataTypes": {"T": {"children": {"S": {"type": "struct", "x": 1}}, "type": "branch"}}, "#,
+                r#""V": {"children": {"Empty": {"type": "branch"}, "Speed": {"datatype": "float", "#,
+                r#""dbc": {"a": [2], "b": 1}, "max": 250.0, "min": 0, "nothing": null, "type": "sensor", "#,
+                r#""unit": "km/h"}}, "description": "root", "keep": 1, "type": "branch"}}"#
+            )
+        );
+    }
+
+    #[test]
+    fn splits_types_when_asked() {
+        let options = JsonExportOptions {
+            pretty: true,
+            split_types: true,
+            ..JsonExportOptions::default()
+        };
+        let export = export(&tree(), &options);
+        assert!(export.signals.get(COMPLEX_DATA_TYPES).is_none());
+        assert_eq!(
+            export.types_text(&options).unwrap(),
+            "{\n  \"T\": {\n    \"children\": {\n      \"S\": {\n        \"type\": \"struct\",\n        \"x\": 1\n      }\n    },\n    \"type\": \"branch\"\n  }\n}"
+        );
+    }
+}
