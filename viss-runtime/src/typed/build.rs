@@ -1,0 +1,250 @@
+//! Support for the code `#[derive(VissTree)]` emits (re-exported as the hidden
+//! `viss_runtime::__private`; not a stable API).
+//!
+//! A derived root type builds its node table as a `static` in three const passes over the
+//! same generated traversal:
+//!
+//! 1. a counting [`PathWriter`] measures the bytes of all full paths;
+//! 2. a writing [`PathWriter`] fills a `[u8; LEN]` with every full path back to back
+//!    (a child's path is its parent's bytes, `.`, its name);
+//! 3. a [`NodeWriter`] fills `[NodeInfo; N]` from per-node templates (const items holding
+//!    the metadata), slicing each node's `&'static str` path out of the bytes of pass 2.
+//!
+//! Paths cannot be known when a nested branch type is derived (the same type can sit at
+//! several places, e.g. under every instance), which is why the root assembles them.
+//!
+//! The lookup is generated per branch type as a `match` on the first path segment that
+//! delegates the rest to the child type ([`lookup_branch`], [`lookup_instances`]).
+
+use std::borrow::Cow;
+
+use crate::tree::{NodeId, NodeInfo, NodeKind};
+use crate::typed::VissBranch;
+
+/// A node with no metadata: the filler of a table before the writer runs, and the base of
+/// generated templates (`NodeInfo { name: .., ..PLACEHOLDER }`).
+pub const PLACEHOLDER: NodeInfo = NodeInfo {
+    name: Cow::Borrowed(""),
+    path: Cow::Borrowed(""),
+    kind: NodeKind::Branch,
+    datatype: None,
+    unit: None,
+    description: None,
+    comment: None,
+    deprecation: None,
+    min: None,
+    max: None,
+    allowed: Cow::Borrowed(&[]),
+    default: None,
+    parent: None,
+    end: 0,
+};
+
+/// Where a node's full path sits in the path bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PathSpan {
+    pub start: usize,
+    pub len: usize,
+}
+
+/// Writes full paths back to back (or only counts their bytes).
+#[derive(Debug)]
+pub struct PathWriter<'a> {
+    bytes: &'a mut [u8],
+    len: usize,
+    counting: bool,
+}
+
+impl<'a> PathWriter<'a> {
+    /// A writer that only counts bytes.
+    pub const fn counting() -> PathWriter<'static> {
+        PathWriter {
+            bytes: &mut [],
+            len: 0,
+            counting: true,
+        }
+    }
+
+    /// A writer into `bytes`, which must be exactly as long as the counting pass said.
+    pub const fn writing(bytes: &'a mut [u8]) -> Self {
+        Self {
+            bytes,
+            len: 0,
+            counting: false,
+        }
+    }
+
+    /// Bytes written (or counted) so far.
+    pub const fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True before the first path.
+    pub const fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Appends `parent` path + `.` + `name` (just `name` without a parent).
+    pub const fn push(&mut self, parent: Option<PathSpan>, name: &str) -> PathSpan {
+        let start = self.len;
+        if let Some(parent) = parent {
+            self.copy_within(parent.start, parent.len);
+            self.push_bytes(b".");
+        }
+        self.push_bytes(name.as_bytes());
+        PathSpan {
+            start,
+            len: self.len - start,
+        }
+    }
+
+    const fn copy_within(&mut self, from: usize, count: usize) {
+        let mut offset = 0;
+        while offset < count {
+            if !self.counting {
+                self.bytes[self.len] = self.bytes[from + offset];
+            }
+            self.len += 1;
+            offset += 1;
+        }
+    }
+
+    const fn push_bytes(&mut self, text: &[u8]) {
+        let mut offset = 0;
+        while offset < text.len() {
+            if !self.counting {
+                self.bytes[self.len] = text[offset];
+            }
+            self.len += 1;
+            offset += 1;
+        }
+    }
+}
+
+/// Turns the path bytes into the `&'static str` every node path borrows from.
+pub const fn paths_text(bytes: &'static [u8]) -> &'static str {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        // Every path is made of `&str` names joined by `.`.
+        Err(_) => "",
+    }
+}
+
+/// A written node, as the parent of the nodes that follow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Parent {
+    pub id: NodeId,
+    pub path_len: usize,
+}
+
+/// Fills a node table in tree order.
+#[derive(Debug)]
+pub struct NodeWriter<'a> {
+    nodes: &'a mut [NodeInfo],
+    next: usize,
+    paths: &'static str,
+    path_position: usize,
+}
+
+impl<'a> NodeWriter<'a> {
+    /// A writer into `nodes`, slicing paths from `paths` (written by the same traversal).
+    pub const fn new(nodes: &'a mut [NodeInfo], paths: &'static str) -> Self {
+        Self {
+            nodes,
+            next: 0,
+            paths,
+            path_position: 0,
+        }
+    }
+
+    /// Writes the next node from `template` (its name and metadata), below `parent`, with
+    /// `below` nodes in its subtree (0 for leaves).
+    pub const fn push(
+        &mut self,
+        mut template: NodeInfo,
+        parent: Option<Parent>,
+        below: u32,
+    ) -> Parent {
+        let path_len = match parent {
+            Some(parent) => parent.path_len + 1 + text_len(&template.name),
+            None => text_len(&template.name),
+        };
+        let (_, rest) = self.paths.split_at(self.path_position);
+        let (path, _) = rest.split_at(path_len);
+        self.path_position += path_len;
+        let id = NodeId(self.next as u32);
+        std::mem::forget(std::mem::replace(&mut template.path, Cow::Borrowed(path)));
+        template.parent = match parent {
+            Some(parent) => Some(parent.id),
+            None => None,
+        };
+        template.end = id.0 + 1 + below;
+        std::mem::forget(std::mem::replace(&mut self.nodes[self.next], template));
+        self.next += 1;
+        Parent { id, path_len }
+    }
+}
+
+const fn text_len(text: &Cow<'static, str>) -> usize {
+    match text {
+        Cow::Borrowed(text) => text.len(),
+        Cow::Owned(text) => text.len(),
+    }
+}
+
+/// Splits `path` at its first `.`: the segment and the rest, if any.
+#[inline]
+pub fn split_first(path: &str) -> (&str, Option<&str>) {
+    match path.split_once('.') {
+        Some((head, rest)) => (head, Some(rest)),
+        None => (path, None),
+    }
+}
+
+/// A leaf matched by name: found when nothing follows.
+#[inline]
+pub fn lookup_leaf(rest: Option<&str>, id: u32) -> Option<NodeId> {
+    match rest {
+        None => Some(NodeId(id)),
+        Some(_) => None,
+    }
+}
+
+/// A branch of type `B` matched by name at node `id`.
+#[inline]
+pub fn lookup_branch<B: VissBranch>(rest: Option<&str>, id: u32) -> Option<NodeId> {
+    match rest {
+        None => Some(NodeId(id)),
+        Some(rest) => B::lookup_relative(rest, id + 1),
+    }
+}
+
+/// Nodes in one instance of an instance set whose remaining dimensions are `dimensions`
+/// (each a list of instance names), around branches of type `B`.
+pub const fn instance_size<B: VissBranch>(dimensions: &[&[&str]]) -> u32 {
+    let mut size = 1 + B::NODE_COUNT;
+    let mut level = dimensions.len();
+    while level > 0 {
+        level -= 1;
+        size = 1 + dimensions[level].len() as u32 * size;
+    }
+    size
+}
+
+/// An instance set of branches of type `B` matched by name at node `id`.
+pub fn lookup_instances<B: VissBranch>(
+    rest: Option<&str>,
+    id: u32,
+    dimensions: &[&[&str]],
+) -> Option<NodeId> {
+    let Some(rest) = rest else {
+        return Some(NodeId(id));
+    };
+    let Some((names, inner)) = dimensions.split_first() else {
+        return B::lookup_relative(rest, id);
+    };
+    let (head, tail) = split_first(rest);
+    let index = names.iter().position(|name| *name == head)? as u32;
+    let instance = id + 1 + index * instance_size::<B>(inner);
+    lookup_instances::<B>(tail, instance, inner)
+}
