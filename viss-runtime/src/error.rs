@@ -182,3 +182,38 @@ impl std::fmt::Display for VissError {
 }
 
 impl std::error::Error for VissError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_has_ten_distinct_rows() {
+        let reasons: std::collections::HashSet<_> =
+            ErrorKind::ALL.iter().map(|kind| kind.reason()).collect();
+        assert_eq!(reasons.len(), 10);
+        assert_eq!(ErrorKind::RequestTimeout.number(), "408");
+        assert_eq!(
+            ErrorKind::ServiceUnavailable.default_description(),
+            "The server is temporarily unable to handle the request"
+        );
+    }
+
+    #[test]
+    fn alternative_descriptions_belong_to_their_rows() {
+        assert_eq!(
+            (
+                VissError::DataUnknown.number(),
+                VissError::DataUnknown.reason()
+            ),
+            ("404", "unavailable_data")
+        );
+        assert_eq!(VissError::IncorrectFilter.kind(), ErrorKind::BadRequest);
+        assert_eq!(VissError::OutsideLimit.kind(), ErrorKind::InvalidData);
+        assert_eq!(VissError::TokenMissing.kind(), ErrorKind::InvalidToken);
+        assert_eq!(
+            VissError::UnknownSubscriptionId.to_string(),
+            "404 unavailable_data: Unknown subscription Id"
+        );
+    }
+}

@@ -143,3 +143,22 @@ pub fn begin_data_object(out: &mut Vec<u8>, path: &str) {
     write_json_str(out, path);
     out.extend_from_slice(b",\"dp\":");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped() {
+        let mut out = Vec::new();
+        write_json_str(&mut out, "a\"b\\c\nd\u{1}é");
+        assert_eq!(String::from_utf8(out).unwrap(), r#""a\"b\\c\nd\u0001é""#);
+    }
+
+    #[test]
+    fn timestamps_have_milliseconds_and_z() {
+        let mut out = Vec::new();
+        write_ts(&mut out, "2020-04-15T13:37:00Z".parse().unwrap());
+        assert_eq!(out, br#""2020-04-15T13:37:00.000Z""#);
+    }
+}

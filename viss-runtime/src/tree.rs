@@ -548,3 +548,93 @@ impl DynamicTreeBuilder {
         DynamicTree { nodes, by_path }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> DynamicTree {
+        let mut builder = DynamicTree::builder();
+        // Inserted out of tree order on purpose.
+        builder
+            .insert_path("A.B.X", NodeSpec::leaf("X", NodeKind::Sensor, "float"))
+            .unwrap();
+        builder
+            .insert_path("A.C", NodeSpec::leaf("C", NodeKind::Actuator, "uint8[]"))
+            .unwrap();
+        builder
+            .insert_path("A.B.Y", NodeSpec::leaf("Y", NodeKind::Sensor, "Types.T"))
+            .unwrap();
+        builder.insert_path("Z", NodeSpec::branch("Z")).unwrap();
+        builder.build()
+    }
+
+    #[test]
+    fn nodes_are_in_tree_order_with_subtree_ranges() {
+        let tree = sample();
+        let paths: Vec<&str> = tree.nodes().iter().map(|node| node.path.as_ref()).collect();
+        assert_eq!(paths, ["A", "A.B", "A.B.X", "A.B.Y", "A.C", "Z"]);
+        let ends: Vec<u32> = tree.nodes().iter().map(|node| node.end).collect();
+        assert_eq!(ends, [5, 4, 3, 4, 5, 6]);
+        let a = tree.lookup("A").unwrap();
+        let children: Vec<&str> = tree
+            .children(a)
+            .map(|id| tree.node(id).name.as_ref())
+            .collect();
+        assert_eq!(children, ["B", "C"]);
+        let leaves: Vec<NodeId> = tree.leaves_under(a).collect();
+        assert_eq!(leaves, [NodeId(2), NodeId(3), NodeId(4)]);
+        assert_eq!(tree.node(NodeId(3)).parent, Some(NodeId(1)));
+        assert_eq!(
+            tree.node(NodeId(3)).datatype,
+            Some(DataType::Struct("Types.T".into()))
+        );
+        assert_eq!(
+            tree.node(NodeId(4))
+                .datatype
+                .as_ref()
+                .map(|d| d.name().into_owned()),
+            Some("uint8[]".into())
+        );
+    }
+
+    #[test]
+    fn lookup_accepts_dots_and_slashes() {
+        let tree = sample();
+        assert_eq!(tree.lookup("A.B.Y"), Some(NodeId(3)));
+        assert_eq!(tree.lookup("A/B/Y"), Some(NodeId(3)));
+        assert_eq!(tree.lookup("A/B.Y"), Some(NodeId(3)));
+        assert_eq!(tree.lookup("a.b.y"), None);
+        let long = format!("A/{}", "x".repeat(300));
+        assert_eq!(tree.lookup(&long), None);
+    }
+
+    #[test]
+    fn builder_rejects_bad_nodes() {
+        let mut builder = DynamicTree::builder();
+        let root = builder.push(None, NodeSpec::branch("A")).unwrap();
+        assert!(matches!(
+            builder.push(Some(root), NodeSpec::branch("A.B")),
+            Err(TreeBuildError::InvalidName(_))
+        ));
+        assert!(matches!(
+            builder.push(Some(root), NodeSpec::branch("*")),
+            Err(TreeBuildError::InvalidName(_))
+        ));
+        let leaf = builder
+            .push(Some(root), NodeSpec::leaf("L", NodeKind::Sensor, "float"))
+            .unwrap();
+        assert!(matches!(
+            builder.push(Some(leaf), NodeSpec::branch("B")),
+            Err(TreeBuildError::InvalidParent(_))
+        ));
+        assert!(matches!(
+            builder.push(Some(root), NodeSpec::branch("L")),
+            Err(TreeBuildError::Duplicate(_))
+        ));
+        assert!(matches!(
+            builder.push(Some(root), NodeSpec::new("M", NodeKind::Sensor)),
+            Err(TreeBuildError::DatatypeMismatch(_))
+        ));
+    }
+}

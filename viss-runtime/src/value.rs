@@ -345,3 +345,119 @@ fn struct_value(object: serde_json::Map<String, serde_json::Value>) -> Result<Va
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Value::Struct(fields))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::{NodeKind, NodeSpec};
+
+    #[test]
+    fn json_number_grammar() {
+        for good in ["0", "-3", "23.5", "1e3", "1E-3", "-0.5e+10"] {
+            assert!(is_json_number(good), "{good}");
+        }
+        for bad in [
+            "", "-", "+1", "01", "1.", ".5", "1e", "inf", "NaN", "0x10", "1 ", " 1",
+        ] {
+            assert!(!is_json_number(bad), "{bad}");
+        }
+    }
+
+    fn node(datatype: &str) -> NodeInfo {
+        let mut builder = crate::DynamicTree::builder();
+        builder
+            .push(
+                None,
+                NodeSpec::leaf("X", NodeKind::Actuator, datatype)
+                    .min(-5.0)
+                    .max(5.0),
+            )
+            .unwrap();
+        crate::tree::VissTree::nodes(&builder.build())[0].clone()
+    }
+
+    #[test]
+    fn scalars_parse_by_type_and_width() {
+        let int8 = node("int8");
+        assert_eq!(
+            parse_scalar("-5", ScalarType::Int8, &int8),
+            Ok(Value::Int(-5))
+        );
+        assert_eq!(
+            parse_scalar("6", ScalarType::Int8, &int8),
+            Err(VissError::OutsideLimit)
+        );
+        assert_eq!(
+            parse_scalar("1.5", ScalarType::Int8, &int8),
+            Err(VissError::IncorrectDataType)
+        );
+        let unbounded = NodeInfo {
+            min: None,
+            max: None,
+            ..int8
+        };
+        assert_eq!(
+            parse_scalar("128", ScalarType::Int8, &unbounded),
+            Err(VissError::OutsideLimit)
+        );
+        assert_eq!(
+            parse_scalar("-1", ScalarType::UInt8, &unbounded),
+            Err(VissError::OutsideLimit)
+        );
+        assert_eq!(
+            parse_scalar("1e40", ScalarType::Float, &unbounded),
+            Err(VissError::OutsideLimit)
+        );
+        assert_eq!(
+            parse_scalar("1e40", ScalarType::Double, &unbounded),
+            Ok(Value::Double(1e40))
+        );
+        assert_eq!(
+            parse_scalar("True", ScalarType::Boolean, &unbounded),
+            Err(VissError::IncorrectDataType)
+        );
+    }
+
+    #[test]
+    fn values_render_as_viss_strings() {
+        let render = |value: Value| {
+            let mut out = Vec::new();
+            value.write_json(&mut out);
+            String::from_utf8(out).unwrap()
+        };
+        assert_eq!(render(Value::Float(50.0)), r#""50""#);
+        assert_eq!(render(Value::Float(0.1)), r#""0.1""#);
+        assert_eq!(render(Value::Double(-2.5e-8)), r#""-2.5e-8""#);
+        assert_eq!(render(Value::Int(-3)), r#""-3""#);
+        assert_eq!(render(Value::UInt(u64::MAX)), r#""18446744073709551615""#);
+        assert_eq!(render(Value::Bool(true)), r#""true""#);
+        assert_eq!(
+            render(Value::Array(vec![Value::UInt(2), Value::UInt(3)])),
+            r#"["2","3"]"#
+        );
+        let location = Value::Struct(vec![("lat".into(), Value::String("1".into()))]);
+        assert_eq!(render(location), r#"{"lat":"1"}"#);
+    }
+
+    #[test]
+    fn feeder_values_are_coerced_to_the_datatype() {
+        let float = DataType::Scalar(ScalarType::Float);
+        assert_eq!(
+            Value::Double(1.5).coerce_to(&float),
+            Some(Value::Float(1.5))
+        );
+        assert_eq!(
+            Value::UInt(3).coerce_to(&DataType::Scalar(ScalarType::Int16)),
+            Some(Value::Int(3))
+        );
+        assert_eq!(
+            Value::Int(-3).coerce_to(&DataType::Scalar(ScalarType::UInt16)),
+            None
+        );
+        assert_eq!(Value::Bool(true).coerce_to(&float), None);
+        assert_eq!(
+            Value::String("x".into()).coerce_to(&DataType::Array(ScalarType::String)),
+            None
+        );
+    }
+}

@@ -31,16 +31,22 @@ struct Checker {
 impl Checker {
     fn new() -> Self {
         let path = test_support::shared_path("schemas/viss-v3-messages.schema.json");
-        let schema: Json = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let schema: Json =
+            serde_json::from_str(&std::fs::read_to_string(path).expect("schema readable"))
+                .expect("schema is JSON");
         let mut repaired = schema.clone();
         for message in ["set-message", "unsubscribe-message"] {
-            let success = &mut repaired["$defs"][format!("https://covesa.global/vissv3.0/{message}.schema.json")]["oneOf"][1];
-            assert!(success["required"] == json!(["ts"]), "the defect is still there");
+            let success = &mut repaired["$defs"]
+                [format!("https://covesa.global/vissv3.0/{message}.schema.json")]["oneOf"][1];
+            assert!(
+                success["required"] == json!(["ts"]),
+                "the defect is still there"
+            );
             success["not"] = json!({"required": ["error"]});
         }
         Self {
-            strict: jsonschema::validator_for(&schema).unwrap(),
-            repaired: jsonschema::validator_for(&repaired).unwrap(),
+            strict: jsonschema::validator_for(&schema).expect("schema compiles"),
+            repaired: jsonschema::validator_for(&repaired).expect("repaired schema compiles"),
             checked: 0,
             exempt_set_unsubscribe_error: 0,
             exempt_no_action: 0,
@@ -50,9 +56,13 @@ impl Checker {
     fn check(&mut self, message: &Json, context: &str) {
         self.checked += 1;
         let action = message.get("action").and_then(Json::as_str);
-        let known = matches!(action, Some("get" | "set" | "subscribe" | "unsubscribe" | "subscription"));
+        let known = matches!(
+            action,
+            Some("get" | "set" | "subscribe" | "unsubscribe" | "subscription")
+        );
         let is_error = message.get("error").is_some();
-        let subscription_without_id = action == Some("subscription") && message.get("subscriptionId").is_none();
+        let subscription_without_id =
+            action == Some("subscription") && message.get("subscriptionId").is_none();
         if is_error && (!known || subscription_without_id) {
             self.exempt_no_action += 1;
             let mut as_get = message.clone();
@@ -60,7 +70,10 @@ impl Checker {
             self.assert_valid(&self.strict, &as_get, context);
         } else if is_error && matches!(action, Some("set" | "unsubscribe")) {
             self.exempt_set_unsubscribe_error += 1;
-            assert!(!self.strict.is_valid(message), "defect fixed upstream? {message}");
+            assert!(
+                !self.strict.is_valid(message),
+                "defect fixed upstream? {message}"
+            );
             self.assert_valid(&self.repaired, message, context);
         } else {
             self.assert_valid(&self.strict, message, context);
@@ -68,23 +81,48 @@ impl Checker {
     }
 
     fn assert_valid(&self, validator: &jsonschema::Validator, message: &Json, context: &str) {
-        let errors: Vec<String> = validator.iter_errors(message).map(|error| error.to_string()).collect();
-        assert!(errors.is_empty(), "{context}\n  message: {message}\n  errors: {errors:?}");
+        let errors: Vec<String> = validator
+            .iter_errors(message)
+            .map(|error| error.to_string())
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{context}\n  message: {message}\n  errors: {errors:?}"
+        );
     }
 }
 
 /// Requests of every action and filter, valid and invalid.
 fn corpus(tree: &viss_runtime::DynamicTree) -> Vec<String> {
     let mut requests = Vec::new();
-    let leaves: Vec<String> = tree.nodes().iter().filter(|node| node.datatype.is_some()).map(|node| node.path.to_string()).collect();
-    let branches = ["Vehicle", "Vehicle.Cabin", "Vehicle.Powertrain", "Vehicle.Acceleration", "Server", "Vehicle.Cabin.Door.Row1"];
+    let leaves: Vec<String> = tree
+        .nodes()
+        .iter()
+        .filter(|node| node.datatype.is_some())
+        .map(|node| node.path.to_string())
+        .collect();
+    let branches = [
+        "Vehicle",
+        "Vehicle.Cabin",
+        "Vehicle.Powertrain",
+        "Vehicle.Acceleration",
+        "Server",
+        "Vehicle.Cabin.Door.Row1",
+    ];
     // get: every leaf, dot and slash, plus branches.
     for (index, path) in leaves.iter().enumerate() {
-        requests.push(format!(r#"{{"action":"get","path":"{path}","requestId":"g{index}"}}"#));
-        requests.push(format!(r#"{{"action":"get","path":"{}","requestId":"s{index}"}}"#, path.replace('.', "/")));
+        requests.push(format!(
+            r#"{{"action":"get","path":"{path}","requestId":"g{index}"}}"#
+        ));
+        requests.push(format!(
+            r#"{{"action":"get","path":"{}","requestId":"s{index}"}}"#,
+            path.replace('.', "/")
+        ));
     }
     for path in branches {
-        requests.push(format!(r#"{{"action":"get","path":"{path}","requestId":"b"}}"#));
+        requests.push(format!(
+            r#"{{"action":"get","path":"{path}","requestId":"b"}}"#
+        ));
         for depth in 0..=3 {
             requests.push(format!(r#"{{"action":"get","path":"{path}","filter":{{"variant":"metadata","parameter":"{depth}"}},"requestId":"m"}}"#));
         }
@@ -111,20 +149,40 @@ fn corpus(tree: &viss_runtime::DynamicTree) -> Vec<String> {
         r#"[]"#,
         r#""paths""#,
     ] {
-        requests.push(format!(r#"{{"action":"get","path":"Vehicle.Cabin","filter":{filter},"requestId":"f"}}"#));
+        requests.push(format!(
+            r#"{{"action":"get","path":"Vehicle.Cabin","filter":{filter},"requestId":"f"}}"#
+        ));
     }
-    for history_path in ["Vehicle.Speed", "Vehicle.Acceleration.Longitudinal", "Vehicle.Cabin.Seat.Position"] {
-        for period in ["PT1S", "PT1M", "PT1H", "P1D", "P2DT12H", "P998D", "P999D", "PT0.5S", "X"] {
+    for history_path in [
+        "Vehicle.Speed",
+        "Vehicle.Acceleration.Longitudinal",
+        "Vehicle.Cabin.Seat.Position",
+    ] {
+        for period in [
+            "PT1S", "PT1M", "PT1H", "P1D", "P2DT12H", "P998D", "P999D", "PT0.5S", "X",
+        ] {
             requests.push(format!(r#"{{"action":"get","path":"{history_path}","filter":{{"variant":"history","parameter":"{period}"}},"requestId":"h"}}"#));
         }
     }
     // set: valid and invalid values for every leaf kind.
     for path in &leaves {
-        for value in [r#""1""#, r#""true""#, r#""sport""#, r#"["a","b"]"#, r#"{"Latitude":"1","Longitude":"2"}"#, "1", "null"] {
-            requests.push(format!(r#"{{"action":"set","path":"{path}","value":{value},"requestId":"set"}}"#));
+        for value in [
+            r#""1""#,
+            r#""true""#,
+            r#""sport""#,
+            r#"["a","b"]"#,
+            r#"{"Latitude":"1","Longitude":"2"}"#,
+            "1",
+            "null",
+        ] {
+            requests.push(format!(
+                r#"{{"action":"set","path":"{path}","value":{value},"requestId":"set"}}"#
+            ));
         }
     }
-    requests.push(r#"{"action":"set","path":"Vehicle.Cabin","value":"1","requestId":"set"}"#.to_owned());
+    requests.push(
+        r#"{"action":"set","path":"Vehicle.Cabin","value":"1","requestId":"set"}"#.to_owned(),
+    );
     requests.push(r#"{"action":"set","value":"1","requestId":"set"}"#.to_owned());
     // subscribe: every variant on numeric, boolean and string signals, valid and invalid.
     let subscribe_filters = [
@@ -141,9 +199,16 @@ fn corpus(tree: &viss_runtime::DynamicTree) -> Vec<String> {
         r#"{"variant":"metadata","parameter":"0"}"#,
         r#"{"variant":"paths","parameter":["Speed"]}"#,
     ];
-    for path in ["Vehicle.Speed", "Vehicle.Body.Lights.IsHighBeamOn", "Vehicle.Cabin.Infotainment.Media.Played.Track", "Vehicle.Nope"] {
+    for path in [
+        "Vehicle.Speed",
+        "Vehicle.Body.Lights.IsHighBeamOn",
+        "Vehicle.Cabin.Infotainment.Media.Played.Track",
+        "Vehicle.Nope",
+    ] {
         for filter in subscribe_filters {
-            requests.push(format!(r#"{{"action":"subscribe","path":"{path}","filter":{filter},"requestId":"sub"}}"#));
+            requests.push(format!(
+                r#"{{"action":"subscribe","path":"{path}","filter":{filter},"requestId":"sub"}}"#
+            ));
         }
     }
     for combined in [
@@ -152,13 +217,17 @@ fn corpus(tree: &viss_runtime::DynamicTree) -> Vec<String> {
         r#"[{"variant":"paths","parameter":["Acceleration.*"]},{"variant":"range","parameter":{"logic-op":"gt","boundary":"0"}}]"#,
         r#"[{"variant":"paths","parameter":["Speed"]},{"variant":"timebased","parameter":{"period":"50"}}]"#,
     ] {
-        requests.push(format!(r#"{{"action":"subscribe","path":"Vehicle","filter":{combined},"requestId":"sub"}}"#));
+        requests.push(format!(
+            r#"{{"action":"subscribe","path":"Vehicle","filter":{combined},"requestId":"sub"}}"#
+        ));
     }
     requests.push(r#"{"action":"subscribe","path":"Vehicle.Speed","requestId":"sub"}"#.to_owned());
     requests.push(r#"{"action":"subscribe","path":"Vehicle.Speed","dc":"2+1","filter":{"variant":"timebased","parameter":{"period":"100"}},"requestId":"sub"}"#.to_owned());
     // unsubscribe: ids 1..=12 exist (some), others do not.
     for id in ["1", "2", "3", "4", "999", "x", ""] {
-        requests.push(format!(r#"{{"action":"unsubscribe","subscriptionId":"{id}","requestId":"un"}}"#));
+        requests.push(format!(
+            r#"{{"action":"unsubscribe","subscriptionId":"{id}","requestId":"un"}}"#
+        ));
     }
     requests.push(r#"{"action":"unsubscribe","requestId":"un"}"#.to_owned());
     // malformed envelopes.
@@ -188,8 +257,14 @@ fn feed_some(fixture: &Fixture) {
         ("Vehicle.Acceleration.Longitudinal", Value::Float(0.125)),
         ("Vehicle.Cabin.Door.Row1.Left.IsOpen", Value::Bool(true)),
         ("Vehicle.Cabin.Seat.Position", Value::UInt(100)),
-        ("Vehicle.Cabin.Infotainment.Media.Played.Track", Value::String("Fly \"me\"\n".into())),
-        ("Vehicle.Cabin.Light.AmbientColors", Value::Array(vec![Value::String("red".into())])),
+        (
+            "Vehicle.Cabin.Infotainment.Media.Played.Track",
+            Value::String("Fly \"me\"\n".into()),
+        ),
+        (
+            "Vehicle.Cabin.Light.AmbientColors",
+            Value::Array(vec![Value::String("red".into())]),
+        ),
         (
             "Vehicle.Cabin.Infotainment.Navigation.Destination",
             Value::Struct(vec![("Latitude".into(), Value::String("1".into()))]),
@@ -204,7 +279,11 @@ fn every_response_and_event_validates() {
     let mut checker = Checker::new();
     let mut fixture = Fixture::new();
     let requests = corpus(fixture.engine.tree());
-    assert!(requests.len() >= 200, "corpus has {} requests", requests.len());
+    assert!(
+        requests.len() >= 200,
+        "corpus has {} requests",
+        requests.len()
+    );
     let mut errors = 0;
     for round in 0..2 {
         // Round 0 on an empty store (404s, in-line errors), round 1 with values and history.
@@ -227,16 +306,36 @@ fn every_response_and_event_validates() {
     for step in 0..20u32 {
         fixture.advance(60);
         for (path, value) in [
-            ("Vehicle.Speed", Value::Float(f32::from(u16::try_from(step % 7).unwrap()))),
-            ("Vehicle.Body.Lights.IsHighBeamOn", Value::Bool(step % 2 == 0)),
-            ("Vehicle.Cabin.Infotainment.Media.Played.Track", Value::String(format!("t{}", step % 3))),
-            ("Vehicle.Acceleration.Lateral", Value::Float(step as f32 / 3.0)),
+            (
+                "Vehicle.Speed",
+                Value::Float(f32::from(u16::try_from(step % 7).unwrap())),
+            ),
+            (
+                "Vehicle.Body.Lights.IsHighBeamOn",
+                Value::Bool(step % 2 == 0),
+            ),
+            (
+                "Vehicle.Cabin.Infotainment.Media.Played.Track",
+                Value::String(format!("t{}", step % 3)),
+            ),
+            (
+                "Vehicle.Acceleration.Lateral",
+                Value::Float(step as f32 / 3.0),
+            ),
         ] {
             fixture.feed(path, value);
         }
         let now = fixture.now();
-        fixture.feed_at("Vehicle.CurrentLocation.Latitude", Value::Double(f64::from(step) * 0.1), now);
-        fixture.feed_at("Vehicle.CurrentLocation.Longitude", Value::Double(f64::from(step % 4)), now);
+        fixture.feed_at(
+            "Vehicle.CurrentLocation.Latitude",
+            Value::Double(f64::from(step) * 0.1),
+            now,
+        );
+        fixture.feed_at(
+            "Vehicle.CurrentLocation.Longitude",
+            Value::Double(f64::from(step % 4)),
+            now,
+        );
         fixture.tick();
         for event in fixture.events() {
             checker.check(&event, "event");
@@ -245,14 +344,19 @@ fn every_response_and_event_validates() {
     }
     // Unsubscribing curvelog subscriptions flushes their last points.
     for id in 1..40 {
-        fixture.send(&format!(r#"{{"action":"unsubscribe","subscriptionId":"{id}","requestId":"end"}}"#));
+        fixture.send(&format!(
+            r#"{{"action":"unsubscribe","subscriptionId":"{id}","requestId":"end"}}"#
+        ));
         for event in fixture.events() {
             checker.check(&event, "flush event");
             events += 1;
         }
     }
     assert!(events > 50, "the corpus produced only {events} events");
-    assert!(errors > 100 && errors < checker.checked, "both valid and invalid requests ({errors} errors)");
+    assert!(
+        errors > 100 && errors < checker.checked,
+        "both valid and invalid requests ({errors} errors)"
+    );
     eprintln!(
         "schema corpus: {} requests x2 rounds, {} messages validated ({} events in the drive phase), exempt: {} set/unsubscribe error responses, {} no-valid-action errors",
         requests.len(),
@@ -269,7 +373,13 @@ fn the_spec_examples_validate_as_a_sanity_check_of_the_validator() {
     let get = json!({"action":"get","requestId":"8756","data":{"path":"Vehicle.Powertrain.CombustionEngine.RPM","dp":{"value":"2372","ts":"2020-04-15T13:37:00Z"}},"ts":"2020-04-15T13:37:05Z"});
     assert!(checker.strict.is_valid(&get));
     let bad_number = json!({"action":"get","requestId":"1","error":{"number":404,"reason":"unavailable_data","description":"x"},"ts":"t"});
-    assert!(!checker.strict.is_valid(&bad_number), "the validator rejects a numeric error number");
+    assert!(
+        !checker.strict.is_valid(&bad_number),
+        "the validator rejects a numeric error number"
+    );
     let bad_reason = json!({"action":"subscription","subscriptionId":"1","error":{"number":"401","reason":"expired_token","description":"x"},"ts":"t"});
-    assert!(!checker.strict.is_valid(&bad_reason), "§13: expired_token is outside the enum");
+    assert!(
+        !checker.strict.is_valid(&bad_reason),
+        "§13: expired_token is outside the enum"
+    );
 }

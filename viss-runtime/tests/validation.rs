@@ -7,7 +7,11 @@ use viss_runtime::{EngineConfig, Value, VissTree};
 
 fn expect_error(fixture: &mut Fixture, request: &str, expected: (&str, &str, &str)) {
     let response = fixture.send(request);
-    assert_eq!(error_of(&response), expected, "request {request} got {response}");
+    assert_eq!(
+        error_of(&response),
+        expected,
+        "request {request} got {response}"
+    );
     assert!(response["ts"].is_string(), "error without ts: {response}");
 }
 
@@ -17,8 +21,13 @@ const BAD_PATH: (&str, &str, &str) = ("400", "bad_request", "Missing or invalid 
 const BAD_FILTER: (&str, &str, &str) = ("400", "bad_request", "Missing or invalid filter");
 const BAD_VALUE: (&str, &str, &str) = ("400", "bad_request", "Missing or invalid value");
 const INCORRECT_FILTER: (&str, &str, &str) = ("400", "bad_request", "Incorrect filter");
-const SENSOR_UPDATE: (&str, &str, &str) = ("400", "invalid_data", "Update of a sensor is not supported");
-const BRANCH: (&str, &str, &str) = ("400", "invalid_data", "Requested action on a branch is not supported");
+const SENSOR_UPDATE: (&str, &str, &str) =
+    ("400", "invalid_data", "Update of a sensor is not supported");
+const BRANCH: (&str, &str, &str) = (
+    "400",
+    "invalid_data",
+    "Requested action on a branch is not supported",
+);
 const OUTSIDE: (&str, &str, &str) = ("400", "invalid_data", "Data value outside limit");
 const DATATYPE: (&str, &str, &str) = ("400", "invalid_data", "Incorrect data type");
 const UNKNOWN: (&str, &str, &str) = ("404", "unavailable_data", "Data is unknown");
@@ -27,20 +36,39 @@ const UNKNOWN_ID: (&str, &str, &str) = ("404", "unavailable_data", "Unknown subs
 #[test]
 fn malformed_messages_are_bad_requests() {
     let mut fixture = Fixture::new();
-    for request in ["", "not json", "[1,2]", "\"get\"", "{\"action\":\"get\",", "{\"action\":\"get\",\"action\":\"set\",\"path\":\"Vehicle\"}"] {
+    for request in [
+        "",
+        "not json",
+        "[1,2]",
+        "\"get\"",
+        "{\"action\":\"get\",",
+        "{\"action\":\"get\",\"action\":\"set\",\"path\":\"Vehicle\"}",
+    ] {
         expect_error(&mut fixture, request, MALFORMED);
     }
     let response = fixture.send(r#"{"action":"get","path":"Vehicle.Speed","requestId":17}"#);
     assert_eq!(error_of(&response), MALFORMED);
-    assert!(response.get("requestId").is_none(), "a non-string requestId is not echoed");
+    assert!(
+        response.get("requestId").is_none(),
+        "a non-string requestId is not echoed"
+    );
 }
 
 #[test]
 fn missing_or_invalid_action() {
     let mut fixture = Fixture::new();
-    expect_error(&mut fixture, r#"{"path":"Vehicle.Speed","requestId":"1"}"#, BAD_ACTION);
-    expect_error(&mut fixture, r#"{"action":5,"path":"Vehicle.Speed","requestId":"1"}"#, BAD_ACTION);
-    let response = fixture.send(r#"{"action":"subscription","subscriptionId":"1","requestId":"2"}"#);
+    expect_error(
+        &mut fixture,
+        r#"{"path":"Vehicle.Speed","requestId":"1"}"#,
+        BAD_ACTION,
+    );
+    expect_error(
+        &mut fixture,
+        r#"{"action":5,"path":"Vehicle.Speed","requestId":"1"}"#,
+        BAD_ACTION,
+    );
+    let response =
+        fixture.send(r#"{"action":"subscription","subscriptionId":"1","requestId":"2"}"#);
     assert_eq!(error_of(&response), BAD_ACTION);
     assert_eq!(response["requestId"], "2");
 }
@@ -48,22 +76,65 @@ fn missing_or_invalid_action() {
 #[test]
 fn missing_or_invalid_path() {
     let mut fixture = Fixture::new();
-    for path in ["", "Vehicle.*", ".Vehicle", "Vehicle.", "Vehicle..Speed", "Vehicle//Speed"] {
-        expect_error(&mut fixture, &format!(r#"{{"action":"get","path":"{path}","requestId":"1"}}"#), BAD_PATH);
+    for path in [
+        "",
+        "Vehicle.*",
+        ".Vehicle",
+        "Vehicle.",
+        "Vehicle..Speed",
+        "Vehicle//Speed",
+    ] {
+        expect_error(
+            &mut fixture,
+            &format!(r#"{{"action":"get","path":"{path}","requestId":"1"}}"#),
+            BAD_PATH,
+        );
     }
-    expect_error(&mut fixture, r#"{"action":"get","requestId":"1"}"#, BAD_PATH);
-    expect_error(&mut fixture, r#"{"action":"get","path":["Vehicle"],"requestId":"1"}"#, BAD_PATH);
-    expect_error(&mut fixture, r#"{"action":"set","value":"1","requestId":"1"}"#, BAD_PATH);
+    expect_error(
+        &mut fixture,
+        r#"{"action":"get","requestId":"1"}"#,
+        BAD_PATH,
+    );
+    expect_error(
+        &mut fixture,
+        r#"{"action":"get","path":["Vehicle"],"requestId":"1"}"#,
+        BAD_PATH,
+    );
+    expect_error(
+        &mut fixture,
+        r#"{"action":"set","value":"1","requestId":"1"}"#,
+        BAD_PATH,
+    );
 }
 
 #[test]
 fn unknown_paths_are_404() {
     let mut fixture = Fixture::new();
-    expect_error(&mut fixture, r#"{"action":"get","path":"Vehicle.Nope","requestId":"1"}"#, UNKNOWN);
-    expect_error(&mut fixture, r#"{"action":"get","path":"Truck","requestId":"1"}"#, UNKNOWN);
-    expect_error(&mut fixture, r#"{"action":"get","path":"vehicle.speed","requestId":"1"}"#, UNKNOWN);
-    expect_error(&mut fixture, r#"{"action":"get","path":"Vehicle.Cabin","filter":{"variant":"paths","parameter":["Door.*.Nope"]},"requestId":"1"}"#, UNKNOWN);
-    expect_error(&mut fixture, r#"{"action":"get","path":"Vehicle.EmptyBranch","requestId":"1"}"#, UNKNOWN);
+    expect_error(
+        &mut fixture,
+        r#"{"action":"get","path":"Vehicle.Nope","requestId":"1"}"#,
+        UNKNOWN,
+    );
+    expect_error(
+        &mut fixture,
+        r#"{"action":"get","path":"Truck","requestId":"1"}"#,
+        UNKNOWN,
+    );
+    expect_error(
+        &mut fixture,
+        r#"{"action":"get","path":"vehicle.speed","requestId":"1"}"#,
+        UNKNOWN,
+    );
+    expect_error(
+        &mut fixture,
+        r#"{"action":"get","path":"Vehicle.Cabin","filter":{"variant":"paths","parameter":["Door.*.Nope"]},"requestId":"1"}"#,
+        UNKNOWN,
+    );
+    expect_error(
+        &mut fixture,
+        r#"{"action":"get","path":"Vehicle.EmptyBranch","requestId":"1"}"#,
+        UNKNOWN,
+    );
 }
 
 #[test]
@@ -95,7 +166,10 @@ fn values_not_available_yet() {
 
 #[test]
 fn in_line_errors_can_be_turned_off() {
-    let mut fixture = Fixture::with_config(EngineConfig { inline_errors: false, ..EngineConfig::default() });
+    let mut fixture = Fixture::with_config(EngineConfig {
+        inline_errors: false,
+        ..EngineConfig::default()
+    });
     expect_error(
         &mut fixture,
         r#"{"action":"get","path":"Vehicle.Acceleration","requestId":"1"}"#,
@@ -106,27 +180,104 @@ fn in_line_errors_can_be_turned_off() {
 #[test]
 fn set_validation() {
     let mut fixture = Fixture::new();
-    let set = |path: &str, value: &str| format!(r#"{{"action":"set","path":"{path}","value":{value},"requestId":"9"}}"#);
-    expect_error(&mut fixture, &set("Vehicle.Speed", r#""10""#), SENSOR_UPDATE);
-    expect_error(&mut fixture, &set("Vehicle.Cabin.DriverPosition", r#""1""#), SENSOR_UPDATE);
+    let set = |path: &str, value: &str| {
+        format!(r#"{{"action":"set","path":"{path}","value":{value},"requestId":"9"}}"#)
+    };
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Speed", r#""10""#),
+        SENSOR_UPDATE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Cabin.DriverPosition", r#""1""#),
+        SENSOR_UPDATE,
+    );
     expect_error(&mut fixture, &set("Vehicle.Cabin", r#""1""#), BRANCH);
-    expect_error(&mut fixture, &set("Vehicle.Cabin.Seat.Position", r#""abc""#), DATATYPE);
-    expect_error(&mut fixture, &set("Vehicle.Cabin.Seat.Position", "500"), DATATYPE);
-    expect_error(&mut fixture, &set("Vehicle.Cabin.Seat.Position", r#""5.5""#), DATATYPE);
-    expect_error(&mut fixture, &set("Vehicle.Cabin.Seat.Position", r#"["5"]"#), DATATYPE);
-    expect_error(&mut fixture, &set("Vehicle.Cabin.Seat.Position", r#""1001""#), OUTSIDE);
-    expect_error(&mut fixture, &set("Vehicle.Cabin.Seat.Position", r#""-1""#), OUTSIDE);
-    expect_error(&mut fixture, &set("Vehicle.Powertrain.Transmission.CurrentGear", r#""9""#), OUTSIDE);
-    expect_error(&mut fixture, &set("Vehicle.Powertrain.Transmission.CurrentGear", r#""300""#), OUTSIDE);
-    expect_error(&mut fixture, &set("Vehicle.Powertrain.Transmission.PerformanceMode", r#""turbo""#), OUTSIDE);
-    expect_error(&mut fixture, &set("Vehicle.Body.Lights.IsHighBeamOn", r#""yes""#), DATATYPE);
-    expect_error(&mut fixture, &set("Vehicle.Body.Lights.IsHighBeamOn", "true"), DATATYPE);
-    expect_error(&mut fixture, &set("Vehicle.Body.Lights.IsHighBeamOn", "null"), BAD_VALUE);
-    expect_error(&mut fixture, &set("Vehicle.Cabin.Light.AmbientColors", "[]"), BAD_VALUE);
-    expect_error(&mut fixture, &set("Vehicle.Cabin.Light.AmbientColors", r#""red""#), DATATYPE);
-    expect_error(&mut fixture, &set("Vehicle.Cabin.Light.AmbientColors", r#"["viss-inline:x"]"#), DATATYPE);
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Cabin.Seat.Position", r#""abc""#),
+        DATATYPE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Cabin.Seat.Position", "500"),
+        DATATYPE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Cabin.Seat.Position", r#""5.5""#),
+        DATATYPE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Cabin.Seat.Position", r#"["5"]"#),
+        DATATYPE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Cabin.Seat.Position", r#""1001""#),
+        OUTSIDE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Cabin.Seat.Position", r#""-1""#),
+        OUTSIDE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Powertrain.Transmission.CurrentGear", r#""9""#),
+        OUTSIDE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Powertrain.Transmission.CurrentGear", r#""300""#),
+        OUTSIDE,
+    );
+    expect_error(
+        &mut fixture,
+        &set(
+            "Vehicle.Powertrain.Transmission.PerformanceMode",
+            r#""turbo""#,
+        ),
+        OUTSIDE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Body.Lights.IsHighBeamOn", r#""yes""#),
+        DATATYPE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Body.Lights.IsHighBeamOn", "true"),
+        DATATYPE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Body.Lights.IsHighBeamOn", "null"),
+        BAD_VALUE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Cabin.Light.AmbientColors", "[]"),
+        BAD_VALUE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Cabin.Light.AmbientColors", r#""red""#),
+        DATATYPE,
+    );
+    expect_error(
+        &mut fixture,
+        &set("Vehicle.Cabin.Light.AmbientColors", r#"["viss-inline:x"]"#),
+        DATATYPE,
+    );
     expect_error(&mut fixture, &set("Vehicle.Nope", r#""1""#), UNKNOWN);
-    expect_error(&mut fixture, r#"{"action":"set","path":"Vehicle.Body.Lights.IsHighBeamOn","requestId":"9"}"#, BAD_VALUE);
+    expect_error(
+        &mut fixture,
+        r#"{"action":"set","path":"Vehicle.Body.Lights.IsHighBeamOn","requestId":"9"}"#,
+        BAD_VALUE,
+    );
     expect_error(
         &mut fixture,
         r#"{"action":"set","path":"Vehicle.Body.Lights.IsHighBeamOn","value":"true","filter":{"variant":"paths","parameter":["x"]},"requestId":"9"}"#,
@@ -137,10 +288,16 @@ fn set_validation() {
         ("Vehicle.Body.Lights.IsHighBeamOn", r#""true""#),
         ("Vehicle.Powertrain.Transmission.CurrentGear", r#""-1""#),
         ("Vehicle.Cabin.Light.AmbientColors", r#"["red","blue"]"#),
-        ("Vehicle.Cabin.Infotainment.Navigation.Destination", r#"{"Latitude":"57.7","Longitude":"11.9"}"#),
+        (
+            "Vehicle.Cabin.Infotainment.Navigation.Destination",
+            r#"{"Latitude":"57.7","Longitude":"11.9"}"#,
+        ),
     ] {
         let response = fixture.send(&set(path, value));
-        assert!(response.get("error").is_none(), "{path} = {value}: {response}");
+        assert!(
+            response.get("error").is_none(),
+            "{path} = {value}: {response}"
+        );
     }
 }
 
@@ -150,31 +307,63 @@ fn set_reaches_the_provider_and_the_target() {
     struct Recorder(Mutex<Vec<(String, Value)>>);
     impl viss_runtime::SetHook for Recorder {
         fn on_set(&self, _node: viss_runtime::NodeId, path: &str, value: &Value) {
-            self.0.lock().unwrap().push((path.to_owned(), value.clone()));
+            self.0
+                .lock()
+                .unwrap()
+                .push((path.to_owned(), value.clone()));
         }
     }
     let mut fixture = Fixture::new();
     let recorder = Arc::new(Recorder(Mutex::new(Vec::new())));
     fixture.engine.set_provider(recorder.clone());
-    fixture.send(r#"{"action":"set","path":"Vehicle.Cabin.Seat.Position","value":"250","requestId":"1"}"#);
-    fixture.send(r#"{"action":"set","path":"Vehicle.Cabin.Seat.Position","value":"2500","requestId":"2"}"#);
-    assert_eq!(*recorder.0.lock().unwrap(), [("Vehicle.Cabin.Seat.Position".to_owned(), Value::UInt(250))]);
+    fixture.send(
+        r#"{"action":"set","path":"Vehicle.Cabin.Seat.Position","value":"250","requestId":"1"}"#,
+    );
+    fixture.send(
+        r#"{"action":"set","path":"Vehicle.Cabin.Seat.Position","value":"2500","requestId":"2"}"#,
+    );
+    assert_eq!(
+        *recorder.0.lock().unwrap(),
+        [("Vehicle.Cabin.Seat.Position".to_owned(), Value::UInt(250))]
+    );
     // get returns the current value (from the feeder), not the target.
-    let response = fixture.send(r#"{"action":"get","path":"Vehicle.Cabin.Seat.Position","requestId":"3"}"#);
+    let response =
+        fixture.send(r#"{"action":"get","path":"Vehicle.Cabin.Seat.Position","requestId":"3"}"#);
     assert_eq!(error_of(&response).0, "404");
     fixture.feed("Vehicle.Cabin.Seat.Position", Value::UInt(200));
-    let response = fixture.send(r#"{"action":"get","path":"Vehicle.Cabin.Seat.Position","requestId":"4"}"#);
+    let response =
+        fixture.send(r#"{"action":"get","path":"Vehicle.Cabin.Seat.Position","requestId":"4"}"#);
     assert_eq!(response["data"]["dp"]["value"], "200");
 }
 
 #[test]
 fn filters_with_the_wrong_method() {
     let mut fixture = Fixture::new();
-    for variant in [r#"{"variant":"timebased","parameter":{"period":"100"}}"#, r#"{"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}"#, r#"{"variant":"range","parameter":{"logic-op":"gt","boundary":"1"}}"#, r#"{"variant":"curvelog","parameter":{"maxerr":"1","bufsize":"10"}}"#] {
-        expect_error(&mut fixture, &format!(r#"{{"action":"get","path":"Vehicle.Speed","filter":{variant},"requestId":"1"}}"#), INCORRECT_FILTER);
+    for variant in [
+        r#"{"variant":"timebased","parameter":{"period":"100"}}"#,
+        r#"{"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}"#,
+        r#"{"variant":"range","parameter":{"logic-op":"gt","boundary":"1"}}"#,
+        r#"{"variant":"curvelog","parameter":{"maxerr":"1","bufsize":"10"}}"#,
+    ] {
+        expect_error(
+            &mut fixture,
+            &format!(
+                r#"{{"action":"get","path":"Vehicle.Speed","filter":{variant},"requestId":"1"}}"#
+            ),
+            INCORRECT_FILTER,
+        );
     }
-    for variant in [r#"{"variant":"history","parameter":"PT1H"}"#, r#"{"variant":"metadata","parameter":"0"}"#] {
-        expect_error(&mut fixture, &format!(r#"{{"action":"subscribe","path":"Vehicle.Speed","filter":{variant},"requestId":"1"}}"#), INCORRECT_FILTER);
+    for variant in [
+        r#"{"variant":"history","parameter":"PT1H"}"#,
+        r#"{"variant":"metadata","parameter":"0"}"#,
+    ] {
+        expect_error(
+            &mut fixture,
+            &format!(
+                r#"{{"action":"subscribe","path":"Vehicle.Speed","filter":{variant},"requestId":"1"}}"#
+            ),
+            INCORRECT_FILTER,
+        );
     }
     // A range/change trigger path must not be a wildcard.
     expect_error(
@@ -187,8 +376,16 @@ fn filters_with_the_wrong_method() {
 #[test]
 fn missing_or_invalid_filters() {
     let mut fixture = Fixture::new();
-    let subscribe = |filter: &str| format!(r#"{{"action":"subscribe","path":"Vehicle.Speed","filter":{filter},"requestId":"1"}}"#);
-    expect_error(&mut fixture, r#"{"action":"subscribe","path":"Vehicle.Speed","requestId":"1"}"#, BAD_FILTER);
+    let subscribe = |filter: &str| {
+        format!(
+            r#"{{"action":"subscribe","path":"Vehicle.Speed","filter":{filter},"requestId":"1"}}"#
+        )
+    };
+    expect_error(
+        &mut fixture,
+        r#"{"action":"subscribe","path":"Vehicle.Speed","requestId":"1"}"#,
+        BAD_FILTER,
+    );
     for filter in [
         r#""timebased""#,
         "[]",
@@ -212,8 +409,14 @@ fn missing_or_invalid_filters() {
     ] {
         expect_error(&mut fixture, &subscribe(filter), BAD_FILTER);
     }
-    expect_error(&mut fixture, &subscribe(r#"{"variant":"range","parameter":{"logic-op":"gt","boundary":"high"}}"#), DATATYPE);
-    let get = |filter: &str| format!(r#"{{"action":"get","path":"Vehicle","filter":{filter},"requestId":"1"}}"#);
+    expect_error(
+        &mut fixture,
+        &subscribe(r#"{"variant":"range","parameter":{"logic-op":"gt","boundary":"high"}}"#),
+        DATATYPE,
+    );
+    let get = |filter: &str| {
+        format!(r#"{{"action":"get","path":"Vehicle","filter":{filter},"requestId":"1"}}"#)
+    };
     for filter in [
         r#"{"variant":"history","parameter":"P1W"}"#,
         r#"{"variant":"history","parameter":"P999D"}"#,
@@ -232,60 +435,150 @@ fn missing_or_invalid_filters() {
 #[test]
 fn filters_against_the_wrong_datatype() {
     let mut fixture = Fixture::new();
-    let subscribe = |path: &str, filter: &str| format!(r#"{{"action":"subscribe","path":"{path}","filter":{filter},"requestId":"1"}}"#);
-    expect_error(&mut fixture, &subscribe("Vehicle.Body.Lights.IsHighBeamOn", r#"{"variant":"range","parameter":{"logic-op":"gt","boundary":"0"}}"#), DATATYPE);
-    expect_error(&mut fixture, &subscribe("Vehicle.Cabin.Infotainment.Media.Played.Track", r#"{"variant":"curvelog","parameter":{"maxerr":"1","bufsize":"10"}}"#), DATATYPE);
-    expect_error(&mut fixture, &subscribe("Vehicle.Cabin.Light.AmbientColors", r#"{"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}"#), DATATYPE);
-    expect_error(&mut fixture, &subscribe("Vehicle.Body.Lights.IsHighBeamOn", r#"{"variant":"change","parameter":{"logic-op":"gt","diff":"1"}}"#), BAD_FILTER);
-    expect_error(&mut fixture, &subscribe("Vehicle.Cabin.Infotainment.Media.Played.Track", r#"{"variant":"change","parameter":{"logic-op":"gt","diff":"0"}}"#), BAD_FILTER);
-    expect_error(&mut fixture, &subscribe("Vehicle.Acceleration", r#"{"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}"#), BRANCH);
+    let subscribe = |path: &str, filter: &str| {
+        format!(r#"{{"action":"subscribe","path":"{path}","filter":{filter},"requestId":"1"}}"#)
+    };
+    expect_error(
+        &mut fixture,
+        &subscribe(
+            "Vehicle.Body.Lights.IsHighBeamOn",
+            r#"{"variant":"range","parameter":{"logic-op":"gt","boundary":"0"}}"#,
+        ),
+        DATATYPE,
+    );
+    expect_error(
+        &mut fixture,
+        &subscribe(
+            "Vehicle.Cabin.Infotainment.Media.Played.Track",
+            r#"{"variant":"curvelog","parameter":{"maxerr":"1","bufsize":"10"}}"#,
+        ),
+        DATATYPE,
+    );
+    expect_error(
+        &mut fixture,
+        &subscribe(
+            "Vehicle.Cabin.Light.AmbientColors",
+            r#"{"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}"#,
+        ),
+        DATATYPE,
+    );
+    expect_error(
+        &mut fixture,
+        &subscribe(
+            "Vehicle.Body.Lights.IsHighBeamOn",
+            r#"{"variant":"change","parameter":{"logic-op":"gt","diff":"1"}}"#,
+        ),
+        BAD_FILTER,
+    );
+    expect_error(
+        &mut fixture,
+        &subscribe(
+            "Vehicle.Cabin.Infotainment.Media.Played.Track",
+            r#"{"variant":"change","parameter":{"logic-op":"gt","diff":"0"}}"#,
+        ),
+        BAD_FILTER,
+    );
+    expect_error(
+        &mut fixture,
+        &subscribe(
+            "Vehicle.Acceleration",
+            r#"{"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}"#,
+        ),
+        BRANCH,
+    );
 }
 
 #[test]
 fn unsubscribe_errors() {
     let mut fixture = Fixture::new();
-    expect_error(&mut fixture, r#"{"action":"unsubscribe","subscriptionId":"77","requestId":"1"}"#, UNKNOWN_ID);
-    expect_error(&mut fixture, r#"{"action":"unsubscribe","subscriptionId":"abc","requestId":"1"}"#, UNKNOWN_ID);
-    expect_error(&mut fixture, r#"{"action":"unsubscribe","requestId":"1"}"#, MALFORMED);
-    expect_error(&mut fixture, r#"{"action":"unsubscribe","subscriptionId":7,"requestId":"1"}"#, MALFORMED);
+    expect_error(
+        &mut fixture,
+        r#"{"action":"unsubscribe","subscriptionId":"77","requestId":"1"}"#,
+        UNKNOWN_ID,
+    );
+    expect_error(
+        &mut fixture,
+        r#"{"action":"unsubscribe","subscriptionId":"abc","requestId":"1"}"#,
+        UNKNOWN_ID,
+    );
+    expect_error(
+        &mut fixture,
+        r#"{"action":"unsubscribe","requestId":"1"}"#,
+        MALFORMED,
+    );
+    expect_error(
+        &mut fixture,
+        r#"{"action":"unsubscribe","subscriptionId":7,"requestId":"1"}"#,
+        MALFORMED,
+    );
     // Ids are per session: another session's id is unknown here.
-    let id = fixture.subscribe("Vehicle.Speed", r#"{"variant":"timebased","parameter":{"period":"100"}}"#);
+    let id = fixture.subscribe(
+        "Vehicle.Speed",
+        r#"{"variant":"timebased","parameter":{"period":"100"}}"#,
+    );
     let mut other = fixture.engine.open_session();
     let mut out = Vec::new();
     let request = format!(r#"{{"action":"unsubscribe","subscriptionId":"{id}","requestId":"1"}}"#);
-    fixture.engine.handle(&mut other, request.as_bytes(), &mut out);
+    fixture
+        .engine
+        .handle(&mut other, request.as_bytes(), &mut out);
     let response: serde_json::Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(error_of(&response), UNKNOWN_ID);
     let twice = fixture.send(&request);
     assert!(twice.get("error").is_none());
-    assert_eq!(error_of(&fixture.send(&request)), UNKNOWN_ID, "an id cannot be unsubscribed twice");
+    assert_eq!(
+        error_of(&fixture.send(&request)),
+        UNKNOWN_ID,
+        "an id cannot be unsubscribed twice"
+    );
 }
 
 #[test]
 fn unsupported_features_are_404() {
-    let mut fixture = Fixture::with_config(EngineConfig { history: None, ..EngineConfig::default() });
+    let mut fixture = Fixture::with_config(EngineConfig {
+        history: None,
+        ..EngineConfig::default()
+    });
     let unsupported = ("404", "unavailable_data", "Unsupported feature");
-    expect_error(&mut fixture, r#"{"action":"get","path":"Vehicle.Speed","dc":"2+1","requestId":"1"}"#, unsupported);
-    expect_error(&mut fixture, r#"{"action":"get","path":"Vehicle.Speed","filter":{"variant":"history","parameter":"PT1H"},"requestId":"1"}"#, unsupported);
+    expect_error(
+        &mut fixture,
+        r#"{"action":"get","path":"Vehicle.Speed","dc":"2+1","requestId":"1"}"#,
+        unsupported,
+    );
+    expect_error(
+        &mut fixture,
+        r#"{"action":"get","path":"Vehicle.Speed","filter":{"variant":"history","parameter":"PT1H"},"requestId":"1"}"#,
+        unsupported,
+    );
 }
 
 #[test]
 fn subscription_limit_is_configurable() {
-    let mut fixture = Fixture::with_config(EngineConfig { max_subscriptions_per_session: 2, ..EngineConfig::default() });
+    let mut fixture = Fixture::with_config(EngineConfig {
+        max_subscriptions_per_session: 2,
+        ..EngineConfig::default()
+    });
     let filter = r#"{"variant":"timebased","parameter":{"period":"100"}}"#;
     let first = fixture.subscribe("Vehicle.Speed", filter);
     let second = fixture.subscribe("Vehicle.Speed", filter);
     assert_ne!(first, second);
     expect_error(
         &mut fixture,
-        &format!(r#"{{"action":"subscribe","path":"Vehicle.Speed","filter":{filter},"requestId":"1"}}"#),
-        ("429", "too_many_requests", "Rate-limiting due to too many requests"),
+        &format!(
+            r#"{{"action":"subscribe","path":"Vehicle.Speed","filter":{filter},"requestId":"1"}}"#
+        ),
+        (
+            "429",
+            "too_many_requests",
+            "Rate-limiting due to too many requests",
+        ),
     );
 }
 
 #[test]
 fn request_ids_are_echoed_escaped() {
     let mut fixture = Fixture::new();
-    let response = fixture.send(r#"{"action":"get","path":"Vehicle.Nope","requestId":"a\"b\\c\u00e9\n"}"#);
+    let response =
+        fixture.send(r#"{"action":"get","path":"Vehicle.Nope","requestId":"a\"b\\c\u00e9\n"}"#);
     assert_eq!(response["requestId"], "a\"b\\c\u{e9}\n");
 }

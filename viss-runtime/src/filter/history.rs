@@ -74,3 +74,31 @@ fn is_unsigned_decimal(text: &str, fraction_allowed: bool) -> bool {
     let digits = |part: &str| !part.is_empty() && part.bytes().all(|byte| byte.is_ascii_digit());
     digits(whole) && fraction.is_none_or(digits)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_duration;
+    use jiff::SignedDuration;
+
+    #[test]
+    fn iso_durations_days_to_seconds() {
+        let hours = |hours: i64| Some(SignedDuration::from_hours(hours));
+        assert_eq!(parse_duration("P2DT12H"), hours(60));
+        assert_eq!(parse_duration("PT30M"), Some(SignedDuration::from_mins(30)));
+        assert_eq!(parse_duration("P1D"), hours(24));
+        assert_eq!(
+            parse_duration("PT0.5S"),
+            Some(SignedDuration::from_millis(500))
+        );
+        assert_eq!(
+            parse_duration("P998DT23H59M59S").map(|d| d.as_secs()),
+            Some(998 * 86_400 + 86_399)
+        );
+        for bad in [
+            "", "P", "PT", "P999D", "P1W", "P1Y", "P1M", "PT1H1H", "PT1S1M", "PT.5S", "PT1.S",
+            "P-1D", "PT1,5S", "2DT1H",
+        ] {
+            assert_eq!(parse_duration(bad), None, "{bad}");
+        }
+    }
+}

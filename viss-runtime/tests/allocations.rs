@@ -1,0 +1,93 @@
+//! Zero heap allocations on the hot paths, after warm-up: a `get` of a numeric leaf
+//! (request bytes → response bytes) and a change event (feeder sample → encoded event in
+//! the queue → popped by the transport).
+
+mod support;
+
+use support::Fixture;
+use test_support::allocations_during;
+use viss_runtime::{Value, VissTree};
+
+#[global_allocator]
+static ALLOCATOR: test_support::CountingAllocator = test_support::CountingAllocator;
+
+const GET: &[u8] =
+    br#"{"action":"get","path":"Vehicle.Powertrain.CombustionEngine.RPM","requestId":"8756"}"#;
+
+#[test]
+fn get_of_a_numeric_leaf_does_not_allocate() {
+    let mut fixture = Fixture::new();
+    fixture.feed("Vehicle.Powertrain.CombustionEngine.RPM", Value::UInt(2372));
+    for _ in 0..10 {
+        fixture
+            .engine
+            .handle(&mut fixture.session, GET, &mut fixture.out);
+    }
+    let ((), allocations) = allocations_during(|| {
+        for _ in 0..1000 {
+            fixture
+                .engine
+                .handle(&mut fixture.session, GET, &mut fixture.out);
+        }
+    });
+    assert!(
+        fixture.out.windows(6).any(|window| window == b"\"2372\""),
+        "the response carries the value"
+    );
+    assert_eq!(allocations, 0, "allocations in 1000 gets");
+}
+
+#[test]
+fn float_and_slash_path_gets_do_not_allocate() {
+    let mut fixture = Fixture::new();
+    fixture.feed("Vehicle.Speed", Value::Float(88.25));
+    let request = br#"{"action":"get","path":"Vehicle/Speed","requestId":"1"}"#;
+    fixture
+        .engine
+        .handle(&mut fixture.session, request, &mut fixture.out);
+    let ((), allocations) = allocations_during(|| {
+        for _ in 0..1000 {
+            fixture
+                .engine
+                .handle(&mut fixture.session, request, &mut fixture.out);
+        }
+    });
+    assert!(fixture.out.windows(7).any(|window| window == b"\"88.25\""));
+    assert_eq!(allocations, 0);
+}
+
+#[test]
+fn change_event_encoding_does_not_allocate() {
+    let mut fixture = Fixture::new();
+    fixture.subscribe(
+        "Vehicle.Speed",
+        r#"{"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}"#,
+    );
+    let node = fixture.engine.tree().lookup("Vehicle.Speed").unwrap();
+    let now = fixture.now();
+    let mut event = Vec::with_capacity(256);
+    // Warm-up: fills the history ring (100 samples) and circulates the queue's buffers.
+    for step in 0..300u16 {
+        fixture
+            .engine
+            .update(node, Value::Float(f32::from(step)), now)
+            .unwrap();
+        while fixture.session.next_event(&mut event) {}
+    }
+    let (events, allocations) = allocations_during(|| {
+        let mut events = 0;
+        for step in 0..1000u16 {
+            fixture
+                .engine
+                .update(node, Value::Float(f32::from(step % 7)), now)
+                .unwrap();
+            while fixture.session.next_event(&mut event) {
+                events += 1;
+            }
+        }
+        events
+    });
+    assert_eq!(events, 1000, "every sample differs from the previous one");
+    assert!(event.starts_with(br#"{"action":"subscription","subscriptionId":"1","data":{"path":"Vehicle.Speed","dp":{"value":"#));
+    assert_eq!(allocations, 0, "allocations in 1000 change events");
+}
