@@ -36,16 +36,11 @@ pub fn load(options: &JsonOptions) -> Loaded {
     let mut diagnostics = Diagnostics::new();
     let main = read(&options.source, &mut diagnostics);
     let types = match &options.types {
-        Some(path) => read(path, &mut diagnostics).map(|text| Some((path.clone(), text))),
-        None => Some(None),
+        Some(path) => read(path, &mut diagnostics).map(|text| (path.clone(), text)),
+        None => None,
     };
-    match (main, types) {
-        (Some(main), Some(types)) => {
-            let mut loaded = load_str(&options.source, main, types);
-            diagnostics.extend(loaded.diagnostics);
-            loaded.diagnostics = diagnostics;
-            loaded
-        }
+    match main {
+        Some(main) if !diagnostics.has_errors() => load_str(&options.source, main, types),
         _ => Loaded {
             tree: None,
             diagnostics,
@@ -70,7 +65,7 @@ pub fn load_str(path: &Path, text: String, types: Option<(PathBuf, String)>) -> 
             if let Some(types_file) = types_file {
                 builder.add_file(types_file);
             }
-            builder.finish()
+            Some(builder.finish())
         }
         None => None,
     };

@@ -128,7 +128,9 @@ fn cvis_multiple_trailers_matches() {
 
 #[test]
 fn node_counts_match_the_readme_figures() {
-    let loaded = load(&with_units(options("spec/VehicleSignalSpecification.vspec")));
+    let loaded = load(&with_units(options(
+        "spec/VehicleSignalSpecification.vspec",
+    )));
     assert_eq!(loaded.tree.as_ref().map(|t| t.len()), Some(1720));
     let mut o = with_units(options("spec/VehicleSignalSpecification.vspec"));
     o.expand = false;
@@ -137,14 +139,26 @@ fn node_counts_match_the_readme_figures() {
     assert_eq!(multi.tree.map(|t| t.len()), Some(15057));
     // the comparison itself notices a difference
     let mut out = Vec::new();
-    diff(&serde_json::json!({"a": {"b": 1}}), &serde_json::json!({"a": {"b": 1.0}}), "", &mut out, 5);
+    diff(
+        &serde_json::json!({"a": {"b": 1}}),
+        &serde_json::json!({"a": {"b": 1.0}}),
+        "",
+        &mut out,
+        5,
+    );
     assert_eq!(out.len(), 1);
 }
 
 #[test]
 fn expanded_nodes_keep_their_instance_origin() {
-    let tree = load(&with_units(options("spec/VehicleSignalSpecification.vspec"))).tree.unwrap();
-    let id = tree.lookup("Vehicle.Cabin.Door.Row1.DriverSide.Window.Position").unwrap();
+    let tree = load(&with_units(options(
+        "spec/VehicleSignalSpecification.vspec",
+    )))
+    .tree
+    .unwrap();
+    let id = tree
+        .lookup("Vehicle.Cabin.Door.Row1.DriverSide.Window.Position")
+        .unwrap();
     let origin = tree.get(id).instance_origin.clone().unwrap();
     assert_eq!(origin.template, "Vehicle.Cabin.Door.Window.Position");
     assert_eq!(origin.instances, vec!["Row1", "DriverSide"]);
@@ -152,5 +166,9 @@ fn expanded_nodes_keep_their_instance_origin() {
     let origin = tree.get(branch).instance_origin.clone().unwrap();
     assert_eq!(origin.template, "Vehicle.Cabin.Door");
     assert_eq!(origin.instances, vec!["Row1", "DriverSide"]);
-    assert!(tree.get(tree.lookup("Vehicle.Speed").unwrap()).instance_origin.is_none());
+    assert!(
+        tree.get(tree.lookup("Vehicle.Speed").unwrap())
+            .instance_origin
+            .is_none()
+    );
 }

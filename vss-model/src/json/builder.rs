@@ -105,9 +105,9 @@ impl<'d, 's> Builder<'d, 's> {
     }
 
     /// Checks struct datatypes now that every types tree is in, and hands the tree over.
-    pub fn finish(mut self) -> Option<VssTree> {
+    pub fn finish(mut self) -> VssTree {
         self.check_struct_datatypes();
-        Some(self.tree)
+        self.tree
     }
 
     fn check_signal_roots(&mut self, file: &JsonFile<'_>, roots: &Map<String, Value>) {

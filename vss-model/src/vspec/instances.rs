@@ -180,6 +180,18 @@ fn expand_one(
     let Some(step_list) = steps(&attr.value) else {
         return true; // reported by validation
     };
+    if nested_garbage(&attr.value) {
+        diagnostics.push(
+            Diagnostic::warning(
+                "vss::instances-nesting",
+                format!(
+                    "'{}': 'instances' nests lists more than two levels deep; the inner list becomes a node name",
+                    tree.path(b)
+                ),
+            )
+            .at(Some(attr.value_loc)),
+        );
+    }
     let sibling = tree.attr_str(b, "instances_relation") == Some("sibling");
     let anchor = if sibling {
         match tree.node(b).parent {
@@ -242,6 +254,7 @@ fn expand_one(
     let (change, add): (Vec<BId>, Vec<BId>) = sources
         .into_iter()
         .partition(|s| matching_generated(tree, anchor, b, &generated, *s).is_some());
+    report_unmatched(tree, b, &add, diagnostics);
     let cost = add.iter().map(|a| tree.preorder(*a).len()).sum::<usize>() * leaves.len();
     if cost > *budget {
         diagnostics.push(
@@ -268,6 +281,27 @@ fn expand_one(
     }
     tree.node_mut(b).attrs.shift_remove("instances");
     true
+}
+
+/// An implicit branch under an instance branch (`A.D.Row3.Y` with `instances: Row[1,2]`) is
+/// not an instance: vss-tools copies it into every instance (§14.3). Report it.
+fn report_unmatched(tree: &BuildTree, b: BId, add: &[BId], diagnostics: &mut Diagnostics) {
+    for a in add {
+        let node = tree.node(*a);
+        if node.implicit {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "vss::unmatched-instance-node",
+                    format!(
+                        "'{}' is not an instance of '{}'; it is copied into every instance",
+                        node.name,
+                        tree.path(b)
+                    ),
+                )
+                .at(node.loc),
+            );
+        }
+    }
 }
 
 fn step_names(step: &Step) -> Result<Vec<String>, InvalidRange> {

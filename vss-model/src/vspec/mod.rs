@@ -10,6 +10,7 @@ mod include;
 mod instances;
 mod raw;
 mod strict;
+mod types;
 mod units;
 mod validate;
 pub mod yaml;
@@ -19,7 +20,7 @@ use std::path::PathBuf;
 
 use build::{BId, BuildTree};
 use include::Reader;
-use raw::RawModel;
+use raw::{MergeNote, RawModel};
 use validate::{Context, Resolved};
 
 use crate::datatype::Datatype;
@@ -176,7 +177,27 @@ impl Pipeline<'_> {
             struct_members: &members,
             ..ctx
         };
-        Some(self.resolve(tree, &ctx))
+        let resolved = self.resolve(tree, &ctx);
+        self.check_types(&resolved, &members);
+        Some(resolved)
+    }
+
+    fn check_types(
+        &mut self,
+        types: &ResolvedTree,
+        members: &HashMap<String, Vec<(String, Datatype)>>,
+    ) {
+        let tree = &types.tree;
+        let root = tree.node(tree.root);
+        if let Some(res) = types.resolved.get(&tree.root) {
+            types::check_root(res.kind, &root.name, root.loc, self.diagnostics);
+        }
+        let locations = tree
+            .preorder(tree.root)
+            .into_iter()
+            .map(|id| (tree.path(id), tree.node(id).loc))
+            .collect();
+        types::check_cycles(members, &locations, self.diagnostics);
     }
 
     fn raw_model(&mut self, specs: &[PathBuf]) -> RawModel {
@@ -186,18 +207,12 @@ impl Pipeline<'_> {
         }
         let loads = reader.load_specs(specs);
         let mut raw = RawModel::default();
-        let mut globs = Vec::new();
+        let mut notes = Vec::new();
         for (index, entries) in loads.into_iter().enumerate() {
-            raw.merge_file(entries, index == 0, &mut globs);
+            raw.merge_file(entries, index, &mut notes);
         }
-        for (key, loc) in globs {
-            self.diagnostics.push(
-                Diagnostic::warning(
-                    "vss::glob-no-match",
-                    format!("Overlay glob '{key}' matched no keys in the base spec"),
-                )
-                .at(Some(loc)),
-            );
+        for note in notes {
+            self.diagnostics.push(merge_note(note));
         }
         raw
     }
@@ -310,6 +325,21 @@ impl Pipeline<'_> {
         }
         strict::case_duplicates(vss, root, self.diagnostics);
         strict::implicit_branches(vss, root, self.diagnostics);
+    }
+}
+
+fn merge_note(note: MergeNote) -> Diagnostic {
+    match note {
+        MergeNote::GlobNoMatch { key, loc } => Diagnostic::warning(
+            "vss::glob-no-match",
+            format!("Overlay glob '{key}' matched no keys in the base spec"),
+        )
+        .at(Some(loc)),
+        MergeNote::ChangeUnderDeleted { key, deleted, loc } => Diagnostic::warning(
+            "vss::overlay-on-deleted",
+            format!("'{key}' is changed after '{deleted}' was deleted; the change has no effect"),
+        )
+        .at(Some(loc)),
     }
 }
 

@@ -1,6 +1,8 @@
 //! The flat raw model: `{ "Full.Dotted.Path": {attribute: value} }`, merged in load order
 //! (root file, its includes, overlays, their includes) before any tree exists (§1 step 3).
 
+use std::collections::HashMap;
+
 use indexmap::IndexMap;
 use serde_json::{Map, Number, Value};
 
@@ -29,24 +31,40 @@ pub struct RawEntry {
 #[derive(Debug, Clone, Default)]
 pub struct RawModel {
     pub entries: IndexMap<String, RawEntry>,
+    /// Keys set to `delete: true`, with the index of the file load that did it.
+    deleted: HashMap<String, usize>,
+}
+
+/// Something worth reporting found while merging.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MergeNote {
+    /// A wildcard key that matched nothing.
+    GlobNoMatch { key: String, loc: SourceLocation },
+    /// A later file changes a node that an earlier file deleted (the change is lost).
+    ChangeUnderDeleted {
+        key: String,
+        deleted: String,
+        loc: SourceLocation,
+    },
 }
 
 impl RawModel {
-    /// Merges the entries of one file. The first file is taken as is; later ones have their
-    /// wildcard keys expanded against the keys merged so far (vss-tools `VSpec.update`), so
-    /// `glob_warnings` receives the location of every glob that matched nothing.
+    /// Merges the entries of file load number `load`. The first load is taken as is; later
+    /// ones have their wildcard keys expanded against the keys merged so far (vss-tools
+    /// `VSpec.update`).
     pub fn merge_file(
         &mut self,
         file_entries: Vec<(String, RawEntry)>,
-        first: bool,
-        glob_warnings: &mut Vec<(String, SourceLocation)>,
+        load: usize,
+        notes: &mut Vec<MergeNote>,
     ) {
-        let expanded = if first {
+        let expanded = if load == 0 {
             file_entries
         } else {
-            self.expand_globs(file_entries, glob_warnings)
+            self.expand_globs(file_entries, notes)
         };
         for (key, entry) in expanded {
+            self.note_deleted(&key, &entry, load, notes);
             match self.entries.get_mut(&key) {
                 Some(existing) => {
                     deep_update_attrs(&mut existing.attrs, entry.attrs);
@@ -59,10 +77,41 @@ impl RawModel {
         }
     }
 
+    /// Remembers `delete: true` and reports changes to a node (or below it) that an earlier
+    /// load deleted.
+    fn note_deleted(
+        &mut self,
+        key: &str,
+        entry: &RawEntry,
+        load: usize,
+        notes: &mut Vec<MergeNote>,
+    ) {
+        let mut prefix = key;
+        loop {
+            if let Some(&at) = self.deleted.get(prefix)
+                && at < load
+            {
+                notes.push(MergeNote::ChangeUnderDeleted {
+                    key: key.to_owned(),
+                    deleted: prefix.to_owned(),
+                    loc: entry.loc,
+                });
+                break;
+            }
+            match prefix.rsplit_once('.') {
+                Some((parent, _)) => prefix = parent,
+                None => break,
+            }
+        }
+        if entry.attrs.get("delete").map(|a| &a.value) == Some(&Value::Bool(true)) {
+            self.deleted.entry(key.to_owned()).or_insert(load);
+        }
+    }
+
     fn expand_globs(
         &self,
         file_entries: Vec<(String, RawEntry)>,
-        glob_warnings: &mut Vec<(String, SourceLocation)>,
+        notes: &mut Vec<MergeNote>,
     ) -> Vec<(String, RawEntry)> {
         let mut out = Vec::with_capacity(file_entries.len());
         for (key, entry) in file_entries {
@@ -72,7 +121,10 @@ impl RawModel {
             }
             let matches: Vec<&String> = self.entries.keys().filter(|k| fnmatch(k, &key)).collect();
             if matches.is_empty() {
-                glob_warnings.push((key.clone(), entry.loc));
+                notes.push(MergeNote::GlobNoMatch {
+                    key: key.clone(),
+                    loc: entry.loc,
+                });
             }
             for matched in matches {
                 out.push((matched.clone(), entry.clone()));

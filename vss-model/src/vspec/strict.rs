@@ -22,6 +22,8 @@ const PROMOTED_UNDER_STRICT: &[&str] = &[
     "vss::pseudo-datatype",
     "vss::struct-default-extra",
     "vss::unmatched-instance-node",
+    "vss::overlay-on-deleted",
+    "vss::unknown-quantity",
 ];
 
 /// Applies `--strict` promotion to the collected diagnostics.

@@ -213,6 +213,21 @@ fn parse_unit(
         return None;
     }
     let mut ok = true;
+    let quantity = text_field(body, "quantity");
+    // vss-tools 6.1.0 only warns about an unknown quantity, and says nothing when no
+    // quantities were loaded at all.
+    if let Some(q) = &quantity
+        && !table.quantities.is_empty()
+        && !table.quantities.contains_key(q.to_lowercase().as_str())
+    {
+        diagnostics.push(
+            Diagnostic::warning(
+                "vss::unknown-quantity",
+                format!("Quantity {q} used by unit {name} has not been defined"),
+            )
+            .at(field(body, "quantity").map(|n| loc(file, n))),
+        );
+    }
     let mut fail = |message: String, at: Option<SourceLocation>| {
         diagnostics.push(Diagnostic::error("vss::invalid-unit", message).at(at));
         ok = false;
@@ -229,12 +244,7 @@ fn parse_unit(
         .as_ref()
         .and_then(|q| q.get("quantity-kind").or_else(|| q.get("quantity")))
         .is_some();
-    let quantity = text_field(body, "quantity");
     match &quantity {
-        Some(q) if !table.quantities.contains_key(q.as_str()) => {
-            let at_q = field(body, "quantity").map(|n| loc(file, n));
-            fail(format!("'{name}': Invalid quantity: '{q}'"), at_q);
-        }
         None if !qudt_quantity => fail(
             format!("'{name}': either 'quantity' or 'qudt.quantity' has to be set"),
             at,

@@ -79,9 +79,6 @@ pub struct Resolved {
     pub kind: NodeKind,
     pub data: NodeData,
     pub delete: bool,
-    pub instantiate: bool,
-    /// Extended attribute names with the location of their key.
-    pub extras: Vec<(String, SourceLocation)>,
 }
 
 /// Resolves one node; `None` when it is unusable (errors were reported).
@@ -102,10 +99,10 @@ pub fn resolve_node(
     };
     let kind = v.kind()?;
     let mut data = NodeData::default();
-    let extras = v.extras(kind, &mut data);
+    v.extras(kind, &mut data);
     v.common(&mut data);
     let delete = v.flag("delete").unwrap_or(false);
-    let instantiate = v.flag("instantiate").unwrap_or(true);
+    v.flag("instantiate");
     match kind {
         NodeKind::Branch => v.branch(&mut data),
         NodeKind::Struct => {}
@@ -114,13 +111,7 @@ pub fn resolve_node(
             v.data_entry(&mut data, ctx, parent_branch.as_deref());
         }
     }
-    v.ok.then_some(Resolved {
-        kind,
-        data,
-        delete,
-        instantiate,
-        extras,
-    })
+    v.ok.then_some(Resolved { kind, data, delete })
 }
 
 /// For leaf-name struct references: the path of the nearest branch above the node.
@@ -186,8 +177,7 @@ impl NodeValidator<'_> {
 
     /// Extended attributes go to `data.extended`; a core attribute of another node type is
     /// fatal (vss-tools: "Forbidden extra attribute (core attribute)").
-    fn extras(&mut self, kind: NodeKind, data: &mut NodeData) -> Vec<(String, SourceLocation)> {
-        let mut out = Vec::new();
+    fn extras(&mut self, kind: NodeKind, data: &mut NodeData) {
         for (name, attr) in self.attrs {
             if is_core_for(kind, name) {
                 continue;
@@ -201,9 +191,7 @@ impl NodeValidator<'_> {
                 continue;
             }
             data.extended.insert(name.clone(), attr.value.clone());
-            out.push((name.clone(), attr.key_loc));
         }
-        out
     }
 
     fn string(&mut self, key: &str) -> Option<String> {
@@ -286,9 +274,10 @@ impl NodeValidator<'_> {
         if let Some(attr) = self.get("instances") {
             let at = Some(attr.value_loc);
             let value = attr.value.clone();
+            // vss-tools' `fill_instances` normalises a string `s` to `[s]`.
             match &value {
                 Value::String(s) => {
-                    data.instances = Some(Value::Array(vec![Value::String(s.clone())]))
+                    data.instances = Some(Value::Array(vec![Value::String(s.clone())]));
                 }
                 Value::Array(_) => {
                     if instances::nested_garbage(&value) {

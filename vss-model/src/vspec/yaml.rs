@@ -246,9 +246,14 @@ impl<'a> Builder<'a> {
                 own.push((key, value));
             }
         }
-        // Merged entries come first so that the mapping's own keys override them.
+        // Repeated keys written in this mapping are reported; merged entries come first so
+        // that the mapping's own keys override them silently.
+        let own = self.collapse_duplicates(own, true);
+        if merged.is_empty() {
+            return Ok(own);
+        }
         merged.extend(own);
-        Ok(self.collapse_duplicates(merged))
+        Ok(self.collapse_duplicates(merged, false))
     }
 
     fn merge_source(&mut self, value: YNode, merged: &mut Vec<(YNode, YNode)>) {
@@ -278,14 +283,18 @@ impl<'a> Builder<'a> {
 
     /// Last value wins at the first key's position; a repeated key written in this mapping
     /// (not one brought in by a merge key) is reported.
-    fn collapse_duplicates(&mut self, entries: Vec<(YNode, YNode)>) -> Vec<(YNode, YNode)> {
+    fn collapse_duplicates(
+        &mut self,
+        entries: Vec<(YNode, YNode)>,
+        report: bool,
+    ) -> Vec<(YNode, YNode)> {
         let mut out: Vec<(YNode, YNode)> = Vec::with_capacity(entries.len());
         let mut index: HashMap<KeyId, usize> = HashMap::with_capacity(entries.len());
         for (key, value) in entries {
             let id = KeyId::of(&key.value);
             match index.get(&id) {
                 Some(&at) => {
-                    if out[at].0.pos != key.pos && out[at].0.pos.line != 0 {
+                    if report {
                         self.problems.push(YamlProblem {
                             pos: key.pos,
                             message: format!(
@@ -674,7 +683,7 @@ mod tests {
         assert_eq!(attrs[0].1.value, YValue::Str("ON".into()));
         assert_eq!(attrs[1].1.value, YValue::Bool(true));
         assert_eq!(attrs[1].1.pos, Pos { line: 3, column: 6 });
-        assert_eq!(attrs[2].1.value, YValue::Str("text".into()));
+        assert_eq!(attrs[2].1.value, YValue::Str("text\n".into()));
     }
 
     #[test]
