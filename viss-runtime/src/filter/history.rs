@@ -61,7 +61,8 @@ pub fn parse_duration(text: &str) -> Option<SignedDuration> {
     if components == 0 {
         return None;
     }
-    Some(SignedDuration::from_secs_f64(seconds))
+    // Hours, minutes and seconds are unbounded in the grammar: too large is invalid, not a panic.
+    SignedDuration::try_from_secs_f64(seconds).ok()
 }
 
 /// Digits, optionally (`fraction_allowed`) followed by `.` and more digits.

@@ -21,7 +21,13 @@ pub fn parse_parameter(raw: &RawValue) -> Result<u64, VissError> {
     let period = parameter.period.ok_or(VissError::InvalidFilter)?;
     let text = crate::request::string_of(period).ok_or(VissError::InvalidFilter)?;
     match text.parse::<u64>() {
-        Ok(period) if period > 0 && text.bytes().all(|byte| byte.is_ascii_digit()) => Ok(period),
+        Ok(period)
+            if period > 0
+                && i64::try_from(period).is_ok()
+                && text.bytes().all(|byte| byte.is_ascii_digit()) =>
+        {
+            Ok(period)
+        }
         _ => Err(VissError::InvalidFilter),
     }
 }
