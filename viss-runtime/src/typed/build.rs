@@ -185,6 +185,8 @@ impl<'a> NodeWriter<'a> {
     }
 }
 
+// `Deref` is not const: match the `Cow` instead of taking `&str`.
+#[allow(clippy::ptr_arg)]
 const fn text_len(text: &Cow<'static, str>) -> usize {
     match text {
         Cow::Borrowed(text) => text.len(),
@@ -241,10 +243,53 @@ pub fn lookup_instances<B: VissBranch>(
         return Some(NodeId(id));
     };
     let Some((names, inner)) = dimensions.split_first() else {
-        return B::lookup_relative(rest, id);
+        return B::lookup_relative(rest, id + 1);
     };
     let (head, tail) = split_first(rest);
     let index = names.iter().position(|name| *name == head)? as u32;
     let instance = id + 1 + index * instance_size::<B>(inner);
     lookup_instances::<B>(tail, instance, inner)
+}
+
+/// The dimensions below `level` (`dimensions[level..]`).
+pub const fn dimensions_from<'a>(
+    dimensions: &'a [&'a [&'a str]],
+    level: usize,
+) -> &'a [&'a [&'a str]] {
+    dimensions.split_at(level).1
+}
+
+/// The node id of instance `index` at `level` below instance-set node (or instance)
+/// `parent`, for branches of type `B`.
+pub const fn instance_child<B: VissBranch>(
+    parent: u32,
+    dimensions: &[&[&str]],
+    level: usize,
+    index: usize,
+) -> u32 {
+    parent + 1 + index as u32 * instance_size::<B>(dimensions_from(dimensions, level + 1))
+}
+
+/// Exclusive prefix sums of the field sizes: each field's offset from the first child.
+pub const fn offsets<const N: usize>(sizes: [u32; N]) -> [u32; N] {
+    let mut offsets = [0; N];
+    let mut running = 0;
+    let mut index = 0;
+    while index < N {
+        offsets[index] = running;
+        running += sizes[index];
+        index += 1;
+    }
+    offsets
+}
+
+/// The sum of the field sizes: the nodes below a branch.
+pub const fn total<const N: usize>(sizes: [u32; N]) -> u32 {
+    let mut sum = 0;
+    let mut index = 0;
+    while index < N {
+        sum += sizes[index];
+        index += 1;
+    }
+    sum
 }

@@ -1,0 +1,311 @@
+//! Semantic checks, run after parsing and before expansion. Every failed check reports an
+//! error at the token it is about; all errors are collected.
+
+use std::collections::HashMap;
+
+use proc_macro2::Span;
+
+use super::Ctxt;
+use super::ast::{Container, Datatype, Field, FieldKind, Primitive};
+use super::attr::{DefaultValue, FieldAttrs, Number, Scalar, Spanned};
+use super::symbol;
+
+/// VSS access-control values of `validate`.
+const VALIDATE_VALUES: &[&str] = &["write-only", "read-write"];
+
+pub fn check(cx: &Ctxt, container: &Container<'_>) {
+    if let Some(root) = &container.attrs.root
+        && let Some(name) = &root.value
+    {
+        check_name(cx, name, root.span, "node");
+    }
+    check_sibling_names(cx, &container.fields);
+    for field in &container.fields {
+        check_name(cx, &field.vss_name, field.name_span, "node");
+        match &field.kind {
+            FieldKind::Leaf { datatype, .. } => check_leaf(cx, &field.attrs, *datatype),
+            FieldKind::Branch => check_branch(cx, field),
+            FieldKind::Instances { lengths, .. } => check_instances(cx, field, lengths),
+        }
+    }
+}
+
+/// Names are non-empty and free of path delimiters and wildcards.
+fn check_name(cx: &Ctxt, name: &str, span: Span, what: &str) {
+    if name.is_empty() {
+        cx.error_at(span, format!("{what} name must not be empty"));
+    } else if name.contains(['.', '/', '*']) {
+        cx.error_at(
+            span,
+            format!("{what} name `{name}` must not contain `.`, `/` or `*`"),
+        );
+    }
+}
+
+fn check_sibling_names(cx: &Ctxt, fields: &[Field<'_>]) {
+    let mut seen: HashMap<&str, &Field<'_>> = HashMap::new();
+    for field in fields {
+        match seen.get(field.vss_name.as_str()) {
+            Some(first) => cx.error_at(
+                field.name_span,
+                format!(
+                    "duplicate VSS name `{}`: field `{}` already has it",
+                    field.vss_name, first.member
+                ),
+            ),
+            None => {
+                seen.insert(&field.vss_name, field);
+            }
+        }
+    }
+}
+
+fn check_branch(cx: &Ctxt, field: &Field<'_>) {
+    reject_leaf_keys(cx, &field.attrs, "branches");
+    if let Some(instances) = &field.attrs.instances {
+        cx.error_at(
+            instances.span,
+            "`instances` needs an array field type, e.g. `[Door; 2]`",
+        );
+    }
+}
+
+fn reject_leaf_keys(cx: &Ctxt, attrs: &FieldAttrs, what: &str) {
+    for (key, span) in attrs.leaf_only_keys() {
+        cx.error_at(
+            span,
+            format!("`{key}` applies to leaves only, not to {what}"),
+        );
+    }
+}
+
+fn check_instances(cx: &Ctxt, field: &Field<'_>, lengths: &[Option<usize>]) {
+    reject_leaf_keys(cx, &field.attrs, "instance sets");
+    let Some(instances) = &field.attrs.instances else {
+        cx.error_spanned_by(
+            field.ty,
+            "an array field is an instance set and needs \
+             `#[viss(instances(\"Row1\", \"Row2\"))]`",
+        );
+        return;
+    };
+    if instances.value.len() != lengths.len() {
+        cx.error_at(
+            instances.span,
+            format!(
+                "{} instance dimension(s) for an array of {} dimension(s)",
+                instances.value.len(),
+                lengths.len()
+            ),
+        );
+        return;
+    }
+    for (names, length) in instances.value.iter().zip(lengths) {
+        check_dimension(cx, names, *length, instances.span);
+    }
+}
+
+fn check_dimension(cx: &Ctxt, names: &[Spanned<String>], length: Option<usize>, span: Span) {
+    if let Some(length) = length
+        && length != names.len()
+    {
+        cx.error_at(
+            span,
+            format!(
+                "{} instance names for an array of length {length}",
+                names.len()
+            ),
+        );
+    }
+    let mut seen = Vec::new();
+    for name in names {
+        check_name(cx, &name.value, name.span, "instance");
+        if seen.contains(&&name.value) {
+            cx.error_at(
+                name.span,
+                format!("duplicate instance name `{}`", name.value),
+            );
+        }
+        seen.push(&name.value);
+    }
+}
+
+fn check_leaf(cx: &Ctxt, attrs: &FieldAttrs, datatype: Datatype) {
+    if let Some(instances) = &attrs.instances {
+        cx.error_at(
+            instances.span,
+            "`instances` applies to branches, not to leaves",
+        );
+    }
+    if let Some(validate) = &attrs.validate
+        && !VALIDATE_VALUES.contains(&validate.value.as_str())
+    {
+        cx.error_at(
+            validate.span,
+            "`validate` is `\"write-only\"` or `\"read-write\"`",
+        );
+    }
+    if let Some(uuid) = &attrs.uuid
+        && !is_uuid(&uuid.value)
+    {
+        cx.error_at(uuid.span, "`uuid` is 32 hexadecimal digits, dashes allowed");
+    }
+    check_limits(cx, attrs, datatype);
+    check_allowed(cx, attrs, datatype);
+    check_default(cx, attrs, datatype);
+}
+
+fn check_limits(cx: &Ctxt, attrs: &FieldAttrs, datatype: Datatype) {
+    let numeric = matches!(datatype, Datatype::Scalar(primitive) if primitive.is_numeric());
+    for (key, limit) in [(symbol::MIN, &attrs.min), (symbol::MAX, &attrs.max)] {
+        let Some(limit) = limit else { continue };
+        if numeric {
+            check_number_fits(cx, &limit.value, limit.span, datatype.primitive());
+        } else {
+            cx.error_at(
+                limit.span,
+                format!("`{key}` needs a numeric leaf (an integer or float type, not an array)"),
+            );
+        }
+    }
+    if let (Some(min), Some(max)) = (&attrs.min, &attrs.max)
+        && min.value.value > max.value.value
+    {
+        cx.error_at(
+            min.span,
+            format!(
+                "`min` ({}) is greater than `max` ({})",
+                min.value.text, max.value.text
+            ),
+        );
+    }
+    if let (Some(allowed), true) = (&attrs.allowed, attrs.min.is_some() || attrs.max.is_some()) {
+        cx.error_at(
+            allowed.span,
+            "`allowed` cannot be combined with `min`/`max`",
+        );
+    }
+}
+
+fn check_number_fits(cx: &Ctxt, number: &Number, span: Span, primitive: Option<Primitive>) {
+    let Some(primitive) = primitive else { return };
+    if primitive.is_integer() && !number.integer {
+        cx.error_at(span, format!("`{}` is not an integer", number.text));
+    }
+    if let Some((low, high)) = primitive.integer_range()
+        && (number.value < low || number.value > high)
+    {
+        cx.error_at(
+            span,
+            format!("`{}` is out of the leaf type's range", number.text),
+        );
+    }
+}
+
+fn check_allowed(cx: &Ctxt, attrs: &FieldAttrs, datatype: Datatype) {
+    let Some(allowed) = &attrs.allowed else {
+        return;
+    };
+    let primitive = match datatype.primitive() {
+        Some(primitive) if primitive != Primitive::Bool => primitive,
+        _ => {
+            cx.error_at(
+                allowed.span,
+                "`allowed` needs a string or numeric leaf (or an array of those)",
+            );
+            return;
+        }
+    };
+    if allowed.value.is_empty() {
+        cx.error_at(allowed.span, "`allowed` must list at least one value");
+    }
+    for item in &allowed.value {
+        check_literal_type(cx, item, primitive);
+    }
+}
+
+/// A literal of the leaf's (element) type.
+fn check_literal_type(cx: &Ctxt, literal: &Spanned<Scalar>, primitive: Primitive) {
+    let matches = match (&literal.value, primitive) {
+        (Scalar::Str(_), Primitive::Str) | (Scalar::Bool(_), Primitive::Bool) => true,
+        (Scalar::Number(number), primitive) if primitive.is_numeric() => {
+            check_number_fits(cx, number, literal.span, Some(primitive));
+            true
+        }
+        _ => false,
+    };
+    if !matches {
+        cx.error_at(
+            literal.span,
+            format!("expected a {} literal", primitive.describe()),
+        );
+    }
+}
+
+fn check_default(cx: &Ctxt, attrs: &FieldAttrs, datatype: Datatype) {
+    let Some(default) = &attrs.default else {
+        return;
+    };
+    let Some(primitive) = datatype.primitive() else {
+        cx.error_at(
+            default.span,
+            "`default` is not supported on struct-typed leaves",
+        );
+        return;
+    };
+    let items: Vec<&Spanned<Scalar>> = match (&default.value, datatype.is_array()) {
+        (DefaultValue::Scalar(item), false) => vec![item],
+        (DefaultValue::Array(items), true) => items.iter().collect(),
+        (DefaultValue::Scalar(_), true) => {
+            cx.error_at(
+                default.span,
+                "an array leaf needs an array `default`, e.g. `[1, 2]`",
+            );
+            return;
+        }
+        (DefaultValue::Array(_), false) => {
+            cx.error_at(default.span, "a scalar leaf needs a single `default` value");
+            return;
+        }
+    };
+    for item in items {
+        check_literal_type(cx, item, primitive);
+        check_default_limits(cx, attrs, item);
+    }
+}
+
+fn check_default_limits(cx: &Ctxt, attrs: &FieldAttrs, item: &Spanned<Scalar>) {
+    if let Scalar::Number(number) = &item.value {
+        let below = attrs
+            .min
+            .as_ref()
+            .is_some_and(|min| number.value < min.value.value);
+        let above = attrs
+            .max
+            .as_ref()
+            .is_some_and(|max| number.value > max.value.value);
+        if below || above {
+            cx.error_at(item.span, "`default` is outside `min`..`max`");
+        }
+    }
+    if let Some(allowed) = &attrs.allowed
+        && !allowed
+            .value
+            .iter()
+            .any(|candidate| same_value(&candidate.value, &item.value))
+    {
+        cx.error_at(item.span, "`default` is not one of the `allowed` values");
+    }
+}
+
+fn same_value(left: &Scalar, right: &Scalar) -> bool {
+    match (left, right) {
+        (Scalar::Number(left), Scalar::Number(right)) => left.value == right.value,
+        _ => left == right,
+    }
+}
+
+fn is_uuid(text: &str) -> bool {
+    let digits: Vec<char> = text.chars().filter(|character| *character != '-').collect();
+    digits.len() == 32 && digits.iter().all(char::is_ascii_hexdigit)
+}

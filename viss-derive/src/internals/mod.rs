@@ -1,0 +1,9 @@
+//! The typed front end: attributes and AST (parse), then semantic checks.
+
+pub mod ast;
+pub mod attr;
+pub mod check;
+pub mod ctxt;
+pub mod symbol;
+
+pub use ctxt::Ctxt;

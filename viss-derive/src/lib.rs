@@ -1,0 +1,107 @@
+//! `#[derive(VissTree)]`: a typed VISS v3 signal tree from a struct of leaf handles.
+//!
+//! ```ignore
+//! use viss_runtime::{Actuator, Attribute, Sensor, VissTree};
+//!
+//! #[derive(VissTree)]
+//! #[viss(root, description = "High-level vehicle data.")]
+//! pub struct Vehicle {
+//!     #[viss(unit = "km/h", min = 0, max = 250, description = "Vehicle speed.")]
+//!     pub speed: Sensor<f32>,
+//!     pub cabin: Cabin,
+//! }
+//!
+//! #[derive(VissTree)]
+//! pub struct Cabin {
+//!     #[viss(instances("Row1", "Row2"), description = "All doors.")]
+//!     pub door: [Door; 2],
+//! }
+//!
+//! #[derive(VissTree)]
+//! pub struct Door {
+//!     #[viss(description = "Is the door open?")]
+//!     pub is_open: Actuator<bool>,
+//! }
+//!
+//! let engine = Engine::new(Vehicle::TREE, EngineConfig::default());
+//! engine.feed(Vehicle::TREE.cabin.door[0].is_open, true, ts)?;
+//! ```
+//!
+//! # Fields
+//!
+//! * `Sensor<T>`, `Actuator<T>`, `Attribute<T>`: a leaf; `T` is a `viss_runtime::VssType`
+//!   (`bool`, `u8`..`u64`, `i8`..`i64`, `f32`, `f64`, `String`, `Vec<T>` of those, or a
+//!   struct type that implements it).
+//! * Another `#[derive(VissTree)]` struct: a branch.
+//! * `[B; N]` (or `[[B; M]; N]`, ...) of a derived struct with
+//!   `#[viss(instances("Row1", "Row2"))]` (one list per dimension, outermost first:
+//!   `instances(["Row1", "Row2"], ["DriverSide", "PassengerSide"])`): an instance set. The
+//!   field is a branch, every instance a branch below it, the struct's nodes below each
+//!   instance: `Door.Row1.DriverSide.IsOpen`.
+//!
+//! A field's VSS name is its identifier in UpperCamelCase (`is_open` → `IsOpen`) unless
+//! `name = "..."` says otherwise.
+//!
+//! # Attributes
+//!
+//! On the struct: `root` or `root = "Vehicle"` (this struct is the tree's root; its node is
+//! named after the struct unless given), `description`, `comment`, `deprecation` (the root
+//! node's metadata; a nested struct's node takes its metadata from the parent's field).
+//!
+//! On fields: `name`, `description`, `comment`, `deprecation` (all nodes); `unit`, `min`,
+//! `max` (numeric leaves), `allowed = [..]` (string or numeric leaves and arrays of them),
+//! `default = lit` / `default = [..]` (primitive leaves), `uuid`, `validate`
+//! (`"write-only"` / `"read-write"`) (leaves); `instances(..)` (array fields).
+//! Every key may appear once. `description` is optional, as in vss-tools 6.1.
+//! `uuid` and `validate` are checked but not yet part of the runtime's `NodeInfo`.
+//!
+//! # Checks
+//!
+//! All errors are collected and reported at once, each at its token: unknown or duplicate
+//! keys, duplicate VSS names among siblings (after renaming), invalid names, `min > max`,
+//! `min`/`max` on non-numeric leaves or out of the integer type's range, `allowed` on
+//! boolean or struct leaves or combined with `min`/`max`, `default` of the wrong type,
+//! outside `min`..`max` or not in `allowed`, leaf keys on branches, `instances` on
+//! non-arrays and arrays without `instances`, instance counts that differ from the
+//! array length, and unsupported field or value types.
+//!
+//! # What is generated
+//!
+//! Node ids are assigned in tree order (pre-order). Every derived struct implements
+//! `viss_runtime::VissBranch` (its node count, the generated lookup relative to it, a leaf
+//! walk) and gets hidden `const fn`s that build its handles at a base id and write its
+//! part of the node table. A root struct also gets `Vehicle::TREE` (the handles), a `static`
+//! node table whose paths are `&'static str` slices of one `static` path text, both built
+//! at compile time, and `impl viss_runtime::VissTree`. The path lookup is a generated
+//! `match` on each path segment that hands the rest to the child type: no hashing, no
+//! allocation. Everything is wrapped in `const _: () = { ... }` and uses absolute
+//! `::viss_runtime` paths.
+
+mod expand;
+mod internals;
+
+use proc_macro::TokenStream;
+use syn::{DeriveInput, parse_macro_input};
+
+use internals::{Ctxt, ast::Container, check};
+
+/// Derives a typed VSS tree; see the crate documentation.
+#[proc_macro_derive(VissTree, attributes(viss))]
+pub fn derive_viss_tree(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    expand_derive_viss_tree(&input)
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+fn expand_derive_viss_tree(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
+    let cx = Ctxt::new();
+    let container = Container::from_ast(&cx, input);
+    if let Some(container) = &container {
+        check::check(&cx, container);
+    }
+    cx.check()?;
+    Ok(container
+        .map(|container| expand::expand(&container))
+        .unwrap_or_default())
+}
