@@ -20,7 +20,7 @@ pub struct JsonFile<'s> {
     /// True for the main export (signal root + `ComplexDataTypes`), false for a types file.
     is_main: bool,
     spans: NodeSpans,
-    lines: LineIndex<'s>,
+    lines: LineIndex,
 }
 
 impl<'s> JsonFile<'s> {

@@ -219,33 +219,59 @@ impl<'a> Scanner<'a> {
 }
 
 /// Converts byte offsets to 1-based line and column (column in characters).
+///
+/// Compact exports are a single line of megabytes, so counting characters from the line
+/// start for every node would be quadratic; instead the bytes "saved" by multi-byte
+/// characters are recorded once and looked up by binary search.
 #[derive(Debug)]
-pub struct LineIndex<'a> {
-    text: &'a str,
+pub struct LineIndex {
     line_starts: Vec<usize>,
+    /// `(offset of a multi-byte character, extra bytes of it and all before it)`.
+    multibyte: Vec<(usize, usize)>,
+    len: usize,
 }
 
-impl<'a> LineIndex<'a> {
-    pub fn new(text: &'a str) -> LineIndex<'a> {
+impl LineIndex {
+    pub fn new(text: &str) -> LineIndex {
         let line_starts = std::iter::once(0)
             .chain(text.match_indices('\n').map(|(i, _)| i + 1))
             .collect();
-        LineIndex { text, line_starts }
+        let mut extra = 0;
+        let multibyte = text
+            .char_indices()
+            .filter(|(_, c)| !c.is_ascii())
+            .map(|(offset, c)| {
+                extra += c.len_utf8() - 1;
+                (offset, extra)
+            })
+            .collect();
+        LineIndex {
+            line_starts,
+            multibyte,
+            len: text.len(),
+        }
     }
 
     /// `(line, column)` of `offset`, both 1-based.
     pub fn line_column(&self, offset: usize) -> (u32, u32) {
+        let offset = offset.min(self.len);
         let line = self.line_starts.partition_point(|start| *start <= offset);
         let start = self
             .line_starts
             .get(line.saturating_sub(1))
             .copied()
             .unwrap_or(0);
-        let column = self
-            .text
-            .get(start..offset.min(self.text.len()))
-            .map_or(0, |s| s.chars().count());
-        (line as u32, column as u32 + 1)
+        let characters = (offset - start) - (self.extra_before(offset) - self.extra_before(start));
+        (line as u32, characters as u32 + 1)
+    }
+
+    /// Extra bytes of the multi-byte characters that start before `offset`.
+    fn extra_before(&self, offset: usize) -> usize {
+        let count = self.multibyte.partition_point(|(at, _)| *at < offset);
+        count
+            .checked_sub(1)
+            .and_then(|i| self.multibyte.get(i))
+            .map_or(0, |(_, extra)| *extra)
     }
 }
 
@@ -283,6 +309,19 @@ mod tests {
         let index = LineIndex::new(TEXT);
         assert_eq!(offset.map(|o| index.line_column(o)), Some((6, 37)));
         assert_eq!(attribute_offset(TEXT, spans["V.C"].value, "nope"), None);
+    }
+
+    #[test]
+    fn columns_count_characters_not_bytes() {
+        let text = "ab\n\"é€😀\": 1, x\nz";
+        let index = LineIndex::new(text);
+        assert_eq!(index.line_column(0), (1, 1));
+        assert_eq!(index.line_column(3), (2, 1));
+        let colon = text.find(':').unwrap();
+        assert_eq!(index.line_column(colon), (2, 6));
+        assert_eq!(index.line_column(text.find('x').unwrap()), (2, 11));
+        assert_eq!(index.line_column(text.len() - 1), (3, 1));
+        assert_eq!(index.line_column(text.len() + 10), (3, 2));
     }
 
     #[test]

@@ -104,16 +104,28 @@ impl BuildTree {
     }
 
     /// Deep-copies the subtree at `id` (detached); copies keep their template and instances.
+    /// Iterative, so that very deep trees cannot overflow the stack.
     pub fn copy_subtree(&mut self, id: BId) -> BId {
+        let new_root = self.copy_one(id, None);
+        let mut stack = vec![(id, new_root)];
+        while let Some((original, copy)) = stack.pop() {
+            let children = self.nodes[original].children.clone();
+            for child in children {
+                let child_copy = self.copy_one(child, Some(copy));
+                stack.push((child, child_copy));
+            }
+        }
+        new_root
+    }
+
+    /// Copies one node's data (no children) and appends it to `parent`.
+    fn copy_one(&mut self, id: BId, parent: Option<BId>) -> BId {
         let mut copy = self.nodes[id].clone();
-        copy.parent = None;
+        copy.parent = parent;
         copy.children = Vec::new();
         let new_id = self.push(copy);
-        let children = self.nodes[id].children.clone();
-        for child in children {
-            let child_copy = self.copy_subtree(child);
-            self.nodes[child_copy].parent = Some(new_id);
-            self.nodes[new_id].children.push(child_copy);
+        if let Some(p) = parent {
+            self.nodes[p].children.push(new_id);
         }
         new_id
     }

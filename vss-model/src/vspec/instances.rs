@@ -398,6 +398,14 @@ fn adopt_instances(tree: &mut BuildTree, copy: BId, leaf: BId) {
 /// vss-tools `VSSNode.merge`: `other`'s data wins (deep update), children merged by name,
 /// unmatched children moved over.
 pub fn merge(tree: &mut BuildTree, target: BId, other: BId) {
+    // A work list instead of recursion: raw subtrees can be arbitrarily deep.
+    let mut pending = vec![(target, other)];
+    while let Some((target, other)) = pending.pop() {
+        merge_one(tree, target, other, &mut pending);
+    }
+}
+
+fn merge_one(tree: &mut BuildTree, target: BId, other: BId, pending: &mut Vec<(BId, BId)>) {
     let other_attrs = tree.node(other).attrs.clone();
     deep_update_attrs(&mut tree.node_mut(target).attrs, other_attrs);
     let other_loc = tree.node(other).loc;
@@ -410,7 +418,7 @@ pub fn merge(tree: &mut BuildTree, target: BId, other: BId) {
     for child in children {
         let name = tree.node(child).name.clone();
         match tree.child_named(target, &name) {
-            Some(existing) => merge(tree, existing, child),
+            Some(existing) => pending.push((existing, child)),
             None => {
                 let inherited = tree.node(target).instances.clone();
                 for id in tree.preorder(child) {

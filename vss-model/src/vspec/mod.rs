@@ -325,6 +325,7 @@ impl Pipeline<'_> {
         }
         strict::case_duplicates(vss, root, self.diagnostics);
         strict::implicit_branches(vss, root, self.diagnostics);
+        strict::structs_in_signal_tree(vss, root, self.diagnostics);
     }
 }
 

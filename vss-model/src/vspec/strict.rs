@@ -23,6 +23,8 @@ const PROMOTED_UNDER_STRICT: &[&str] = &[
     "vss::struct-default-extra",
     "vss::unmatched-instance-node",
     "vss::overlay-on-deleted",
+    "vss::float-range",
+    "vss::struct-in-signal-tree",
     "vss::unknown-quantity",
 ];
 
@@ -158,6 +160,26 @@ pub fn implicit_branches(tree: &VssTree, root: NodeId, diagnostics: &mut Diagnos
                 )
                 .at(node.location)
                 .with_label("child defined here"),
+            );
+        }
+    }
+}
+
+/// Structs belong in a types tree; vss-tools silently registers signal-tree structs as
+/// datatypes.
+pub fn structs_in_signal_tree(tree: &VssTree, root: NodeId, diagnostics: &mut Diagnostics) {
+    for id in tree.subtree(root) {
+        let node = tree.get(id);
+        if node.kind == crate::model::NodeKind::Struct {
+            diagnostics.push(
+                Diagnostic::warning(
+                    "vss::struct-in-signal-tree",
+                    format!(
+                        "struct '{}' is defined in the signal tree; define it in a types tree (-t)",
+                        node.path
+                    ),
+                )
+                .at(node.location),
             );
         }
     }

@@ -536,6 +536,20 @@ impl NodeValidator<'_> {
         what: &str,
         at: Option<SourceLocation>,
     ) {
+        if element == Primitive::Float
+            && value
+                .as_f64()
+                .is_some_and(|v| v.is_finite() && v.abs() > f64::from(f32::MAX))
+        {
+            self.warn(
+                "vss::float-range",
+                format!(
+                    "{what} value '{}' does not fit in a 32-bit float",
+                    display(value)
+                ),
+                at,
+            );
+        }
         match check_value(value, element) {
             Fit::Yes => {}
             Fit::BoolAsInt => self.warn(

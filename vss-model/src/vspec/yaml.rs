@@ -520,11 +520,10 @@ fn decimal_float(int_part: &str, rest: &str) -> Option<f64> {
         return None;
     }
     if let Some(exp) = exponent {
-        let (sign, digits) = exp.split_at(exp.len().min(1));
-        if !(sign == "+" || sign == "-")
-            || digits.is_empty()
-            || !digits.bytes().all(|b| b.is_ascii_digit())
-        {
+        let Some(digits) = exp.strip_prefix(['+', '-']) else {
+            return None;
+        };
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
     }
