@@ -1,6 +1,9 @@
 //! Malformed inputs (`tests/invalid/<case>/`): each is rejected or warned about with a stable
 //! code at an exact file:line:col, and nothing panics.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::path::PathBuf;
 
 use vss_model::{Loaded, Severity, VspecOptions, load};

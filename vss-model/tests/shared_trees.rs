@@ -1,6 +1,9 @@
 //! The reader against vss-tools' exports in `shared/vss/json` (tree-level parity; the byte
 //! level parity of the real exporter is in `vssgen/tests/parity.rs`).
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{diff, options, shared, tree_json};

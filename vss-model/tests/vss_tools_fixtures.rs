@@ -2,6 +2,9 @@
 //! command lines of the upstream tests: every `expected*.json` compared at tree level, every
 //! fixture upstream expects to fail rejected, every fixture upstream expects to load loaded.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use common::{diff, shared, tree_json};

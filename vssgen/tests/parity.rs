@@ -6,6 +6,9 @@
 //!   of the upstream tests: every `expected*.json` compared as parsed JSON, every fixture
 //!   upstream rejects rejected.
 
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::cargo::cargo_bin_cmd;
@@ -21,7 +24,10 @@ fn export(dir: &Path, args: &[String]) -> (i32, String) {
         .args(args)
         .output()
         .unwrap();
-    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 fn words(text: &str) -> Vec<String> {
@@ -35,29 +41,70 @@ fn parse(path: &Path) -> Value {
 const S: &str = "-s spec/VehicleSignalSpecification.vspec";
 const C: &str = "-u spec/units.yaml -q spec/quantities.yaml";
 const T: &str = "-t spec/VehicleDataTypes.vspec";
-const TR: &str = "third-party/commercial-vehicle-information-specifications/spec/trees/Vehicle/Trailer";
+const TR: &str =
+    "third-party/commercial-vehicle-information-specifications/spec/trees/Vehicle/Trailer";
 
 /// (expected file, arguments, second expected file written with --types-output)
 fn readme_commands() -> Vec<(String, String, Option<String>)> {
     let tr_c = format!("-u {TR}/units.yaml -q {TR}/quantities.yaml");
     vec![
-        ("json/vss.json".into(), format!("{C} --strict {S} --pretty"), None),
-        ("json/vss-noexpand.json".into(), format!("{C} --strict --no-expand {S} --pretty"), None),
-        ("json/vss-with-types.json".into(), format!("{C} --strict {T} {S} --pretty"), None),
-        ("json/vss-split.json".into(), format!("{C} --strict {T} {S} --pretty"), Some("json/vss-types.json".into())),
-        ("json/overlays/vss-motorbike.json".into(), format!("{C} --strict -l overlays/profiles/motorbike.vspec {S} --pretty"), None),
-        ("json/overlays/vss-dualwiper.json".into(), format!("{C} --strict -l overlays/extensions/dual_wiper_systems.vspec {S} --pretty"), None),
-        ("json/overlays/vss-obd.json".into(), format!("{C} --strict -l overlays/extensions/OBD.vspec {S} --pretty"), None),
         (
-            "json/third-party/vss-master-plus-kuksa-dbc-overlay-4.2.json".into(),
-            format!("{C} --strict {S} -l third-party/kuksa-can-provider/mapping/vss_4.2/dbc_overlay.vspec -e dbc2vss -e vss2dbc -e dbc --pretty"),
+            "json/vss.json".into(),
+            format!("{C} --strict {S} --pretty"),
             None,
         ),
-        ("json/third-party/cvis-separate-trailer.json".into(), format!("{tr_c} -s {TR}/SeparateTrailerSignalSpecification.vspec --pretty"), None),
-        ("json/third-party/cvis-multiple-trailers.json".into(), format!("{tr_c} -s {TR}/MultipleTrailersSignalSpecification.vspec"), None),
+        (
+            "json/vss-noexpand.json".into(),
+            format!("{C} --strict --no-expand {S} --pretty"),
+            None,
+        ),
+        (
+            "json/vss-with-types.json".into(),
+            format!("{C} --strict {T} {S} --pretty"),
+            None,
+        ),
+        (
+            "json/vss-split.json".into(),
+            format!("{C} --strict {T} {S} --pretty"),
+            Some("json/vss-types.json".into()),
+        ),
+        (
+            "json/overlays/vss-motorbike.json".into(),
+            format!("{C} --strict -l overlays/profiles/motorbike.vspec {S} --pretty"),
+            None,
+        ),
+        (
+            "json/overlays/vss-dualwiper.json".into(),
+            format!("{C} --strict -l overlays/extensions/dual_wiper_systems.vspec {S} --pretty"),
+            None,
+        ),
+        (
+            "json/overlays/vss-obd.json".into(),
+            format!("{C} --strict -l overlays/extensions/OBD.vspec {S} --pretty"),
+            None,
+        ),
+        (
+            "json/third-party/vss-master-plus-kuksa-dbc-overlay-4.2.json".into(),
+            format!(
+                "{C} --strict {S} -l third-party/kuksa-can-provider/mapping/vss_4.2/dbc_overlay.vspec -e dbc2vss -e vss2dbc -e dbc --pretty"
+            ),
+            None,
+        ),
+        (
+            "json/third-party/cvis-separate-trailer.json".into(),
+            format!("{tr_c} -s {TR}/SeparateTrailerSignalSpecification.vspec --pretty"),
+            None,
+        ),
+        (
+            "json/third-party/cvis-multiple-trailers.json".into(),
+            format!("{tr_c} -s {TR}/MultipleTrailersSignalSpecification.vspec"),
+            None,
+        ),
         (
             "json/third-party/cvis-separate-trailer-with-types.json".into(),
-            format!("{tr_c} -s {TR}/SeparateTrailerSignalSpecification.vspec -t {TR}/../Types/Datatypes-inline-struct.vspec --pretty"),
+            format!(
+                "{tr_c} -s {TR}/SeparateTrailerSignalSpecification.vspec -t {TR}/../Types/Datatypes-inline-struct.vspec --pretty"
+            ),
             None,
         ),
     ]
@@ -95,7 +142,11 @@ fn shared_json_exports_are_reproduced_byte_for_byte() {
             }
         }
     }
-    eprintln!("shared/vss/json parity: {}/{} commands", commands.len() - report.len(), commands.len());
+    eprintln!(
+        "shared/vss/json parity: {}/{} commands",
+        commands.len() - report.len(),
+        commands.len()
+    );
     assert!(report.is_empty(), "{}", report.join("\n"));
 }
 
@@ -217,7 +268,13 @@ fn fixtures() -> Vec<(&'static str, String, Expect)> {
     ]
 }
 
-fn run_fixture(folder: &str, args: &str, expect: &Expect, scratch: &Path, index: usize) -> Result<(), String> {
+fn run_fixture(
+    folder: &str,
+    args: &str,
+    expect: &Expect,
+    scratch: &Path,
+    index: usize,
+) -> Result<(), String> {
     let dir = shared_path("vss/third-party/vss-tools-tests").join(folder);
     let out: PathBuf = scratch.join(format!("f{index}.json"));
     let types_out: PathBuf = scratch.join(format!("t{index}.json"));
@@ -230,12 +287,19 @@ fn run_fixture(folder: &str, args: &str, expect: &Expect, scratch: &Path, index:
     match (expect, code) {
         (Fail, 0) => Err("accepted, upstream rejects it".into()),
         (Fail, _) => Ok(()),
-        (_, code) if code != 0 => Err(format!("exit {code}: {}", stderr.lines().take(5).collect::<Vec<_>>().join(" | "))),
+        (_, code) if code != 0 => Err(format!(
+            "exit {code}: {}",
+            stderr.lines().take(5).collect::<Vec<_>>().join(" | ")
+        )),
         (Loads, _) => Ok(()),
-        (Json(file), _) => (parse(&dir.join(file)) == parse(&out)).then_some(()).ok_or_else(|| format!("{file} differs")),
+        (Json(file), _) => (parse(&dir.join(file)) == parse(&out))
+            .then_some(())
+            .ok_or_else(|| format!("{file} differs")),
         (Split(signals, types), _) => {
-            let same = parse(&dir.join(signals)) == parse(&out) && parse(&dir.join(types)) == parse(&types_out);
-            same.then_some(()).ok_or_else(|| format!("{signals} / {types} differ"))
+            let same = parse(&dir.join(signals)) == parse(&out)
+                && parse(&dir.join(types)) == parse(&types_out);
+            same.then_some(())
+                .ok_or_else(|| format!("{signals} / {types} differ"))
         }
     }
 }

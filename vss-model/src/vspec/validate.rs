@@ -666,10 +666,8 @@ impl NodeValidator<'_> {
             }
         };
         let mut values: Vec<(Value, &'static str)> = Vec::new();
-        if let Some(allowed) = self.get("allowed") {
-            if let Value::Array(items) = &allowed.value {
-                values.extend(items.iter().map(|i| (i.clone(), "allowed")));
-            }
+        if let Some(Value::Array(items)) = self.get("allowed").map(|a| &a.value) {
+            values.extend(items.iter().map(|i| (i.clone(), "allowed")));
         }
         if let Some(default) = self.get("default") {
             match &default.value {

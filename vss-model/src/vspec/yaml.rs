@@ -520,9 +520,7 @@ fn decimal_float(int_part: &str, rest: &str) -> Option<f64> {
         return None;
     }
     if let Some(exp) = exponent {
-        let Some(digits) = exp.strip_prefix(['+', '-']) else {
-            return None;
-        };
+        let digits = exp.strip_prefix(['+', '-'])?;
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }

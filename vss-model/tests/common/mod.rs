@@ -29,10 +29,10 @@ pub fn node_json(tree: &VssTree, id: NodeId) -> Value {
     let mut out = Map::new();
     out.insert("type".into(), json!(node.kind.name()));
     let mut put = |k: &str, v: Option<Value>| {
-        if let Some(v) = v {
-            if !(v.is_null() || v.as_array().is_some_and(|a| a.is_empty())) {
-                out.insert(k.into(), v);
-            }
+        if let Some(v) = v
+            && !(v.is_null() || v.as_array().is_some_and(|a| a.is_empty()))
+        {
+            out.insert(k.into(), v);
         }
     };
     put("description", data.description.clone().map(Value::from));
