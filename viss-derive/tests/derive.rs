@@ -1,6 +1,5 @@
 //! Behaviour of derived trees: node table, ids, paths, metadata, lookup, instances.
 
-use viss_derive::VissTree;
 use viss_runtime::{
     Actuator, Attribute, DataType, Literal, NodeId, NodeKind, ScalarType, Sensor, VissBranch,
     VissTree,
