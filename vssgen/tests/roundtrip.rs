@@ -26,7 +26,7 @@ fn roundtrip(main: &Path, types: Option<&Path>) -> (JsonExport, JsonExportOption
     let options = JsonExportOptions {
         pretty: read(main).starts_with("{\n"),
         split_types: types.is_some(),
-        extended_attributes: Vec::new(),
+        ..JsonExportOptions::default()
     };
     (export(&tree, &options), options)
 }

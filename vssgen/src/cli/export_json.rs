@@ -17,6 +17,9 @@ pub struct ExportJsonArgs {
     /// Write the types trees to this file instead of under "ComplexDataTypes"
     #[arg(long, value_name = "FILE")]
     pub types_output: Option<PathBuf>,
+    /// Keep every extended attribute on the root nodes too (vss-tools keeps only -e names there)
+    #[arg(long)]
+    pub extend_all_attributes: bool,
     /// Output file (default: stdout)
     #[arg(short = 'o', long, value_name = "FILE")]
     pub output: Option<PathBuf>,
@@ -28,6 +31,7 @@ pub fn run(args: &ExportJsonArgs) -> Result<(), Failed> {
         pretty: args.pretty,
         split_types: args.types_output.is_some(),
         extended_attributes: args.input.extended_attributes.clone(),
+        extend_all_attributes: args.extend_all_attributes,
     };
     let exported = export(&tree, &options);
     if let (Some(path), Some(types)) = (&args.types_output, exported.types_text(&options)) {

@@ -2,9 +2,12 @@
 //!
 //! Each node is an object of its exported attributes plus `children` (only when it has
 //! some). Never exported, as in vss-tools: `arraysize`, `aggregate`, `instances_relation`
-//! and internal flags. Null values and empty lists are dropped, except for extended
-//! attributes whitelisted with `-e`. The root node keeps only whitelisted extended
-//! attributes (vss-tools filters extras on the root alone), and a types root keeps none.
+//! and internal flags. Null values and empty lists are dropped.
+//!
+//! Extended attributes follow vss-tools' `get_data`, which filters extras on the roots only:
+//! inner nodes keep every extra (null or `[]` dropped); the signal root keeps the `-e` names
+//! (even null) and, with `--extend-all-attributes`, every other non-empty extra; a types
+//! root keeps extras only with `--extend-all-attributes`.
 //! Key order does not matter here: [`pyjson`](super::pyjson) sorts when writing.
 
 use serde_json::{Map, Value};
@@ -22,8 +25,10 @@ pub struct JsonExportOptions {
     pub pretty: bool,
     /// `--types-output` given: types trees go to their own document.
     pub split_types: bool,
-    /// `-e` names: kept on the root, and kept on every node even when null or empty.
+    /// `-e` names: the extended attributes the signal root keeps.
     pub extended_attributes: Vec<String>,
+    /// `--extend-all-attributes`: roots keep every extended attribute.
+    pub extend_all_attributes: bool,
 }
 
 /// The exported documents.
@@ -58,15 +63,13 @@ pub fn export(tree: &VssTree, options: &JsonExportOptions) -> JsonExport {
     let exporter = Exporter { tree, options };
     let mut signals = Map::new();
     if let Some(root) = tree.signal_root() {
-        let whitelist = RootExtras::Whitelisted;
-        signals.insert(tree.get(root).name.clone(), exporter.node(root, whitelist));
+        let value = exporter.node(root, Position::SignalRoot);
+        signals.insert(tree.get(root).name.clone(), value);
     }
     let mut types = Map::new();
     for root in tree.roots().iter().skip(1) {
-        types.insert(
-            tree.get(*root).name.clone(),
-            exporter.node(*root, RootExtras::None),
-        );
+        let value = exporter.node(*root, Position::TypesRoot);
+        types.insert(tree.get(*root).name.clone(), value);
     }
     let types = (!types.is_empty()).then_some(Value::Object(types));
     match types {
@@ -84,11 +87,12 @@ pub fn export(tree: &VssTree, options: &JsonExportOptions) -> JsonExport {
     }
 }
 
-/// Which extended attributes a root node keeps (see the module docs).
+/// Where a node sits, which decides the extended attributes it keeps (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum RootExtras {
-    Whitelisted,
-    None,
+enum Position {
+    SignalRoot,
+    TypesRoot,
+    Inner,
 }
 
 struct Exporter<'a> {
@@ -97,17 +101,12 @@ struct Exporter<'a> {
 }
 
 impl Exporter<'_> {
-    /// A root node and its subtree.
-    fn node(&self, root: NodeId, extras: RootExtras) -> Value {
-        let node = self.tree.get(root);
+    /// A node and its subtree.
+    fn node(&self, id: NodeId, position: Position) -> Value {
+        let node = self.tree.get(id);
         let mut object = self.core_attributes(node);
         for (key, value) in &node.data.extended {
-            let whitelisted = self.is_whitelisted(key);
-            let keep = match extras {
-                RootExtras::Whitelisted => whitelisted,
-                RootExtras::None => false,
-            };
-            if keep {
+            if self.keeps_extra(position, key, value) {
                 object.insert(key.clone(), value.clone());
             }
         }
@@ -115,17 +114,15 @@ impl Exporter<'_> {
         Value::Object(object)
     }
 
-    /// A non-root node and its subtree.
-    fn subtree(&self, id: NodeId) -> Value {
-        let node = self.tree.get(id);
-        let mut object = self.core_attributes(node);
-        for (key, value) in &node.data.extended {
-            if self.is_whitelisted(key) || !is_null_or_empty_list(value) {
-                object.insert(key.clone(), value.clone());
+    fn keeps_extra(&self, position: Position, key: &str, value: &Value) -> bool {
+        let non_empty = !is_null_or_empty_list(value);
+        match position {
+            Position::Inner => non_empty,
+            Position::SignalRoot if self.is_whitelisted(key) => true,
+            Position::SignalRoot | Position::TypesRoot => {
+                self.options.extend_all_attributes && non_empty
             }
         }
-        self.add_children(node, &mut object);
-        Value::Object(object)
     }
 
     fn add_children(&self, node: &Node, object: &mut Map<String, Value>) {
@@ -135,7 +132,10 @@ impl Exporter<'_> {
         let children = node
             .children
             .iter()
-            .map(|child| (self.tree.get(*child).name.clone(), self.subtree(*child)))
+            .map(|child| {
+                let name = self.tree.get(*child).name.clone();
+                (name, self.node(*child, Position::Inner))
+            })
             .collect();
         object.insert("children".to_owned(), Value::Object(children));
     }
@@ -205,10 +205,14 @@ mod tests {
             description: Some("root".into()),
             ..NodeData::default()
         };
+        let extras = [
+            ("note", json!("n")),
+            ("keep", json!(1)),
+            ("nothing", Value::Null),
+        ];
         root_data
             .extended
-            .insert("note".into(), json!("dropped on the root"));
-        root_data.extended.insert("keep".into(), json!(1));
+            .extend(extras.map(|(k, v)| (k.to_owned(), v)));
         let root = tree
             .add_node(None, "V", NodeKind::Branch, root_data)
             .unwrap();
@@ -222,17 +226,22 @@ mod tests {
             aggregate: Some(true),
             ..NodeData::default()
         };
+        let extras = [
+            ("dbc", json!({"b": 1, "a": [2]})),
+            ("empty", json!([])),
+            ("nothing", Value::Null),
+        ];
         speed
             .extended
-            .insert("dbc".into(), json!({"b": 1, "a": [2]}));
-        speed.extended.insert("empty".into(), json!([]));
-        speed.extended.insert("nothing".into(), Value::Null);
+            .extend(extras.map(|(k, v)| (k.to_owned(), v)));
         tree.add_node(Some(root), "Speed", NodeKind::Sensor, speed)
             .unwrap();
         tree.add_node(Some(root), "Empty", NodeKind::Branch, NodeData::default())
             .unwrap();
+        let mut types_root = NodeData::default();
+        types_root.extended.insert("tx".into(), json!(2));
         let types = tree
-            .add_node(None, "T", NodeKind::Branch, NodeData::default())
+            .add_node(None, "T", NodeKind::Branch, types_root)
             .unwrap();
         let mut types_data = NodeData::default();
         types_data.extended.insert("x".into(), json!(1));
@@ -254,10 +263,23 @@ mod tests {
             concat!(
                 r#"{"ComplexDataTypes": {"T": {"children": {"S": {"type": "struct", "x": 1}}, "type": "branch"}}, "#,
                 r#""V": {"children": {"Empty": {"type": "branch"}, "Speed": {"datatype": "float", "#,
-                r#""dbc": {"a": [2], "b": 1}, "max": 250.0, "min": 0, "nothing": null, "type": "sensor", "#,
-                r#""unit": "km/h"}}, "description": "root", "keep": 1, "type": "branch"}}"#
+                r#""dbc": {"a": [2], "b": 1}, "max": 250.0, "min": 0, "type": "sensor", "unit": "km/h"}}, "#,
+                r#""description": "root", "keep": 1, "nothing": null, "type": "branch"}}"#
             )
         );
+    }
+
+    #[test]
+    fn extend_all_attributes_keeps_the_roots_extras() {
+        let options = JsonExportOptions {
+            extend_all_attributes: true,
+            ..JsonExportOptions::default()
+        };
+        let export = export(&tree(), &options);
+        let root = &export.signals["V"];
+        assert_eq!((&root["note"], &root["keep"]), (&json!("n"), &json!(1)));
+        assert!(root.get("nothing").is_none());
+        assert_eq!(export.signals[COMPLEX_DATA_TYPES]["T"]["tx"], json!(2));
     }
 
     #[test]
