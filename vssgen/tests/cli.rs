@@ -75,6 +75,9 @@ fn usage_errors_exit_with_2() {
     assert!(stderr.contains("--vspec"), "{stderr}");
     run_in(here, &["check", "--json", "a.json", "-s", "b.vspec"], 2);
     run_in(here, &["check", "--json", "a.json", "-u", "units.yaml"], 2);
+    let (_, stderr) = run_in(here, &["check", "-s", "a.vspec", "-e", "unit"], 2);
+    assert!(stderr.contains("'unit' is a core attribute"), "{stderr}");
+    run_in(here, &["check", "-s", "a.vspec", "-e", "a,b"], 2);
 }
 
 #[test]

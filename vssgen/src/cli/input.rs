@@ -42,7 +42,12 @@ pub struct InputArgs {
     #[arg(short = 'I', long = "include-dirs", value_name = "DIR")]
     pub include_dirs: Vec<PathBuf>,
     /// Extended attribute to accept (and export even when empty) (repeatable)
-    #[arg(short = 'e', long = "extended-attributes", value_name = "NAME")]
+    #[arg(
+        short = 'e',
+        long = "extended-attributes",
+        value_name = "NAME",
+        value_parser = extended_attribute_name
+    )]
     pub extended_attributes: Vec<String>,
     /// Treat warnings as errors (name style, unknown attributes, ...)
     #[arg(long)]
@@ -94,6 +99,44 @@ impl InputArgs {
             }
         }
         loaded
+    }
+}
+
+/// Every core attribute name of vss-tools 6.1.0 (`vss-format.md` §4); its CLI refuses them as
+/// `-e` names, and so do we.
+const CORE_ATTRIBUTES: [&str; 22] = [
+    "type",
+    "description",
+    "comment",
+    "delete",
+    "deprecation",
+    "constUID",
+    "fka",
+    "instantiate",
+    "instances",
+    "instances_relation",
+    "aggregate",
+    "is_instance",
+    "datatype",
+    "arraysize",
+    "min",
+    "max",
+    "pattern",
+    "unit",
+    "enum",
+    "allowed",
+    "default",
+    "fqn",
+];
+
+/// Validates an `-e` name the way vss-tools' `validate_attribute` does.
+fn extended_attribute_name(name: &str) -> Result<String, String> {
+    if name.contains(',') {
+        Err("a comma (',') is not allowed; repeat -e for several names".to_owned())
+    } else if CORE_ATTRIBUTES.contains(&name) {
+        Err(format!("'{name}' is a core attribute"))
+    } else {
+        Ok(name.to_owned())
     }
 }
 
