@@ -28,12 +28,18 @@ pub fn expand(container: &Container<'_>) -> TokenStream {
     let root = container
         .root_name()
         .map(|name| root_items(container, &name));
+    let count = Literal::usize_unsuffixed(sizes.len());
+    // Each field's id offset from the first child (none for an empty struct).
+    let offsets = (!sizes.is_empty()).then(|| {
+        quote! {
+            const OFFSETS: [u32; #count] = ::viss_runtime::__private::offsets([#(#sizes),*]);
+        }
+    });
     quote! {
         #[doc(hidden)]
         const _: () = {
-            const OFFSETS: [u32; { [#(#sizes),*].len() }] =
-                ::viss_runtime::__private::offsets([#(#sizes),*]);
-            const SUBTREE_NODES: u32 = ::viss_runtime::__private::total([#(#sizes),*]);
+            #offsets
+            const SUBTREE_NODES: u32 = ::viss_runtime::__private::total::<#count>([#(#sizes),*]);
             #(#dimension_consts)*
             #branch_impl
             #builders
@@ -130,7 +136,8 @@ fn lookup_body(container: &Container<'_>) -> TokenStream {
             }
             FieldKind::Branch => {
                 let ty = field.ty;
-                quote!(::viss_runtime::__private::lookup_branch::<#ty>(rest, first_child + #id))
+                quote_spanned!(ty.span()=>
+                    ::viss_runtime::__private::lookup_branch::<#ty>(rest, first_child + #id))
             }
             FieldKind::Instances { branch_ty, .. } => {
                 let dimensions = dimensions_ident(index);
@@ -152,13 +159,14 @@ fn lookup_body(container: &Container<'_>) -> TokenStream {
 fn visit_body(container: &Container<'_>) -> TokenStream {
     let visits = container.fields.iter().map(|field| {
         let member = field.member;
-        let ty = field.ty;
         match &field.kind {
             FieldKind::Leaf { .. } => {
-                quote!(visit(<#ty as ::viss_runtime::Leaf>::id(self.#member));)
+                quote!(visit(self.#member.id());)
             }
             FieldKind::Branch => {
-                quote!(::viss_runtime::VissBranch::visit_leaves(&self.#member, visit);)
+                let ty = field.ty;
+                quote_spanned!(ty.span()=>
+                    <#ty as ::viss_runtime::VissBranch>::visit_leaves(&self.#member, visit);)
             }
             FieldKind::Instances { lengths, .. } => {
                 let mut body = quote!(::viss_runtime::VissBranch::visit_leaves(instance, visit););
@@ -306,8 +314,7 @@ fn branch_template(name: &str, common: &CommonAttrs) -> TokenStream {
     )
 }
 
-fn leaf_template(field: &Field<'_>, value_ty: &syn::Type) -> TokenStream {
-    let ty = field.ty;
+fn leaf_template(field: &Field<'_>, handle: &syn::Ident, value_ty: &syn::Type) -> TokenStream {
     let attrs = &field.attrs;
     let common = common_fields(&attrs.common);
     let unit = optional_text(attrs.unit.as_ref());
@@ -321,11 +328,11 @@ fn leaf_template(field: &Field<'_>, value_ty: &syn::Type) -> TokenStream {
     );
     let default = default_literal(attrs.default.as_ref().map(|default| &default.value));
     let datatype = quote_spanned!(value_ty.span()=>
-        <<#ty as ::viss_runtime::Leaf>::Value as ::viss_runtime::VssType>::DATATYPE);
+        <#value_ty as ::viss_runtime::VssType>::DATATYPE);
     template(
         &field.vss_name,
         quote! {
-            kind: <#ty as ::viss_runtime::Leaf>::KIND,
+            kind: ::viss_runtime::NodeKind::#handle,
             datatype: ::core::option::Option::Some(#datatype),
             unit: #unit,
             min: #min,
@@ -381,9 +388,10 @@ fn write_paths(field: &Field<'_>) -> TokenStream {
         FieldKind::Leaf { .. } => quote!(#push;),
         FieldKind::Branch => {
             let ty = field.ty;
+            let call = quote_spanned!(ty.span()=> <#ty>::__viss_write_paths(writer, node));
             quote!({
                 let node = #push;
-                <#ty>::__viss_write_paths(writer, node);
+                #call;
             })
         }
         FieldKind::Instances { branch_ty, .. } => {
@@ -423,17 +431,20 @@ fn instance_paths(branch_ty: &syn::Type, levels: &[Vec<String>], node: TokenStre
 fn write_nodes(index: usize, field: &Field<'_>) -> TokenStream {
     let parent = quote!(::core::option::Option::Some(parent));
     match &field.kind {
-        FieldKind::Leaf { value_ty, .. } => {
-            let template = leaf_template(field, value_ty);
+        FieldKind::Leaf {
+            handle, value_ty, ..
+        } => {
+            let template = leaf_template(field, handle, value_ty);
             quote!(writer.push(#template, #parent, 0);)
         }
         FieldKind::Branch => {
             let ty = field.ty;
             let template = branch_template(&field.vss_name, &field.attrs.common);
+            let below = quote_spanned!(ty.span()=> <#ty as ::viss_runtime::VissBranch>::NODE_COUNT);
+            let call = quote_spanned!(ty.span()=> <#ty>::__viss_write_nodes(writer, node));
             quote!({
-                let node = writer.push(#template, #parent,
-                    <#ty as ::viss_runtime::VissBranch>::NODE_COUNT);
-                <#ty>::__viss_write_nodes(writer, node);
+                let node = writer.push(#template, #parent, #below);
+                #call;
             })
         }
         FieldKind::Instances { branch_ty, .. } => {

@@ -1,9 +1,9 @@
 //! `#[derive(VissTree)]`: a typed VISS v3 signal tree from a struct of leaf handles.
 //!
-//! ```ignore
-//! use viss_runtime::{Actuator, Attribute, Sensor, VissTree};
+//! ```
+//! use viss_runtime::{Actuator, Engine, EngineConfig, Sensor, TypedEngine, VissTree};
 //!
-//! #[derive(VissTree)]
+//! #[derive(Debug, VissTree)]
 //! #[viss(root, description = "High-level vehicle data.")]
 //! pub struct Vehicle {
 //!     #[viss(unit = "km/h", min = 0, max = 250, description = "Vehicle speed.")]
@@ -11,20 +11,24 @@
 //!     pub cabin: Cabin,
 //! }
 //!
-//! #[derive(VissTree)]
+//! #[derive(Debug, VissTree)]
 //! pub struct Cabin {
 //!     #[viss(instances("Row1", "Row2"), description = "All doors.")]
 //!     pub door: [Door; 2],
 //! }
 //!
-//! #[derive(VissTree)]
+//! #[derive(Debug, VissTree)]
 //! pub struct Door {
 //!     #[viss(description = "Is the door open?")]
 //!     pub is_open: Actuator<bool>,
 //! }
 //!
 //! let engine = Engine::new(Vehicle::TREE, EngineConfig::default());
-//! engine.feed(Vehicle::TREE.cabin.door[0].is_open, true, ts)?;
+//! let is_open = Vehicle::TREE.cabin.door[1].is_open;
+//! engine.feed(is_open, true, jiff::Timestamp::now()).unwrap();
+//! assert_eq!(engine.current(is_open), Some(true));
+//! assert_eq!(engine.tree().lookup("Vehicle.Cabin.Door.Row2.IsOpen"), Some(is_open.id()));
+//! assert_eq!(engine.tree().node(is_open.id()).path, "Vehicle.Cabin.Door.Row2.IsOpen");
 //! ```
 //!
 //! # Fields

@@ -38,6 +38,12 @@ use crate::value::Value;
 /// from [`Value::Struct`]. Struct members arrive from the wire as strings; the numeric and
 /// boolean impls here accept a [`Value::String`] and parse it, so
 /// `f64::from_value(member)` works on wire structs and fed structs alike.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a VSS datatype",
+    label = "not a VSS datatype",
+    note = "leaf values are bool, u8..u64, i8..i64, f32, f64, String, Vec<T> of those, or a \
+            struct type that implements `VssType`"
+)]
 pub trait VssType: Sized {
     /// The VSS datatype of this Rust type.
     const DATATYPE: DataType;
@@ -275,6 +281,12 @@ leaf_handle! {
 
 /// What `#[derive(VissTree)]` implements for every struct: the struct is a branch whose
 /// subtree has [`VissBranch::NODE_COUNT`] nodes below the branch node itself.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a VSS branch",
+    label = "not a `#[derive(VissTree)]` struct",
+    note = "a field is a leaf (`Sensor<T>`, `Actuator<T>`, `Attribute<T>`), a struct with \
+            `#[derive(VissTree)]`, or an array of such structs (an instance set)"
+)]
 pub trait VissBranch {
     /// Nodes below this branch (not counting the branch node).
     const NODE_COUNT: u32;

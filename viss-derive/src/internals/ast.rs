@@ -30,6 +30,8 @@ pub struct Field<'a> {
 pub enum FieldKind<'a> {
     /// `Sensor<T>`, `Actuator<T>` or `Attribute<T>`.
     Leaf {
+        /// `Sensor`, `Actuator` or `Attribute`: also the `NodeKind` variant.
+        handle: syn::Ident,
         value_ty: &'a Type,
         datatype: Datatype,
     },
@@ -210,7 +212,7 @@ fn field_kind<'a>(cx: &Ctxt, ty: &'a Type) -> Option<FieldKind<'a>> {
             let last = path.path.segments.last()?;
             let name = last.ident.to_string();
             if [symbol::SENSOR, symbol::ACTUATOR, symbol::ATTRIBUTE].contains(&name.as_str()) {
-                return leaf_kind(cx, ty, &last.arguments);
+                return leaf_kind(cx, ty, &last.ident, &last.arguments);
             }
             if !last.arguments.is_none() || Primitive::from_name(&name).is_some() {
                 cx.error_spanned_by(ty, format!("unsupported field type; {FIELD_TYPE_HELP}"));
@@ -227,7 +229,12 @@ fn field_kind<'a>(cx: &Ctxt, ty: &'a Type) -> Option<FieldKind<'a>> {
     }
 }
 
-fn leaf_kind<'a>(cx: &Ctxt, ty: &'a Type, arguments: &'a PathArguments) -> Option<FieldKind<'a>> {
+fn leaf_kind<'a>(
+    cx: &Ctxt,
+    ty: &'a Type,
+    handle: &syn::Ident,
+    arguments: &'a PathArguments,
+) -> Option<FieldKind<'a>> {
     let value_ty = match arguments {
         PathArguments::AngleBracketed(arguments) if arguments.args.len() == 1 => {
             match arguments.args.first() {
@@ -242,7 +249,11 @@ fn leaf_kind<'a>(cx: &Ctxt, ty: &'a Type, arguments: &'a PathArguments) -> Optio
         return None;
     };
     let datatype = datatype(cx, value_ty)?;
-    Some(FieldKind::Leaf { value_ty, datatype })
+    Some(FieldKind::Leaf {
+        handle: syn::Ident::new(&handle.to_string(), proc_macro2::Span::call_site()),
+        value_ty,
+        datatype,
+    })
 }
 
 /// Classifies a leaf's value type by its spelling.
@@ -276,6 +287,10 @@ fn datatype(cx: &Ctxt, ty: &Type) -> Option<Datatype> {
                 unsupported("VSS has no arrays of arrays")
             }
         };
+    }
+    if let Some(instead) = unsupported_primitive(&name) {
+        cx.error_spanned_by(ty, format!("`{name}` is not a VSS datatype; use {instead}"));
+        return None;
     }
     if name == "Option" {
         return unsupported(
@@ -321,6 +336,16 @@ fn literal_length(expr: &syn::Expr) -> Option<usize> {
             lit: syn::Lit::Int(int),
             ..
         }) => int.base10_parse().ok(),
+        _ => None,
+    }
+}
+
+/// Rust primitives with no VSS datatype, and what to use instead.
+fn unsupported_primitive(name: &str) -> Option<&'static str> {
+    match name {
+        "usize" | "u128" => Some("`u8`, `u16`, `u32` or `u64`"),
+        "isize" | "i128" => Some("`i8`, `i16`, `i32` or `i64`"),
+        "char" | "str" => Some("`String`"),
         _ => None,
     }
 }

@@ -1,0 +1,13 @@
+use viss_runtime::{Sensor, VissTree};
+
+pub struct Wheel {
+    pub pressure: u16,
+}
+
+#[derive(VissTree)]
+#[viss(root)]
+pub struct Vehicle {
+    pub wheel: Sensor<Wheel>,
+}
+
+fn main() {}
