@@ -29,8 +29,9 @@ use crate::loaded::Loaded;
 use crate::model::{InstanceOrigin, NodeKind, UnitTable, VssTree};
 use crate::source::SourceMap;
 
-/// What to load; mirrors the `vspec export` command line of vss-tools.
-#[derive(Debug, Clone, Default)]
+/// What to load; mirrors the `vspec export` command line of vss-tools. `Default` expands
+/// instances, like the command line without `--no-expand`.
+#[derive(Debug, Clone)]
 pub struct VspecOptions {
     /// The root vspec (`-s`).
     pub source: PathBuf,
@@ -51,6 +52,22 @@ pub struct VspecOptions {
     pub strict: bool,
     /// Expand instances (false for `--no-expand`).
     pub expand: bool,
+}
+
+impl Default for VspecOptions {
+    fn default() -> Self {
+        VspecOptions {
+            source: PathBuf::new(),
+            units: Vec::new(),
+            quantities: Vec::new(),
+            types: Vec::new(),
+            overlays: Vec::new(),
+            include_dirs: Vec::new(),
+            extended_attributes: Vec::new(),
+            strict: false,
+            expand: true,
+        }
+    }
 }
 
 /// Loads the model described by `options`. Never panics on input; every problem is a
