@@ -440,6 +440,24 @@ fn warnings_keep_the_tree_and_deleted_nodes_stay_deleted() {
 }
 
 #[test]
+fn core_attributes_cannot_be_declared_extended() {
+    let mut options = VspecOptions {
+        source: dir("missing_type").join("test.vspec"),
+        extended_attributes: vec!["datatype".into()],
+        ..VspecOptions::default()
+    };
+    let loaded = load(&options);
+    assert!(
+        loaded
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "vss::invalid-extended-attribute")
+    );
+    options.extended_attributes = vec!["a,b".into()];
+    assert!(load(&options).tree.is_none());
+}
+
+#[test]
 fn every_error_is_collected_not_just_the_first() {
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/invalid");
     let text = "A:\n  type: branch\n  description: r\nA.X:\n  type: sensor\n  datatype: flaot\n  description: x\nA.Y:\n  type: sensor\n  datatype: float\n  unit: parsec\n  description: y\n";

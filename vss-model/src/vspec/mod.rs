@@ -121,6 +121,7 @@ struct ResolvedTree {
 
 impl Pipeline<'_> {
     fn run(&mut self, source: &std::path::Path) -> Option<VssTree> {
+        self.check_extended_names();
         let table = self.unit_table(source);
         let types = self.types_tree(&table);
         if self.diagnostics.has_errors() {
@@ -154,6 +155,20 @@ impl Pipeline<'_> {
         }
         self.tree_checks(&vss, root, types.is_some());
         Some(vss)
+    }
+
+    /// vss-tools' CLI rejects `-e` names that contain a comma or are core attributes.
+    fn check_extended_names(&mut self) {
+        for name in &self.options.extended_attributes {
+            if name.contains(',') || validate::is_core_anywhere(name) {
+                self.diagnostics.push(Diagnostic::error(
+                    "vss::invalid-extended-attribute",
+                    format!(
+                        "'{name}' cannot be an extended attribute (core attribute or contains ',')"
+                    ),
+                ));
+            }
+        }
     }
 
     fn unit_table(&mut self, source: &std::path::Path) -> UnitTable {
