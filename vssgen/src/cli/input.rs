@@ -41,7 +41,7 @@ pub struct InputArgs {
     /// Extra directory to search for #include files (repeatable)
     #[arg(short = 'I', long = "include-dirs", value_name = "DIR")]
     pub include_dirs: Vec<PathBuf>,
-    /// Extended attribute to accept (and export even when empty) (repeatable)
+    /// Extended attribute to accept without a warning, also exported on the root (repeatable)
     #[arg(
         short = 'e',
         long = "extended-attributes",
