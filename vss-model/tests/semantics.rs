@@ -202,3 +202,30 @@ fn overlay_globs_reach_template_keys_and_maps_merge() {
         );
     }
 }
+
+#[test]
+fn include_dirs_are_searched_after_the_root_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    std::fs::write(
+        dir.path().join("main.vspec"),
+        "A:\n  type: branch\n  description: a\n  includes: [shared]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        lib.join("shared.vspec"),
+        "S:\n  type: sensor\n  datatype: float\n  description: s\n",
+    )
+    .unwrap();
+    let mut o = options();
+    o.source = dir.path().join("main.vspec");
+    assert!(load(&o).tree.is_none(), "not found without -I");
+    o.include_dirs = vec![lib];
+    let t = load(&o).tree.unwrap();
+    assert!(t.lookup("A.S").is_some());
+    assert!(
+        t.get(t.lookup("A").unwrap()).data.extended.is_empty(),
+        "`includes` is consumed"
+    );
+}
