@@ -508,12 +508,14 @@ fn root_items(container: &Container<'_>, root_name: &str) -> TokenStream {
 
         const ROOT_NAME: &str = #root_name;
         const NODE_TOTAL: usize = 1 + SUBTREE_NODES as usize;
+        #[allow(long_running_const_eval)]
         const PATH_LEN: usize = {
             let mut writer = ::viss_runtime::__private::PathWriter::counting();
             let root = writer.push(::core::option::Option::None, ROOT_NAME);
             <#ident>::__viss_write_paths(&mut writer, root);
             writer.len()
         };
+        #[allow(long_running_const_eval)]
         const PATH_BYTES: [u8; PATH_LEN] = {
             let mut bytes = [0u8; PATH_LEN];
             let mut writer = ::viss_runtime::__private::PathWriter::writing(&mut bytes);
@@ -522,6 +524,7 @@ fn root_items(container: &Container<'_>, root_name: &str) -> TokenStream {
             bytes
         };
         static PATHS: &str = ::viss_runtime::__private::paths_text(&PATH_BYTES);
+        #[allow(long_running_const_eval)]
         static NODES: [::viss_runtime::NodeInfo; NODE_TOTAL] = {
             let mut nodes = [::viss_runtime::__private::PLACEHOLDER; NODE_TOTAL];
             let mut writer = ::viss_runtime::__private::NodeWriter::new(&mut nodes, PATHS);
@@ -530,6 +533,10 @@ fn root_items(container: &Container<'_>, root_name: &str) -> TokenStream {
             nodes
         };
 
+        const INDEX_CAPACITY: usize = ::viss_runtime::__private::index_capacity(NODE_TOTAL);
+        #[allow(long_running_const_eval)]
+        static INDEX: [u32; INDEX_CAPACITY] = ::viss_runtime::__private::build_index(&NODES);
+
         #[automatically_derived]
         impl ::viss_runtime::VissTree for #ident {
             fn nodes(&self) -> &[::viss_runtime::NodeInfo] {
@@ -537,12 +544,7 @@ fn root_items(container: &Container<'_>, root_name: &str) -> TokenStream {
             }
 
             fn lookup_dotted(&self, path: &str) -> ::core::option::Option<::viss_runtime::NodeId> {
-                let (head, rest) = ::viss_runtime::__private::split_first(path);
-                if head == ROOT_NAME {
-                    ::viss_runtime::__private::lookup_branch::<Self>(rest, 0)
-                } else {
-                    ::core::option::Option::None
-                }
+                ::viss_runtime::__private::lookup_indexed(&INDEX, &NODES, path)
             }
         }
     }

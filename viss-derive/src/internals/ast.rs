@@ -349,3 +349,32 @@ fn unsupported_primitive(name: &str) -> Option<&'static str> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{Primitive, upper_camel};
+
+    #[test]
+    fn field_names_become_upper_camel_case() {
+        for (field, vss) in [
+            ("is_open", "IsOpen"),
+            ("row1", "Row1"),
+            ("speed", "Speed"),
+            ("r#type", "Type"),
+            ("o2_voltages", "O2Voltages"),
+            ("abs_is_engaged", "AbsIsEngaged"),
+        ] {
+            assert_eq!(upper_camel(field), vss);
+        }
+    }
+
+    #[test]
+    fn integer_ranges_match_the_rust_types() {
+        assert_eq!(Primitive::Unsigned(8).integer_range(), Some((0.0, 255.0)));
+        assert_eq!(
+            Primitive::Signed(16).integer_range(),
+            Some((-32768.0, 32767.0))
+        );
+        assert_eq!(Primitive::Float.integer_range(), None);
+    }
+}

@@ -309,3 +309,16 @@ fn is_uuid(text: &str) -> bool {
     let digits: Vec<char> = text.chars().filter(|character| *character != '-').collect();
     digits.len() == 32 && digits.iter().all(char::is_ascii_hexdigit)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_uuid;
+
+    #[test]
+    fn uuids_are_32_hex_digits_with_optional_dashes() {
+        assert!(is_uuid("0123456789abcdef0123456789ABCDEF"));
+        assert!(is_uuid("01234567-89ab-cdef-0123-456789abcdef"));
+        assert!(!is_uuid("0123456789abcdef0123456789ABCDE"));
+        assert!(!is_uuid("0123456789abcdef0123456789ABCDEG"));
+    }
+}

@@ -293,3 +293,67 @@ pub const fn total<const N: usize>(sizes: [u32; N]) -> u32 {
     }
     sum
 }
+
+/// The hash of a path for the static path index: 8 bytes at a time, `const` so the index is
+/// built at compile time with the same function the lookup uses at run time.
+pub const fn path_hash(bytes: &[u8]) -> u64 {
+    const MULTIPLIER: u64 = 0x517c_c1b7_2722_0a95;
+    let mut hash = bytes.len() as u64;
+    let mut rest = bytes;
+    while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(*chunk)).wrapping_mul(MULTIPLIER);
+        rest = tail;
+    }
+    let mut last = 0u64;
+    let mut position = 0;
+    while position < rest.len() {
+        last |= (rest[position] as u64) << (8 * position);
+        position += 1;
+    }
+    hash = (hash.rotate_left(5) ^ last).wrapping_mul(MULTIPLIER);
+    hash ^ (hash >> 32)
+}
+
+/// Slots of the path index of a table of `nodes` nodes: a power of two, at most half full.
+pub const fn index_capacity(nodes: usize) -> usize {
+    (nodes * 2).next_power_of_two()
+}
+
+/// The static path index: an open-addressing table (linear probing) of node id + 1 per
+/// slot, 0 for empty, keyed by [`path_hash`] of each node's path.
+pub const fn build_index<const CAPACITY: usize>(nodes: &[NodeInfo]) -> [u32; CAPACITY] {
+    let mut index = [0u32; CAPACITY];
+    let mask = CAPACITY - 1;
+    let mut id = 0;
+    while id < nodes.len() {
+        let mut slot = path_hash(text_bytes(&nodes[id].path)) as usize & mask;
+        while index[slot] != 0 {
+            slot = (slot + 1) & mask;
+        }
+        index[slot] = id as u32 + 1;
+        id += 1;
+    }
+    index
+}
+
+/// Finds `path` through an index made by [`build_index`] over `nodes`.
+#[inline]
+pub fn lookup_indexed(index: &[u32], nodes: &[NodeInfo], path: &str) -> Option<NodeId> {
+    let mask = index.len().checked_sub(1)?;
+    let mut slot = path_hash(path.as_bytes()) as usize & mask;
+    loop {
+        let id = index.get(slot)?.checked_sub(1)?;
+        if nodes.get(id as usize)?.path == path {
+            return Some(NodeId(id));
+        }
+        slot = (slot + 1) & mask;
+    }
+}
+
+#[allow(clippy::ptr_arg)]
+const fn text_bytes<'a>(text: &'a Cow<'static, str>) -> &'a [u8] {
+    match text {
+        Cow::Borrowed(text) => text.as_bytes(),
+        Cow::Owned(text) => text.as_bytes(),
+    }
+}
