@@ -13,8 +13,10 @@
 //! Paths cannot be known when a nested branch type is derived (the same type can sit at
 //! several places, e.g. under every instance), which is why the root assembles them.
 //!
-//! The lookup is generated per branch type as a `match` on the first path segment that
-//! delegates the rest to the child type ([`lookup_branch`], [`lookup_instances`]).
+//! The root's lookup probes a static open-addressing index built at compile time from the
+//! finished table ([`build_index`], [`lookup_indexed`]). Below a branch, each derived type
+//! has a generated `match` on the first path segment that delegates the rest to the child
+//! type ([`lookup_branch`], [`lookup_instances`]).
 
 use std::borrow::Cow;
 
