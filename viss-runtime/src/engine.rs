@@ -207,6 +207,21 @@ impl<T: VissTree> Engine<T> {
         }
     }
 
+    /// Ends subscription `id` of `session` with an error event (CORE §5.2: an error event
+    /// terminates the subscription), e.g. when the transport sees its token expire.
+    /// Returns false when the session has no such subscription.
+    pub fn terminate(&self, session: &mut Session, id: u64, error: VissError) -> bool {
+        let Some(subscription) = session.subscriptions.remove(&id) else {
+            return false;
+        };
+        self.forget(&subscription);
+        let now = self.clock.now();
+        subscription.queue.push_with(|out| {
+            response::error_event(out, itoa::Buffer::new().format(id), error, now)
+        });
+        true
+    }
+
     /// Answers one request: clears `out` and writes the response into it.
     pub fn handle(&self, session: &mut Session, bytes: &[u8], out: &mut Vec<u8>) {
         out.clear();

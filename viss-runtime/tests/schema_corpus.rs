@@ -352,6 +352,21 @@ fn every_response_and_event_validates() {
             events += 1;
         }
     }
+    // Error events (a subscription ended by the transport, e.g. on token expiry).
+    let id = fixture.subscribe(
+        "Vehicle.Speed",
+        r#"{"variant":"timebased","parameter":{"period":"10"}}"#,
+    );
+    let id: u64 = id.parse().expect("numeric id");
+    assert!(fixture.engine.terminate(
+        &mut fixture.session,
+        id,
+        viss_runtime::VissError::TokenExpired
+    ));
+    for event in fixture.events() {
+        checker.check(&event, "error event");
+        events += 1;
+    }
     assert!(events > 50, "the corpus produced only {events} events");
     assert!(
         errors > 100 && errors < checker.checked,

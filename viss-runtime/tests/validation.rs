@@ -582,3 +582,36 @@ fn request_ids_are_echoed_escaped() {
         fixture.send(r#"{"action":"get","path":"Vehicle.Nope","requestId":"a\"b\\c\u00e9\n"}"#);
     assert_eq!(response["requestId"], "a\"b\\c\u{e9}\n");
 }
+
+#[test]
+fn a_terminated_subscription_ends_with_an_error_event() {
+    let mut fixture = Fixture::new();
+    let id = fixture.subscribe(
+        "Vehicle.Speed",
+        r#"{"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}"#,
+    );
+    let numeric: u64 = id.parse().unwrap();
+    assert!(fixture.engine.terminate(
+        &mut fixture.session,
+        numeric,
+        viss_runtime::VissError::TokenExpired
+    ));
+    assert!(!fixture.engine.terminate(
+        &mut fixture.session,
+        numeric,
+        viss_runtime::VissError::TokenExpired
+    ));
+    fixture.feed("Vehicle.Speed", Value::Float(1.0));
+    fixture.feed("Vehicle.Speed", Value::Float(2.0));
+    let events = fixture.events();
+    assert_eq!(events.len(), 1, "only the error event: {events:?}");
+    assert_eq!(events[0]["subscriptionId"], id.as_str());
+    assert_eq!(
+        error_of(&events[0]),
+        ("401", "invalid_token", "Access token has expired")
+    );
+    let response = fixture.send(&format!(
+        r#"{{"action":"unsubscribe","subscriptionId":"{id}","requestId":"1"}}"#
+    ));
+    assert_eq!(error_of(&response), UNKNOWN_ID);
+}
