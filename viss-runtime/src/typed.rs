@@ -326,3 +326,58 @@ impl<Tree: VissTree> TypedEngine for Engine<Tree> {
         T::from_value(sample.value)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn integers_convert_within_their_range_only() {
+        assert_eq!(u8::from_value(Value::UInt(255)), Some(255));
+        assert_eq!(u8::from_value(Value::UInt(256)), None);
+        assert_eq!(u8::from_value(Value::Int(-1)), None);
+        assert_eq!(i8::from_value(Value::Int(-128)), Some(-128));
+        assert_eq!(i64::from_value(Value::UInt(u64::MAX)), None);
+        assert_eq!(u64::MAX.into_value(), Value::UInt(u64::MAX));
+        assert_eq!((-5_i16).into_value(), Value::Int(-5));
+    }
+
+    #[test]
+    fn wire_strings_parse_into_scalars() {
+        assert_eq!(u16::from_value(Value::String("300".into())), Some(300));
+        assert_eq!(f64::from_value(Value::String("2.5".into())), Some(2.5));
+        assert_eq!(bool::from_value(Value::String("true".into())), Some(true));
+        assert_eq!(bool::from_value(Value::String("yes".into())), None);
+        assert_eq!(String::from_value(Value::Bool(true)), None);
+    }
+
+    #[test]
+    fn arrays_map_every_element_or_nothing() {
+        let value = vec![1_u8, 2].into_value();
+        assert_eq!(value, Value::Array(vec![Value::UInt(1), Value::UInt(2)]));
+        assert_eq!(Vec::<u8>::from_value(value), Some(vec![1, 2]));
+        let mixed = Value::Array(vec![Value::UInt(1), Value::Bool(true)]);
+        assert_eq!(Vec::<u8>::from_value(mixed), None);
+        assert_eq!(<Vec<f32>>::DATATYPE, DataType::Array(ScalarType::Float));
+    }
+
+    #[test]
+    fn handles_compare_by_node_and_print_their_kind() {
+        let speed = Sensor::<f32>::from_id(NodeId(3));
+        assert_eq!(speed, Sensor::from_id(NodeId(3)));
+        assert_ne!(speed, Sensor::from_id(NodeId(4)));
+        assert_eq!(format!("{speed:?}"), "Sensor(3)");
+        assert_eq!(<Actuator<bool> as Leaf>::KIND, NodeKind::Actuator);
+    }
+
+    #[test]
+    fn take_field_removes_the_named_member() {
+        let mut fields = vec![
+            ("Latitude".to_owned(), Value::String("1.5".into())),
+            ("Longitude".to_owned(), Value::Double(2.0)),
+        ];
+        assert_eq!(take_field::<f64>(&mut fields, "Longitude"), Some(2.0));
+        assert_eq!(take_field::<f64>(&mut fields, "Longitude"), None);
+        assert_eq!(take_field::<f64>(&mut fields, "Latitude"), Some(1.5));
+    }
+}

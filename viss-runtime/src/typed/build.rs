@@ -359,3 +359,64 @@ const fn text_bytes<'a>(text: &'a Cow<'static, str>) -> &'a [u8] {
         Cow::Owned(text) => text.as_bytes(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_are_exclusive_prefix_sums() {
+        assert_eq!(offsets([1, 5, 1, 3]), [0, 1, 6, 7]);
+        assert_eq!(total([1, 5, 1, 3]), 10);
+        assert_eq!(total::<0>([]), 0);
+    }
+
+    #[test]
+    fn path_writer_joins_parent_paths() {
+        let mut counter = PathWriter::counting();
+        let root = counter.push(None, "Vehicle");
+        counter.push(Some(root), "Speed");
+        let mut bytes = vec![0; counter.len()];
+        let mut writer = PathWriter::writing(&mut bytes);
+        let root = writer.push(None, "Vehicle");
+        let speed = writer.push(Some(root), "Speed");
+        assert_eq!(speed, PathSpan { start: 7, len: 13 });
+        assert_eq!(bytes, b"VehicleVehicle.Speed");
+    }
+
+    #[test]
+    fn the_index_finds_every_path_and_only_those() {
+        let names = [
+            "Vehicle",
+            "Vehicle.Speed",
+            "Vehicle.Cabin",
+            "Vehicle.Cabin.Door",
+        ];
+        let nodes: Vec<NodeInfo> = names
+            .iter()
+            .map(|path| NodeInfo {
+                path: Cow::Borrowed(path),
+                ..PLACEHOLDER
+            })
+            .collect();
+        let index: [u32; 8] = build_index(&nodes);
+        assert_eq!(index.iter().filter(|slot| **slot != 0).count(), 4);
+        for (id, path) in names.iter().enumerate() {
+            assert_eq!(
+                lookup_indexed(&index, &nodes, path),
+                Some(NodeId(id as u32))
+            );
+        }
+        for missing in ["", "Vehicle.", "Vehicle.Cabin.Door.Row1", "vehicle"] {
+            assert_eq!(lookup_indexed(&index, &nodes, missing), None);
+        }
+    }
+
+    #[test]
+    fn path_hash_depends_on_every_byte() {
+        let base = path_hash(b"Vehicle.Cabin.Door.Row1.IsOpen");
+        assert_ne!(base, path_hash(b"Vehicle.Cabin.Door.Row2.IsOpen"));
+        assert_ne!(base, path_hash(b"Vehicle.Cabin.Door.Row1.IsOpeN"));
+        assert_ne!(path_hash(b"A"), path_hash(b"A\0"));
+    }
+}
