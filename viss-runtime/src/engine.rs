@@ -89,6 +89,9 @@ pub struct EngineConfig {
     /// Report missing values of multi-signal reads in-line (TRANSPORT §4.1.1) instead of
     /// failing the request. Must be off when access control applies.
     pub inline_errors: bool,
+    /// Subscriptions older than this end with a `408 request_timeout` error event
+    /// (checked by [`Engine::tick`]); `None` = no limit.
+    pub max_subscription_duration: Option<SignedDuration>,
     /// Signals curve-logged together as one N-dimensional point (full paths).
     pub curvelog_groups: Vec<Vec<String>>,
 }
@@ -105,6 +108,7 @@ impl Default for EngineConfig {
                 max_samples: 100,
             }),
             inline_errors: true,
+            max_subscription_duration: None,
             curvelog_groups: vec![
                 vec![
                     "Vehicle.CurrentLocation.Latitude".into(),
@@ -130,6 +134,8 @@ pub struct Engine<T: VissTree> {
     /// Per node: subscriptions triggered by samples of that node.
     watchers: Vec<RwLock<Vec<Arc<Subscription>>>>,
     timed: Mutex<Vec<Arc<Subscription>>>,
+    /// Subscriptions with a duration limit, checked by `tick`.
+    limited: Mutex<Vec<(Timestamp, Arc<Subscription>)>>,
     groups: Vec<Vec<NodeId>>,
 }
 
@@ -173,6 +179,7 @@ impl<T: VissTree> Engine<T> {
             provider: None,
             watchers,
             timed: Mutex::new(Vec::new()),
+            limited: Mutex::new(Vec::new()),
             groups,
         }
     }
@@ -317,6 +324,7 @@ impl<T: VissTree> Engine<T> {
             self.push_event(subscription, now);
         }
         drop(timed);
+        self.end_expired(now);
         for watchers in &self.watchers {
             let stale = watchers
                 .read()
@@ -327,6 +335,34 @@ impl<T: VissTree> Engine<T> {
                     .write()
                     .retain(|subscription| subscription.is_active());
             }
+        }
+    }
+
+    /// Ends subscriptions past their duration limit with a `408` error event.
+    fn end_expired(&self, now: Timestamp) {
+        let expired: Vec<Arc<Subscription>> = {
+            let mut limited = self.limited.lock();
+            if limited.is_empty() {
+                return;
+            }
+            let (expired, running) = std::mem::take(&mut *limited)
+                .into_iter()
+                .filter(|(_, subscription)| subscription.is_active())
+                .partition::<Vec<_>, _>(|(deadline, _)| *deadline <= now);
+            *limited = running;
+            expired
+                .into_iter()
+                .map(|(_, subscription)| subscription)
+                .collect()
+        };
+        for subscription in expired {
+            self.forget(&subscription);
+            let error = VissError::Default(crate::error::ErrorKind::RequestTimeout);
+            let mut id = itoa::Buffer::new();
+            let id = id.format(subscription.id);
+            subscription
+                .queue
+                .push_with(|out| response::error_event(out, id, error, now));
         }
     }
 
@@ -565,6 +601,10 @@ impl<T: VissTree> Engine<T> {
         if request.dc.is_some() {
             return Err(VissError::UnsupportedFeature);
         }
+        // Subscriptions ended by the engine (duration limit) no longer count.
+        session
+            .subscriptions
+            .retain(|_, subscription| subscription.is_active());
         if session.subscriptions.len() >= self.config.max_subscriptions_per_session {
             return Err(VissError::Default(crate::error::ErrorKind::TooManyRequests));
         }
@@ -582,6 +622,12 @@ impl<T: VissTree> Engine<T> {
             state: Mutex::new(SubscriptionState::default()),
         });
         self.start(&subscription, now);
+        if let Some(limit) = self.config.max_subscription_duration {
+            let deadline = now.checked_add(limit).unwrap_or(Timestamp::MAX);
+            self.limited
+                .lock()
+                .push((deadline, Arc::clone(&subscription)));
+        }
         session.subscriptions.insert(id, subscription);
         begin(out, Some("subscribe"), request.request_id.as_deref());
         key(out, "subscriptionId");
@@ -744,6 +790,7 @@ impl<T: VissTree> Engine<T> {
         let subscription = session
             .subscriptions
             .remove(&id)
+            .filter(|subscription| subscription.is_active())
             .ok_or(VissError::UnknownSubscriptionId)?;
         self.flush_curves(&subscription, now);
         self.forget(&subscription);

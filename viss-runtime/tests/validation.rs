@@ -615,3 +615,48 @@ fn a_terminated_subscription_ends_with_an_error_event() {
     ));
     assert_eq!(error_of(&response), UNKNOWN_ID);
 }
+
+#[test]
+fn subscriptions_past_the_duration_limit_end_with_408() {
+    let mut fixture = Fixture::with_config(EngineConfig {
+        max_subscription_duration: Some(jiff::SignedDuration::from_secs(10)),
+        max_subscriptions_per_session: 1,
+        ..EngineConfig::default()
+    });
+    let id = fixture.subscribe(
+        "Vehicle.Speed",
+        r#"{"variant":"timebased","parameter":{"period":"4000"}}"#,
+    );
+    for step in [4_000, 4_000, 1_999] {
+        fixture.advance(step);
+        fixture.tick();
+    }
+    assert_eq!(
+        fixture.events().len(),
+        2,
+        "two timebased events, no error yet"
+    );
+    fixture.advance(1);
+    fixture.tick();
+    let events = fixture.events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["subscriptionId"], id.as_str());
+    assert_eq!(
+        error_of(&events[0]),
+        (
+            "408",
+            "request_timeout",
+            "Subscribe duration limit exceeded"
+        )
+    );
+    fixture.advance(10_000);
+    fixture.tick();
+    assert!(fixture.events().is_empty(), "the subscription is over");
+    let request = format!(r#"{{"action":"unsubscribe","subscriptionId":"{id}","requestId":"1"}}"#);
+    assert_eq!(error_of(&fixture.send(&request)), UNKNOWN_ID);
+    // The ended subscription no longer counts against the per-session limit.
+    fixture.subscribe(
+        "Vehicle.Speed",
+        r#"{"variant":"timebased","parameter":{"period":"4000"}}"#,
+    );
+}
