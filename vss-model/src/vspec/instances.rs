@@ -10,7 +10,7 @@ use super::raw::deep_update_attrs;
 use crate::diag::{Diagnostic, Diagnostics};
 
 /// Upper bound on generated nodes, so hostile inputs (`X[0,99999999]`) fail cleanly.
-const NODE_BUDGET: usize = 5_000_000;
+const NODE_BUDGET: usize = 1_000_000;
 
 /// One step of an `instances` list: a single entry (string) or a list of entries.
 #[derive(Debug, Clone, PartialEq)]
@@ -230,7 +230,19 @@ fn expand_one(
                 return false;
             }
         };
-        let mut new_nodes = Vec::with_capacity(names.len() * roots.len());
+        let count = names.len().saturating_mul(roots.len());
+        if count > *budget {
+            diagnostics.push(
+                Diagnostic::error(
+                    "vss::too-many-nodes",
+                    "instance expansion generates too many nodes",
+                )
+                .at(Some(attr.value_loc)),
+            );
+            return false;
+        }
+        *budget -= count;
+        let mut new_nodes = Vec::with_capacity(count);
         for name in &names {
             for root in &roots {
                 new_nodes.push(new_instance_node(tree, b, *root, anchor, name));
