@@ -33,6 +33,18 @@ pub mod tree;
 pub mod typed;
 pub mod value;
 
+/// Transports and server configuration (features `ws`, `http`, `tls`, `server`).
+#[cfg(all(feature = "ws", feature = "http", feature = "tls"))]
+pub mod transport;
+/// The server API a binary or generated `main.rs` calls: [`server::ServerConfig`],
+/// [`server::run`], [`server::shutdown_signal`].
+#[cfg(all(feature = "ws", feature = "http", feature = "tls"))]
+pub use transport as server;
+
+/// IR → [`DynamicTree`] (feature `vss-model`).
+#[cfg(feature = "vss-model")]
+pub mod model_tree;
+
 pub use engine::{Clock, Engine, EngineConfig, ManualClock, SetHook, SystemClock};
 pub use error::{ErrorKind, VissError};
 pub use store::{HistoryConfig, Sample, SignalStore};

@@ -1,0 +1,220 @@
+//! Server configuration: one TOML file, every field optional with a documented default.
+//! The binary layers environment variables and flags over it (file < env < flags).
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// Everything a VISS server needs to listen; `ServerConfig::default()` is a local wss + https
+/// server with a generated self-signed certificate.
+#[derive(Debug, Clone, PartialEq, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: ListenConfig,
+    pub tls: TlsConfig,
+    pub limits: Limits,
+    pub log: LogConfig,
+    pub simulator: SimulatorConfig,
+}
+
+/// Where to listen.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ListenConfig {
+    /// Address both listeners bind (127.0.0.1 by default: nothing is exposed by accident).
+    pub address: IpAddr,
+    /// Secure WebSocket port (TRANSPORT §5.1 default 6443); 0 picks a free port.
+    pub ws_port: u16,
+    /// HTTPS port (the spec's 443 needs privileges, so 8443 by default); 0 picks a free port.
+    pub http_port: u16,
+    /// Serve the WebSocket transport.
+    pub ws: bool,
+    /// Serve the HTTPS transport.
+    pub http: bool,
+}
+
+impl Default for ListenConfig {
+    fn default() -> Self {
+        Self {
+            address: IpAddr::from([127, 0, 0, 1]),
+            ws_port: 6443,
+            http_port: 8443,
+            ws: true,
+            http: true,
+        }
+    }
+}
+
+/// Certificates. With neither `cert` nor `key`, a self-signed certificate for `localhost`
+/// and `127.0.0.1` is generated into `self_signed_dir`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsConfig {
+    /// PEM certificate chain.
+    pub cert: Option<PathBuf>,
+    /// PEM private key.
+    pub key: Option<PathBuf>,
+    /// Where a generated self-signed certificate (`cert.pem`, `key.pem`) is written.
+    pub self_signed_dir: PathBuf,
+    /// Plain ws:// and http:// without TLS. Local development only; the spec forbids it.
+    pub insecure: bool,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            cert: None,
+            key: None,
+            self_signed_dir: PathBuf::from("viss-tls"),
+            insecure: false,
+        }
+    }
+}
+
+/// Per-connection limits.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest WebSocket message or HTTP body accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// A connection with no traffic from the client for this long is closed.
+    pub idle_timeout_secs: u64,
+    /// How often the server pings an open WebSocket.
+    pub ping_interval_secs: u64,
+    /// A send blocked this long (a client that does not read) closes the connection.
+    pub send_timeout_secs: u64,
+    /// WebSocket connections served at once; more are answered 503.
+    pub max_connections: usize,
+    /// Events buffered per connection before the oldest is dropped.
+    pub event_queue: usize,
+    /// Subscriptions one connection may hold.
+    pub max_subscriptions_per_connection: usize,
+    /// How often timers (`timebased` subscriptions) run, in milliseconds.
+    pub tick_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 64 * 1024,
+            idle_timeout_secs: 300,
+            ping_interval_secs: 30,
+            send_timeout_secs: 10,
+            max_connections: 10_000,
+            event_queue: 1024,
+            max_subscriptions_per_connection: 10_000,
+            tick_ms: 10,
+        }
+    }
+}
+
+impl Limits {
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs.max(1))
+    }
+
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_secs(self.ping_interval_secs.max(1))
+    }
+
+    pub fn send_timeout(&self) -> Duration {
+        Duration::from_secs(self.send_timeout_secs.max(1))
+    }
+
+    pub fn tick(&self) -> Duration {
+        Duration::from_millis(self.tick_ms.max(1))
+    }
+}
+
+/// Logging (applied by the binary's tracing subscriber).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A `tracing` filter: `info`, `debug`, `viss_runtime=debug,info`, ...
+    pub level: String,
+    /// One JSON object per line instead of text.
+    pub json: bool,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            level: "info".into(),
+            json: false,
+        }
+    }
+}
+
+/// The built-in simulator feeder.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimulatorConfig {
+    pub enabled: bool,
+    /// Time between two rounds of updates.
+    pub period_ms: u64,
+    /// Sensors updated per round (a rolling window over all sensors; 0 = all).
+    pub signals_per_round: usize,
+}
+
+impl Default for SimulatorConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            period_ms: 100,
+            signals_per_round: 0,
+        }
+    }
+}
+
+/// A configuration file that could not be used.
+#[derive(Debug)]
+pub enum ConfigError {
+    Read(PathBuf, std::io::Error),
+    Parse(PathBuf, Box<toml::de::Error>),
+}
+
+impl std::fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Read(path, error) => write!(f, "cannot read {}: {error}", path.display()),
+            Self::Parse(path, error) => write!(f, "{}: {error}", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl ServerConfig {
+    /// Reads a TOML configuration file.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| ConfigError::Read(path.to_owned(), error))?;
+        Self::from_toml(&text).map_err(|error| ConfigError::Parse(path.to_owned(), error))
+    }
+
+    /// Parses TOML text; unknown keys are errors (a typo must not be silently ignored).
+    pub fn from_toml(text: &str) -> Result<Self, Box<toml::de::Error>> {
+        toml::from_str(text).map_err(Box::new)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn partial_files_keep_the_defaults() {
+        let config = ServerConfig::from_toml("[listen]\nws_port = 7000\n").unwrap();
+        assert_eq!(config.listen.ws_port, 7000);
+        assert_eq!(config.listen.http_port, 8443);
+        assert!(!config.tls.insecure);
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let error = ServerConfig::from_toml("[listen]\nwsport = 7000\n").unwrap_err();
+        assert!(error.to_string().contains("wsport"), "{error}");
+    }
+}

@@ -1,0 +1,124 @@
+//! Network transports for the engine: Secure WebSocket (`ws`), HTTPS (`http`), TLS
+//! (`tls`), the server configuration, the timer task and the simulator feeder.
+//!
+//! A server binary (or a generated `main.rs`) needs three lines:
+//!
+//! ```no_run
+//! # async fn demo(engine: std::sync::Arc<viss_runtime::Engine<viss_runtime::DynamicTree>>) {
+//! use viss_runtime::server::{self, ServerConfig};
+//! let config = ServerConfig::default();
+//! server::run(engine, config, server::shutdown_signal()).await.ok();
+//! # }
+//! ```
+
+pub mod config;
+#[cfg(feature = "http")]
+pub mod http;
+pub mod simulator;
+#[cfg(feature = "tls")]
+pub mod tls;
+#[cfg(feature = "ws")]
+pub mod ws;
+
+mod listener;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+
+pub use config::{
+    ConfigError, Limits, ListenConfig, LogConfig, ServerConfig, SimulatorConfig, TlsConfig,
+};
+pub use listener::{Listening, run, start};
+
+use crate::response::{begin, finish, key, write_json_str};
+use crate::{Engine, VissTree};
+
+/// The WebSocket sub-protocol of VISS v3.0 (TRANSPORT §5.1).
+pub const SUBPROTOCOL: &str = "VISSv3";
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug)]
+pub enum ServerError {
+    Bind(std::net::SocketAddr, std::io::Error),
+    Tls(String),
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for ServerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Bind(address, error) => write!(f, "cannot listen on {address}: {error}"),
+            Self::Tls(message) => f.write_str(message),
+            Self::Io(error) => write!(f, "server I/O error: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for ServerError {}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut stream) => {
+                stream.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received, shutting down"),
+        () = terminate => tracing::info!("SIGTERM received, shutting down"),
+    }
+}
+
+/// Runs [`Engine::tick`] every `period` until `stop` resolves (drives `timebased`
+/// subscriptions).
+pub async fn run_timers<T: VissTree + 'static>(
+    engine: Arc<Engine<T>>,
+    period: std::time::Duration,
+    stop: impl Future<Output = ()>,
+) {
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    tokio::pin!(stop);
+    loop {
+        tokio::select! {
+            () = &mut stop => return,
+            _ = interval.tick() => engine.tick(Timestamp::now()),
+        }
+    }
+}
+
+/// A complete error message with a transport-specific description (the engine's own
+/// errors use the table's texts): `{"action":..,"error":{..},"ts":..}`.
+pub(crate) fn write_transport_error(
+    out: &mut Vec<u8>,
+    action: Option<&str>,
+    number: &str,
+    reason: &str,
+    description: &str,
+) {
+    out.clear();
+    begin(out, action, None);
+    key(out, "error");
+    out.extend_from_slice(b"{\"number\":");
+    write_json_str(out, number);
+    out.extend_from_slice(b",\"reason\":");
+    write_json_str(out, reason);
+    out.extend_from_slice(b",\"description\":");
+    write_json_str(out, description);
+    out.push(b'}');
+    finish(out, Timestamp::now());
+}

@@ -1,0 +1,304 @@
+//! Secure WebSocket transport (TRANSPORT §5.1): sub-protocol `VISSv3`, one [`Session`] per
+//! connection (its subscriptions end with it), bounded messages, ping/pong, idle timeout,
+//! and a send timeout so a client that stops reading cannot hold the server.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::rejection::WebSocketUpgradeRejection;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use futures_util::{FutureExt, SinkExt};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+
+use super::config::Limits;
+use super::{SUBPROTOCOL, write_transport_error};
+use crate::subscription::Session;
+use crate::{Engine, VissTree};
+
+/// Requests answered back to back before the writer flushes and looks at events again.
+const BATCH: usize = 64;
+
+/// What every WebSocket connection shares.
+pub(crate) struct WsState<T: VissTree> {
+    pub engine: Arc<Engine<T>>,
+    pub limits: Limits,
+    pub connections: Arc<Semaphore>,
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// The WebSocket endpoint at `/`.
+pub(crate) fn router<T: VissTree + 'static>(state: Arc<WsState<T>>) -> Router {
+    Router::new()
+        .route("/", any(upgrade::<T>))
+        .with_state(state)
+}
+
+async fn upgrade<T: VissTree + 'static>(
+    State(state): State<Arc<WsState<T>>>,
+    headers: HeaderMap,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let upgrade = match upgrade {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => {
+            let message = format!(
+                "{rejection}: this is the VISS v3 WebSocket endpoint; connect with a WebSocket \
+                 client offering sub-protocol `{SUBPROTOCOL}`"
+            );
+            return (rejection.status(), message).into_response();
+        }
+    };
+    if !offers_subprotocol(&headers) {
+        tracing::debug!("WebSocket handshake refused: sub-protocol `{SUBPROTOCOL}` not offered");
+        let message = format!(
+            "unsupported WebSocket sub-protocol: this server speaks `{SUBPROTOCOL}` only \
+             (Sec-WebSocket-Protocol: {SUBPROTOCOL})"
+        );
+        return (StatusCode::BAD_REQUEST, message).into_response();
+    }
+    let Ok(permit) = state.connections.clone().try_acquire_owned() else {
+        tracing::warn!("WebSocket connection refused: connection limit reached");
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many WebSocket connections",
+        )
+            .into_response();
+    };
+    let max = state.limits.max_message_bytes;
+    upgrade
+        .protocols([SUBPROTOCOL])
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_upgrade(move |socket| serve_connection(socket, state, permit))
+}
+
+/// True when the client offers `VISSv3` among its sub-protocols.
+fn offers_subprotocol(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .any(|offered| offered.trim() == SUBPROTOCOL)
+}
+
+/// Why a connection loop ended.
+enum Ended {
+    ClientClosed,
+    Shutdown,
+    Idle,
+    Failed,
+}
+
+/// One connection: requests in, responses and events out, until close, idle, failure or
+/// server shutdown. The session (and so its subscriptions) ends with the connection.
+async fn serve_connection<T: VissTree + 'static>(
+    socket: WebSocket,
+    state: Arc<WsState<T>>,
+    _permit: OwnedSemaphorePermit,
+) {
+    let mut session = state.engine.open_session();
+    let wake = Arc::new(Notify::new());
+    let notifier = Arc::clone(&wake);
+    session.events().set_notifier(move || notifier.notify_one());
+    let mut connection = Connection {
+        socket,
+        state: &state,
+        out: Vec::with_capacity(1024),
+        last_seen: Instant::now(),
+    };
+    let ended = connection.run(&mut session, &wake).await;
+    let reason = match ended {
+        Ended::ClientClosed => "closed by client",
+        Ended::Shutdown => "server shutting down",
+        Ended::Idle => "idle timeout",
+        Ended::Failed => "transport error",
+    };
+    tracing::debug!(
+        reason,
+        subscriptions = session.subscription_count(),
+        dropped_events = session.events().dropped(),
+        "WebSocket connection ended"
+    );
+    state.engine.close_session(&mut session);
+}
+
+struct Connection<'a, T: VissTree> {
+    socket: WebSocket,
+    state: &'a WsState<T>,
+    out: Vec<u8>,
+    last_seen: Instant,
+}
+
+impl<T: VissTree + 'static> Connection<'_, T> {
+    async fn run(&mut self, session: &mut Session, wake: &Notify) -> Ended {
+        let mut shutdown = self.state.shutdown.clone();
+        let mut ping = tokio::time::interval(self.state.limits.ping_interval());
+        ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ping.reset();
+        loop {
+            let step = tokio::select! {
+                biased;
+                _ = shutdown.changed() => Err(Ended::Shutdown),
+                message = self.socket.recv() => self.on_message(session, message).await,
+                () = wake.notified() => self.send_events(session, wake).await,
+                _ = ping.tick() => self.keep_alive().await,
+            };
+            if let Err(ended) = step {
+                if matches!(ended, Ended::Shutdown | Ended::Idle) {
+                    self.close(&ended).await;
+                }
+                return ended;
+            }
+        }
+    }
+
+    /// Answers one message and, without waiting, any further requests already received.
+    async fn on_message(
+        &mut self,
+        session: &mut Session,
+        mut message: Option<Result<Message, axum::Error>>,
+    ) -> Result<(), Ended> {
+        for _ in 0..BATCH {
+            self.last_seen = Instant::now();
+            match message {
+                None => return Err(Ended::ClientClosed),
+                Some(Err(error)) => {
+                    // Oversized frames and protocol violations end up here.
+                    tracing::debug!(%error, "WebSocket receive failed");
+                    return Err(Ended::Failed);
+                }
+                Some(Ok(Message::Close(_))) => return Err(Ended::ClientClosed),
+                Some(Ok(Message::Text(text))) => {
+                    self.state
+                        .engine
+                        .handle(session, text.as_bytes(), &mut self.out);
+                    self.feed_out().await?;
+                }
+                Some(Ok(Message::Binary(_))) => {
+                    write_transport_error(
+                        &mut self.out,
+                        None,
+                        "400",
+                        "bad_request",
+                        "Binary frames are not supported: send JSON requests as text frames \
+                         (sub-protocol VISSv3)",
+                    );
+                    self.feed_out().await?;
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            }
+            match self.socket.recv().now_or_never() {
+                Some(next) => message = next,
+                None => break,
+            }
+        }
+        self.flush().await
+    }
+
+    /// Sends queued events, a bounded batch at a time so requests are not starved.
+    async fn send_events(&mut self, session: &Session, wake: &Notify) -> Result<(), Ended> {
+        let mut sent = 0;
+        while sent < BATCH && session.next_event(&mut self.out) {
+            self.feed_out().await?;
+            sent += 1;
+        }
+        if sent == BATCH {
+            // More may be waiting: come back after one turn of the select loop.
+            wake.notify_one();
+        }
+        self.flush().await
+    }
+
+    async fn keep_alive(&mut self) -> Result<(), Ended> {
+        if self.last_seen.elapsed() > self.state.limits.idle_timeout() {
+            return Err(Ended::Idle);
+        }
+        let send_timeout = self.state.limits.send_timeout();
+        match tokio::time::timeout(
+            send_timeout,
+            self.socket.send(Message::Ping(Default::default())),
+        )
+        .await
+        {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Ended::Failed),
+        }
+    }
+
+    /// Queues `out` as a text frame without flushing.
+    async fn feed_out(&mut self) -> Result<(), Ended> {
+        // The engine writes JSON, which is UTF-8; a lossy conversion would only ever
+        // replace bytes that cannot occur.
+        let text = match String::from_utf8(std::mem::take(&mut self.out)) {
+            Ok(text) => text,
+            Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+        };
+        self.out = Vec::with_capacity(text.len().max(256));
+        let frame = Message::Text(Utf8Bytes::from(text));
+        let send_timeout = self.state.limits.send_timeout();
+        match tokio::time::timeout(send_timeout, self.socket.feed(frame)).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Ended::Failed),
+            Err(_) => {
+                tracing::info!("closing a WebSocket whose client does not read");
+                Err(Ended::Failed)
+            }
+        }
+    }
+
+    async fn flush(&mut self) -> Result<(), Ended> {
+        let send_timeout = self.state.limits.send_timeout();
+        match tokio::time::timeout(send_timeout, self.socket.flush()).await {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_)) => Err(Ended::Failed),
+            Err(_) => {
+                tracing::info!("closing a WebSocket whose client does not read");
+                Err(Ended::Failed)
+            }
+        }
+    }
+
+    async fn close(&mut self, ended: &Ended) {
+        let reason = match ended {
+            Ended::Idle => "idle timeout",
+            _ => "server shutting down",
+        };
+        let frame = CloseFrame {
+            code: axum::extract::ws::close_code::AWAY,
+            reason: Utf8Bytes::from_static(reason),
+        };
+        let _ = tokio::time::timeout(
+            self.state.limits.send_timeout(),
+            self.socket.send(Message::Close(Some(frame))),
+        )
+        .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn the_subprotocol_may_be_one_of_several_offers() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("VISS-protoenc, VISSv3"),
+        );
+        assert!(offers_subprotocol(&headers));
+        headers.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static("VISSv2"),
+        );
+        assert!(!offers_subprotocol(&headers));
+        assert!(!offers_subprotocol(&HeaderMap::new()));
+    }
+}

@@ -1,0 +1,196 @@
+//! The real server binary against real clients: Python `websockets` over wss with the
+//! `VISSv3` sub-protocol, and curl over https.
+
+mod support;
+
+use support::{Server, curl, stdout_of, wss_client};
+
+#[test]
+fn python_websockets_runs_every_spec_example_over_wss() {
+    let server = Server::start(&["--simulate"]);
+    let cert = server
+        .cert
+        .clone()
+        .expect("a self-signed certificate was generated");
+    let cert = cert.to_string_lossy();
+    assert!(server.ws_url.starts_with("wss://"), "{}", server.ws_url);
+    let output = wss_client(&["examples", &server.ws_localhost(), "--cacert", &cert]);
+    let text = stdout_of(&output);
+    assert!(output.status.success(), "{text}");
+    for check in [
+        "PASS subprotocol",
+        "PASS read",
+        "PASS search read",
+        "PASS history read",
+        "PASS discovery read",
+        "PASS update accepted",
+        "PASS timebased subscribe",
+        "PASS change subscribe",
+        "PASS subscription event",
+        "PASS unsubscribe",
+        "PASS live data",
+    ] {
+        assert!(text.contains(check), "missing `{check}` in:\n{text}");
+    }
+}
+
+#[test]
+fn a_wrong_or_missing_subprotocol_is_refused_with_a_clear_error() {
+    let server = Server::start(&[]);
+    let cert = server.cert.clone().expect("certificate");
+    let cert = cert.to_string_lossy();
+    let url = server.ws_localhost();
+    let wrong = wss_client(&[
+        "refused",
+        &url,
+        "--cacert",
+        &cert,
+        "--subprotocol",
+        "VISSv2",
+    ]);
+    let text = stdout_of(&wrong);
+    assert!(wrong.status.success(), "{text}");
+    assert!(
+        text.contains("HTTP 400") && text.contains("VISSv3"),
+        "{text}"
+    );
+    let missing = wss_client(&["refused", &url, "--cacert", &cert]);
+    assert!(missing.status.success(), "{}", stdout_of(&missing));
+}
+
+#[test]
+fn plain_ws_is_refused_unless_insecure() {
+    let secure = Server::start(&[]);
+    let plain_url = secure.ws_localhost().replacen("wss://", "ws://", 1);
+    let refused = wss_client(&["refused", &plain_url, "--subprotocol", "VISSv3"]);
+    assert!(refused.status.success(), "{}", stdout_of(&refused));
+
+    let insecure = Server::start(&["--insecure", "--simulate"]);
+    assert!(insecure.ws_url.starts_with("ws://"), "{}", insecure.ws_url);
+    assert!(insecure.cert.is_none());
+    let served = wss_client(&["examples", &insecure.ws_url]);
+    assert!(served.status.success(), "{}", stdout_of(&served));
+}
+
+#[test]
+fn curl_gets_sets_and_filters_over_https() {
+    let server = Server::start(&["--simulate"]);
+    let cert = server.cert.clone().expect("certificate");
+    let cert = cert.to_string_lossy().into_owned();
+    let base = server.http_localhost();
+    assert!(base.starts_with("https://"), "{base}");
+
+    let (status, body) = curl(&["--cacert", &cert, &format!("{base}/Vehicle/Speed")]);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.starts_with(r#"{"data":{"path":"Vehicle.Speed","dp":{"value":""#),
+        "{body}"
+    );
+    assert!(
+        !body.contains("action") && !body.contains("requestId"),
+        "{body}"
+    );
+
+    let filter = r#"filter={"variant":"paths", "parameter":"*/*/IsOpen"}"#;
+    let door = format!("{base}/Vehicle/Cabin/Door");
+    let (status, body) = curl(&["--cacert", &cert, "-G", &door, "--data-urlencode", filter]);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.contains("Vehicle.Cabin.Door.Row1.DriverSide.IsOpen"),
+        "{body}"
+    );
+    assert!(body.starts_with(r#"{"data":["#), "{body}");
+
+    let (status, body) = curl(&[
+        "--cacert",
+        &cert,
+        &format!("{base}/Vehicle.Cabin.Door.Row1.DriverSide.IsOpen"),
+    ]);
+    assert_eq!(status, 200, "dot paths: {body}");
+
+    let mode = format!("{base}/Vehicle/Powertrain/Transmission/PerformanceMode");
+    let token = "Authorization: Bearer eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.x";
+    let set = [
+        "--cacert",
+        &cert,
+        "-X",
+        "POST",
+        "-H",
+        token,
+        "-d",
+        r#"{"value": "SPORT"}"#,
+        &mode,
+    ];
+    let (status, body) = curl(&set);
+    assert_eq!(status, 200, "{body}");
+    assert!(
+        body.starts_with(r#"{"ts":""#) && body.ends_with("\"}"),
+        "{body}"
+    );
+
+    let (status, body) = curl(&["--cacert", &cert, &format!("{base}/Vehicle/NoSuchSignal")]);
+    assert_eq!(status, 404, "{body}");
+    assert!(
+        body.starts_with(r#"{"error":{"number":"404","reason":"unavailable_data""#),
+        "{body}"
+    );
+
+    let bad_value = [
+        "--cacert",
+        &cert,
+        "-X",
+        "POST",
+        "-d",
+        r#"{"value": "WARP"}"#,
+        &mode,
+    ];
+    let (status, body) = curl(&bad_value);
+    assert_eq!(status, 400, "{body}");
+
+    let subscribe = r#"filter={"variant":"timebased","parameter":{"period":"100"}}"#;
+    let speed = format!("{base}/Vehicle/Speed");
+    let (status, body) = curl(&[
+        "--cacert",
+        &cert,
+        "-G",
+        &speed,
+        "--data-urlencode",
+        subscribe,
+    ]);
+    assert_eq!(status, 400, "{body}");
+    assert!(body.contains("not supported over HTTP"), "{body}");
+}
+
+#[test]
+fn sigterm_shuts_down_gracefully() {
+    let mut server = Server::start(&[]);
+    assert!(server.pid() > 0);
+    assert!(
+        server.terminate(),
+        "viss-server exits with success on SIGTERM"
+    );
+}
+
+#[test]
+fn help_names_every_setting_a_new_user_needs() {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_viss-server"))
+        .arg("--help")
+        .output()
+        .expect("runs");
+    let help = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success());
+    for flag in [
+        "--vspec",
+        "--json",
+        "--insecure",
+        "--cert",
+        "--ws-port",
+        "--http-port",
+        "--config",
+        "--simulate",
+        "VISS_WS_PORT",
+        "Examples:",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+}
