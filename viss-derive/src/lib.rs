@@ -50,7 +50,8 @@
 //!
 //! On the struct: `root` or `root = "Vehicle"` (this struct is the tree's root; its node is
 //! named after the struct unless given), `description`, `comment`, `deprecation` (the root
-//! node's metadata; a nested struct's node takes its metadata from the parent's field).
+//! node's metadata, root only: a nested struct's node takes its metadata from the parent's
+//! field, and the derive rejects them on a non-root struct rather than drop them).
 //!
 //! On fields: `name`, `description`, `comment`, `deprecation` (all nodes); `unit`, `min`,
 //! `max` (numeric leaves), `allowed = [..]` (string or numeric leaves and arrays of them),

@@ -7,7 +7,7 @@ use proc_macro2::Span;
 
 use super::Ctxt;
 use super::ast::{Container, Datatype, Field, FieldKind, Primitive};
-use super::attr::{DefaultValue, FieldAttrs, Number, Scalar, Spanned};
+use super::attr::{CommonAttrs, DefaultValue, FieldAttrs, Number, Scalar, Spanned};
 use super::symbol;
 
 /// VSS access-control values of `validate`.
@@ -19,6 +19,9 @@ pub fn check(cx: &Ctxt, container: &Container<'_>) {
     {
         check_name(cx, name, root.span, "node");
     }
+    if container.attrs.root.is_none() {
+        reject_branch_metadata(cx, &container.attrs.common);
+    }
     check_sibling_names(cx, &container.fields);
     for field in &container.fields {
         check_name(cx, &field.vss_name, field.name_span, "node");
@@ -26,6 +29,27 @@ pub fn check(cx: &Ctxt, container: &Container<'_>) {
             FieldKind::Leaf { datatype, .. } => check_leaf(cx, &field.attrs, *datatype),
             FieldKind::Branch => check_branch(cx, field),
             FieldKind::Instances { lengths, .. } => check_instances(cx, field, lengths),
+        }
+    }
+}
+
+/// A nested struct's node takes its metadata from the parent's field: on the struct it would
+/// be silently lost.
+fn reject_branch_metadata(cx: &Ctxt, common: &CommonAttrs) {
+    let keys = [
+        (symbol::DESCRIPTION, &common.description),
+        (symbol::COMMENT, &common.comment),
+        (symbol::DEPRECATION, &common.deprecation),
+    ];
+    for (key, value) in keys {
+        if let Some(value) = value {
+            cx.error_at(
+                value.span,
+                format!(
+                    "`{key}` on a struct applies to the root only (`#[viss(root)]`); \
+                     put it on the field that holds this branch"
+                ),
+            );
         }
     }
 }
