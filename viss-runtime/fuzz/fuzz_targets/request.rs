@@ -39,7 +39,12 @@ fn harness() -> &'static Harness {
     static HARNESS: OnceLock<Harness> = OnceLock::new();
     HARNESS.get_or_init(|| {
         let clock = Arc::new(ManualClock::new(jiff::Timestamp::UNIX_EPOCH));
-        let config = EngineConfig { queue_capacity: 16, max_subscriptions_per_session: 8, ..EngineConfig::default() };
+        let config = EngineConfig {
+            queue_capacity: 16,
+            max_subscriptions_per_session: 8,
+            max_subscription_duration: Some(jiff::SignedDuration::from_millis(250)),
+            ..EngineConfig::default()
+        };
         let engine = Engine::with_clock(tree(), config, clock.clone());
         Harness { engine, clock }
     })
