@@ -8,6 +8,11 @@
 //! * `hashmap_str_baseline`: a `HashMap<&str, NodeId>` over the same paths;
 //! * `dynamic_tree`: the runtime's `DynamicTree` (a `HashMap<Box<str>, NodeId>`).
 //!
+//! On the shared 2-core dev machine (load ~4, so only the ratios mean much), one run gave
+//! 9.2 ns/lookup for the static index, 15.4 for the segment match, 23.7 for the
+//! `HashMap<&str, _>` baseline and 29.4 for `DynamicTree`; an earlier, busier run 18.8 /
+//! 31.4 / 35.7 / 42.0. Run: `cargo bench -p viss-runtime --bench lookup`.
+//!
 //! The tree is written out below (generated once by a script, kept as source).
 
 use std::collections::HashMap;
