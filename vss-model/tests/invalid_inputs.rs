@@ -77,7 +77,7 @@ const CASES: &[Expectation] = &[
         &[],
         false,
         "vss::duplicate-key",
-        W,
+        E,
         "duplicate_key/test.vspec",
         7,
         3,

@@ -11,7 +11,6 @@ use crate::model::{NodeId, VssTree};
 /// tree or the shared reference inputs under `--strict` stay warnings (not listed here).
 const PROMOTED_UNDER_STRICT: &[&str] = &[
     "vss::unknown-attribute",
-    "vss::duplicate-key",
     "vss::min-greater-than-max",
     "vss::falsy-default-not-allowed",
     "vss::bool-as-int",

@@ -50,7 +50,7 @@ pub enum YValue {
 pub struct YamlProblem {
     pub pos: Pos,
     pub message: String,
-    /// True for hard syntax errors; false for warnings such as duplicate keys.
+    /// True for errors (syntax, duplicate keys); false for warnings.
     pub fatal: bool,
     pub code: &'static str,
 }
@@ -281,8 +281,9 @@ impl<'a> Builder<'a> {
         });
     }
 
-    /// Last value wins at the first key's position; a repeated key written in this mapping
-    /// (not one brought in by a merge key) is reported.
+    /// Keeps one entry per key (the last value, at the first key's position, so the tree can
+    /// still be built and every other error reported); a repeated key written in this
+    /// mapping (not one brought in by a merge key) is an error.
     fn collapse_duplicates(
         &mut self,
         entries: Vec<(YNode, YNode)>,
@@ -298,11 +299,13 @@ impl<'a> Builder<'a> {
                         self.problems.push(YamlProblem {
                             pos: key.pos,
                             message: format!(
-                                "duplicate key '{}' (first at line {}); the last value wins",
+                                "duplicate key '{}' (first at line {}): vss-tools would silently keep only the last value",
                                 python_str(&key.value),
                                 out[at].0.pos.line
                             ),
-                            fatal: false,
+                            // An error, not vss-tools' silent last-wins: a repeated node
+                            // name or attribute almost always means a lost definition.
+                            fatal: true,
                             code: "vss::duplicate-key",
                         });
                     }
@@ -684,10 +687,11 @@ mod tests {
     }
 
     #[test]
-    fn duplicate_keys_warn_and_last_wins_merge_keys_apply() {
+    fn duplicate_keys_are_errors_and_merge_keys_apply() {
         let doc = parse("b: &b {x: 1, y: 2}\nA:\n  <<: *b\n  y: 3\n  y: 4\n");
         assert_eq!(doc.problems.len(), 1);
         assert_eq!(doc.problems[0].code, "vss::duplicate-key");
+        assert!(doc.problems[0].fatal);
         assert_eq!(doc.problems[0].pos, Pos { line: 5, column: 3 });
         let Some(YNode {
             value: YValue::Map(top),
