@@ -1,1 +1,108 @@
-fn main() {}
+//! `viss-bench`: a load generator for VISS v3 servers, with the physical floor beside the
+//! figures. `bench` (default) serves a tree in-process and measures get RTT, throughput and
+//! subscription latency over ws and wss next to a raw TCP echo server and WebSocket echo
+//! servers answered by the same client code on the same runtime threads. `connections` and
+//! `abuse` run against an external `viss-server`. Loopback only; every run is bounded in
+//! count and time.
+
+mod abuse;
+mod bench;
+mod client;
+mod connections;
+mod load;
+mod servers;
+mod stats;
+mod subscription;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "viss-bench", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    mode: Mode,
+}
+
+#[derive(Debug, Subcommand)]
+enum Mode {
+    /// get RTT, throughput (1/8/32 connections, sequential and pipelined), subscription
+    /// latency and RSS of an in-process server, beside TCP and WebSocket echo floors
+    Bench(bench::BenchArgs),
+    /// Many WebSocket connections each holding a subscription against a running viss-server
+    /// started with --simulate; reports delivery and the server's memory per connection
+    Connections(connections::ConnectionsArgs),
+    /// Bad traffic against a running viss-server while one client measures get latency
+    Abuse(abuse::AbuseArgs),
+}
+
+/// Where an external server listens.
+#[derive(Debug, Clone, Args)]
+pub struct Target {
+    /// The server's WebSocket URL (ws:// or wss://, loopback)
+    #[arg(long, default_value = "wss://localhost:6443")]
+    pub url: String,
+    /// The certificate to trust for wss:// (viss-server prints its path)
+    #[arg(long, default_value = "viss-tls/cert.pem")]
+    pub cacert: PathBuf,
+    /// The server's PID, to read its RSS from /proc
+    #[arg(long)]
+    pub server_pid: Option<u32>,
+}
+
+impl Target {
+    /// The dial for this target; loopback addresses only.
+    pub fn dial(&self) -> Result<client::Dial, client::BenchError> {
+        let (secure, rest) = match self.url.split_once("://") {
+            Some(("wss", rest)) => (true, rest),
+            Some(("ws", rest)) => (false, rest),
+            _ => return Err(format!("not a ws:// or wss:// URL: {}", self.url).into()),
+        };
+        let host_port = rest.trim_end_matches('/');
+        let port: u16 = host_port
+            .rsplit_once(':')
+            .and_then(|(_, port)| port.parse().ok())
+            .ok_or("the URL needs a port")?;
+        let host = host_port
+            .rsplit_once(':')
+            .map(|(host, _)| host)
+            .unwrap_or("");
+        if !matches!(host, "localhost" | "127.0.0.1") {
+            return Err("viss-bench only measures loopback servers (localhost / 127.0.0.1)".into());
+        }
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        Ok(if secure {
+            client::Dial::Wss(address, client::tls_client(&self.cacert)?)
+        } else {
+            client::Dial::Ws(address)
+        })
+    }
+
+    /// The server's RSS in KiB, when its PID is known.
+    pub fn server_rss_kib(&self) -> Option<u64> {
+        let pid = self.server_pid?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.mode {
+        Mode::Bench(args) => bench::main(args),
+        Mode::Connections(args) => connections::main(args),
+        Mode::Abuse(args) => abuse::main(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("viss-bench: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}

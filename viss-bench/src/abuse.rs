@@ -1,0 +1,160 @@
+//! Bad traffic against a running `viss-server` (started with --simulate): invalid JSON,
+//! 10 MB frames, binary frames, half-open connections and a client that never reads its
+//! events. One well-behaved client measures get latency before and during the abuse.
+
+use std::time::{Duration, Instant};
+
+use clap::Args;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+
+use crate::Target;
+use crate::client::{BenchError, Client, Dial};
+use crate::stats::Samples;
+
+#[derive(Debug, Clone, Args)]
+pub struct AbuseArgs {
+    #[command(flatten)]
+    target: Target,
+    /// Seconds of measurement before and during the abuse
+    #[arg(long, default_value_t = 5)]
+    seconds: u64,
+    /// Half-open connections to hold
+    #[arg(long, default_value_t = 200)]
+    half_open: usize,
+}
+
+const GET: &str = r#"{"action":"get","path":"Vehicle.Speed","requestId":"1"}"#;
+
+pub fn main(args: AbuseArgs) -> Result<(), BenchError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(run(args))
+}
+
+async fn run(args: AbuseArgs) -> Result<(), BenchError> {
+    let dial = args.target.dial()?;
+    let window = Duration::from_secs(args.seconds.max(1));
+    let mut probe = Client::connect(&dial).await?;
+    let quiet = measure(&mut probe, window).await?;
+    println!("quiet:        {}", quiet.line());
+    let stop = Instant::now() + window + Duration::from_secs(2);
+    let mut abusers = tokio::task::JoinSet::new();
+    abusers.spawn(invalid_json(dial.clone(), stop));
+    abusers.spawn(huge_frames(dial.clone(), stop));
+    abusers.spawn(binary_frames(dial.clone(), stop));
+    abusers.spawn(never_reads(dial.clone(), stop));
+    abusers.spawn(half_open(dial.clone(), args.half_open, stop));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let abused = measure(&mut probe, window).await?;
+    println!("under abuse:  {}", abused.line());
+    while let Some(result) = abusers.join_next().await {
+        match result {
+            Ok(Ok(line)) => println!("  {line}"),
+            Ok(Err(error)) => println!("  abuser error: {error}"),
+            Err(error) => println!("  abuser panicked: {error}"),
+        }
+    }
+    let after = Client::connect(&dial).await?.round_trip(GET).await?;
+    println!(
+        "after abuse a new connection is served: {}",
+        after.contains("\"data\"")
+    );
+    let ratio = abused.quantile_us(0.5) / quiet.quantile_us(0.5);
+    let ratio99 = abused.quantile_us(0.99) / quiet.quantile_us(0.99);
+    println!("p50 under abuse / quiet = {ratio:.2}x, p99 = {ratio99:.2}x (target <= 2x)");
+    if let Some(rss) = args.target.server_rss_kib() {
+        println!("server RSS after abuse: {rss} KiB");
+    }
+    Ok(())
+}
+
+async fn measure(probe: &mut Client, window: Duration) -> Result<Samples, BenchError> {
+    let mut samples = Samples::with_capacity(100_000);
+    let started = Instant::now();
+    while started.elapsed() < window && samples.operations < 1_000_000 {
+        let sent = Instant::now();
+        probe.round_trip(GET).await?;
+        samples.push(sent.elapsed());
+        samples.operations += 1;
+    }
+    samples.elapsed = started.elapsed();
+    Ok(samples)
+}
+
+async fn invalid_json(dial: Dial, stop: Instant) -> Result<String, BenchError> {
+    let mut client = Client::connect(&dial).await?;
+    let mut answered = 0u64;
+    while Instant::now() < stop && answered < 10_000_000 {
+        let answer = client.round_trip("{\"action\":\"get\",\"path\":").await?;
+        if answer.contains("\"error\"") {
+            answered += 1;
+        }
+    }
+    Ok(format!(
+        "invalid JSON: {answered} requests answered with errors"
+    ))
+}
+
+async fn huge_frames(dial: Dial, stop: Instant) -> Result<String, BenchError> {
+    let frame = format!(
+        "{{\"action\":\"get\",\"path\":\"{}\"}}",
+        "x".repeat(10 * 1024 * 1024)
+    );
+    let mut closed = 0;
+    let mut attempts = 0;
+    while Instant::now() < stop && attempts < 20 {
+        attempts += 1;
+        let mut client = Client::connect(&dial).await?;
+        let outcome = tokio::time::timeout(Duration::from_secs(5), client.round_trip(&frame)).await;
+        if !matches!(outcome, Ok(Ok(_))) {
+            closed += 1;
+        }
+    }
+    Ok(format!(
+        "10 MB frames: {closed}/{attempts} connections closed by the server"
+    ))
+}
+
+async fn binary_frames(dial: Dial, stop: Instant) -> Result<String, BenchError> {
+    let mut client = Client::connect(&dial).await?;
+    let mut refused = 0u64;
+    while Instant::now() < stop && refused < 10_000_000 {
+        let answer = client.binary_round_trip(b"\x00\x01binary").await?;
+        if answer.contains("Binary frames are not supported") {
+            refused += 1;
+        }
+    }
+    Ok(format!(
+        "binary frames: {refused} answered with a 400 error"
+    ))
+}
+
+async fn never_reads(dial: Dial, stop: Instant) -> Result<String, BenchError> {
+    let mut client = Client::connect(&dial).await?;
+    let subscribe = r#"{"action":"subscribe","path":"Vehicle","filter":[{"variant":"paths","parameter":"**"},{"variant":"timebased","parameter":{"period":"10"}}],"requestId":"flood"}"#;
+    client.feed(subscribe).await?;
+    client.flush().await?;
+    // Never read: the server must drop events, then disconnect us, not grow without bound.
+    tokio::time::sleep(stop.saturating_duration_since(Instant::now())).await;
+    Ok("never-reading subscriber held for the whole window".to_owned())
+}
+
+async fn half_open(dial: Dial, count: usize, stop: Instant) -> Result<String, BenchError> {
+    let address = match &dial {
+        Dial::Tcp(address) | Dial::Ws(address) | Dial::Wss(address, _) => *address,
+    };
+    let mut held = Vec::with_capacity(count);
+    for _ in 0..count {
+        let mut stream = TcpStream::connect(address).await?;
+        // Half a handshake, then silence.
+        let _ = stream.write_all(b"\x16\x03\x01\x00").await;
+        held.push(stream);
+    }
+    tokio::time::sleep(stop.saturating_duration_since(Instant::now())).await;
+    Ok(format!(
+        "half-open: {} connections held open and silent",
+        held.len()
+    ))
+}
