@@ -4,6 +4,7 @@
 //! * [`dump`]: a readable, deterministic one-line-per-node dump of the IR.
 //! * [`cli`]: the `vssgen` command line (`main.rs` only parses and calls [`cli::run`]).
 
+pub mod backend;
 pub mod cli;
 pub mod dump;
 pub mod export;

@@ -13,8 +13,8 @@ use super::Failed;
 #[derive(Debug, Clone, Args)]
 #[command(group(ArgGroup::new("input").required(true).args(["vspec", "json"])))]
 pub struct InputArgs {
-    /// The root .vspec file
-    #[arg(short = 's', long, value_name = "FILE")]
+    /// The root .vspec file (`--tree`: a .vspec, or a vss-tools JSON export when it ends in .json)
+    #[arg(short = 's', long, visible_alias = "tree", value_name = "FILE")]
     pub vspec: Option<PathBuf>,
     /// A vss-tools JSON export to read instead of .vspec sources
     #[arg(
@@ -66,9 +66,12 @@ impl InputArgs {
     }
 
     fn load(&self) -> Loaded {
-        match &self.json {
-            Some(source) => self.load_json(source.clone()),
-            None => vspec::load(&self.vspec_options()),
+        match (&self.json, &self.vspec) {
+            (Some(source), _) => self.load_json(source.clone()),
+            (None, Some(source)) if source.extension().is_some_and(|ext| ext == "json") => {
+                self.load_json(source.clone())
+            }
+            (None, _) => vspec::load(&self.vspec_options()),
         }
     }
 

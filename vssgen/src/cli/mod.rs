@@ -7,6 +7,7 @@
 mod check;
 mod dump_ir;
 mod export_json;
+mod generate;
 mod input;
 mod output;
 
@@ -17,6 +18,7 @@ use clap::{Parser, Subcommand};
 pub use check::CheckArgs;
 pub use dump_ir::DumpIrArgs;
 pub use export_json::ExportJsonArgs;
+pub use generate::GenerateArgs;
 pub use input::InputArgs;
 
 /// Exit code for invalid input or output that could not be written.
@@ -40,6 +42,8 @@ pub enum Command {
     Export(ExportFormat),
     /// Print the IR, one line per node (path, kind, datatype, unit, instance origin)
     DumpIr(DumpIrArgs),
+    /// Generate a typed VISS v3 server crate (Cargo.toml, src/tree.rs, src/main.rs, ...)
+    Generate(GenerateArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,6 +58,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Check(args) => check::run(&args),
         Command::Export(ExportFormat::Json(args)) => export_json::run(&args),
         Command::DumpIr(args) => dump_ir::run(&args),
+        Command::Generate(args) => generate::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

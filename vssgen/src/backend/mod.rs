@@ -1,0 +1,3 @@
+//! Code generation backends: each reads a `VssTree` and returns files.
+
+pub mod rust;

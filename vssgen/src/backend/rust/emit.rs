@@ -1,0 +1,379 @@
+//! `src/tree.rs`: the branch structs with `#[derive(VissTree)]` and the VSS struct types,
+//! built as tokens and formatted with prettyplease.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+use vss_model::datatype::ElementType;
+use vss_model::{Datatype, NodeKind, Primitive, Value};
+
+use super::GenerateError;
+use super::naming::to_ident;
+use super::types::{BranchType, Field, Plan, Shape, StructType};
+
+/// Formats tokens that form a whole file.
+pub fn format_file(tokens: TokenStream) -> Result<String, GenerateError> {
+    let file = syn::parse2::<syn::File>(tokens).map_err(|error| {
+        GenerateError::Internal(format!("generated Rust does not parse: {error}"))
+    })?;
+    Ok(prettyplease::unparse(&file))
+}
+
+/// The items of `tree.rs`.
+pub fn tree_tokens(plan: &Plan<'_>) -> Result<TokenStream, GenerateError> {
+    let mut items = Vec::new();
+    for &id in &plan.order {
+        items.push(branch_struct(plan, &plan.branches[id], id == plan.root)?);
+    }
+    for ty in &plan.structs {
+        items.push(struct_type(plan, ty)?);
+    }
+    Ok(quote!(#(#items)*))
+}
+
+fn branch_struct(
+    plan: &Plan<'_>,
+    ty: &BranchType,
+    is_root: bool,
+) -> Result<TokenStream, GenerateError> {
+    let ident = to_ident(&ty.ident);
+    let example = plan.tree.get(ty.example);
+    let mut docs = vec![format!(" `{}`", example.path)];
+    if ty.uses > 1 {
+        docs.push(format!(
+            " (and {} more branches of the same shape)",
+            ty.uses - 1
+        ));
+    }
+    if let Some(note) = &ty.note {
+        docs.push(String::new());
+        docs.push(format!(" {note}"));
+    }
+    let container_attr = if is_root {
+        let name = example.name.as_str();
+        let mut attrs = vec![quote!(root = #name)];
+        attrs.extend(common_attrs(&example.data));
+        quote!(#[viss(#(#attrs),*)])
+    } else {
+        TokenStream::new()
+    };
+    let fields = ty
+        .fields
+        .iter()
+        .map(|field| field_tokens(plan, field))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(quote! {
+        #(#[doc = #docs])*
+        #[derive(Debug, ::viss_runtime::VissTree)]
+        #container_attr
+        pub struct #ident {
+            #(#fields,)*
+        }
+    })
+}
+
+fn field_tokens(plan: &Plan<'_>, field: &Field) -> Result<TokenStream, GenerateError> {
+    let node = plan.tree.get(field.node);
+    let ident = to_ident(&field.ident);
+    let mut attrs = Vec::new();
+    if let Some(name) = &field.vss_name {
+        attrs.push(quote!(name = #name));
+    }
+    let ty = match &field.shape {
+        Shape::Leaf => {
+            attrs.extend(common_attrs(&node.data));
+            attrs.extend(leaf_attrs(node)?);
+            leaf_type(plan, node)?
+        }
+        Shape::Branch(id) => {
+            attrs.extend(common_attrs(&node.data));
+            let ty = to_ident(&plan.branches[*id].ident);
+            quote!(#ty)
+        }
+        Shape::Instances {
+            element,
+            dimensions,
+        } => {
+            attrs.push(instances_attr(dimensions));
+            attrs.extend(common_attrs(&node.data));
+            let element = to_ident(&plan.branches[*element].ident);
+            dimensions
+                .iter()
+                .rev()
+                .fold(quote!(#element), |inner, names| {
+                    let count = Literal::usize_unsuffixed(names.len());
+                    quote!([#inner; #count])
+                })
+        }
+    };
+    let docs = unsupported_docs(&node.data);
+    let viss = if attrs.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(#[viss(#(#attrs),*)])
+    };
+    Ok(quote! {
+        #(#[doc = #docs])*
+        #viss
+        pub #ident: #ty
+    })
+}
+
+fn instances_attr(dimensions: &[Vec<String>]) -> TokenStream {
+    if let [names] = dimensions {
+        return quote!(instances(#(#names),*));
+    }
+    let lists = dimensions.iter().map(|names| quote!([#(#names),*]));
+    quote!(instances(#(#lists),*))
+}
+
+/// `description`, `comment`, `deprecation`.
+fn common_attrs(data: &vss_model::NodeData) -> Vec<TokenStream> {
+    let mut attrs = Vec::new();
+    if let Some(text) = &data.description {
+        attrs.push(quote!(description = #text));
+    }
+    if let Some(text) = &data.comment {
+        attrs.push(quote!(comment = #text));
+    }
+    if let Some(text) = &data.deprecation {
+        attrs.push(quote!(deprecation = #text));
+    }
+    attrs
+}
+
+/// `unit`, `min`, `max`, `allowed`, `default`. The derive refuses `min`/`max` next to
+/// `allowed`; VSS does not forbid it, so `allowed` wins and the range goes to the docs.
+fn leaf_attrs(node: &vss_model::Node) -> Result<Vec<TokenStream>, GenerateError> {
+    let data = &node.data;
+    let integer = data
+        .datatype
+        .as_ref()
+        .and_then(Datatype::primitive_element)
+        .is_some_and(Primitive::is_integer);
+    let mut attrs = Vec::new();
+    if let Some(unit) = &data.unit {
+        attrs.push(quote!(unit = #unit));
+    }
+    if data.allowed.is_none() {
+        if let Some(min) = &data.min {
+            let min = number_literal(min, integer);
+            attrs.push(quote!(min = #min));
+        }
+        if let Some(max) = &data.max {
+            let max = number_literal(max, integer);
+            attrs.push(quote!(max = #max));
+        }
+    }
+    if let Some(allowed) = &data.allowed {
+        let values = allowed
+            .iter()
+            .map(|value| scalar_literal(value, integer, &node.path))
+            .collect::<Result<Vec<_>, _>>()?;
+        attrs.push(quote!(allowed = [#(#values),*]));
+    }
+    let is_struct = data.datatype.as_ref().is_some_and(Datatype::is_struct);
+    if let (Some(default), false) = (&data.default, is_struct) {
+        let value = match default {
+            Value::Array(items) => {
+                let items = items
+                    .iter()
+                    .map(|item| scalar_literal(item, integer, &node.path))
+                    .collect::<Result<Vec<_>, _>>()?;
+                quote!([#(#items),*])
+            }
+            scalar => scalar_literal(scalar, integer, &node.path)?,
+        };
+        attrs.push(quote!(default = #value));
+    }
+    Ok(attrs)
+}
+
+/// A number as a (possibly negative) literal; integral floats on integer leaves become
+/// integers so the derive's range check sees the type it expects.
+fn number_literal(number: &serde_json::Number, integer_leaf: bool) -> TokenStream {
+    let (negative, literal) = if let Some(value) = number.as_u64() {
+        (false, Literal::u64_unsuffixed(value))
+    } else if let Some(value) = number.as_i64() {
+        (true, Literal::u64_unsuffixed(value.unsigned_abs()))
+    } else {
+        let value = number.as_f64().unwrap_or_default();
+        let literal = if integer_leaf && value.fract() == 0.0 && value.abs() < 1e18 {
+            Literal::u64_unsuffixed(value.abs() as u64)
+        } else {
+            Literal::f64_unsuffixed(value.abs())
+        };
+        (value.is_sign_negative(), literal)
+    };
+    if negative {
+        quote!(-#literal)
+    } else {
+        quote!(#literal)
+    }
+}
+
+fn scalar_literal(value: &Value, integer: bool, path: &str) -> Result<TokenStream, GenerateError> {
+    match value {
+        Value::String(text) => Ok(quote!(#text)),
+        Value::Bool(flag) => Ok(quote!(#flag)),
+        Value::Number(number) => Ok(number_literal(number, integer)),
+        other => Err(GenerateError::Unsupported(format!(
+            "{path}: value {other} cannot be a Rust literal"
+        ))),
+    }
+}
+
+/// Attributes the derive does not carry, kept as documentation so nothing is lost silently.
+fn unsupported_docs(data: &vss_model::NodeData) -> Vec<String> {
+    let mut docs = Vec::new();
+    let mut add = |key: &str, value: String| docs.push(format!(" VSS `{key}`: {value}"));
+    if let Some(uid) = &data.const_uid {
+        add("constUID", uid.clone());
+    }
+    if !data.fka.is_empty() {
+        add("fka", data.fka.join(", "));
+    }
+    if let Some(size) = data.arraysize {
+        add("arraysize", size.to_string());
+    }
+    if let Some(pattern) = &data.pattern {
+        add("pattern", pattern.clone());
+    }
+    if let Some(enumeration) = &data.enumeration {
+        let names: Vec<&str> = enumeration.keys().map(String::as_str).collect();
+        add("enum", names.join(", "));
+    }
+    if let (Some(_), Some(_)) = (&data.allowed, data.min.as_ref().or(data.max.as_ref())) {
+        add("min/max", format!("{:?}..{:?}", data.min, data.max));
+    }
+    if let Some(aggregate) = data.aggregate {
+        add("aggregate", aggregate.to_string());
+    }
+    for (key, value) in &data.extended {
+        add(key, value.to_string());
+    }
+    docs
+}
+
+/// `::viss_runtime::Sensor<T>` and friends.
+fn leaf_type(plan: &Plan<'_>, node: &vss_model::Node) -> Result<TokenStream, GenerateError> {
+    let datatype = node.data.datatype.as_ref().ok_or_else(|| {
+        GenerateError::Unsupported(format!("{}: leaf without a datatype", node.path))
+    })?;
+    let value = rust_type(plan, datatype, &node.path)?;
+    let handle = match node.kind {
+        NodeKind::Sensor => quote!(::viss_runtime::Sensor),
+        NodeKind::Actuator => quote!(::viss_runtime::Actuator),
+        NodeKind::Attribute => quote!(::viss_runtime::Attribute),
+        _ => return Err(GenerateError::StructInSignalTree(node.path.clone())),
+    };
+    Ok(quote!(#handle<#value>))
+}
+
+/// The Rust value type of a VSS datatype.
+pub fn rust_type(
+    plan: &Plan<'_>,
+    datatype: &Datatype,
+    path: &str,
+) -> Result<TokenStream, GenerateError> {
+    let element = match &datatype.element {
+        ElementType::Primitive(primitive) => primitive_type(*primitive)
+            .ok_or_else(|| GenerateError::Unsupported(format!("{path}: datatype {datatype}")))?,
+        ElementType::Struct(name) => {
+            let ident = plan.struct_idents.get(name).ok_or_else(|| {
+                GenerateError::Unsupported(format!("{path}: unknown struct type {name}"))
+            })?;
+            let ident = to_ident(ident);
+            quote!(#ident)
+        }
+    };
+    Ok(if datatype.is_array {
+        quote!(Vec<#element>)
+    } else {
+        element
+    })
+}
+
+fn primitive_type(primitive: Primitive) -> Option<TokenStream> {
+    Some(match primitive {
+        Primitive::Uint8 => quote!(u8),
+        Primitive::Int8 => quote!(i8),
+        Primitive::Uint16 => quote!(u16),
+        Primitive::Int16 => quote!(i16),
+        Primitive::Uint32 => quote!(u32),
+        Primitive::Int32 => quote!(i32),
+        Primitive::Uint64 => quote!(u64),
+        Primitive::Int64 => quote!(i64),
+        Primitive::Boolean => quote!(bool),
+        Primitive::Float => quote!(f32),
+        Primitive::Double => quote!(f64),
+        Primitive::String => quote!(String),
+        Primitive::Numeric | Primitive::Int => return None,
+    })
+}
+
+/// A VSS struct type with its `VssType` / `VssElement` impls.
+fn struct_type(plan: &Plan<'_>, ty: &StructType) -> Result<TokenStream, GenerateError> {
+    let ident = to_ident(&ty.ident);
+    let vss_name = &ty.vss_name;
+    let node = plan.tree.get(ty.node);
+    let mut docs = vec![format!(" The VSS struct type `{vss_name}`.")];
+    if let Some(description) = &node.data.description {
+        docs.push(String::new());
+        docs.push(format!(" {description}"));
+    }
+    let mut fields = Vec::new();
+    let mut into = Vec::new();
+    let mut from = Vec::new();
+    for (field, property) in &ty.properties {
+        let property = plan.tree.get(*property);
+        let datatype = property.data.datatype.as_ref().ok_or_else(|| {
+            GenerateError::Unsupported(format!("{}: property without a datatype", property.path))
+        })?;
+        let rust = rust_type(plan, datatype, &property.path)?;
+        let field = to_ident(field);
+        let name = &property.name;
+        let doc = property
+            .data
+            .description
+            .iter()
+            .map(|text| format!(" {text}"));
+        fields.push(quote!(#(#[doc = #doc])* pub #field: #rust));
+        into.push(quote!((#name.to_owned(), ::viss_runtime::VssType::into_value(self.#field))));
+        from.push(quote!(#field: ::viss_runtime::typed::take_field(&mut fields, #name)?));
+    }
+    let from_body = if from.is_empty() {
+        quote!(matches!(value, ::viss_runtime::Value::Struct(_)).then_some(Self {}))
+    } else {
+        quote! {
+            let ::viss_runtime::Value::Struct(mut fields) = value else {
+                return ::core::option::Option::None;
+            };
+            ::core::option::Option::Some(Self { #(#from,)* })
+        }
+    };
+    Ok(quote! {
+        #(#[doc = #docs])*
+        #[derive(Debug, Clone, PartialEq)]
+        pub struct #ident {
+            #(#fields,)*
+        }
+
+        impl ::viss_runtime::VssType for #ident {
+            const DATATYPE: ::viss_runtime::DataType =
+                ::viss_runtime::typed::struct_datatype(#vss_name);
+
+            fn into_value(self) -> ::viss_runtime::Value {
+                ::viss_runtime::Value::Struct(::std::vec![#(#into),*])
+            }
+
+            fn from_value(value: ::viss_runtime::Value) -> ::core::option::Option<Self> {
+                #from_body
+            }
+        }
+
+        impl ::viss_runtime::VssElement for #ident {
+            const ARRAY_DATATYPE: ::viss_runtime::DataType =
+                ::viss_runtime::typed::struct_array_datatype(#vss_name);
+        }
+    })
+}

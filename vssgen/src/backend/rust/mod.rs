@@ -1,0 +1,237 @@
+//! The Rust server crate backend: a `VssTree` → a Cargo crate (`Cargo.toml`, `README.md`,
+//! `src/{lib,tree,provider,main}.rs`).
+//!
+//! * [`naming`]: VSS names → Rust identifiers;
+//! * [`types`]: one Rust type per concept (instance sets as arrays);
+//! * [`emit`]: `tree.rs` tokens (quote → `syn::File` → prettyplease);
+//! * [`server`]: `provider.rs`, `lib.rs`, `main.rs` tokens;
+//! * the two non-Rust files come from the minijinja templates in `templates/`.
+//!
+//! Output is deterministic: nothing iterates a hash map, and the only inputs are the tree and
+//! [`GenerateOptions`].
+
+pub mod emit;
+pub mod naming;
+pub mod server;
+pub mod types;
+
+use std::path::{Path, PathBuf};
+
+use minijinja::{Environment, UndefinedBehavior, context};
+use vss_model::{NodeKind, VssTree};
+
+/// What to generate, besides the tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GenerateOptions {
+    /// The package name (also the binary's).
+    pub crate_name: String,
+    /// How the crate depends on viss-runtime.
+    pub runtime: RuntimeDependency,
+    /// The command that regenerates the output, written into the `@generated` headers.
+    pub command: String,
+}
+
+impl GenerateOptions {
+    /// Options for a crate named `crate_name` that depends on the published viss-runtime.
+    pub fn new(crate_name: impl Into<String>) -> Self {
+        Self {
+            crate_name: crate_name.into(),
+            runtime: RuntimeDependency::Version("0.1".to_owned()),
+            command: "vssgen generate".to_owned(),
+        }
+    }
+}
+
+/// The generated `Cargo.toml`'s viss-runtime dependency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RuntimeDependency {
+    /// `viss-runtime = { version = ".." }`.
+    Version(String),
+    /// `viss-runtime = { path = ".." }` (written as given: relative paths are relative to
+    /// the generated crate).
+    Path(PathBuf),
+}
+
+/// Why a crate could not be generated.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GenerateError {
+    #[error("the tree has no signal tree root")]
+    NoSignalTree,
+    #[error("{0}: struct or property nodes inside the signal tree are not supported")]
+    StructInSignalTree(String),
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("invalid crate name '{0}': use letters, digits, '-' and '_', starting with a letter")]
+    CrateName(String),
+    #[error("internal generator error: {0}")]
+    Internal(String),
+    #[error("cannot write {0}: {1}")]
+    Write(PathBuf, String),
+}
+
+/// One generated file: its path relative to the crate root and its contents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    pub path: &'static str,
+    pub contents: String,
+}
+
+/// The whole crate for `tree`, in a fixed file order.
+pub fn generate(
+    tree: &VssTree,
+    options: &GenerateOptions,
+) -> Result<Vec<GeneratedFile>, GenerateError> {
+    check_crate_name(&options.crate_name)?;
+    let plan = types::plan(tree)?;
+    let header = rust_header(options);
+    let rust = |tokens| emit::format_file(tokens).map(|text| format!("{header}{text}"));
+    Ok(vec![
+        GeneratedFile {
+            path: "Cargo.toml",
+            contents: render(CARGO_TEMPLATE, &plan, options)?,
+        },
+        GeneratedFile {
+            path: "README.md",
+            contents: render(README_TEMPLATE, &plan, options)?,
+        },
+        GeneratedFile {
+            path: "src/lib.rs",
+            contents: rust(server::lib_tokens(&plan))?,
+        },
+        GeneratedFile {
+            path: "src/tree.rs",
+            contents: rust(emit::tree_tokens(&plan)?)?,
+        },
+        GeneratedFile {
+            path: "src/provider.rs",
+            contents: rust(server::provider_tokens(&plan)?)?,
+        },
+        GeneratedFile {
+            path: "src/main.rs",
+            contents: rust(server::main_tokens(&plan, &options.crate_name))?,
+        },
+    ])
+}
+
+/// Only `src/tree.rs` (for `include!` from a build script): no inner attributes, so it can
+/// be included anywhere.
+pub fn generate_tree(tree: &VssTree, options: &GenerateOptions) -> Result<String, GenerateError> {
+    let plan = types::plan(tree)?;
+    let text = emit::format_file(emit::tree_tokens(&plan)?)?;
+    Ok(format!("{}{text}", rust_header(options)))
+}
+
+/// Writes `files` below `dir` (creating directories).
+pub fn write_files(dir: &Path, files: &[GeneratedFile]) -> Result<(), GenerateError> {
+    for file in files {
+        let path = dir.join(file.path);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(|error| GenerateError::Write(parent.to_owned(), error.to_string()))?;
+        }
+        std::fs::write(&path, &file.contents)
+            .map_err(|error| GenerateError::Write(path.clone(), error.to_string()))?;
+    }
+    Ok(())
+}
+
+fn rust_header(options: &GenerateOptions) -> String {
+    format!(
+        "// @generated by vssgen {}. Do not edit: regenerate with `{}`.\n\n",
+        env!("CARGO_PKG_VERSION"),
+        options.command
+    )
+}
+
+fn check_crate_name(name: &str) -> Result<(), GenerateError> {
+    let valid = name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid {
+        Ok(())
+    } else {
+        Err(GenerateError::CrateName(name.to_owned()))
+    }
+}
+
+const CARGO_TEMPLATE: &str = include_str!("../../../../templates/Cargo.toml.j2");
+const README_TEMPLATE: &str = include_str!("../../../../templates/README.md.j2");
+
+/// Renders a template from the view model of `plan` (strict undefined, no escaping).
+fn render(
+    template: &str,
+    plan: &types::Plan<'_>,
+    options: &GenerateOptions,
+) -> Result<String, GenerateError> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    let template = env
+        .template_from_str(template)
+        .map_err(|error| GenerateError::Internal(error.to_string()))?;
+    let tree = plan.tree;
+    let signal = tree.subtree(plan.root_node);
+    let count = |kind: Option<NodeKind>| {
+        signal
+            .iter()
+            .filter(|id| {
+                let node = tree.get(**id);
+                kind.map_or(node.is_leaf(), |kind| node.kind == kind)
+            })
+            .count()
+    };
+    let runtime = match &options.runtime {
+        RuntimeDependency::Version(version) => format!("version = \"{version}\""),
+        RuntimeDependency::Path(path) => format!("path = \"{}\"", path.display()),
+    };
+    let root = &plan.branches[plan.root];
+    let example_leaf = first_leaf_access(plan);
+    template
+        .render(context! {
+            version => env!("CARGO_PKG_VERSION"),
+            command => &options.command,
+            crate_name => &options.crate_name,
+            runtime => runtime,
+            root => &tree.get(plan.root_node).name,
+            root_type => &root.ident,
+            node_count => signal.len(),
+            leaf_count => count(None),
+            actuator_count => count(Some(NodeKind::Actuator)),
+            type_count => plan.branches.len(),
+            struct_count => plan.structs.len(),
+            example_leaf => example_leaf,
+        })
+        // minijinja drops the template's final newline; files end with one
+        .map(|text| format!("{text}\n"))
+        .map_err(|error| GenerateError::Internal(error.to_string()))
+}
+
+/// `speed` or `cabin.door[0][0].is_open`: the Rust access path of the first leaf.
+fn first_leaf_access(plan: &types::Plan<'_>) -> String {
+    let mut access = Vec::new();
+    let mut ty = plan.root;
+    loop {
+        let branch = &plan.branches[ty];
+        let Some(field) = branch.fields.first() else {
+            return access.join(".");
+        };
+        match &field.shape {
+            types::Shape::Leaf => {
+                access.push(field.ident.clone());
+                return access.join(".");
+            }
+            types::Shape::Branch(child) => {
+                access.push(field.ident.clone());
+                ty = *child;
+            }
+            types::Shape::Instances {
+                element,
+                dimensions,
+            } => {
+                access.push(format!("{}{}", field.ident, "[0]".repeat(dimensions.len())));
+                ty = *element;
+            }
+        }
+    }
+}
