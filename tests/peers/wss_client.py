@@ -3,6 +3,8 @@
 Usage: wss_client.py examples URL [--cacert FILE]   every WebSocket example request of the
                                                       transport spec, subscribe -> events ->
                                                       unsubscribe
+       wss_client.py abuse URL [--cacert FILE]        invalid JSON, binary and 10 MB frames on
+                                                      one connection, another one still served
        wss_client.py refused URL [--cacert FILE] [--subprotocol NAME]
                                                       the handshake must fail
 Prints one "PASS <check>" line per check; exits 1 with "FAIL <check>: <why>" otherwise.
@@ -185,9 +187,38 @@ async def refused(url, cacert, subprotocol):
     fail("refused", "the handshake succeeded")
 
 
+async def abuse(url, cacert):
+    """Bad traffic on one connection is answered or cut off; another connection is served."""
+    context = ssl_context(url, cacert)
+    async with websockets.connect(url, subprotocols=["VISSv3"], ssl=context, open_timeout=TIMEOUT) as bystander, \
+            websockets.connect(url, subprotocols=["VISSv3"], ssl=context, open_timeout=TIMEOUT,
+                               max_size=None) as abuser:
+        await abuser.send('{"action":"get","path":')
+        answer = json.loads(await asyncio.wait_for(abuser.recv(), TIMEOUT))
+        if answer.get("error", {}).get("number") != "400":
+            fail("invalid JSON", f"expected a 400 error: {answer}")
+        passed("invalid JSON")
+        await abuser.send(b"\x00\x01binary")
+        answer = json.loads(await asyncio.wait_for(abuser.recv(), TIMEOUT))
+        if answer.get("error", {}).get("number") != "400" or "Binary" not in answer["error"]["description"]:
+            fail("binary frame", f"expected a 400 error: {answer}")
+        passed("binary frame")
+        try:
+            await abuser.send('{"action":"get","path":"' + "x" * (10 * 1024 * 1024) + '"}')
+            await asyncio.wait_for(abuser.recv(), TIMEOUT)
+            fail("10 MB frame", "answered instead of closing the connection")
+        except websockets.exceptions.ConnectionClosed as closed:
+            print(f"10 MB frame: connection closed ({closed.rcvd.code if closed.rcvd else 'no close frame'})")
+        passed("10 MB frame")
+        answer = await request(bystander, {"action": "get", "path": "Vehicle.Speed", "requestId": "b"})
+        if "data" not in answer:
+            fail("bystander", f"{answer}")
+        passed("bystander served")
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["examples", "refused"])
+    parser.add_argument("mode", choices=["examples", "refused", "abuse"])
     parser.add_argument("url")
     parser.add_argument("--cacert")
     parser.add_argument("--subprotocol")
@@ -195,6 +226,8 @@ def main():
     try:
         if args.mode == "examples":
             asyncio.run(asyncio.wait_for(examples(args.url, args.cacert), 60))
+        elif args.mode == "abuse":
+            asyncio.run(asyncio.wait_for(abuse(args.url, args.cacert), 60))
         else:
             asyncio.run(asyncio.wait_for(refused(args.url, args.cacert, args.subprotocol), 30))
     except (Failed, TimeoutError, OSError, websockets.exceptions.WebSocketException) as error:

@@ -22,6 +22,29 @@ pub struct AbuseArgs {
     /// Half-open connections to hold
     #[arg(long, default_value_t = 200)]
     half_open: usize,
+    /// Messages per second of each flooding abuser (invalid JSON, binary frames); 0 = as
+    /// fast as possible (then the floods compete with the probe for the 2 CPUs)
+    #[arg(long, default_value_t = 2000)]
+    rate: u64,
+}
+
+/// Paces a flood at `rate` messages per second (0 = unpaced).
+struct Pace(Option<tokio::time::Interval>);
+
+impl Pace {
+    fn new(rate: u64) -> Self {
+        Self((rate > 0).then(|| {
+            let mut interval = tokio::time::interval(Duration::from_nanos(1_000_000_000 / rate));
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+            interval
+        }))
+    }
+
+    async fn wait(&mut self) {
+        if let Some(interval) = &mut self.0 {
+            interval.tick().await;
+        }
+    }
 }
 
 const GET: &str = r#"{"action":"get","path":"Vehicle.Speed","requestId":"1"}"#;
@@ -41,9 +64,9 @@ async fn run(args: AbuseArgs) -> Result<(), BenchError> {
     println!("quiet:        {}", quiet.line());
     let stop = Instant::now() + window + Duration::from_secs(2);
     let mut abusers = tokio::task::JoinSet::new();
-    abusers.spawn(invalid_json(dial.clone(), stop));
+    abusers.spawn(invalid_json(dial.clone(), stop, args.rate));
     abusers.spawn(huge_frames(dial.clone(), stop));
-    abusers.spawn(binary_frames(dial.clone(), stop));
+    abusers.spawn(binary_frames(dial.clone(), stop, args.rate));
     abusers.spawn(never_reads(dial.clone(), stop));
     abusers.spawn(half_open(dial.clone(), args.half_open, stop));
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -83,10 +106,12 @@ async fn measure(probe: &mut Client, window: Duration) -> Result<Samples, BenchE
     Ok(samples)
 }
 
-async fn invalid_json(dial: Dial, stop: Instant) -> Result<String, BenchError> {
+async fn invalid_json(dial: Dial, stop: Instant, rate: u64) -> Result<String, BenchError> {
     let mut client = Client::connect(&dial).await?;
     let mut answered = 0u64;
+    let mut pace = Pace::new(rate);
     while Instant::now() < stop && answered < 10_000_000 {
+        pace.wait().await;
         let answer = client.round_trip("{\"action\":\"get\",\"path\":").await?;
         if answer.contains("\"error\"") {
             answered += 1;
@@ -117,10 +142,12 @@ async fn huge_frames(dial: Dial, stop: Instant) -> Result<String, BenchError> {
     ))
 }
 
-async fn binary_frames(dial: Dial, stop: Instant) -> Result<String, BenchError> {
+async fn binary_frames(dial: Dial, stop: Instant, rate: u64) -> Result<String, BenchError> {
     let mut client = Client::connect(&dial).await?;
     let mut refused = 0u64;
+    let mut pace = Pace::new(rate);
     while Instant::now() < stop && refused < 10_000_000 {
+        pace.wait().await;
         let answer = client.binary_round_trip(b"\x00\x01binary").await?;
         if answer.contains("Binary frames are not supported") {
             refused += 1;
@@ -133,9 +160,11 @@ async fn binary_frames(dial: Dial, stop: Instant) -> Result<String, BenchError> 
 
 async fn never_reads(dial: Dial, stop: Instant) -> Result<String, BenchError> {
     let mut client = Client::connect(&dial).await?;
-    let subscribe = r#"{"action":"subscribe","path":"Vehicle","filter":[{"variant":"paths","parameter":"**"},{"variant":"timebased","parameter":{"period":"10"}}],"requestId":"flood"}"#;
-    client.feed(subscribe).await?;
-    client.flush().await?;
+    let subscribe = r#"{"action":"subscribe","path":"Vehicle","filter":[{"variant":"paths","parameter":"*"},{"variant":"timebased","parameter":{"period":"100"}}],"requestId":"flood"}"#;
+    let answer = client.round_trip(subscribe).await?;
+    if !answer.contains("subscriptionId") {
+        return Err(format!("the flood subscription was refused: {answer}").into());
+    }
     // Never read: the server must drop events, then disconnect us, not grow without bound.
     tokio::time::sleep(stop.saturating_duration_since(Instant::now())).await;
     Ok("never-reading subscriber held for the whole window".to_owned())

@@ -194,3 +194,33 @@ fn help_names_every_setting_a_new_user_needs() {
         assert!(help.contains(flag), "--help lacks {flag}");
     }
 }
+
+#[test]
+fn bad_traffic_is_answered_or_cut_off_and_other_clients_are_served() {
+    let server = Server::start(&["--simulate"]);
+    let cert = server.cert.clone().expect("certificate");
+    let output = wss_client(&[
+        "abuse",
+        &server.ws_localhost(),
+        "--cacert",
+        &cert.to_string_lossy(),
+    ]);
+    let text = stdout_of(&output);
+    assert!(output.status.success(), "{text}");
+    for check in [
+        "PASS invalid JSON",
+        "PASS binary frame",
+        "PASS 10 MB frame",
+        "PASS bystander served",
+    ] {
+        assert!(text.contains(check), "missing `{check}` in:\n{text}");
+    }
+    // The server survived: a fresh connection runs the examples.
+    let again = wss_client(&[
+        "examples",
+        &server.ws_localhost(),
+        "--cacert",
+        &cert.to_string_lossy(),
+    ]);
+    assert!(again.status.success(), "{}", stdout_of(&again));
+}

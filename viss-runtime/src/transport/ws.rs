@@ -23,6 +23,13 @@ use crate::{Engine, VissTree};
 /// Requests answered back to back before the writer flushes and looks at events again.
 const BATCH: usize = 64;
 
+/// tungstenite preallocates a 128 KiB read buffer per connection by default; VISS requests
+/// are small, and 8 KiB keeps a 1,000-connection server small (the buffer grows for the
+/// occasional large message up to `max_message_bytes`).
+const READ_BUFFER: usize = 8 * 1024;
+/// Responses are buffered up to this size between flushes (we flush after each batch).
+const WRITE_BUFFER: usize = 16 * 1024;
+
 /// What every WebSocket connection shares.
 pub(crate) struct WsState<T: VissTree> {
     pub engine: Arc<Engine<T>>,
@@ -74,6 +81,8 @@ async fn upgrade<T: VissTree + 'static>(
         .protocols([SUBPROTOCOL])
         .max_message_size(max)
         .max_frame_size(max)
+        .read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
         .on_upgrade(move |socket| serve_connection(socket, state, permit))
 }
 
