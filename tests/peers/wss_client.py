@@ -5,6 +5,8 @@ Usage: wss_client.py examples URL [--cacert FILE]   every WebSocket example requ
                                                       unsubscribe
        wss_client.py abuse URL [--cacert FILE]        invalid JSON, binary and 10 MB frames on
                                                       one connection, another one still served
+       wss_client.py many URL [--cacert FILE] [--count N]
+                                                      N connections each holding a subscription
        wss_client.py refused URL [--cacert FILE] [--subprotocol NAME]
                                                       the handshake must fail
 Prints one "PASS <check>" line per check; exits 1 with "FAIL <check>: <why>" otherwise.
@@ -216,16 +218,51 @@ async def abuse(url, cacert):
         passed("bystander served")
 
 
+async def many(url, cacert, count):
+    """`count` connections, each holding a subscription; every one must get an event."""
+    context = ssl_context(url, cacert)
+    subscribe = json.dumps({"action": "subscribe", "path": "Vehicle.Speed", "requestId": "m",
+                            "filter": {"variant": "change", "parameter": {"logic-op": "ne", "diff": "0"}}})
+    sockets = []
+    try:
+        for _ in range(count):
+            ws = await websockets.connect(url, subprotocols=["VISSv3"], ssl=context, open_timeout=TIMEOUT)
+            sockets.append(ws)
+            answer = await request(ws, json.loads(subscribe))
+            if "subscriptionId" not in answer:
+                fail("many", f"subscribe refused: {answer}")
+        passed(f"{count} connections subscribed")
+        events = await asyncio.gather(*(wait_any_event(ws) for ws in sockets))
+        if not all(events):
+            fail("many", f"{events.count(False)} connections got no event")
+        passed(f"{count} connections got events")
+    finally:
+        await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+
+
+async def wait_any_event(ws):
+    try:
+        while True:
+            message = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))
+            if message.get("action") == "subscription":
+                return True
+    except (TimeoutError, asyncio.TimeoutError, websockets.exceptions.ConnectionClosed):
+        return False
+
+
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("mode", choices=["examples", "refused", "abuse"])
+    parser.add_argument("mode", choices=["examples", "refused", "abuse", "many"])
     parser.add_argument("url")
     parser.add_argument("--cacert")
     parser.add_argument("--subprotocol")
+    parser.add_argument("--count", type=int, default=200)
     args = parser.parse_args()
     try:
         if args.mode == "examples":
             asyncio.run(asyncio.wait_for(examples(args.url, args.cacert), 60))
+        elif args.mode == "many":
+            asyncio.run(asyncio.wait_for(many(args.url, args.cacert, args.count), 120))
         elif args.mode == "abuse":
             asyncio.run(asyncio.wait_for(abuse(args.url, args.cacert), 60))
         else:

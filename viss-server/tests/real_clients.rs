@@ -224,3 +224,23 @@ fn bad_traffic_is_answered_or_cut_off_and_other_clients_are_served() {
     ]);
     assert!(again.status.success(), "{}", stdout_of(&again));
 }
+
+/// 200 concurrent connections (kept under the common 1,024 open-file limit of CI runners;
+/// `viss-bench connections --count 1000` runs the full figure).
+#[test]
+fn many_connections_each_get_their_subscription_events() {
+    let server = Server::start(&["--simulate"]);
+    let cert = server.cert.clone().expect("certificate");
+    let cert = cert.to_string_lossy();
+    let output = wss_client(&[
+        "many",
+        &server.ws_localhost(),
+        "--cacert",
+        &cert,
+        "--count",
+        "200",
+    ]);
+    let text = stdout_of(&output);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("PASS 200 connections got events"), "{text}");
+}
