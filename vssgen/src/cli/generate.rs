@@ -24,6 +24,10 @@ pub struct GenerateArgs {
     /// The viss-runtime version requirement
     #[arg(long, value_name = "REQ", default_value = "0.1")]
     pub runtime_version: String,
+    /// The regeneration command written into the `@generated` headers (default: this
+    /// command line)
+    #[arg(long, value_name = "TEXT")]
+    pub command: Option<String>,
 }
 
 pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
@@ -37,7 +41,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
             Some(path) => RuntimeDependency::Path(path.clone()),
             None => RuntimeDependency::Version(args.runtime_version.clone()),
         },
-        command: command_line(),
+        command: args.command.clone().unwrap_or_else(command_line),
     };
     let written = rust::generate(&tree, &options)
         .and_then(|files| rust::write_files(&args.out, &files).map(|()| files.len()));

@@ -18,6 +18,28 @@ pub fn format_file(tokens: TokenStream) -> Result<String, GenerateError> {
     Ok(prettyplease::unparse(&file))
 }
 
+/// Formats tokens that form a crate root, every item marked `#[rustfmt::skip]` so
+/// `cargo fmt` keeps prettyplease's layout (a crate-level `#![rustfmt::skip]` is unstable).
+pub fn format_crate_root(tokens: TokenStream) -> Result<String, GenerateError> {
+    let mut file = syn::parse2::<syn::File>(tokens).map_err(|error| {
+        GenerateError::Internal(format!("generated Rust does not parse: {error}"))
+    })?;
+    let skip: syn::Attribute = syn::parse_quote!(#[rustfmt::skip]);
+    for item in &mut file.items {
+        let attrs = match item {
+            syn::Item::Use(item) => &mut item.attrs,
+            syn::Item::Const(item) => &mut item.attrs,
+            syn::Item::Struct(item) => &mut item.attrs,
+            syn::Item::Fn(item) => &mut item.attrs,
+            syn::Item::Impl(item) => &mut item.attrs,
+            syn::Item::Mod(item) => &mut item.attrs,
+            _ => continue,
+        };
+        attrs.insert(0, skip.clone());
+    }
+    Ok(prettyplease::unparse(&file))
+}
+
 /// The items of `tree.rs`.
 pub fn tree_tokens(plan: &Plan<'_>) -> Result<TokenStream, GenerateError> {
     let mut items = Vec::new();
@@ -269,11 +291,21 @@ fn leaf_type(plan: &Plan<'_>, node: &vss_model::Node) -> Result<TokenStream, Gen
     Ok(quote!(#handle<#value>))
 }
 
-/// The Rust value type of a VSS datatype.
+/// The Rust value type of a VSS datatype, in `tree.rs`.
 pub fn rust_type(
     plan: &Plan<'_>,
     datatype: &Datatype,
     path: &str,
+) -> Result<TokenStream, GenerateError> {
+    rust_type_at(plan, datatype, path, &TokenStream::new())
+}
+
+/// The Rust value type of a VSS datatype, struct types behind `prefix` (`crate::tree::`).
+pub fn rust_type_at(
+    plan: &Plan<'_>,
+    datatype: &Datatype,
+    path: &str,
+    prefix: &TokenStream,
 ) -> Result<TokenStream, GenerateError> {
     let element = match &datatype.element {
         ElementType::Primitive(primitive) => primitive_type(*primitive)
@@ -283,7 +315,7 @@ pub fn rust_type(
                 GenerateError::Unsupported(format!("{path}: unknown struct type {name}"))
             })?;
             let ident = to_ident(ident);
-            quote!(#ident)
+            quote!(#prefix #ident)
         }
     };
     Ok(if datatype.is_array {

@@ -108,7 +108,10 @@ pub fn generate(
         },
         GeneratedFile {
             path: "src/main.rs",
-            contents: rust(server::main_tokens(&plan, &options.crate_name))?,
+            contents: format!(
+                "{header}{}",
+                emit::format_crate_root(server::main_tokens(&plan, &options.crate_name))?
+            ),
         },
     ])
 }

@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use std::collections::BTreeSet;
 
 use super::GenerateError;
-use super::emit::rust_type;
+use super::emit::rust_type_at;
 use super::naming::{to_ident, unique};
 use super::types::{Plan, Shape, TypeId};
 use vss_model::NodeKind;
@@ -111,7 +111,7 @@ fn provider_methods(plan: &Plan<'_>) -> Result<Vec<Method>, GenerateError> {
             let Some(datatype) = &node.data.datatype else {
                 continue;
             };
-            let value = rust_type(plan, datatype, &node.path)?;
+            let value = rust_type_at(plan, datatype, &node.path, &quote!(crate::tree::))?;
             let base = format!(
                 "set_{}_{}",
                 branch.ident.to_snake_case(),
@@ -242,7 +242,10 @@ pub fn lib_tokens(plan: &Plan<'_>) -> TokenStream {
     quote! {
         #![doc = #doc]
 
+        // Generated files are formatted by prettyplease; `cargo fmt` leaves them as written.
+        #[rustfmt::skip]
         pub mod provider;
+        #[rustfmt::skip]
         pub mod tree;
     }
 }

@@ -49,7 +49,7 @@ pub struct BranchType {
     pub fields: Vec<Field>,
     /// Why instances of this branch are not one array (instance-specific overlays).
     pub note: Option<String>,
-    concept: String,
+    nodes: BTreeSet<NodeId>,
 }
 
 /// One field of a branch struct.
@@ -61,6 +61,8 @@ pub struct Field {
     /// The child node (its attributes go into `#[viss(..)]`).
     pub node: NodeId,
     pub shape: Shape,
+    /// An instance branch whose instances differ: a plain branch of per-instance fields.
+    pub fallback: bool,
 }
 
 /// What a field holds.
@@ -96,11 +98,14 @@ pub fn plan(tree: &VssTree) -> Result<Plan<'_>, GenerateError> {
         keys: BTreeMap::new(),
         branches: Vec::new(),
     };
-    let root_name = tree.get(root_node).name.clone();
-    let root = builder.branch_type(root_node, &root_name)?;
+    let root = builder.branch_type(root_node)?;
     let mut branches = builder.branches;
+    for branch in &mut branches {
+        branch.uses = branch.nodes.len();
+    }
     let mut used = BTreeSet::new();
-    let order = name_branches(&mut branches, root, &mut used);
+    let root_name = tree.get(root_node).name.clone();
+    let order = name_branches(tree, &mut branches, root, &root_name, &mut used);
     let (structs, struct_idents) = plan_structs(tree, root_node, &mut used);
     Ok(Plan {
         tree,
@@ -122,7 +127,7 @@ struct Builder<'t> {
 
 impl Builder<'_> {
     /// The type of branch `node`, shared with every structurally equal branch.
-    fn branch_type(&mut self, node: NodeId, concept: &str) -> Result<TypeId, GenerateError> {
+    fn branch_type(&mut self, node: NodeId) -> Result<TypeId, GenerateError> {
         let tree = self.tree;
         let children = &tree.get(node).children;
         let idents = field_idents(children.iter().map(|child| tree.get(*child).name.as_str()));
@@ -131,10 +136,12 @@ impl Builder<'_> {
         let mut note = None;
         for (&child, (ident, vss_name)) in children.iter().zip(idents) {
             let child_node = tree.get(child);
+            let mut fallback = false;
             let shape = match child_node.kind {
                 kind if kind.has_datatype() => Shape::Leaf,
                 NodeKind::Branch => {
-                    let (shape, fallback) = self.branch_shape(child)?;
+                    let shape;
+                    (shape, fallback) = self.branch_shape(child)?;
                     if fallback {
                         note = Some(format!(
                             "The instances of `{}` differ (an instance-specific overlay), so \
@@ -158,31 +165,33 @@ impl Builder<'_> {
                 vss_name,
                 node: child,
                 shape,
+                fallback,
             });
         }
-        Ok(self.intern(key, node, concept, fields, note))
+        Ok(self.intern(key, node, fields, note))
     }
 
     fn intern(
         &mut self,
         key: String,
         node: NodeId,
-        concept: &str,
         fields: Vec<Field>,
         note: Option<String>,
     ) -> TypeId {
         if let Some(&id) = self.keys.get(&key) {
-            self.branches[id].uses += 1;
+            let branch = &mut self.branches[id];
+            branch.nodes.insert(node);
+            branch.example = branch.example.min(node);
             return id;
         }
         let id = self.branches.len();
         self.branches.push(BranchType {
             ident: String::new(),
             example: node,
-            uses: 1,
+            uses: 0,
             fields,
             note,
-            concept: concept.to_owned(),
+            nodes: BTreeSet::from([node]),
         });
         self.keys.insert(key, id);
         id
@@ -191,11 +200,10 @@ impl Builder<'_> {
     /// A child branch as an instance set when its instances allow it, else as a plain
     /// branch; `true` when instances exist but had to fall back to one type each.
     fn branch_shape(&mut self, child: NodeId) -> Result<(Shape, bool), GenerateError> {
-        let name = self.tree.get(child).name.clone();
         if let Some((dimensions, innermost)) = instance_grid(self.tree, child) {
             let mut elements = BTreeSet::new();
             for instance in &innermost {
-                elements.insert(self.branch_type(*instance, &name)?);
+                elements.insert(self.branch_type(*instance)?);
             }
             if let (1, Some(&element)) = (elements.len(), elements.first()) {
                 return Ok((
@@ -206,9 +214,9 @@ impl Builder<'_> {
                     false,
                 ));
             }
-            return Ok((Shape::Branch(self.branch_type(child, &name)?), true));
+            return Ok((Shape::Branch(self.branch_type(child)?), true));
         }
-        Ok((Shape::Branch(self.branch_type(child, &name)?), false))
+        Ok((Shape::Branch(self.branch_type(child)?), false))
     }
 }
 
@@ -292,39 +300,86 @@ fn is_instance_child(parent: &Node, child: &Node) -> bool {
         && origin.instances.len() == depth + 1
 }
 
-/// Names the branch types depth-first from the root (first use wins the plain name, a
-/// later different type with the same concept gets its parent's name as prefix) and
-/// returns that order.
+/// Names the branch types and returns the order they are written in (depth-first from the
+/// root). A type used as an instance-set element is named after the set (`Door`); other
+/// types after their branch, instance branches with their instance names (`DoorRow1`), and
+/// fallen-back instance sets get an `Instances` suffix. A name already taken gets the name
+/// of the struct it was first reached from as prefix, then a number.
 fn name_branches(
+    tree: &VssTree,
     branches: &mut [BranchType],
     root: TypeId,
+    root_name: &str,
     used: &mut BTreeSet<String>,
 ) -> Vec<TypeId> {
     let mut order = Vec::new();
-    let mut seen = BTreeSet::new();
-    let mut stack = vec![(root, String::new())];
-    while let Some((id, parent)) = stack.pop() {
-        if !seen.insert(id) {
-            continue;
-        }
-        let base = type_ident(&branches[id].concept);
-        let ident = if used.contains(&base) && !parent.is_empty() {
-            unique(used, format!("{parent}{base}"), "")
-        } else {
-            unique(used, base, "")
-        };
-        branches[id].ident = ident.clone();
+    let mut parent_of = BTreeMap::from([(root, None)]);
+    let mut element_concept = BTreeMap::new();
+    let mut branch_concept = BTreeMap::from([(root, root_name.to_owned())]);
+    let mut stack = vec![root];
+    while let Some(id) = stack.pop() {
         order.push(id);
         for field in branches[id].fields.iter().rev() {
-            match &field.shape {
-                Shape::Leaf => {}
-                Shape::Branch(child) | Shape::Instances { element: child, .. } => {
-                    stack.push((*child, ident.clone()));
+            let name = &tree.get(field.node).name;
+            let child = match &field.shape {
+                Shape::Leaf => continue,
+                Shape::Instances { element, .. } => {
+                    let example = tree.get(branches[*element].example);
+                    let concept = example
+                        .instance_origin
+                        .as_ref()
+                        .map_or(name.as_str(), |origin| {
+                            origin.template.rsplit('.').next().unwrap_or(name)
+                        });
+                    element_concept
+                        .entry(*element)
+                        .or_insert_with(|| concept.to_owned());
+                    *element
                 }
+                Shape::Branch(child) => {
+                    let node = tree.get(field.node);
+                    let concept = if field.fallback && node.instance_origin.is_none() {
+                        format!("{name}Instances")
+                    } else {
+                        instance_concept(node)
+                    };
+                    branch_concept.entry(*child).or_insert(concept);
+                    *child
+                }
+            };
+            if let std::collections::btree_map::Entry::Vacant(entry) = parent_of.entry(child) {
+                entry.insert(Some(id));
+                stack.push(child);
             }
         }
     }
+    for &id in &order {
+        let concept = element_concept
+            .get(&id)
+            .or_else(|| branch_concept.get(&id))
+            .map_or("Branch", String::as_str);
+        let base = type_ident(concept);
+        let parent = parent_of.get(&id).copied().flatten();
+        let ident = match parent {
+            Some(parent) if used.contains(&base) => {
+                unique(used, format!("{}{base}", branches[parent].ident), "")
+            }
+            _ => unique(used, base, ""),
+        };
+        branches[id].ident = ident;
+    }
     order
+}
+
+/// `DoorRow1` for the instance branch `Door.Row1`, the plain name otherwise.
+fn instance_concept(node: &Node) -> String {
+    match &node.instance_origin {
+        Some(origin) if origin.instances.last() == Some(&node.name) => {
+            let template = origin.template.rsplit('.').next().unwrap_or_default();
+            format!("{template}{}", origin.instances.concat())
+        }
+        _ => node.name.clone(),
+    }
 }
 
 /// Every struct node outside the signal tree, named after its last segment (prefixed with

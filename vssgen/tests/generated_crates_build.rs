@@ -1,0 +1,92 @@
+//! The crates `vssgen generate` writes for the standard VSS tree (1,720 nodes) and the CVIS
+//! separate-trailer tree (3,016 nodes) pass `cargo clippy --all-targets -- -D warnings`
+//! (which type-checks them too) outside the workspace.
+//!
+//! Each crate depends on this workspace's viss-runtime by path, starts from the workspace's
+//! `Cargo.lock` and builds `--offline` into the workspace's target directory, so on a machine
+//! that has built the workspace once nothing is downloaded and viss-runtime's dependencies
+//! are not rebuilt.
+
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::path::Path;
+use std::process::Command;
+
+use test_support::{shared_path, workspace_root};
+use vss_model::vspec::{self, VspecOptions};
+use vssgen::backend::rust::{self, GenerateOptions, RuntimeDependency};
+
+fn load(
+    vspec: &Path,
+    units: Vec<std::path::PathBuf>,
+    quantities: Vec<std::path::PathBuf>,
+) -> vss_model::VssTree {
+    let loaded = vspec::load(&VspecOptions {
+        source: vspec.to_owned(),
+        units,
+        quantities,
+        ..VspecOptions::default()
+    });
+    assert!(!loaded.diagnostics.has_errors(), "{vspec:?} does not load");
+    loaded.tree.unwrap()
+}
+
+/// Generates `tree` into a temporary crate and runs clippy on it.
+fn generate_and_clippy(tree: &vss_model::VssTree, crate_name: &str, nodes: usize) {
+    let root = tree.signal_root().unwrap();
+    assert_eq!(tree.subtree(root).len(), nodes, "signal tree size");
+    let dir = tempfile::tempdir().unwrap();
+    let crate_dir = dir.path().join(crate_name);
+    let options = GenerateOptions {
+        runtime: RuntimeDependency::Path(workspace_root().join("viss-runtime")),
+        ..GenerateOptions::new(crate_name)
+    };
+    let files = rust::generate(tree, &options).unwrap();
+    rust::write_files(&crate_dir, &files).unwrap();
+    std::fs::copy(
+        workspace_root().join("Cargo.lock"),
+        crate_dir.join("Cargo.lock"),
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO"))
+        .current_dir(&crate_dir)
+        .env("CARGO_TARGET_DIR", workspace_root().join("target"))
+        .args([
+            "clippy",
+            "--offline",
+            "--all-targets",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "cargo clippy failed on the generated {crate_name}:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+#[test]
+fn standard_tree_crate_passes_clippy() {
+    let tree = load(
+        &shared_path("vss/spec/VehicleSignalSpecification.vspec"),
+        Vec::new(),
+        Vec::new(),
+    );
+    generate_and_clippy(&tree, "vss-standard-server", 1720);
+}
+
+#[test]
+fn cvis_separate_trailer_crate_passes_clippy() {
+    let dir =
+        "vss/third-party/commercial-vehicle-information-specifications/spec/trees/Vehicle/Trailer";
+    let tree = load(
+        &shared_path(&format!("{dir}/SeparateTrailerSignalSpecification.vspec")),
+        vec![shared_path(&format!("{dir}/units.yaml"))],
+        vec![shared_path(&format!("{dir}/quantities.yaml"))],
+    );
+    generate_and_clippy(&tree, "cvis-trailer-server", 3016);
+}
