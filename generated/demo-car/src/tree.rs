@@ -319,7 +319,7 @@ pub struct Chassis {
     pub steering_angle: ::viss_runtime::Sensor<i16>,
 }
 /// `Vehicle.Chassis.Axle.Row1`
-/// (and 1 more branches of the same shape)
+/// (and 1 more branch of the same shape)
 #[derive(Debug, ::viss_runtime::VissTree)]
 pub struct Axle {
     #[viss(description = "Distance between the wheel centres.", unit = "mm")]

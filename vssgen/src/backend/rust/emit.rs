@@ -61,10 +61,9 @@ fn branch_struct(
     let example = plan.tree.get(ty.example);
     let mut docs = vec![format!(" `{}`", example.path)];
     if ty.uses > 1 {
-        docs.push(format!(
-            " (and {} more branches of the same shape)",
-            ty.uses - 1
-        ));
+        let more = ty.uses - 1;
+        let noun = if more == 1 { "branch" } else { "branches" };
+        docs.push(format!(" (and {more} more {noun} of the same shape)"));
     }
     if let Some(note) = &ty.note {
         docs.push(String::new());
