@@ -3,9 +3,10 @@
 //! A derived tree is a plain struct of handles: [`Sensor<T>`], [`Actuator<T>`] and
 //! [`Attribute<T>`] are `Copy` keys (a [`NodeId`] plus the Rust type of the value), nested
 //! branch structs and arrays of branch structs (instance sets). The handles index the
-//! engine's signal store, so feeding and reading values is checked by the compiler:
+//! engine's signal store, so feeding and reading values is checked by the compiler (the
+//! compiled, runnable version of this is the example in `viss-derive`'s crate docs):
 //!
-//! ```ignore
+//! ```text
 //! engine.feed(Vehicle::TREE.speed, 42.0_f32, ts)?;
 //! let speed: Option<f32> = engine.current(Vehicle::TREE.speed);
 //! ```
