@@ -72,6 +72,20 @@ impl Default for VspecOptions {
 
 /// Loads the model described by `options`. Never panics on input; every problem is a
 /// diagnostic and the tree is `None` when there is at least one error.
+/// Checks a name given as an extended attribute (`-e`) the way vss-tools' CLI does: no comma
+/// (several names are given by repeating `-e`) and not a core attribute of any node type.
+/// Command-line front ends call it to reject a bad name as a usage error; [`load`] reports
+/// it as a diagnostic.
+pub fn check_extended_attribute_name(name: &str) -> Result<(), String> {
+    if name.contains(',') {
+        Err("a comma (',') is not allowed; repeat -e for several names".to_owned())
+    } else if validate::is_core_anywhere(name) {
+        Err(format!("'{name}' is a core attribute"))
+    } else {
+        Ok(())
+    }
+}
+
 pub fn load(options: &VspecOptions) -> Loaded {
     run(options, None)
 }
@@ -160,12 +174,10 @@ impl Pipeline<'_> {
     /// vss-tools' CLI rejects `-e` names that contain a comma or are core attributes.
     fn check_extended_names(&mut self) {
         for name in &self.options.extended_attributes {
-            if name.contains(',') || validate::is_core_anywhere(name) {
+            if let Err(reason) = check_extended_attribute_name(name) {
                 self.diagnostics.push(Diagnostic::error(
                     "vss::invalid-extended-attribute",
-                    format!(
-                        "'{name}' cannot be an extended attribute (core attribute or contains ',')"
-                    ),
+                    format!("'{name}' cannot be an extended attribute: {reason}"),
                 ));
             }
         }

@@ -105,42 +105,9 @@ impl InputArgs {
     }
 }
 
-/// Every core attribute name of vss-tools 6.1.0 (`vss-format.md` §4); its CLI refuses them as
-/// `-e` names, and so do we.
-const CORE_ATTRIBUTES: [&str; 22] = [
-    "type",
-    "description",
-    "comment",
-    "delete",
-    "deprecation",
-    "constUID",
-    "fka",
-    "instantiate",
-    "instances",
-    "instances_relation",
-    "aggregate",
-    "is_instance",
-    "datatype",
-    "arraysize",
-    "min",
-    "max",
-    "pattern",
-    "unit",
-    "enum",
-    "allowed",
-    "default",
-    "fqn",
-];
-
-/// Validates an `-e` name the way vss-tools' `validate_attribute` does.
+/// Validates an `-e` name with vss-model's rule, so a bad name is a usage error (exit 2).
 fn extended_attribute_name(name: &str) -> Result<String, String> {
-    if name.contains(',') {
-        Err("a comma (',') is not allowed; repeat -e for several names".to_owned())
-    } else if CORE_ATTRIBUTES.contains(&name) {
-        Err(format!("'{name}' is a core attribute"))
-    } else {
-        Ok(name.to_owned())
-    }
+    vss_model::vspec::check_extended_attribute_name(name).map(|()| name.to_owned())
 }
 
 /// Prints the diagnostics and a one-line count to stderr.
