@@ -18,7 +18,7 @@ use crate::filter::curvelog::{CurveBuffer, Selected};
 use crate::filter::{self, Condition, Filter};
 use crate::request::{self, Action, Request};
 use crate::response::{
-    self, begin, begin_data_object, error_response, finish, key, write_dp, write_json_str,
+    self, begin, error_response, finish, key, write_data_objects, write_dp, write_json_str,
 };
 use crate::store::{HistoryConfig, Sample, SignalStore};
 use crate::subscription::{EventQueue, Session, Subscription, SubscriptionState, Trigger};
@@ -451,24 +451,17 @@ impl<T: VissTree> Engine<T> {
 
     /// Writes the `data` member value: an object for one node, else an array.
     fn write_data(&self, out: &mut Vec<u8>, nodes: &[NodeId], now: Timestamp) {
-        let many = nodes.len() > 1;
-        if many {
-            out.push(b'[');
-        }
-        for (position, node) in nodes.iter().enumerate() {
-            if position > 0 {
-                out.push(b',');
-            }
-            begin_data_object(out, &self.tree.node(*node).path);
-            self.store.read(*node, |sample| match sample {
-                Some(sample) => write_dp(out, Some(&sample.value), sample.ts),
-                None => write_dp(out, None, now),
-            });
-            out.push(b'}');
-        }
-        if many {
-            out.push(b']');
-        }
+        write_data_objects(
+            out,
+            nodes.iter(),
+            |node| &self.tree.node(**node).path,
+            |out, node| {
+                self.store.read(*node, |sample| match sample {
+                    Some(sample) => write_dp(out, Some(&sample.value), sample.ts),
+                    None => write_dp(out, None, now),
+                });
+            },
+        );
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -530,29 +523,23 @@ impl<T: VissTree> Engine<T> {
         }
         begin(out, Some("get"), request.request_id.as_deref());
         key(out, "data");
-        let many = with_history.len() > 1;
-        if many {
-            out.push(b'[');
-        }
-        for (position, node) in with_history.iter().enumerate() {
-            if position > 0 {
-                out.push(b',');
-            }
-            begin_data_object(out, &self.tree.node(*node).path);
-            out.push(b'[');
-            let mut first = true;
-            self.store.visit_history(*node, since, |sample| {
-                if !first {
-                    out.push(b',');
-                }
-                first = false;
-                write_dp(out, Some(&sample.value), sample.ts);
-            });
-            out.extend_from_slice(b"]}");
-        }
-        if many {
-            out.push(b']');
-        }
+        write_data_objects(
+            out,
+            with_history.iter(),
+            |node| &self.tree.node(**node).path,
+            |out, node| {
+                out.push(b'[');
+                let mut first = true;
+                self.store.visit_history(*node, since, |sample| {
+                    if !first {
+                        out.push(b',');
+                    }
+                    first = false;
+                    write_dp(out, Some(&sample.value), sample.ts);
+                });
+                out.push(b']');
+            },
+        );
         finish(out, now);
         Ok(())
     }
@@ -924,26 +911,21 @@ impl<T: VissTree> Engine<T> {
         let width = members.len();
         subscription.queue.push_with(|out| {
             begin_event(out, subscription.id);
-            if width > 1 {
-                out.push(b'[');
-            }
-            for (column, member) in members.iter().enumerate() {
-                if column > 0 {
-                    out.push(b',');
-                }
-                begin_data_object(out, &self.tree.node(*member).path);
-                out.push(b'[');
-                for (row, ts) in selected.times.iter().enumerate() {
-                    if row > 0 {
-                        out.push(b',');
+            write_data_objects(
+                out,
+                members.iter().enumerate(),
+                |(_, member)| &self.tree.node(**member).path,
+                |out, (column, _)| {
+                    out.push(b'[');
+                    for (row, ts) in selected.times.iter().enumerate() {
+                        if row > 0 {
+                            out.push(b',');
+                        }
+                        write_dp(out, selected.values.get(row * width + column), *ts);
                     }
-                    write_dp(out, selected.values.get(row * width + column), *ts);
-                }
-                out.extend_from_slice(b"]}");
-            }
-            if width > 1 {
-                out.push(b']');
-            }
+                    out.push(b']');
+                },
+            );
             finish(out, now);
         });
     }

@@ -166,6 +166,32 @@ pub fn begin_data_object(out: &mut Vec<u8>, path: &str) {
     out.extend_from_slice(b",\"dp\":");
 }
 
+/// Writes the value of a `data` member in the spec's two shapes: one data object for one
+/// item, an array of them for several. For each item, `path_of` gives its path and `write_dp`
+/// writes its `dp` value (one datapoint, or an array of them).
+pub fn write_data_objects<'a, T>(
+    out: &mut Vec<u8>,
+    items: impl ExactSizeIterator<Item = T>,
+    path_of: impl Fn(&T) -> &'a str,
+    mut write_dp: impl FnMut(&mut Vec<u8>, T),
+) {
+    let many = items.len() > 1;
+    if many {
+        out.push(b'[');
+    }
+    for (position, item) in items.enumerate() {
+        if position > 0 {
+            out.push(b',');
+        }
+        begin_data_object(out, path_of(&item));
+        write_dp(out, item);
+        out.push(b'}');
+    }
+    if many {
+        out.push(b']');
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
