@@ -1,11 +1,11 @@
-//! Command line: the tree to serve (same flags as `vssgen export json`) and server options
-//! that override the TOML file; every server option can also come from a `VISS_*` variable.
+//! Command line: the tree to serve (same flags as `vssgen export json`) and the server
+//! options every VISS server shares (`viss_runtime::server::ServerArgs`: they override the
+//! TOML file, and each can also come from a `VISS_*` variable).
 
-use std::net::IpAddr;
 use std::path::PathBuf;
 
 use clap::{ArgGroup, Args, Parser};
-use viss_runtime::server::ServerConfig;
+use viss_runtime::server::ServerArgs;
 
 /// A VISS v3 server (Secure WebSocket + HTTPS) for any VSS tree.
 ///
@@ -76,98 +76,10 @@ pub struct TreeArgs {
     pub strict: bool,
 }
 
-/// Server options; each overrides the TOML file.
-#[derive(Debug, Clone, Args)]
-pub struct ServerArgs {
-    /// TOML configuration file (see viss-server/config.example.toml)
-    #[arg(short = 'c', long, value_name = "FILE", env = "VISS_CONFIG")]
-    pub config: Option<PathBuf>,
-    /// Address to bind [default: 127.0.0.1]
-    #[arg(long, value_name = "IP", env = "VISS_ADDRESS")]
-    pub address: Option<IpAddr>,
-    /// Secure WebSocket port, 0 = any free port [default: 6443]
-    #[arg(long, value_name = "PORT", env = "VISS_WS_PORT")]
-    pub ws_port: Option<u16>,
-    /// HTTPS port, 0 = any free port [default: 8443]
-    #[arg(long, value_name = "PORT", env = "VISS_HTTP_PORT")]
-    pub http_port: Option<u16>,
-    /// Do not serve the WebSocket transport
-    #[arg(long)]
-    pub no_ws: bool,
-    /// Do not serve the HTTPS transport
-    #[arg(long)]
-    pub no_http: bool,
-    /// PEM certificate chain (with --key); without both a self-signed one is generated
-    #[arg(long, value_name = "FILE", env = "VISS_TLS_CERT", requires = "key")]
-    pub cert: Option<PathBuf>,
-    /// PEM private key (with --cert)
-    #[arg(long, value_name = "FILE", env = "VISS_TLS_KEY", requires = "cert")]
-    pub key: Option<PathBuf>,
-    /// Where the self-signed certificate is written (and reused) [default: viss-tls]
-    #[arg(long, value_name = "DIR", env = "VISS_SELF_SIGNED_DIR")]
-    pub self_signed_dir: Option<PathBuf>,
-    /// Serve plain ws:// and http:// without TLS (local development only; the spec forbids it)
-    #[arg(long, env = "VISS_INSECURE")]
-    pub insecure: bool,
-    /// Largest WebSocket message / HTTP body in bytes [default: 65536]
-    #[arg(long, value_name = "BYTES", env = "VISS_MAX_MESSAGE_BYTES")]
-    pub max_message_bytes: Option<usize>,
-    /// Close connections silent for this many seconds [default: 300]
-    #[arg(long, value_name = "SECS", env = "VISS_IDLE_TIMEOUT")]
-    pub idle_timeout: Option<u64>,
-    /// Most WebSocket connections served at once [default: 10000]
-    #[arg(long, value_name = "N", env = "VISS_MAX_CONNECTIONS")]
-    pub max_connections: Option<usize>,
-    /// Log filter: error, warn, info, debug, trace, or a tracing directive [default: info]
-    #[arg(long, value_name = "FILTER", env = "VISS_LOG")]
-    pub log_level: Option<String>,
-    /// Log one JSON object per line
-    #[arg(long, env = "VISS_LOG_JSON")]
-    pub log_json: bool,
-    /// Feed every sensor with simulated values that move within their limits
-    #[arg(long, env = "VISS_SIMULATE")]
-    pub simulate: bool,
-    /// Milliseconds between two simulator rounds [default: 100]
-    #[arg(long, value_name = "MS", env = "VISS_SIMULATE_PERIOD_MS")]
-    pub simulate_period_ms: Option<u64>,
-}
-
-impl ServerArgs {
-    /// Lays the flags (and their environment variables) over `config`.
-    pub fn apply(&self, config: &mut ServerConfig) {
-        let listen = &mut config.listen;
-        set(&mut listen.address, self.address);
-        set(&mut listen.ws_port, self.ws_port);
-        set(&mut listen.http_port, self.http_port);
-        listen.ws &= !self.no_ws;
-        listen.http &= !self.no_http;
-        let tls = &mut config.tls;
-        if self.cert.is_some() {
-            tls.cert.clone_from(&self.cert);
-            tls.key.clone_from(&self.key);
-        }
-        set(&mut tls.self_signed_dir, self.self_signed_dir.clone());
-        tls.insecure |= self.insecure;
-        let limits = &mut config.limits;
-        set(&mut limits.max_message_bytes, self.max_message_bytes);
-        set(&mut limits.idle_timeout_secs, self.idle_timeout);
-        set(&mut limits.max_connections, self.max_connections);
-        set(&mut config.log.level, self.log_level.clone());
-        config.log.json |= self.log_json;
-        config.simulator.enabled |= self.simulate;
-        set(&mut config.simulator.period_ms, self.simulate_period_ms);
-    }
-}
-
-fn set<T>(slot: &mut T, value: Option<T>) {
-    if let Some(value) = value {
-        *slot = value;
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use viss_runtime::server::ServerConfig;
 
     #[test]
     fn flags_override_the_file() {

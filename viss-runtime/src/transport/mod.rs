@@ -1,7 +1,8 @@
 //! Network transports for the engine: Secure WebSocket (`ws`), HTTPS (`http`), TLS
 //! (`tls`), the server configuration, the timer task and the simulator feeder.
 //!
-//! A server binary (or a generated `main.rs`) needs three lines:
+//! A generated `main.rs` calls [`main`] (feature `server`); a server binary of its own needs
+//! three lines:
 //!
 //! ```no_run
 //! # async fn demo(engine: std::sync::Arc<viss_runtime::Engine<viss_runtime::DynamicTree>>) {
@@ -11,6 +12,8 @@
 //! # }
 //! ```
 
+#[cfg(feature = "server")]
+pub mod cli;
 pub mod config;
 #[cfg(feature = "http")]
 pub mod http;
@@ -31,6 +34,9 @@ pub use config::{
     ConfigError, Limits, ListenConfig, LogConfig, ServerConfig, SimulatorConfig, TlsConfig,
 };
 pub use listener::{Listening, run, start};
+
+#[cfg(feature = "server")]
+pub use cli::{ServerArgs, engine_config, init_logging, main, run_until_signal, serve};
 
 use crate::response::{begin, finish, key, write_json_str};
 use crate::{Engine, VissTree};

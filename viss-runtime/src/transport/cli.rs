@@ -1,0 +1,289 @@
+//! The server half of a VISS server's command line, shared by `viss-server` and every
+//! generated `main.rs`: the flags (each also a `VISS_*` variable) layered over the TOML file,
+//! logging, and [`main`], the whole life of a server over a typed tree.
+
+use std::io::Write as _;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser};
+use tracing_subscriber::EnvFilter;
+
+use super::{Limits, Listening, LogConfig, ServerConfig, shutdown_signal, start};
+use crate::{Engine, EngineConfig, SetHook, VissTree};
+
+/// Server options; each overrides the TOML file.
+#[derive(Debug, Clone, Args)]
+pub struct ServerArgs {
+    /// TOML configuration file (see viss-server/config.example.toml)
+    #[arg(short = 'c', long, value_name = "FILE", env = "VISS_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Address to bind [default: 127.0.0.1]
+    #[arg(long, value_name = "IP", env = "VISS_ADDRESS")]
+    pub address: Option<IpAddr>,
+    /// Secure WebSocket port, 0 = any free port [default: 6443]
+    #[arg(long, value_name = "PORT", env = "VISS_WS_PORT")]
+    pub ws_port: Option<u16>,
+    /// HTTPS port, 0 = any free port [default: 8443]
+    #[arg(long, value_name = "PORT", env = "VISS_HTTP_PORT")]
+    pub http_port: Option<u16>,
+    /// Do not serve the WebSocket transport
+    #[arg(long)]
+    pub no_ws: bool,
+    /// Do not serve the HTTPS transport
+    #[arg(long)]
+    pub no_http: bool,
+    /// PEM certificate chain (with --key); without both a self-signed one is generated
+    #[arg(long, value_name = "FILE", env = "VISS_TLS_CERT", requires = "key")]
+    pub cert: Option<PathBuf>,
+    /// PEM private key (with --cert)
+    #[arg(long, value_name = "FILE", env = "VISS_TLS_KEY", requires = "cert")]
+    pub key: Option<PathBuf>,
+    /// Where the self-signed certificate is written (and reused) [default: viss-tls]
+    #[arg(long, value_name = "DIR", env = "VISS_SELF_SIGNED_DIR")]
+    pub self_signed_dir: Option<PathBuf>,
+    /// Serve plain ws:// and http:// without TLS (local development only; the spec forbids it)
+    #[arg(long, env = "VISS_INSECURE")]
+    pub insecure: bool,
+    /// Largest WebSocket message / HTTP body in bytes [default: 65536]
+    #[arg(long, value_name = "BYTES", env = "VISS_MAX_MESSAGE_BYTES")]
+    pub max_message_bytes: Option<usize>,
+    /// Close connections silent for this many seconds [default: 300]
+    #[arg(long, value_name = "SECS", env = "VISS_IDLE_TIMEOUT")]
+    pub idle_timeout: Option<u64>,
+    /// Most WebSocket connections served at once [default: 10000]
+    #[arg(long, value_name = "N", env = "VISS_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Log filter: error, warn, info, debug, trace, or a tracing directive [default: info]
+    #[arg(long, value_name = "FILTER", env = "VISS_LOG")]
+    pub log_level: Option<String>,
+    /// Log one JSON object per line
+    #[arg(long, env = "VISS_LOG_JSON")]
+    pub log_json: bool,
+    /// Feed every sensor with simulated values that move within their limits
+    #[arg(long, env = "VISS_SIMULATE")]
+    pub simulate: bool,
+    /// Milliseconds between two simulator rounds [default: 100]
+    #[arg(long, value_name = "MS", env = "VISS_SIMULATE_PERIOD_MS")]
+    pub simulate_period_ms: Option<u64>,
+}
+
+impl ServerArgs {
+    /// Defaults < TOML file < environment < flags (clap reads the `VISS_*` variables).
+    pub fn load_config(&self) -> Result<ServerConfig, String> {
+        let mut config = match &self.config {
+            Some(path) => ServerConfig::from_file(path).map_err(|error| error.to_string())?,
+            None => ServerConfig::default(),
+        };
+        self.apply(&mut config);
+        Ok(config)
+    }
+
+    /// Lays the flags (and their environment variables) over `config`.
+    pub fn apply(&self, config: &mut ServerConfig) {
+        let listen = &mut config.listen;
+        set(&mut listen.address, self.address);
+        set(&mut listen.ws_port, self.ws_port);
+        set(&mut listen.http_port, self.http_port);
+        listen.ws &= !self.no_ws;
+        listen.http &= !self.no_http;
+        let tls = &mut config.tls;
+        if self.cert.is_some() {
+            tls.cert.clone_from(&self.cert);
+            tls.key.clone_from(&self.key);
+        }
+        set(&mut tls.self_signed_dir, self.self_signed_dir.clone());
+        tls.insecure |= self.insecure;
+        let limits = &mut config.limits;
+        set(&mut limits.max_message_bytes, self.max_message_bytes);
+        set(&mut limits.idle_timeout_secs, self.idle_timeout);
+        set(&mut limits.max_connections, self.max_connections);
+        set(&mut config.log.level, self.log_level.clone());
+        config.log.json |= self.log_json;
+        config.simulator.enabled |= self.simulate;
+        set(&mut config.simulator.period_ms, self.simulate_period_ms);
+    }
+}
+
+fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(value) = value {
+        *slot = value;
+    }
+}
+
+/// Installs the global `tracing` subscriber (text or JSON lines on stderr); an invalid
+/// filter falls back to `info` rather than keeping the server from starting.
+pub fn init_logging(log: &LogConfig) {
+    let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if log.json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+/// The engine limits the server configuration sets.
+pub fn engine_config(limits: &Limits) -> EngineConfig {
+    EngineConfig {
+        queue_capacity: limits.event_queue,
+        max_subscriptions_per_session: limits.max_subscriptions_per_connection,
+        ..EngineConfig::default()
+    }
+}
+
+/// The command line of a server whose tree is built in: only the server flags.
+#[derive(Debug, Parser)]
+struct BuiltInTreeCli {
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+/// The whole life of a server over a built-in tree (what a generated `main.rs` calls):
+/// parses [`ServerArgs`] (`--help`; usage errors exit with 2), loads the configuration,
+/// starts logging, installs `provider` as the engine's set hook, serves until SIGINT or
+/// SIGTERM and shuts down. `name` prefixes messages; `about` heads `--help`.
+pub fn main<T: VissTree + 'static>(
+    name: &'static str,
+    about: &'static str,
+    tree: T,
+    provider: Option<Arc<dyn SetHook>>,
+) -> ExitCode {
+    let command = BuiltInTreeCli::command().name(name).about(about);
+    let cli = match BuiltInTreeCli::from_arg_matches(&command.get_matches()) {
+        Ok(cli) => cli,
+        Err(error) => error.exit(),
+    };
+    let config = match cli.server.load_config() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("{name}: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config.log);
+    let mut engine = Engine::new(tree, engine_config(&config.limits));
+    if let Some(provider) = provider {
+        engine.set_provider(provider);
+    }
+    run_until_signal(name, engine, &config)
+}
+
+/// Starts a multi-threaded tokio runtime and [`serve`]s `engine` on it.
+pub fn run_until_signal<T: VissTree + 'static>(
+    name: &str,
+    engine: Engine<T>,
+    config: &ServerConfig,
+) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("{name}: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(name, engine, config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("{name}: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Serves `engine`, prints where to connect, and shuts down on SIGINT/SIGTERM.
+pub async fn serve<T: VissTree + 'static>(
+    name: &str,
+    engine: Engine<T>,
+    config: &ServerConfig,
+) -> Result<(), String> {
+    let nodes = engine.tree().nodes().len();
+    let listening = start(Arc::new(engine), config)
+        .await
+        .map_err(|error| error.to_string())?;
+    print_where_to_connect(name, &listening, nodes);
+    shutdown_signal().await;
+    listening.shutdown().await;
+    Ok(())
+}
+
+/// The lines a user (and the tests) read to connect.
+fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{name}: serving {nodes} nodes");
+    if let Some(address) = listening.ws {
+        let _ = writeln!(
+            stdout,
+            "  WebSocket: {}://{address}  (sub-protocol VISSv3)",
+            listening.ws_scheme()
+        );
+    }
+    if let Some(address) = listening.http {
+        let _ = writeln!(
+            stdout,
+            "  HTTP:      {}://{address}/Vehicle/Speed",
+            listening.http_scheme()
+        );
+    }
+    if let Some(files) = &listening.tls {
+        let kind = if files.self_signed {
+            "self-signed"
+        } else {
+            "configured"
+        };
+        let _ = writeln!(stdout, "  certificate: {} ({kind})", files.cert.display());
+        if files.self_signed {
+            let _ = writeln!(
+                stdout,
+                "  trust it: curl --cacert {} ...; Python ssl.create_default_context(cafile=...)",
+                files.cert.display()
+            );
+        }
+    }
+    let _ = stdout.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed unwrap is a failed test.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn flags_override_the_file() {
+        let cli = BuiltInTreeCli::try_parse_from([
+            "server",
+            "--ws-port",
+            "7001",
+            "--insecure",
+            "--simulate",
+        ])
+        .unwrap();
+        let mut config =
+            ServerConfig::from_toml("[listen]\nws_port = 7000\nhttp_port = 7002\n").unwrap();
+        cli.server.apply(&mut config);
+        assert_eq!(config.listen.ws_port, 7001);
+        assert_eq!(config.listen.http_port, 7002);
+        assert!(config.tls.insecure && config.simulator.enabled);
+    }
+
+    #[test]
+    fn the_engine_takes_the_configured_limits() {
+        let limits = Limits {
+            event_queue: 7,
+            max_subscriptions_per_connection: 3,
+            ..Limits::default()
+        };
+        let engine = engine_config(&limits);
+        assert_eq!(engine.queue_capacity, 7);
+        assert_eq!(engine.max_subscriptions_per_session, 3);
+    }
+}
