@@ -113,6 +113,20 @@ fn the_standard_tree_uses_raw_identifiers_for_keywords() {
 }
 
 #[test]
+fn main_rs_hands_the_tree_and_provider_to_the_runtime_and_is_rustfmt_stable() {
+    let files = rust::generate(&demo_tree(), &GenerateOptions::new("my-car")).unwrap();
+    let main = file(&files, "src/main.rs");
+    assert!(main.contains("use my_car::provider::{AcceptAll, ProviderHook};"));
+    assert!(main.contains("const NAME: &str = \"my-car\";"));
+    assert!(
+        main.contains("::viss_runtime::server::main(NAME, ABOUT, Vehicle::TREE, Some(provider))")
+    );
+    assert!(!main.contains("rustfmt::skip"), "{main}");
+    // Short enough that rustfmt (max_width 100) leaves every line as written.
+    assert!(main.lines().all(|line| line.len() <= 100), "{main}");
+}
+
+#[test]
 fn invalid_crate_names_are_refused() {
     let error = rust::generate(&demo_tree(), &GenerateOptions::new("1 bad")).unwrap_err();
     assert_eq!(error, GenerateError::CrateName("1 bad".into()));

@@ -18,28 +18,6 @@ pub fn format_file(tokens: TokenStream) -> Result<String, GenerateError> {
     Ok(prettyplease::unparse(&file))
 }
 
-/// Formats tokens that form a crate root, every item marked `#[rustfmt::skip]` so
-/// `cargo fmt` keeps prettyplease's layout (a crate-level `#![rustfmt::skip]` is unstable).
-pub fn format_crate_root(tokens: TokenStream) -> Result<String, GenerateError> {
-    let mut file = syn::parse2::<syn::File>(tokens).map_err(|error| {
-        GenerateError::Internal(format!("generated Rust does not parse: {error}"))
-    })?;
-    let skip: syn::Attribute = syn::parse_quote!(#[rustfmt::skip]);
-    for item in &mut file.items {
-        let attrs = match item {
-            syn::Item::Use(item) => &mut item.attrs,
-            syn::Item::Const(item) => &mut item.attrs,
-            syn::Item::Struct(item) => &mut item.attrs,
-            syn::Item::Fn(item) => &mut item.attrs,
-            syn::Item::Impl(item) => &mut item.attrs,
-            syn::Item::Mod(item) => &mut item.attrs,
-            _ => continue,
-        };
-        attrs.insert(0, skip.clone());
-    }
-    Ok(prettyplease::unparse(&file))
-}
-
 /// The items of `tree.rs`.
 pub fn tree_tokens(plan: &Plan<'_>) -> Result<TokenStream, GenerateError> {
     let mut items = Vec::new();

@@ -4,7 +4,7 @@
 //! * [`naming`]: VSS names → Rust identifiers;
 //! * [`types`]: one Rust type per concept (instance sets as arrays);
 //! * [`emit`]: `tree.rs` tokens (quote → `syn::File` → prettyplease);
-//! * [`server`]: `provider.rs`, `lib.rs`, `main.rs` tokens;
+//! * [`server`]: `provider.rs` and `lib.rs` tokens, `main.rs` text (a call into the runtime);
 //! * the two non-Rust files come from the minijinja templates in `templates/`.
 //!
 //! Output is deterministic: nothing iterates a hash map, and the only inputs are the tree and
@@ -108,10 +108,7 @@ pub fn generate(
         },
         GeneratedFile {
             path: "src/main.rs",
-            contents: format!(
-                "{header}{}",
-                emit::format_crate_root(server::main_tokens(&plan, &options.crate_name))?
-            ),
+            contents: format!("{header}{}", server::main_text(&plan, &options.crate_name)),
         },
     ])
 }
