@@ -88,6 +88,7 @@ fn load_tree(args: &BenchArgs) -> Result<DynamicTree, BenchError> {
         (Some(json), _) => vss_model::json::load(&vss_model::json::JsonOptions {
             source: json.clone(),
             types: None,
+            strict: false,
         }),
         (None, Some(vspec)) => vss_model::vspec::load(&vss_model::VspecOptions {
             source: vspec.clone(),

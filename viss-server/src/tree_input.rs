@@ -11,7 +11,11 @@ use crate::args::TreeArgs;
 /// The served tree, or a message saying why there is none (diagnostics go to stderr).
 pub fn load(args: &TreeArgs) -> Result<DynamicTree, String> {
     let loaded = match &args.json {
-        Some(source) => load_json(args, source.clone()),
+        Some(source) => json::load(&JsonOptions {
+            source: source.clone(),
+            types: args.json_types.clone(),
+            strict: args.strict,
+        }),
         None => vspec::load(&vspec_options(args)),
     };
     report(&loaded);
@@ -33,20 +37,6 @@ fn vspec_options(args: &TreeArgs) -> VspecOptions {
         strict: args.strict,
         expand: true,
     }
-}
-
-fn load_json(args: &TreeArgs, source: std::path::PathBuf) -> Loaded {
-    let mut loaded = json::load(&JsonOptions {
-        source,
-        types: args.json_types.clone(),
-    });
-    if args.strict {
-        loaded.diagnostics.promote_warnings();
-        if loaded.diagnostics.has_errors() {
-            loaded.tree = None;
-        }
-    }
-    loaded
 }
 
 fn report(loaded: &Loaded) {

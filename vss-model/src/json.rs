@@ -28,11 +28,22 @@ pub struct JsonOptions {
     pub source: PathBuf,
     /// The file written by `--types-output`, whose top-level keys are types-tree roots.
     pub types: Option<PathBuf>,
+    /// `--strict`: every warning becomes an error (and there is no tree then).
+    pub strict: bool,
 }
 
 /// Loads the export(s) named by `options`. Never panics on input; the tree is `None` as soon
 /// as one error was recorded.
 pub fn load(options: &JsonOptions) -> Loaded {
+    let loaded = load_unchecked(options);
+    if options.strict {
+        loaded.with_warnings_as_errors()
+    } else {
+        loaded
+    }
+}
+
+fn load_unchecked(options: &JsonOptions) -> Loaded {
     let mut diagnostics = Diagnostics::new();
     let main = read(&options.source, &mut diagnostics);
     let types = match &options.types {
@@ -255,6 +266,7 @@ mod tests {
         let loaded = load(&JsonOptions {
             source: PathBuf::from("/nonexistent/vss.json"),
             types: None,
+            strict: false,
         });
         assert!(loaded.tree.is_none());
         assert_eq!(loaded.diagnostics.iter().next().unwrap().code, "json::io");

@@ -16,6 +16,7 @@ fn roundtrip(main: &Path, types: Option<&Path>) -> (JsonExport, JsonExportOption
     let loaded = load(&JsonOptions {
         source: main.to_path_buf(),
         types: types.map(Path::to_path_buf),
+        strict: false,
     });
     assert!(
         loaded.diagnostics.is_empty(),

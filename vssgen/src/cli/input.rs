@@ -89,19 +89,12 @@ impl InputArgs {
         }
     }
 
-    /// The JSON front end has no strictness of its own: `--strict` promotes its warnings.
     fn load_json(&self, source: PathBuf) -> Loaded {
-        let mut loaded = json::load(&JsonOptions {
+        json::load(&JsonOptions {
             source,
             types: self.json_types.clone(),
-        });
-        if self.strict {
-            loaded.diagnostics.promote_warnings();
-            if loaded.diagnostics.has_errors() {
-                loaded.tree = None;
-            }
-        }
-        loaded
+            strict: self.strict,
+        })
     }
 }
 
