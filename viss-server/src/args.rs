@@ -81,24 +81,27 @@ mod tests {
     use super::*;
     use viss_runtime::server::ServerConfig;
 
+    /// The layering itself is tested with `ServerArgs` in viss-runtime; here: the tree flags
+    /// and the flattened server flags parse together.
     #[test]
-    fn flags_override_the_file() {
+    fn tree_and_server_flags_parse_together() {
         let cli = Cli::try_parse_from([
             "viss-server",
             "--json",
             "x.json",
             "--ws-port",
             "7001",
-            "--insecure",
             "--simulate",
         ])
         .unwrap();
-        let mut config =
-            ServerConfig::from_toml("[listen]\nws_port = 7000\nhttp_port = 7002\n").unwrap();
+        assert_eq!(
+            cli.tree.json.as_deref(),
+            Some(std::path::Path::new("x.json"))
+        );
+        let mut config = ServerConfig::default();
         cli.server.apply(&mut config);
         assert_eq!(config.listen.ws_port, 7001);
-        assert_eq!(config.listen.http_port, 7002);
-        assert!(config.tls.insecure && config.simulator.enabled);
+        assert!(config.simulator.enabled);
     }
 
     #[test]
