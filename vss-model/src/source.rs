@@ -53,6 +53,11 @@ impl SourceMap {
             .map(|i| FileId(i as u32))
     }
 
+    /// Every file read, in the order first read.
+    pub fn files(&self) -> impl Iterator<Item = &SourceFile> {
+        self.files.iter()
+    }
+
     /// The file behind `id`.
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
         self.files.get(id.0 as usize)

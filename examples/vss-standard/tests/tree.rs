@@ -1,0 +1,52 @@
+//! The build-script tree is the whole standard tree, and its static lookup finds every node
+//! by dot and slash path and nothing else.
+
+use viss_runtime::model_tree::dynamic_tree_from_model;
+use viss_runtime::{NodeId, VissTree};
+use vss_model::vspec::{self, VspecOptions};
+use vss_standard::{leaf_paths, tree::Vehicle};
+
+#[test]
+fn the_tree_has_every_node_of_the_standard_tree() {
+    let loaded = vspec::load(&VspecOptions {
+        source: test_support::shared_path("vss/spec/VehicleSignalSpecification.vspec"),
+        ..VspecOptions::default()
+    });
+    let model = loaded.tree.expect("the standard tree loads");
+    let dynamic = dynamic_tree_from_model(&model).expect("the model converts");
+    let derived: Vec<&str> = Vehicle::TREE.nodes().iter().map(|n| &*n.path).collect();
+    let expected: Vec<&str> = dynamic.nodes().iter().map(|n| &*n.path).collect();
+    assert_eq!(derived.len(), 1_720);
+    assert_eq!(derived, expected, "same paths in the same (tree) order");
+    assert_eq!(leaf_paths().len(), 1_367);
+}
+
+#[test]
+fn lookup_finds_every_node_by_dot_and_slash_path() {
+    for (index, node) in Vehicle::TREE.nodes().iter().enumerate() {
+        let id = NodeId(index as u32);
+        assert_eq!(
+            Vehicle::TREE.lookup_dotted(&node.path),
+            Some(id),
+            "{}",
+            node.path
+        );
+        assert_eq!(Vehicle::TREE.lookup(&node.path.replace('.', "/")), Some(id));
+    }
+}
+
+#[test]
+fn lookup_misses_what_is_not_in_the_tree() {
+    for path in [
+        "",
+        "Vehicle.",
+        "vehicle.Speed",
+        "Vehicle.Speed.",
+        "Vehicle.Speedx",
+        "Vehicle.Cabin.Door.Row3.DriverSide.IsOpen",
+        "Vehicle.Cabin.Door.Row1.DriverSide.IsOpen.Extra",
+        "Vehicle..Speed",
+    ] {
+        assert_eq!(Vehicle::TREE.lookup(path), None, "{path:?}");
+    }
+}
