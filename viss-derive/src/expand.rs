@@ -286,10 +286,28 @@ fn common_fields(common: &CommonAttrs) -> TokenStream {
     let description = optional_text(common.description.as_ref());
     let comment = optional_text(common.comment.as_ref());
     let deprecation = optional_text(common.deprecation.as_ref());
+    let const_uid = optional_text(common.const_uid.as_ref());
+    let fka = common
+        .fka
+        .iter()
+        .flat_map(|fka| &fka.value)
+        .map(|path| text(&path.value));
+    let extended = common
+        .extended
+        .iter()
+        .flat_map(|extended| &extended.value)
+        .map(|attr| {
+            let name = text(&attr.name.value);
+            let json = text(&attr.json.value);
+            quote!(::viss_runtime::Extended { name: #name, json: #json })
+        });
     quote! {
         description: #description,
         comment: #comment,
         deprecation: #deprecation,
+        const_uid: #const_uid,
+        fka: ::viss_runtime::__private::Cow::Borrowed(&[#(#fka),*]),
+        extended: ::viss_runtime::__private::Cow::Borrowed(&[#(#extended),*]),
     }
 }
 
@@ -320,6 +338,8 @@ fn leaf_template(field: &Field<'_>, handle: &syn::Ident, value_ty: &syn::Type) -
     let unit = optional_text(attrs.unit.as_ref());
     let min = optional_number(attrs.min.as_ref().map(|min| min.value.value));
     let max = optional_number(attrs.max.as_ref().map(|max| max.value.value));
+    let min_text = optional_string(attrs.min.as_ref().map(|min| min.value.text.as_str()));
+    let max_text = optional_string(attrs.max.as_ref().map(|max| max.value.text.as_str()));
     let allowed = texts(
         attrs
             .allowed
@@ -327,6 +347,16 @@ fn leaf_template(field: &Field<'_>, handle: &syn::Ident, value_ty: &syn::Type) -
             .map_or(&[][..], |allowed| &allowed.value),
     );
     let default = default_literal(attrs.default.as_ref().map(|default| &default.value));
+    let enumeration = attrs
+        .enumeration
+        .iter()
+        .flat_map(|enumeration| &enumeration.value)
+        .map(|entry| {
+            let name = text(&entry.name.value);
+            let value = lit(&entry.value.value);
+            quote!(::viss_runtime::EnumEntry { name: #name, value: #value })
+        });
+    let pattern = optional_text(attrs.pattern.as_ref());
     let datatype = quote_spanned!(value_ty.span()=>
         <#value_ty as ::viss_runtime::VssType>::DATATYPE);
     template(
@@ -337,11 +367,25 @@ fn leaf_template(field: &Field<'_>, handle: &syn::Ident, value_ty: &syn::Type) -
             unit: #unit,
             min: #min,
             max: #max,
+            min_text: #min_text,
+            max_text: #max_text,
             allowed: #allowed,
             default: #default,
+            enumeration: ::viss_runtime::__private::Cow::Borrowed(&[#(#enumeration),*]),
+            pattern: #pattern,
             #common
         },
     )
+}
+
+fn optional_string(value: Option<&str>) -> TokenStream {
+    match value {
+        Some(value) => {
+            let value = text(value);
+            quote!(::core::option::Option::Some(#value))
+        }
+        None => quote!(::core::option::Option::None),
+    }
 }
 
 fn optional_number(value: Option<f64>) -> TokenStream {
@@ -354,16 +398,23 @@ fn optional_number(value: Option<f64>) -> TokenStream {
     }
 }
 
-fn scalar_text(scalar: &Scalar) -> String {
+/// A typed literal: `::viss_runtime::Lit::string("..")` and friends.
+fn lit(scalar: &Scalar) -> TokenStream {
     match scalar {
-        Scalar::Str(text) => text.clone(),
-        Scalar::Bool(flag) => flag.to_string(),
-        Scalar::Number(number) => number.text.clone(),
+        Scalar::Str(text) => quote!(::viss_runtime::Lit::string(#text)),
+        Scalar::Bool(flag) => {
+            let text = flag.to_string();
+            quote!(::viss_runtime::Lit::boolean(#text))
+        }
+        Scalar::Number(number) => {
+            let text = &number.text;
+            quote!(::viss_runtime::Lit::number(#text))
+        }
     }
 }
 
 fn texts(items: &[Spanned<Scalar>]) -> TokenStream {
-    let items = items.iter().map(|item| text(&scalar_text(&item.value)));
+    let items = items.iter().map(|item| lit(&item.value));
     quote!(::viss_runtime::__private::Cow::Borrowed(&[#(#items),*]))
 }
 
@@ -371,7 +422,7 @@ fn default_literal(default: Option<&DefaultValue>) -> TokenStream {
     match default {
         None => quote!(::core::option::Option::None),
         Some(DefaultValue::Scalar(item)) => {
-            let value = text(&scalar_text(&item.value));
+            let value = lit(&item.value);
             quote!(::core::option::Option::Some(::viss_runtime::Literal::Scalar(#value)))
         }
         Some(DefaultValue::Array(items)) => {

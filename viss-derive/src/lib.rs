@@ -49,14 +49,21 @@
 //! # Attributes
 //!
 //! On the struct: `root` or `root = "Vehicle"` (this struct is the tree's root; its node is
-//! named after the struct unless given), `description`, `comment`, `deprecation` (the root
-//! node's metadata, root only: a nested struct's node takes its metadata from the parent's
-//! field, and the derive rejects them on a non-root struct rather than drop them).
+//! named after the struct unless given), `description`, `comment`, `deprecation`, `fka`,
+//! `const_uid`, `extended(..)` (the root node's metadata, root only: a nested struct's node
+//! takes its metadata from the parent's field, and the derive rejects them on a non-root
+//! struct rather than drop them).
 //!
-//! On fields: `name`, `description`, `comment`, `deprecation` (all nodes); `unit`, `min`,
-//! `max` (numeric leaves), `allowed = [..]` (string or numeric leaves and arrays of them),
-//! `default = lit` / `default = [..]` (primitive leaves), `uuid`, `validate`
+//! On fields: `name`, `description`, `comment`, `deprecation`, `fka = ["Vehicle.Old"]`,
+//! `const_uid = "0x1234ABCD"` (VSS `constUID`), `extended(dbc = "Speed", priority = 1)`
+//! (all nodes); `unit`, `min`, `max` (numeric leaves), `allowed = [..]` (string or numeric
+//! leaves and arrays of them), `default = lit` / `default = [..]` (primitive leaves),
+//! `enum("NONE" = 0, "RAIN" = 1)` (integer leaves; names as strings or identifiers, values
+//! in source order), `pattern = "^[A-Z]{3}$"` (string leaves; a regular expression of the
+//! `regex` crate, checked at compile time, enforced on `set`), `uuid`, `validate`
 //! (`"write-only"` / `"read-write"`) (leaves); `instances(..)` (array fields).
+//! An extended attribute's value is a literal, `null`, an array of values, or
+//! `json("...")` with any JSON text (objects included); its name is not a VSS core name.
 //! Every key may appear once. `description` is optional, as in vss-tools 6.1.
 //! `uuid` and `validate` are checked but not yet part of the runtime's `NodeInfo`.
 //!
@@ -66,7 +73,10 @@
 //! keys, duplicate VSS names among siblings (after renaming), invalid names, `min > max`,
 //! `min`/`max` on non-numeric leaves or out of the integer type's range, `allowed` on
 //! boolean or struct leaves or combined with `min`/`max`, `default` of the wrong type,
-//! outside `min`..`max` or not in `allowed`, leaf keys on branches, `instances` on
+//! outside `min`..`max` or not in `allowed`/`enum`, `enum` on non-integer leaves, duplicate
+//! `enum` names or values outside the leaf type, `pattern` on non-string leaves or not a
+//! valid regular expression, extended attributes with a core or duplicate name or invalid
+//! `json(..)`, leaf keys on branches, `instances` on
 //! non-arrays and arrays without `instances`, instance counts that differ from the
 //! array length, and unsupported field or value types.
 //!

@@ -1,7 +1,7 @@
 //! Behaviour of derived trees: node table, ids, paths, metadata, lookup, instances.
 
 use viss_runtime::{
-    Actuator, Attribute, DataType, Literal, NodeId, NodeKind, ScalarType, Sensor, VissBranch,
+    Actuator, Attribute, DataType, Lit, Literal, NodeId, NodeKind, ScalarType, Sensor, VissBranch,
     VissTree,
 };
 
@@ -143,17 +143,18 @@ fn metadata_comes_from_the_attributes() {
     assert_eq!(speed.datatype, Some(DataType::Scalar(ScalarType::Float)));
     assert_eq!(speed.unit.as_deref(), Some("km/h"));
     assert_eq!((speed.min, speed.max), (Some(0.0), Some(250.5)));
+    assert_eq!(
+        (speed.min_text.as_deref(), speed.max_text.as_deref()),
+        (Some("0"), Some("250.5"))
+    );
     let vin = tree.node(tree.vin.id());
     assert_eq!(vin.kind, NodeKind::Attribute);
-    assert_eq!(vin.default, Some(Literal::Scalar("WVW".into())));
+    assert_eq!(vin.default, Some(Literal::Scalar(Lit::string("WVW"))));
     assert_eq!(vin.comment.as_deref(), Some("Not real."));
     let gear = tree.node(tree.gear.id());
     assert_eq!(gear.kind, NodeKind::Actuator);
     assert_eq!(
-        gear.allowed
-            .iter()
-            .map(|item| item.as_ref())
-            .collect::<Vec<_>>(),
+        gear.allowed.iter().map(Lit::as_str).collect::<Vec<_>>(),
         ["P", "D"]
     );
     assert_eq!(gear.deprecation.as_deref(), Some("v5.0 moved"));
@@ -161,7 +162,9 @@ fn metadata_comes_from_the_attributes() {
     assert_eq!(codes.datatype, Some(DataType::Array(ScalarType::UInt8)));
     assert_eq!(
         codes.default,
-        Some(Literal::Array(vec!["1".into(), "2".into()].into()))
+        Some(Literal::Array(
+            vec![Lit::number("1"), Lit::number("2")].into()
+        ))
     );
     let door = tree
         .lookup("Vehicle.Cabin.Door.Row1")

@@ -137,6 +137,9 @@ pub struct Engine<T: VissTree> {
     /// Subscriptions with a duration limit, checked by `tick`.
     limited: Mutex<Vec<(Timestamp, Arc<Subscription>)>>,
     groups: Vec<Vec<NodeId>>,
+    /// The compiled `pattern` of every node that has one, by node id (sorted): compiled once
+    /// here, matched on `set`.
+    patterns: Vec<(NodeId, regex::Regex)>,
 }
 
 impl<T: VissTree> std::fmt::Debug for Engine<T> {
@@ -171,6 +174,7 @@ impl<T: VissTree> Engine<T> {
             })
             .filter(|group| group.len() >= 2)
             .collect();
+        let patterns = compile_patterns(&tree);
         Self {
             tree,
             store,
@@ -181,6 +185,7 @@ impl<T: VissTree> Engine<T> {
             timed: Mutex::new(Vec::new()),
             limited: Mutex::new(Vec::new()),
             groups,
+            patterns,
         }
     }
 
@@ -564,6 +569,7 @@ impl<T: VissTree> Engine<T> {
         }
         let raw = request.value.ok_or(VissError::InvalidValue)?;
         let value = parse_wire(raw, info)?;
+        self.check_pattern(node, &value)?;
         if let Some(provider) = &self.provider {
             provider.on_set(node, &info.path, &value);
         }
@@ -571,6 +577,28 @@ impl<T: VissTree> Engine<T> {
         begin(out, Some("set"), request.request_id.as_deref());
         finish(out, now);
         Ok(())
+    }
+
+    /// String values of a node with a `pattern` must match it (a search, as JSON Schema's
+    /// `pattern`; VSS patterns anchor themselves with `^...$`).
+    fn check_pattern(&self, node: NodeId, value: &Value) -> Result<(), VissError> {
+        let Ok(position) = self.patterns.binary_search_by_key(&node, |(id, _)| *id) else {
+            return Ok(());
+        };
+        let regex = &self.patterns[position].1;
+        let matches = match value {
+            Value::String(text) => regex.is_match(text),
+            Value::Array(items) => items.iter().all(|item| match item {
+                Value::String(text) => regex.is_match(text),
+                _ => true,
+            }),
+            _ => true,
+        };
+        if matches {
+            Ok(())
+        } else {
+            Err(VissError::OutsideLimit)
+        }
     }
 
     // ---- subscribe / unsubscribe -----------------------------------------------------
@@ -958,4 +986,18 @@ pub fn write_error_event(
     now: Timestamp,
 ) {
     response::error_event(out, subscription_id, error, now);
+}
+
+/// Compiles every node's `pattern`, in node order. A pattern the `regex` crate cannot
+/// compile (VSS patterns are Python regular expressions; look-around and back-references
+/// have no equivalent) is not enforced.
+fn compile_patterns<T: VissTree>(tree: &T) -> Vec<(NodeId, regex::Regex)> {
+    tree.nodes()
+        .iter()
+        .enumerate()
+        .filter_map(|(index, node)| {
+            let regex = regex::Regex::new(node.pattern.as_deref()?).ok()?;
+            Some((NodeId(u32::try_from(index).ok()?), regex))
+        })
+        .collect()
 }

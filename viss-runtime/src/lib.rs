@@ -7,7 +7,8 @@
 //! * [`request`], [`response`], [`error`]: message parsing, encoding and the error table;
 //! * [`filter`]: the seven filter variants;
 //! * [`subscription`]: sessions, subscriptions and the bounded event queue;
-//! * [`engine`]: [`Engine`], tying it together.
+//! * [`engine`]: [`Engine`], tying it together;
+//! * [`vss_json`]: any tree written as VSS JSON (vss-tools' `vspec export json` layout).
 //!
 //! ```
 //! use viss_runtime::{DynamicTree, Engine, EngineConfig, NodeKind, NodeSpec, Value};
@@ -32,13 +33,15 @@ pub mod subscription;
 pub mod tree;
 pub mod typed;
 pub mod value;
+pub mod vss_json;
 
-/// Transports and server configuration (features `ws`, `http`, `tls`, `server`).
-#[cfg(all(feature = "ws", feature = "http", feature = "tls"))]
+/// Transports and server configuration (features `ws` and/or `http`, each with or without
+/// `tls`; `server` is all three plus the command line).
+#[cfg(any(feature = "ws", feature = "http"))]
 pub mod transport;
 /// The server API a binary or generated `main.rs` calls: [`server::ServerConfig`],
 /// [`server::run`], [`server::shutdown_signal`].
-#[cfg(all(feature = "ws", feature = "http", feature = "tls"))]
+#[cfg(any(feature = "ws", feature = "http"))]
 pub use transport as server;
 
 /// IR → [`DynamicTree`] (feature `vss-model`).
@@ -50,8 +53,8 @@ pub use error::{ErrorKind, VissError};
 pub use store::{HistoryConfig, Sample, SignalStore};
 pub use subscription::{EventQueue, Session};
 pub use tree::{
-    DataType, DynamicTree, DynamicTreeBuilder, Literal, NodeId, NodeInfo, NodeKind, NodeSpec,
-    ScalarType, VissTree,
+    DataType, DynamicTree, DynamicTreeBuilder, EnumEntry, Extended, Lit, LitKind, Literal, NodeId,
+    NodeInfo, NodeKind, NodeSpec, ScalarType, VissTree,
 };
 pub use typed::{Actuator, Attribute, Leaf, Sensor, TypedEngine, VissBranch, VssElement, VssType};
 pub use value::Value;

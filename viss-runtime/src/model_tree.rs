@@ -4,7 +4,10 @@
 
 use vss_model::model::{Node, NodeKind as ModelKind};
 
-use crate::tree::{BuilderNode, DynamicTree, Literal, NodeKind, NodeSpec, TreeBuildError};
+use crate::tree::{
+    BuilderNode, DynamicTree, EnumEntry, Extended, Lit, LitKind, Literal, NodeKind, NodeSpec,
+    TreeBuildError,
+};
 
 /// Builds a [`DynamicTree`] from every branch, sensor, actuator and attribute of `model`
 /// (struct and property nodes of a types tree are not signals and are skipped).
@@ -50,29 +53,58 @@ fn node_spec(node: &Node) -> Option<NodeSpec> {
     spec.unit = data.unit.clone();
     spec.min = data.min.as_ref().and_then(serde_json::Number::as_f64);
     spec.max = data.max.as_ref().and_then(serde_json::Number::as_f64);
-    spec.allowed = data.allowed.iter().flatten().map(literal_text).collect();
+    spec.min_text = data.min.as_ref().map(ToString::to_string);
+    spec.max_text = data.max.as_ref().map(ToString::to_string);
+    spec.allowed = data.allowed.iter().flatten().map(lit).collect();
     spec.default = data.default.as_ref().map(default_literal);
+    spec.enumeration = data
+        .enumeration
+        .iter()
+        .flatten()
+        .map(|(name, value)| EnumEntry {
+            name: name.clone().into(),
+            value: lit(value),
+        })
+        .collect();
+    spec.pattern = data.pattern.clone();
+    spec.fka = data.fka.clone();
+    spec.const_uid = data.const_uid.clone();
+    spec.extended = data
+        .extended
+        .iter()
+        .filter(|(_, value)| !is_null_or_empty_list(value))
+        .map(|(name, value)| Extended {
+            name: name.clone().into(),
+            json: value.to_string().into(),
+        })
+        .collect();
     Some(spec)
 }
 
-/// A JSON literal as the text the runtime keeps (strings unquoted).
-fn literal_text(value: &serde_json::Value) -> String {
+/// vss-tools' JSON export drops extended attributes that are null or `[]` on inner nodes.
+fn is_null_or_empty_list(value: &serde_json::Value) -> bool {
     match value {
-        serde_json::Value::String(text) => text.clone(),
-        other => other.to_string(),
+        serde_json::Value::Null => true,
+        serde_json::Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
+/// A JSON scalar as a typed literal (strings unquoted; anything else as JSON text).
+fn lit(value: &serde_json::Value) -> Lit {
+    match value {
+        serde_json::Value::String(text) => Lit::owned(LitKind::String, text.clone()),
+        serde_json::Value::Bool(flag) => Lit::owned(LitKind::Bool, flag.to_string()),
+        other => Lit::owned(LitKind::Number, other.to_string()),
     }
 }
 
 fn default_literal(value: &serde_json::Value) -> Literal {
     match value {
-        serde_json::Value::Array(items) => Literal::Array(
-            items
-                .iter()
-                .map(|item| literal_text(item).into())
-                .collect::<Vec<_>>()
-                .into(),
-        ),
-        other => Literal::Scalar(literal_text(other).into()),
+        serde_json::Value::Array(items) => {
+            Literal::Array(items.iter().map(lit).collect::<Vec<_>>().into())
+        }
+        other => Literal::Scalar(lit(other)),
     }
 }
 
@@ -103,6 +135,55 @@ mod tests {
         let info = &tree.nodes()[id.index()];
         assert_eq!(info.kind, NodeKind::Sensor);
         assert_eq!(info.max, Some(250.0));
+        assert_eq!(info.min_text.as_deref(), Some("0.0"));
         assert_eq!(info.unit.as_deref(), Some("km/h"));
+    }
+
+    #[test]
+    fn keeps_enum_pattern_and_extended_attributes_typed() {
+        let mut model = vss_model::VssTree::new();
+        let root = model
+            .add_node(None, "Vehicle", ModelKind::Branch, NodeData::default())
+            .unwrap();
+        let kind = NodeData {
+            datatype: vss_model::Datatype::parse_primitive("uint8"),
+            enumeration: Some(
+                [("NONE".to_owned(), serde_json::json!(1))]
+                    .into_iter()
+                    .collect(),
+            ),
+            allowed: Some(vec![serde_json::json!(1), serde_json::json!("2")]),
+            pattern: Some("^1$".into()),
+            fka: vec!["Vehicle.Old".into()],
+            extended: [
+                ("dbc".to_owned(), serde_json::json!({"signal": "Kind"})),
+                ("empty".to_owned(), serde_json::Value::Null),
+            ]
+            .into_iter()
+            .collect(),
+            ..NodeData::default()
+        };
+        model
+            .add_node(Some(root), "Kind", ModelKind::Sensor, kind)
+            .unwrap();
+        let tree = dynamic_tree_from_model(&model).unwrap();
+        let info = tree.node(tree.lookup("Vehicle.Kind").unwrap());
+        assert_eq!(info.enumeration[0].name, "NONE");
+        assert_eq!(info.enumeration[0].value, Lit::owned(LitKind::Number, "1"));
+        assert_eq!(
+            info.allowed.as_ref(),
+            [
+                Lit::owned(LitKind::Number, "1"),
+                Lit::owned(LitKind::String, "2")
+            ]
+        );
+        assert_eq!(info.pattern.as_deref(), Some("^1$"));
+        assert_eq!(info.fka.as_ref(), ["Vehicle.Old"]);
+        assert_eq!(
+            info.extended.len(),
+            1,
+            "null extended attributes are dropped"
+        );
+        assert_eq!(info.extended[0].json, r#"{"signal":"Kind"}"#);
     }
 }

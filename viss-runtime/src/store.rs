@@ -161,13 +161,13 @@ fn attribute_default(node: &NodeInfo, now: Timestamp) -> Option<Sample> {
         return None;
     }
     let value = match (node.datatype.as_ref()?, node.default.as_ref()?) {
-        (DataType::Scalar(scalar), Literal::Scalar(text)) => {
-            parse_scalar(text, *scalar, node).ok()?
+        (DataType::Scalar(scalar), Literal::Scalar(lit)) => {
+            parse_scalar(lit.as_str(), *scalar, node).ok()?
         }
         (DataType::Array(scalar), Literal::Array(items)) => Value::Array(
             items
                 .iter()
-                .map(|item| parse_scalar(item, *scalar, node))
+                .map(|item| parse_scalar(item.as_str(), *scalar, node))
                 .collect::<Result<Vec<_>, _>>()
                 .ok()?,
         ),

@@ -158,11 +158,137 @@ impl DataType {
     }
 }
 
-/// A literal from the tree (`default`), kept as text like the vspec source.
+/// The JSON type of a [`Lit`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LitKind {
+    String,
+    Number,
+    Bool,
+}
+
+/// One scalar literal of a node's metadata (an `allowed` value, a `default` item): its value
+/// text (strings unquoted, numbers as the source wrote them, so `0` and `0.0` stay apart)
+/// and its JSON type, so an export writes it as the source did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Lit {
+    pub kind: LitKind,
+    pub text: Text,
+}
+
+impl Lit {
+    /// A JSON string whose value is `text`.
+    pub const fn string(text: &'static str) -> Self {
+        Self {
+            kind: LitKind::String,
+            text: Cow::Borrowed(text),
+        }
+    }
+
+    /// A JSON number written as `text` (e.g. `0.0`, `-5`).
+    pub const fn number(text: &'static str) -> Self {
+        Self {
+            kind: LitKind::Number,
+            text: Cow::Borrowed(text),
+        }
+    }
+
+    /// A JSON boolean written as `text` (`true` or `false`).
+    pub const fn boolean(text: &'static str) -> Self {
+        Self {
+            kind: LitKind::Bool,
+            text: Cow::Borrowed(text),
+        }
+    }
+
+    /// A literal of `kind` with owned text.
+    pub fn owned(kind: LitKind, text: impl Into<String>) -> Self {
+        Self {
+            kind,
+            text: Cow::Owned(text.into()),
+        }
+    }
+
+    /// The value text (strings unquoted).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// Writes the literal as JSON: a quoted string, or the number/boolean text as is.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self.kind {
+            LitKind::String => crate::response::write_json_str(out, &self.text),
+            LitKind::Number | LitKind::Bool => out.extend_from_slice(self.text.as_bytes()),
+        }
+    }
+}
+
+/// The JSON type guessed from the text: `true`/`false` are booleans, JSON numbers are
+/// numbers, anything else a string. Use [`Lit::string`] and friends for an exact type.
+impl From<String> for Lit {
+    fn from(text: String) -> Self {
+        let kind = if text == "true" || text == "false" {
+            LitKind::Bool
+        } else if crate::value::is_json_number(&text) {
+            LitKind::Number
+        } else {
+            LitKind::String
+        };
+        Self::owned(kind, text)
+    }
+}
+
+impl From<&str> for Lit {
+    fn from(text: &str) -> Self {
+        Self::from(text.to_owned())
+    }
+}
+
+/// The value text.
+impl std::fmt::Display for Lit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A literal from the tree (`default`): one value or an array.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Literal {
-    Scalar(Text),
-    Array(Cow<'static, [Text]>),
+    Scalar(Lit),
+    Array(Cow<'static, [Lit]>),
+}
+
+impl Literal {
+    /// Writes the literal as JSON.
+    pub fn write_json(&self, out: &mut Vec<u8>) {
+        match self {
+            Self::Scalar(lit) => lit.write_json(out),
+            Self::Array(items) => {
+                out.push(b'[');
+                for (position, item) in items.iter().enumerate() {
+                    if position > 0 {
+                        out.push(b',');
+                    }
+                    item.write_json(out);
+                }
+                out.push(b']');
+            }
+        }
+    }
+}
+
+/// One entry of a node's `enum`: a name and its value, a JSON literal (a number in VSS).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EnumEntry {
+    pub name: Text,
+    pub value: Lit,
+}
+
+/// One extended attribute (`-e dbc` etc.): its name and its value as JSON text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Extended {
+    pub name: Text,
+    /// The value as compact JSON text (`"VehicleSpeedKph"`, `1`, `{"a":[1]}`).
+    pub json: Text,
 }
 
 /// Everything the engine knows about one node.
@@ -178,10 +304,27 @@ pub struct NodeInfo {
     pub description: Option<Text>,
     pub comment: Option<Text>,
     pub deprecation: Option<Text>,
+    /// `min`, parsed (what range checks use); [`NodeInfo::min_text`] keeps how it was written.
     pub min: Option<f64>,
+    /// `max`, parsed; [`NodeInfo::max_text`] keeps how it was written.
     pub max: Option<f64>,
-    pub allowed: Cow<'static, [Text]>,
+    /// The JSON number text of `min` as the source wrote it (`0` vs `0.0`), for exports;
+    /// `None` writes the parsed value.
+    pub min_text: Option<Text>,
+    /// The JSON number text of `max`, like [`NodeInfo::min_text`].
+    pub max_text: Option<Text>,
+    pub allowed: Cow<'static, [Lit]>,
     pub default: Option<Literal>,
+    /// `enum`: names and their values, in source order (empty when the node has none).
+    pub enumeration: Cow<'static, [EnumEntry]>,
+    /// `pattern`: a regular expression string values must match.
+    pub pattern: Option<Text>,
+    /// `fka`: paths the node was formerly known as.
+    pub fka: Cow<'static, [Text]>,
+    /// `constUID`.
+    pub const_uid: Option<Text>,
+    /// Extended attributes, in source order.
+    pub extended: Cow<'static, [Extended]>,
     pub parent: Option<NodeId>,
     /// One past the last node of this node's subtree (tree order).
     pub end: u32,
@@ -311,8 +454,16 @@ pub struct NodeSpec {
     pub deprecation: Option<String>,
     pub min: Option<f64>,
     pub max: Option<f64>,
-    pub allowed: Vec<String>,
+    /// See [`NodeInfo::min_text`].
+    pub min_text: Option<String>,
+    pub max_text: Option<String>,
+    pub allowed: Vec<Lit>,
     pub default: Option<Literal>,
+    pub enumeration: Vec<EnumEntry>,
+    pub pattern: Option<String>,
+    pub fka: Vec<String>,
+    pub const_uid: Option<String>,
+    pub extended: Vec<Extended>,
 }
 
 impl NodeSpec {
@@ -328,8 +479,15 @@ impl NodeSpec {
             deprecation: None,
             min: None,
             max: None,
+            min_text: None,
+            max_text: None,
             allowed: Vec::new(),
             default: None,
+            enumeration: Vec::new(),
+            pattern: None,
+            fka: Vec::new(),
+            const_uid: None,
+            extended: Vec::new(),
         }
     }
 
@@ -376,8 +534,42 @@ impl NodeSpec {
         self
     }
 
+    /// The `allowed` values: strings on string leaves, else typed from their text.
     pub fn allowed<S: Into<String>>(mut self, values: impl IntoIterator<Item = S>) -> Self {
-        self.allowed = values.into_iter().map(Into::into).collect();
+        let strings = matches!(
+            self.datatype,
+            Some(DataType::Scalar(ScalarType::String) | DataType::Array(ScalarType::String))
+        );
+        self.allowed = values
+            .into_iter()
+            .map(|value| {
+                if strings {
+                    Lit::owned(LitKind::String, value)
+                } else {
+                    Lit::from(value.into())
+                }
+            })
+            .collect();
+        self
+    }
+
+    /// The `enum`: names and their integer values, in order.
+    pub fn enumeration<S: Into<String>>(
+        mut self,
+        entries: impl IntoIterator<Item = (S, i64)>,
+    ) -> Self {
+        self.enumeration = entries
+            .into_iter()
+            .map(|(name, value)| EnumEntry {
+                name: Cow::Owned(name.into()),
+                value: Lit::owned(LitKind::Number, value.to_string()),
+            })
+            .collect();
+        self
+    }
+
+    pub fn pattern(mut self, regex: impl Into<String>) -> Self {
+        self.pattern = Some(regex.into());
         self
     }
 
@@ -530,8 +722,15 @@ impl DynamicTreeBuilder {
                 deprecation: spec.deprecation.map(Cow::Owned),
                 min: spec.min,
                 max: spec.max,
-                allowed: Cow::Owned(spec.allowed.into_iter().map(Cow::Owned).collect()),
+                min_text: spec.min_text.map(Cow::Owned),
+                max_text: spec.max_text.map(Cow::Owned),
+                allowed: Cow::Owned(spec.allowed),
                 default: spec.default,
+                enumeration: Cow::Owned(spec.enumeration),
+                pattern: spec.pattern.map(Cow::Owned),
+                fka: Cow::Owned(spec.fka.into_iter().map(Cow::Owned).collect()),
+                const_uid: spec.const_uid.map(Cow::Owned),
+                extended: Cow::Owned(spec.extended),
                 parent: parent_of[*index],
                 end: 0,
             });

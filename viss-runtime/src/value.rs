@@ -8,7 +8,7 @@
 
 use crate::error::VissError;
 use crate::response::write_json_str;
-use crate::tree::{DataType, NodeInfo, ScalarType};
+use crate::tree::{DataType, Lit, NodeInfo, ScalarType};
 
 /// The reserved in-line error prefix (TRANSPORT §4.1.1): never valid in ordinary strings.
 pub const INLINE_PREFIX: &str = "viss-inline:";
@@ -274,20 +274,21 @@ fn check_limits(value: &Value, text: &str, node: &NodeInfo) -> Result<(), VissEr
             return Err(VissError::OutsideLimit);
         }
     }
-    if node.allowed.is_empty() {
-        return Ok(());
-    }
-    let allowed = node.allowed.iter().any(|candidate| match value.as_f64() {
+    let same = |candidate: &Lit| match value.as_f64() {
         Some(number) => candidate
+            .text
             .parse::<f64>()
             .is_ok_and(|allowed| allowed == number),
-        None => candidate == text,
-    });
-    if allowed {
-        Ok(())
-    } else {
-        Err(VissError::OutsideLimit)
+        None => candidate.as_str() == text,
+    };
+    if !node.allowed.is_empty() && !node.allowed.iter().any(same) {
+        return Err(VissError::OutsideLimit);
     }
+    // An `enum` lists the only values the leaf takes (by number, not by name).
+    if !node.enumeration.is_empty() && !node.enumeration.iter().any(|entry| same(&entry.value)) {
+        return Err(VissError::OutsideLimit);
+    }
+    Ok(())
 }
 
 /// Parses the `value` member of a `set` request for `node` (CORE §4.2): a string for

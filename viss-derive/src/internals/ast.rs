@@ -93,6 +93,17 @@ impl Primitive {
         }
     }
 
+    /// [`Primitive::describe`] with its indefinite article (`an integer`).
+    pub fn describe_with_article(self) -> String {
+        let name = self.describe();
+        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {name}")
+    }
+
     pub fn describe(self) -> &'static str {
         match self {
             Self::Bool => "boolean",

@@ -2,10 +2,12 @@
 //! unknown keys are reported and skipped so the keys after them are still checked.
 
 use proc_macro2::Span;
+use syn::ext::IdentExt as _;
 use syn::meta::ParseNestedMeta;
+use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned as _;
-use syn::{Expr, Lit, LitStr, Token, UnOp};
+use syn::{Expr, Ident, Lit, LitStr, Token, UnOp};
 
 use super::Ctxt;
 use super::symbol::{self, Symbol};
@@ -76,12 +78,32 @@ impl<'c, T> Attr<'c, T> {
     }
 }
 
+/// One `enum` entry: `"NAME" = 1` (or `NAME = 1`).
+#[derive(Debug, Clone)]
+pub struct EnumEntry {
+    pub name: Spanned<String>,
+    pub value: Spanned<Scalar>,
+}
+
+/// One extended attribute: `name = value`, the value kept as JSON text.
+#[derive(Debug, Clone)]
+pub struct ExtendedAttr {
+    pub name: Spanned<String>,
+    pub json: Spanned<String>,
+}
+
 /// Metadata every node may carry.
 #[derive(Debug, Default)]
 pub struct CommonAttrs {
     pub description: Option<Spanned<String>>,
     pub comment: Option<Spanned<String>>,
     pub deprecation: Option<Spanned<String>>,
+    /// `fka = ["Vehicle.Old"]`.
+    pub fka: Option<Spanned<Vec<Spanned<String>>>>,
+    /// `const_uid = "0x..."` (VSS `constUID`).
+    pub const_uid: Option<Spanned<String>>,
+    /// `extended(dbc = "Speed", priority = 1)`.
+    pub extended: Option<Spanned<Vec<ExtendedAttr>>>,
 }
 
 /// Attributes of the derived struct.
@@ -105,6 +127,10 @@ pub struct FieldAttrs {
     pub uuid: Option<Spanned<String>>,
     pub validate: Option<Spanned<String>>,
     pub instances: Option<Spanned<Dimensions>>,
+    /// `enum("NONE" = 0, "RAIN" = 1)`.
+    pub enumeration: Option<Spanned<Vec<EnumEntry>>>,
+    /// `pattern = "^[A-Z]+$"`.
+    pub pattern: Option<Spanned<String>>,
 }
 
 impl FieldAttrs {
@@ -125,6 +151,11 @@ impl FieldAttrs {
             symbol::VALIDATE,
             self.validate.as_ref().map(|item| item.span),
         );
+        add(
+            symbol::ENUM,
+            self.enumeration.as_ref().map(|item| item.span),
+        );
+        add(symbol::PATTERN, self.pattern.as_ref().map(|item| item.span));
         keys
     }
 }
@@ -174,6 +205,9 @@ struct CommonParser<'c> {
     description: Attr<'c, String>,
     comment: Attr<'c, String>,
     deprecation: Attr<'c, String>,
+    fka: Attr<'c, Vec<Spanned<String>>>,
+    const_uid: Attr<'c, String>,
+    extended: Attr<'c, Vec<ExtendedAttr>>,
 }
 
 impl<'c> CommonParser<'c> {
@@ -182,17 +216,36 @@ impl<'c> CommonParser<'c> {
             description: Attr::none(cx, symbol::DESCRIPTION),
             comment: Attr::none(cx, symbol::COMMENT),
             deprecation: Attr::none(cx, symbol::DEPRECATION),
+            fka: Attr::none(cx, symbol::FKA),
+            const_uid: Attr::none(cx, symbol::CONST_UID),
+            extended: Attr::none(cx, symbol::EXTENDED),
         }
     }
 
     /// Parses `meta` when it is a common key; `false` when it is not one.
     fn parse(&mut self, meta: &ParseNestedMeta<'_>) -> syn::Result<bool> {
+        if meta.path == symbol::FKA {
+            let expr: Expr = meta.value()?.parse()?;
+            let paths = string_array(&expr)?;
+            self.fka.set(expr.span(), paths);
+            return Ok(true);
+        }
+        if meta.path == symbol::EXTENDED {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let items = Punctuated::<ExtendedItem, Token![,]>::parse_terminated(&content)?;
+            let items = items.into_iter().map(|item| item.0).collect();
+            self.extended.set(meta.path.span(), items);
+            return Ok(true);
+        }
         let target = if meta.path == symbol::DESCRIPTION {
             &mut self.description
         } else if meta.path == symbol::COMMENT {
             &mut self.comment
         } else if meta.path == symbol::DEPRECATION {
             &mut self.deprecation
+        } else if meta.path == symbol::CONST_UID {
+            &mut self.const_uid
         } else {
             return Ok(false);
         };
@@ -206,8 +259,123 @@ impl<'c> CommonParser<'c> {
             description: self.description.get(),
             comment: self.comment.get(),
             deprecation: self.deprecation.get(),
+            fka: self.fka.get(),
+            const_uid: self.const_uid.get(),
+            extended: self.extended.get(),
         }
     }
+}
+
+/// A name in `enum(...)` or `extended(...)`: a string literal or an identifier (keywords
+/// included).
+fn parse_name(input: ParseStream<'_>) -> syn::Result<Spanned<String>> {
+    if input.peek(LitStr) {
+        let text: LitStr = input.parse()?;
+        return Ok(Spanned {
+            value: text.value(),
+            span: text.span(),
+        });
+    }
+    let ident = input.call(Ident::parse_any)?;
+    Ok(Spanned {
+        value: ident.unraw().to_string(),
+        span: ident.span(),
+    })
+}
+
+/// `"NAME" = 1` in `enum(...)`.
+struct EnumItem(EnumEntry);
+
+impl Parse for EnumItem {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let name = parse_name(input)?;
+        input.parse::<Token![=]>()?;
+        let expr: Expr = input.parse()?;
+        let value = spanned_scalar(&expr)?;
+        Ok(Self(EnumEntry { name, value }))
+    }
+}
+
+/// `name = value` in `extended(...)`.
+struct ExtendedItem(ExtendedAttr);
+
+impl Parse for ExtendedItem {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let name = parse_name(input)?;
+        input.parse::<Token![=]>()?;
+        let expr: Expr = input.parse()?;
+        let json = Spanned {
+            value: json_value(&expr)?,
+            span: expr.span(),
+        };
+        Ok(Self(ExtendedAttr { name, json }))
+    }
+}
+
+/// An extended attribute's value as JSON text: a literal, `null`, an array of values, or
+/// `json("...")` with any JSON (objects included).
+fn json_value(expr: &Expr) -> syn::Result<String> {
+    match expr {
+        Expr::Array(array) => {
+            let items = array
+                .elems
+                .iter()
+                .map(json_value)
+                .collect::<syn::Result<Vec<_>>>()?;
+            Ok(format!("[{}]", items.join(",")))
+        }
+        Expr::Path(path) if path.path.is_ident("null") => Ok("null".to_owned()),
+        Expr::Call(call) if matches!(&*call.func, Expr::Path(path) if path.path.is_ident(symbol::JSON)) =>
+        {
+            let mut args = call.args.iter();
+            let (
+                Some(Expr::Lit(syn::ExprLit {
+                    lit: Lit::Str(text),
+                    ..
+                })),
+                None,
+            ) = (args.next(), args.next())
+            else {
+                return Err(syn::Error::new_spanned(
+                    expr,
+                    "expected `json(\"...\")` with one string literal of JSON",
+                ));
+            };
+            let text = text.value();
+            super::json::check(&text).map_err(|message| {
+                syn::Error::new_spanned(expr, format!("invalid JSON: {message}"))
+            })?;
+            Ok(super::json::compact(&text))
+        }
+        _ => match scalar(expr)? {
+            Scalar::Str(text) => Ok(super::json::quote(&text)),
+            Scalar::Bool(flag) => Ok(flag.to_string()),
+            Scalar::Number(number) => Ok(number.text),
+        },
+    }
+}
+
+fn string_array(expr: &Expr) -> syn::Result<Vec<Spanned<String>>> {
+    let Expr::Array(array) = expr else {
+        return Err(syn::Error::new_spanned(
+            expr,
+            "expected an array of strings, e.g. `fka = [\"Vehicle.Old\"]`",
+        ));
+    };
+    array
+        .elems
+        .iter()
+        .map(|item| match item {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(text),
+                ..
+            }) => Ok(Spanned {
+                value: text.value(),
+                span: text.span(),
+            }),
+            _ => Err(syn::Error::new_spanned(item, "expected a string literal")),
+        })
+        .collect()
 }
 
 struct FieldParser<'c> {
@@ -222,6 +390,8 @@ struct FieldParser<'c> {
     allowed: Attr<'c, Vec<Spanned<Scalar>>>,
     default: Attr<'c, DefaultValue>,
     instances: Attr<'c, Dimensions>,
+    enumeration: Attr<'c, Vec<EnumEntry>>,
+    pattern: Attr<'c, String>,
 }
 
 impl<'c> FieldParser<'c> {
@@ -238,6 +408,8 @@ impl<'c> FieldParser<'c> {
             allowed: Attr::none(cx, symbol::ALLOWED),
             default: Attr::none(cx, symbol::DEFAULT),
             instances: Attr::none(cx, symbol::INSTANCES),
+            enumeration: Attr::none(cx, symbol::ENUM),
+            pattern: Attr::none(cx, symbol::PATTERN),
         }
     }
 
@@ -262,6 +434,12 @@ impl<'c> FieldParser<'c> {
             syn::parenthesized!(content in meta.input);
             let items = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
             self.instances.set(meta.path.span(), dimensions(&items)?);
+        } else if meta.path == symbol::ENUM {
+            let content;
+            syn::parenthesized!(content in meta.input);
+            let items = Punctuated::<EnumItem, Token![,]>::parse_terminated(&content)?;
+            let entries = items.into_iter().map(|item| item.0).collect();
+            self.enumeration.set(meta.path.span(), entries);
         } else {
             unknown_key(self.cx, meta, symbol::FIELD_KEYS)?;
         }
@@ -277,6 +455,8 @@ impl<'c> FieldParser<'c> {
             Some(&mut self.uuid)
         } else if path == &symbol::VALIDATE {
             Some(&mut self.validate)
+        } else if path == &symbol::PATTERN {
+            Some(&mut self.pattern)
         } else {
             None
         }
@@ -311,6 +491,8 @@ impl<'c> FieldParser<'c> {
             uuid: self.uuid.get(),
             validate: self.validate.get(),
             instances: self.instances.get(),
+            enumeration: self.enumeration.get(),
+            pattern: self.pattern.get(),
         }
     }
 }
@@ -364,6 +546,12 @@ fn scalar(expr: &Expr) -> syn::Result<Scalar> {
 }
 
 fn number(digits: &str, integer: bool, expr: &Expr) -> syn::Result<Scalar> {
+    // `1.` is a Rust float literal but not a JSON number: metadata shows `1.0`.
+    let digits = &if digits.ends_with('.') {
+        format!("{digits}0")
+    } else {
+        digits.to_owned()
+    };
     let value: f64 = digits
         .parse()
         .ok()

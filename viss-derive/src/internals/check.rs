@@ -21,10 +21,13 @@ pub fn check(cx: &Ctxt, container: &Container<'_>) {
     }
     if container.attrs.root.is_none() {
         reject_branch_metadata(cx, &container.attrs.common);
+    } else {
+        check_common(cx, &container.attrs.common);
     }
     check_sibling_names(cx, &container.fields);
     for field in &container.fields {
         check_name(cx, &field.vss_name, field.name_span, "node");
+        check_common(cx, &field.attrs.common);
         match &field.kind {
             FieldKind::Leaf { datatype, .. } => check_leaf(cx, &field.attrs, *datatype),
             FieldKind::Branch => check_branch(cx, field),
@@ -37,20 +40,65 @@ pub fn check(cx: &Ctxt, container: &Container<'_>) {
 /// be silently lost.
 fn reject_branch_metadata(cx: &Ctxt, common: &CommonAttrs) {
     let keys = [
-        (symbol::DESCRIPTION, &common.description),
-        (symbol::COMMENT, &common.comment),
-        (symbol::DEPRECATION, &common.deprecation),
+        (
+            symbol::DESCRIPTION,
+            common.description.as_ref().map(|item| item.span),
+        ),
+        (
+            symbol::COMMENT,
+            common.comment.as_ref().map(|item| item.span),
+        ),
+        (
+            symbol::DEPRECATION,
+            common.deprecation.as_ref().map(|item| item.span),
+        ),
+        (symbol::FKA, common.fka.as_ref().map(|item| item.span)),
+        (
+            symbol::CONST_UID,
+            common.const_uid.as_ref().map(|item| item.span),
+        ),
+        (
+            symbol::EXTENDED,
+            common.extended.as_ref().map(|item| item.span),
+        ),
     ];
-    for (key, value) in keys {
-        if let Some(value) = value {
+    for (key, span) in keys {
+        if let Some(span) = span {
             cx.error_at(
-                value.span,
+                span,
                 format!(
                     "`{key}` on a struct applies to the root only (`#[viss(root)]`); \
                      put it on the field that holds this branch"
                 ),
             );
         }
+    }
+}
+
+/// `fka` paths are not empty; extended attribute names are unique and not VSS core names.
+fn check_common(cx: &Ctxt, common: &CommonAttrs) {
+    for path in common.fka.iter().flat_map(|fka| &fka.value) {
+        if path.value.is_empty() {
+            cx.error_at(path.span, "`fka` paths must not be empty");
+        }
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for attr in common.extended.iter().flat_map(|extended| &extended.value) {
+        let name = attr.name.value.as_str();
+        if name.is_empty() {
+            cx.error_at(attr.name.span, "extended attribute name must not be empty");
+        } else if symbol::CORE_ATTRIBUTES.contains(&name) {
+            cx.error_at(
+                attr.name.span,
+                format!("`{name}` is a VSS core attribute, not an extended one"),
+            );
+        } else if seen.contains(&name) {
+            cx.error_at(
+                attr.name.span,
+                format!("duplicate extended attribute `{name}`"),
+            );
+        }
+        seen.push(name);
     }
 }
 
@@ -176,7 +224,63 @@ fn check_leaf(cx: &Ctxt, attrs: &FieldAttrs, datatype: Datatype) {
     }
     check_limits(cx, attrs, datatype);
     check_allowed(cx, attrs, datatype);
+    check_enum(cx, attrs, datatype);
+    check_pattern(cx, attrs, datatype);
     check_default(cx, attrs, datatype);
+}
+
+/// `enum`: an integer leaf; unique, non-empty names; integer values of the leaf's type.
+fn check_enum(cx: &Ctxt, attrs: &FieldAttrs, datatype: Datatype) {
+    let Some(enumeration) = &attrs.enumeration else {
+        return;
+    };
+    let Some(primitive) = datatype
+        .primitive()
+        .filter(|primitive| primitive.is_integer())
+    else {
+        cx.error_at(
+            enumeration.span,
+            "`enum` needs an integer leaf (e.g. `Sensor<u8>`): its values are the leaf's values",
+        );
+        return;
+    };
+    if enumeration.value.is_empty() {
+        cx.error_at(enumeration.span, "`enum` must list at least one value");
+    }
+    let mut seen: Vec<&str> = Vec::new();
+    for entry in &enumeration.value {
+        let name = entry.name.value.as_str();
+        if name.is_empty() {
+            cx.error_at(entry.name.span, "`enum` names must not be empty");
+        } else if seen.contains(&name) {
+            cx.error_at(entry.name.span, format!("duplicate `enum` name `{name}`"));
+        }
+        seen.push(name);
+        check_literal_type(cx, &entry.value, primitive);
+    }
+}
+
+/// `pattern`: a string leaf, and a regular expression the runtime can compile.
+fn check_pattern(cx: &Ctxt, attrs: &FieldAttrs, datatype: Datatype) {
+    let Some(pattern) = &attrs.pattern else {
+        return;
+    };
+    if datatype.primitive() != Some(Primitive::Str) {
+        cx.error_at(
+            pattern.span,
+            "`pattern` needs a string leaf (`String` or `Vec<String>`)",
+        );
+    }
+    if let Err(error) = regex::Regex::new(&pattern.value) {
+        let reason = match error {
+            regex::Error::Syntax(text) => text,
+            other => other.to_string(),
+        };
+        cx.error_at(
+            pattern.span,
+            format!("`pattern` is not a valid regular expression:\n{reason}"),
+        );
+    }
 }
 
 fn check_limits(cx: &Ctxt, attrs: &FieldAttrs, datatype: Datatype) {
@@ -261,7 +365,7 @@ fn check_literal_type(cx: &Ctxt, literal: &Spanned<Scalar>, primitive: Primitive
     if !matches {
         cx.error_at(
             literal.span,
-            format!("expected a {} literal", primitive.describe()),
+            format!("expected {} literal", primitive.describe_with_article()),
         );
     }
 }
@@ -319,6 +423,14 @@ fn check_default_limits(cx: &Ctxt, attrs: &FieldAttrs, item: &Spanned<Scalar>) {
             .any(|candidate| same_value(&candidate.value, &item.value))
     {
         cx.error_at(item.span, "`default` is not one of the `allowed` values");
+    }
+    if let Some(enumeration) = &attrs.enumeration
+        && !enumeration
+            .value
+            .iter()
+            .any(|entry| same_value(&entry.value.value, &item.value))
+    {
+        cx.error_at(item.span, "`default` is not one of the `enum` values");
     }
 }
 

@@ -4,6 +4,7 @@ pub mod ast;
 pub mod attr;
 pub mod check;
 pub mod ctxt;
+pub mod json;
 pub mod symbol;
 
 pub use ctxt::Ctxt;

@@ -33,9 +33,24 @@ pub const DEFAULT: Symbol = Symbol("default");
 pub const UUID: Symbol = Symbol("uuid");
 pub const VALIDATE: Symbol = Symbol("validate");
 pub const INSTANCES: Symbol = Symbol("instances");
+pub const ENUM: Symbol = Symbol("enum");
+pub const PATTERN: Symbol = Symbol("pattern");
+pub const FKA: Symbol = Symbol("fka");
+pub const CONST_UID: Symbol = Symbol("const_uid");
+pub const EXTENDED: Symbol = Symbol("extended");
+/// `extended(name = json("..."))`: a value given as JSON text.
+pub const JSON: &str = "json";
 
 /// The keys a container accepts, for the "unknown attribute" message.
-pub const CONTAINER_KEYS: &[Symbol] = &[ROOT, DESCRIPTION, COMMENT, DEPRECATION];
+pub const CONTAINER_KEYS: &[Symbol] = &[
+    ROOT,
+    DESCRIPTION,
+    COMMENT,
+    DEPRECATION,
+    FKA,
+    CONST_UID,
+    EXTENDED,
+];
 
 /// The keys a field accepts, for the "unknown attribute" message.
 pub const FIELD_KEYS: &[Symbol] = &[
@@ -51,6 +66,34 @@ pub const FIELD_KEYS: &[Symbol] = &[
     UUID,
     VALIDATE,
     INSTANCES,
+    ENUM,
+    PATTERN,
+    FKA,
+    CONST_UID,
+    EXTENDED,
+];
+
+/// Members every VSS JSON node may have: an extended attribute cannot take these names.
+pub const CORE_ATTRIBUTES: &[&str] = &[
+    "type",
+    "datatype",
+    "description",
+    "comment",
+    "deprecation",
+    "unit",
+    "min",
+    "max",
+    "allowed",
+    "default",
+    "enum",
+    "pattern",
+    "fka",
+    "constUID",
+    "children",
+    "instances",
+    "uuid",
+    "arraysize",
+    "aggregate",
 ];
 
 /// Leaf handle type names (last path segment).

@@ -5,7 +5,7 @@
 //! addressed node, keyed by node name (by full path when several nodes are addressed through
 //! `paths`, so equal names cannot collide); each value is a nested object with every
 //! metadata item the tree has (`type`, `datatype`, `unit`, `min`, `max`, `allowed`,
-//! `default`, `description`, `comment`, `deprecation`) and, for branches within the depth,
+//! `default`, `enum` (name → value), `pattern`, `description`, `comment`, `deprecation`) and, for branches within the depth,
 //! `children` as an object keyed by child name (the reference server's layout, §18-Q16).
 //! All scalar metadata values are strings, as every value in VISS.
 
@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 
 use crate::error::VissError;
 use crate::response::{key, write_json_str};
-use crate::tree::{Literal, NodeId, VissTree};
+use crate::tree::{Lit, Literal, NodeId, VissTree};
 
 /// Parses the depth parameter: a non-negative integer in a string.
 pub fn parse_parameter(raw: &RawValue) -> Result<u32, VissError> {
@@ -54,18 +54,35 @@ pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, genera
     }
     if !info.allowed.is_empty() {
         key(out, "allowed");
-        write_string_array(out, info.allowed.iter().map(|item| item.as_ref()));
+        write_string_array(out, info.allowed.iter().map(Lit::as_str));
     }
     match &info.default {
-        Some(Literal::Scalar(text)) => {
+        Some(Literal::Scalar(lit)) => {
             key(out, "default");
-            write_json_str(out, text);
+            write_json_str(out, lit.as_str());
         }
         Some(Literal::Array(items)) => {
             key(out, "default");
-            write_string_array(out, items.iter().map(|item| item.as_ref()));
+            write_string_array(out, items.iter().map(Lit::as_str));
         }
         None => {}
+    }
+    if !info.enumeration.is_empty() {
+        key(out, "enum");
+        out.push(b'{');
+        for (position, entry) in info.enumeration.iter().enumerate() {
+            if position > 0 {
+                out.push(b',');
+            }
+            write_json_str(out, &entry.name);
+            out.push(b':');
+            write_json_str(out, entry.value.as_str());
+        }
+        out.push(b'}');
+    }
+    if let Some(pattern) = &info.pattern {
+        key(out, "pattern");
+        write_json_str(out, pattern);
     }
     if generations != 1 && tree.children(node).next().is_some() {
         key(out, "children");

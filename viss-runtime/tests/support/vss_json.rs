@@ -50,7 +50,10 @@ fn add(builder: &mut DynamicTreeBuilder, parent: Option<BuilderNode>, name: &str
     spec.min = node.get("min").and_then(Json::as_f64);
     spec.max = node.get("max").and_then(Json::as_f64);
     if let Some(allowed) = node.get("allowed").and_then(Json::as_array) {
-        spec.allowed = allowed.iter().map(literal_text).collect();
+        spec.allowed = allowed
+            .iter()
+            .map(|item| literal_text(item).into())
+            .collect();
     }
     spec.default = node.get("default").map(|default| match default {
         Json::Array(items) => Literal::Array(

@@ -1,0 +1,200 @@
+//! Writes any [`VissTree`] as VSS JSON in vss-tools' layout (`vspec export json`): one
+//! object per root, keyed by name; per node its metadata and `children` keyed by name; keys
+//! sorted by code point at every level (vss-tools writes with `sort_keys=True`); compact.
+//!
+//! Values keep their JSON types: `min`/`max` as numbers in the text the source wrote
+//! ([`NodeInfo::min_text`], so `0` and `0.0` stay apart), `allowed`/`default` items as
+//! [`Lit`]s, `enum` as an object of name → value, extended attributes as their JSON text.
+//! A served tree can so export itself; for a tree generated from VSS sources the output
+//! equals vss-tools' export of the signal tree.
+
+use crate::response::write_json_str;
+use crate::tree::{Lit, NodeId, NodeInfo, VissTree};
+
+/// The tree as VSS JSON text.
+pub fn to_string<T: VissTree + ?Sized>(tree: &T) -> String {
+    let mut out = Vec::new();
+    write(tree, &mut out);
+    // Every piece written is valid UTF-8 (tree text and ASCII syntax).
+    String::from_utf8(out).unwrap_or_else(|error| String::from_utf8_lossy(error.as_bytes()).into())
+}
+
+/// Appends the tree as VSS JSON to `out`.
+pub fn write<T: VissTree + ?Sized>(tree: &T, out: &mut Vec<u8>) {
+    let nodes = tree.nodes();
+    let mut roots = Vec::new();
+    let mut next = 0u32;
+    while let Some(node) = nodes.get(next as usize) {
+        roots.push(NodeId(next));
+        next = node.end.max(next + 1);
+    }
+    write_members(tree, out, roots);
+}
+
+/// `{"name": node, ...}` for `ids`, sorted by name.
+fn write_members<T: VissTree + ?Sized>(tree: &T, out: &mut Vec<u8>, mut ids: Vec<NodeId>) {
+    ids.sort_by(|left, right| tree.node(*left).name.cmp(&tree.node(*right).name));
+    out.push(b'{');
+    for (position, id) in ids.into_iter().enumerate() {
+        if position > 0 {
+            out.push(b',');
+        }
+        write_json_str(out, &tree.node(id).name);
+        out.push(b':');
+        write_node(tree, out, id);
+    }
+    out.push(b'}');
+}
+
+fn write_node<T: VissTree + ?Sized>(tree: &T, out: &mut Vec<u8>, id: NodeId) {
+    let info = tree.node(id);
+    let mut members = attributes(info);
+    let children: Vec<NodeId> = tree.children(id).collect();
+    if !children.is_empty() {
+        let mut text = Vec::new();
+        write_members(tree, &mut text, children);
+        members.push(("children".into(), text));
+    }
+    members.sort_by(|left, right| left.0.cmp(&right.0));
+    out.push(b'{');
+    for (position, (name, value)) in members.iter().enumerate() {
+        if position > 0 {
+            out.push(b',');
+        }
+        write_json_str(out, name);
+        out.push(b':');
+        out.extend_from_slice(value);
+    }
+    out.push(b'}');
+}
+
+/// Every metadata member of `info` but `children`, as (key, JSON text).
+fn attributes(info: &NodeInfo) -> Vec<(String, Vec<u8>)> {
+    let mut members: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut put = |name: &str, write: &dyn Fn(&mut Vec<u8>)| {
+        let mut text = Vec::new();
+        write(&mut text);
+        members.push((name.to_owned(), text));
+    };
+    put("type", &|out| write_json_str(out, info.kind.as_str()));
+    if let Some(datatype) = &info.datatype {
+        put("datatype", &|out| write_json_str(out, &datatype.name()));
+    }
+    for (name, text) in [
+        ("description", &info.description),
+        ("comment", &info.comment),
+        ("deprecation", &info.deprecation),
+        ("unit", &info.unit),
+        ("constUID", &info.const_uid),
+        ("pattern", &info.pattern),
+    ] {
+        if let Some(text) = text {
+            put(name, &|out| write_json_str(out, text));
+        }
+    }
+    for (name, bound, text) in [
+        ("min", info.min, &info.min_text),
+        ("max", info.max, &info.max_text),
+    ] {
+        match (text, bound) {
+            (Some(text), _) => put(name, &|out| out.extend_from_slice(text.as_bytes())),
+            (None, Some(bound)) => put(name, &|out| {
+                crate::value::Value::Double(bound).write_json(out)
+            }),
+            (None, None) => {}
+        }
+    }
+    if !info.fka.is_empty() {
+        put("fka", &|out| {
+            write_array(out, info.fka.iter(), |out, text| write_json_str(out, text));
+        });
+    }
+    if !info.allowed.is_empty() {
+        put("allowed", &|out| {
+            write_array(out, info.allowed.iter(), |out, lit: &Lit| {
+                lit.write_json(out)
+            });
+        });
+    }
+    if let Some(default) = &info.default {
+        put("default", &|out| default.write_json(out));
+    }
+    if !info.enumeration.is_empty() {
+        put("enum", &|out| {
+            let mut entries: Vec<_> = info.enumeration.iter().collect();
+            entries.sort_by(|left, right| left.name.cmp(&right.name));
+            out.push(b'{');
+            for (position, entry) in entries.into_iter().enumerate() {
+                if position > 0 {
+                    out.push(b',');
+                }
+                write_json_str(out, &entry.name);
+                out.push(b':');
+                entry.value.write_json(out);
+            }
+            out.push(b'}');
+        });
+    }
+    for extended in info.extended.iter() {
+        put(&extended.name, &|out| {
+            out.extend_from_slice(extended.json.as_bytes())
+        });
+    }
+    members
+}
+
+fn write_array<'a, I: 'a + ?Sized>(
+    out: &mut Vec<u8>,
+    items: impl Iterator<Item = &'a I>,
+    write: impl Fn(&mut Vec<u8>, &'a I),
+) {
+    out.push(b'[');
+    for (position, item) in items.enumerate() {
+        if position > 0 {
+            out.push(b',');
+        }
+        write(out, item);
+    }
+    out.push(b']');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::{DynamicTree, Literal, NodeKind, NodeSpec};
+
+    #[test]
+    fn writes_typed_values_sorted_like_vss_tools() {
+        let mut builder = DynamicTree::builder();
+        let mut speed = NodeSpec::leaf("Speed", NodeKind::Sensor, "float")
+            .min(0.0)
+            .max(250.0)
+            .unit("km/h");
+        speed.min_text = Some("0.0".into());
+        speed.max_text = Some("250".into());
+        builder.insert_path("Vehicle.Speed", speed).unwrap();
+        let precipitation = NodeSpec::leaf("Precipitation", NodeKind::Sensor, "uint8")
+            .enumeration([("RAIN", 2), ("NONE", 1)]);
+        builder
+            .insert_path("Vehicle.Precipitation", precipitation)
+            .unwrap();
+        let mut vin = NodeSpec::leaf("VIN", NodeKind::Attribute, "string").pattern("^[A-Z]{3}$");
+        vin.extended.push(crate::tree::Extended {
+            name: "dbc".into(),
+            json: "\"Vin\"".into(),
+        });
+        vin.default = Some(Literal::Scalar(Lit::owned(crate::LitKind::String, "1")));
+        builder.insert_path("Vehicle.VIN", vin).unwrap();
+        let tree = builder.build();
+        assert_eq!(
+            to_string(&tree),
+            concat!(
+                r#"{"Vehicle":{"children":{"#,
+                r#""Precipitation":{"datatype":"uint8","enum":{"NONE":1,"RAIN":2},"type":"sensor"},"#,
+                r#""Speed":{"datatype":"float","max":250,"min":0.0,"type":"sensor","unit":"km/h"},"#,
+                r#""VIN":{"datatype":"string","dbc":"Vin","default":"1","pattern":"^[A-Z]{3}$","type":"attribute"}"#,
+                r#"},"type":"branch"}}"#
+            )
+        );
+    }
+}
