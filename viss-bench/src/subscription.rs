@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use viss_runtime::{DynamicTree, Engine, Value, VissTree};
+use viss_runtime::{Engine, Value, VissTree};
 
 use crate::client::{BenchError, Client, Dial};
 use crate::stats::Samples;
@@ -13,7 +13,7 @@ pub const SIGNAL: &str = "Vehicle.Speed";
 
 pub async fn run(
     dial: &Dial,
-    engine: &Arc<Engine<DynamicTree>>,
+    engine: &Arc<Engine<impl VissTree + 'static>>,
     updates: usize,
     max_time: Duration,
 ) -> Result<Samples, BenchError> {
