@@ -59,6 +59,7 @@ pub struct TlsConfig {
     /// Where a generated self-signed certificate (`cert.pem`, `key.pem`) is written.
     pub self_signed_dir: PathBuf,
     /// Plain ws:// and http:// without TLS. Local development only; the spec forbids it.
+    /// Required (and the only choice) when the runtime is built without the `tls` feature.
     pub insecure: bool,
 }
 
@@ -71,6 +72,16 @@ impl Default for TlsConfig {
             insecure: false,
         }
     }
+}
+
+/// The certificate and key files a TLS listener uses (feature `tls`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    /// True when the files were generated as a self-signed pair (clients must trust
+    /// `cert` explicitly, e.g. `curl --cacert`).
+    pub self_signed: bool,
 }
 
 /// Per-connection limits.

@@ -9,14 +9,19 @@ use std::time::Duration;
 use axum::Router;
 use axum_server::Handle;
 use axum_server::accept::NoDelayAcceptor;
-use axum_server::tls_rustls::{RustlsAcceptor, RustlsConfig};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::config::ServerConfig;
-use super::tls::{self, TlsFiles};
-use super::{ServerError, http, run_timers, simulator, ws};
+use super::config::{ServerConfig, TlsConfig, TlsFiles};
+use super::{ServerError, run_timers, simulator};
 use crate::{Engine, VissTree};
+
+/// A TLS acceptor configuration; uninhabited without the `tls` feature.
+#[cfg(feature = "tls")]
+type TlsSetup = axum_server::tls_rustls::RustlsConfig;
+#[cfg(not(feature = "tls"))]
+#[derive(Debug, Clone)]
+enum TlsSetup {}
 
 /// Time given to open HTTP requests on shutdown.
 const DRAIN: Duration = Duration::from_secs(5);
@@ -77,19 +82,14 @@ pub async fn start<T: VissTree + 'static>(
     engine: Arc<Engine<T>>,
     config: &ServerConfig,
 ) -> Result<Listening, ServerError> {
-    let tls = if config.tls.insecure {
-        tracing::warn!(
-            "!!! INSECURE MODE: serving plain ws:// and http:// without TLS. The VISS spec \
-             requires wss/https; use this for local development only !!!"
-        );
-        None
-    } else {
-        Some(tls::resolve_files(&config.tls)?)
-    };
-    let rustls = match &tls {
-        Some(files) => Some(tls::rustls_config(files).await?),
-        None => None,
-    };
+    let (tls, rustls) = tls_setup(&config.tls).await?;
+    let serve_ws = config.listen.ws && built_in("ws", cfg!(feature = "ws"));
+    let serve_http = config.listen.http && built_in("http", cfg!(feature = "http"));
+    if !serve_ws && !serve_http {
+        return Err(ServerError::Config(
+            "no transport to serve: enable listen.ws or listen.http (and its cargo feature)".into(),
+        ));
+    }
     let (stop, stopped) = watch::channel(false);
     let mut listening = Listening {
         ws: None,
@@ -100,24 +100,28 @@ pub async fn start<T: VissTree + 'static>(
         tasks: Vec::new(),
     };
     let address = config.listen.address;
-    if config.listen.ws {
-        let state = Arc::new(ws::WsState {
+    #[cfg(feature = "ws")]
+    if serve_ws {
+        let state = Arc::new(super::ws::WsState {
             engine: Arc::clone(&engine),
             limits: config.limits.clone(),
-            connections: Arc::new(Semaphore::new(config.limits.max_connections.max(1))),
+            connections: Arc::new(tokio::sync::Semaphore::new(
+                config.limits.max_connections.max(1),
+            )),
             shutdown: stopped.clone(),
         });
         let bound = bind(SocketAddr::new(address, config.listen.ws_port))?;
         listening.ws = Some(local_address(&bound)?);
-        listening.spawn_server(bound, ws::router(state), rustls.clone())?;
+        listening.spawn_server(bound, super::ws::router(state), rustls.clone())?;
     }
-    if config.listen.http {
-        let state = Arc::new(http::HttpState {
+    #[cfg(feature = "http")]
+    if serve_http {
+        let state = Arc::new(super::http::HttpState {
             engine: Arc::clone(&engine),
         });
         let bound = bind(SocketAddr::new(address, config.listen.http_port))?;
         listening.http = Some(local_address(&bound)?);
-        let router = http::router(state, config.limits.max_message_bytes);
+        let router = super::http::router(state, config.limits.max_message_bytes);
         listening.spawn_server(bound, router, rustls)?;
     }
     let timers = run_timers(
@@ -138,22 +142,71 @@ pub async fn start<T: VissTree + 'static>(
     Ok(listening)
 }
 
+/// The certificate files and acceptor configuration, or neither with `tls.insecure`.
+/// Without the `tls` feature, insecure is the only choice and must be made explicitly.
+async fn tls_setup(
+    config: &TlsConfig,
+) -> Result<(Option<TlsFiles>, Option<TlsSetup>), ServerError> {
+    if config.insecure {
+        tracing::warn!(
+            "!!! INSECURE MODE: serving plain ws:// and http:// without TLS. The VISS spec \
+             requires wss/https; use this for local development only !!!"
+        );
+        if !cfg!(feature = "tls") {
+            tracing::warn!(
+                "this server is built without the `tls` cargo feature: plain ws:// and \
+                 http:// are the only transports it can serve"
+            );
+        }
+        return Ok((None, None));
+    }
+    #[cfg(feature = "tls")]
+    {
+        let files = super::tls::resolve_files(config)?;
+        let rustls = super::tls::rustls_config(&files).await?;
+        Ok((Some(files), Some(rustls)))
+    }
+    #[cfg(not(feature = "tls"))]
+    Err(ServerError::Tls(
+        "TLS is not available: this server is built without the `tls` cargo feature of \
+         viss-runtime, so it cannot serve wss:// or https://. Rebuild with `tls`, or serve \
+         plain ws:// and http:// for local development by choosing it explicitly: \
+         `tls.insecure = true` in the configuration file, `--insecure` or VISS_INSECURE=true"
+            .into(),
+    ))
+}
+
+/// Whether a configured transport is compiled in; logs when it is not.
+fn built_in(transport: &str, compiled: bool) -> bool {
+    if !compiled {
+        tracing::warn!(
+            "the {transport} transport is configured but not built in (cargo feature \
+             `{transport}` of viss-runtime): not serving it"
+        );
+    }
+    compiled
+}
+
 impl Listening {
     fn spawn_server(
         &mut self,
         listener: TcpListener,
         router: Router,
-        rustls: Option<RustlsConfig>,
+        tls: Option<TlsSetup>,
     ) -> Result<(), ServerError> {
         let handle = Handle::new();
         let server = axum_server::from_tcp(listener).map_err(ServerError::Io)?;
         let service = router.into_make_service();
-        let task = match rustls {
+        let task = match tls {
+            #[cfg(feature = "tls")]
             Some(config) => {
-                let acceptor = RustlsAcceptor::new(config).acceptor(NoDelayAcceptor::new());
+                let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+                    .acceptor(NoDelayAcceptor::new());
                 let server = server.acceptor(acceptor).handle(handle.clone());
                 tokio::spawn(async move { log_exit(server.serve(service).await) })
             }
+            #[cfg(not(feature = "tls"))]
+            Some(never) => match never {},
             None => {
                 let server = server
                     .acceptor(NoDelayAcceptor::new())

@@ -1,5 +1,10 @@
-//! Network transports for the engine: Secure WebSocket (`ws`), HTTPS (`http`), TLS
-//! (`tls`), the server configuration, the timer task and the simulator feeder.
+//! Network transports for the engine: WebSocket (`ws`), HTTP (`http`), TLS (`tls`), the
+//! server configuration, the timer task and the simulator feeder.
+//!
+//! Each transport builds on its own. With `tls` they serve wss:// and https://; without it
+//! they can only serve plain ws:// and http://, and only when the configuration says so
+//! explicitly (`tls.insecure = true`, `--insecure`): the spec requires TLS, so a server
+//! never falls back to plain text silently.
 //!
 //! A generated `main.rs` calls [`main`] (feature `server`); a server binary of its own needs
 //! three lines:
@@ -32,6 +37,7 @@ use jiff::Timestamp;
 
 pub use config::{
     ConfigError, Limits, ListenConfig, LogConfig, ServerConfig, SimulatorConfig, TlsConfig,
+    TlsFiles,
 };
 pub use listener::{Listening, run, start};
 
@@ -47,6 +53,8 @@ pub const SUBPROTOCOL: &str = "VISSv3";
 /// Why the server could not start or stopped with an error.
 #[derive(Debug)]
 pub enum ServerError {
+    /// The configuration cannot be served (e.g. no transport left to serve).
+    Config(String),
     Bind(std::net::SocketAddr, std::io::Error),
     Tls(String),
     Io(std::io::Error),
@@ -55,8 +63,8 @@ pub enum ServerError {
 impl std::fmt::Display for ServerError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
+            Self::Config(message) | Self::Tls(message) => f.write_str(message),
             Self::Bind(address, error) => write!(f, "cannot listen on {address}: {error}"),
-            Self::Tls(message) => f.write_str(message),
             Self::Io(error) => write!(f, "server I/O error: {error}"),
         }
     }
