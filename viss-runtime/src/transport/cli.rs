@@ -50,9 +50,10 @@ pub struct ServerArgs {
     /// Largest WebSocket message / HTTP body in bytes [default: 65536]
     #[arg(long, value_name = "BYTES", env = "VISS_MAX_MESSAGE_BYTES")]
     pub max_message_bytes: Option<usize>,
-    /// Close connections silent for this many seconds [default: 300]
-    #[arg(long, value_name = "SECS", env = "VISS_IDLE_TIMEOUT")]
-    pub idle_timeout: Option<u64>,
+    /// Close a WebSocket that sent no request for this many milliseconds while holding no
+    /// subscription (subscribed connections are never idle) [default: 300000]
+    #[arg(long, value_name = "MS", env = "VISS_IDLE_TIMEOUT_MS")]
+    pub idle_timeout_ms: Option<u64>,
     /// Most WebSocket connections served at once [default: 10000]
     #[arg(long, value_name = "N", env = "VISS_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
@@ -98,7 +99,7 @@ impl ServerArgs {
         tls.insecure |= self.insecure;
         let limits = &mut config.limits;
         set(&mut limits.max_message_bytes, self.max_message_bytes);
-        set(&mut limits.idle_timeout_secs, self.idle_timeout);
+        set(&mut limits.idle_timeout_ms, self.idle_timeout_ms);
         set(&mut limits.max_connections, self.max_connections);
         set(&mut config.log.level, self.log_level.clone());
         config.log.json |= self.log_json;
@@ -265,6 +266,8 @@ mod tests {
             "7001",
             "--insecure",
             "--simulate",
+            "--idle-timeout-ms",
+            "300",
         ])
         .unwrap();
         let mut config =
@@ -273,6 +276,7 @@ mod tests {
         assert_eq!(config.listen.ws_port, 7001);
         assert_eq!(config.listen.http_port, 7002);
         assert!(config.tls.insecure && config.simulator.enabled);
+        assert_eq!(config.limits.idle_timeout_ms, 300);
     }
 
     #[test]

@@ -90,9 +90,12 @@ pub struct TlsFiles {
 pub struct Limits {
     /// Largest WebSocket message or HTTP body accepted, in bytes.
     pub max_message_bytes: usize,
-    /// A connection with no traffic from the client for this long is closed.
-    pub idle_timeout_secs: u64,
-    /// How often the server pings an open WebSocket.
+    /// A WebSocket that has sent no request for this long while holding no subscription
+    /// is closed (close frame 1000, reason `idle timeout`), in milliseconds. A connection
+    /// with a live subscription is never idle: it is waiting for events.
+    pub idle_timeout_ms: u64,
+    /// How often the server pings an open WebSocket; a peer silent (not even a pong) for
+    /// two intervals is dead and closed.
     pub ping_interval_secs: u64,
     /// A send blocked this long (a client that does not read) closes the connection.
     pub send_timeout_secs: u64,
@@ -110,7 +113,7 @@ impl Default for Limits {
     fn default() -> Self {
         Self {
             max_message_bytes: 64 * 1024,
-            idle_timeout_secs: 300,
+            idle_timeout_ms: 300_000,
             ping_interval_secs: 30,
             send_timeout_secs: 10,
             max_connections: 10_000,
@@ -123,11 +126,16 @@ impl Default for Limits {
 
 impl Limits {
     pub fn idle_timeout(&self) -> Duration {
-        Duration::from_secs(self.idle_timeout_secs.max(1))
+        Duration::from_millis(self.idle_timeout_ms.max(1))
     }
 
     pub fn ping_interval(&self) -> Duration {
         Duration::from_secs(self.ping_interval_secs.max(1))
+    }
+
+    /// A peer that sent nothing at all (requests, pongs) for this long is dead.
+    pub fn dead_peer_timeout(&self) -> Duration {
+        self.ping_interval() * 2
     }
 
     pub fn send_timeout(&self) -> Duration {
@@ -221,6 +229,13 @@ mod tests {
         assert_eq!(config.listen.ws_port, 7000);
         assert_eq!(config.listen.http_port, 8443);
         assert!(!config.tls.insecure);
+    }
+
+    #[test]
+    fn the_idle_timeout_is_in_milliseconds() {
+        let config = ServerConfig::from_toml("[limits]\nidle_timeout_ms = 300\n").unwrap();
+        assert_eq!(config.limits.idle_timeout(), Duration::from_millis(300));
+        assert_eq!(Limits::default().idle_timeout(), Duration::from_secs(300));
     }
 
     #[test]

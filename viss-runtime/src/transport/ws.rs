@@ -1,9 +1,10 @@
-//! Secure WebSocket transport (TRANSPORT §5.1): sub-protocol `VISSv3`, one [`Session`] per
-//! connection (its subscriptions end with it), bounded messages, ping/pong, idle timeout,
-//! and a send timeout so a client that stops reading cannot hold the server.
+//! WebSocket transport (TRANSPORT §5.1; wss with the `tls` feature): sub-protocol `VISSv3`,
+//! one [`Session`] per connection (its subscriptions end with it), bounded messages,
+//! ping/pong dead-peer detection, an idle timeout (no request and no subscription), and a
+//! send timeout so a client that stops reading cannot hold the server.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
@@ -100,9 +101,28 @@ fn offers_subprotocol(headers: &HeaderMap) -> bool {
 enum Ended {
     ClientClosed,
     Shutdown,
+    /// No request for the idle timeout while holding no subscription.
     Idle,
+    /// Nothing at all (not even a pong) for two ping intervals.
+    DeadPeer,
     Failed,
 }
+
+impl Ended {
+    fn reason(&self) -> &'static str {
+        match self {
+            Self::ClientClosed => "closed by client",
+            Self::Shutdown => "server shutting down",
+            Self::Idle => "idle timeout",
+            Self::DeadPeer => "peer does not answer pings",
+            Self::Failed => "transport error",
+        }
+    }
+}
+
+/// Frames read (and discarded) while waiting for the client's close reply, and how long.
+const CLOSE_DRAIN_FRAMES: usize = 16;
+const CLOSE_DRAIN_TIME: Duration = Duration::from_secs(1);
 
 /// One connection: requests in, responses and events out, until close, idle, failure or
 /// server shutdown. The session (and so its subscriptions) ends with the connection.
@@ -115,21 +135,17 @@ async fn serve_connection<T: VissTree + 'static>(
     let wake = Arc::new(Notify::new());
     let notifier = Arc::clone(&wake);
     session.events().set_notifier(move || notifier.notify_one());
+    let now = Instant::now();
     let mut connection = Connection {
         socket,
         state: &state,
         out: Vec::with_capacity(1024),
-        last_seen: Instant::now(),
+        last_request: now,
+        last_heard: now,
     };
     let ended = connection.run(&mut session, &wake).await;
-    let reason = match ended {
-        Ended::ClientClosed => "closed by client",
-        Ended::Shutdown => "server shutting down",
-        Ended::Idle => "idle timeout",
-        Ended::Failed => "transport error",
-    };
     tracing::debug!(
-        reason,
+        reason = ended.reason(),
         subscriptions = session.subscription_count(),
         dropped_events = session.events().dropped(),
         "WebSocket connection ended"
@@ -141,7 +157,10 @@ struct Connection<'a, T: VissTree> {
     socket: WebSocket,
     state: &'a WsState<T>,
     out: Vec<u8>,
-    last_seen: Instant,
+    /// The last text or binary message (pings and pongs are not requests).
+    last_request: Instant,
+    /// The last frame of any kind (pongs included): dead-peer detection.
+    last_heard: Instant,
 }
 
 impl<T: VissTree + 'static> Connection<'_, T> {
@@ -150,16 +169,45 @@ impl<T: VissTree + 'static> Connection<'_, T> {
         let mut ping = tokio::time::interval(self.state.limits.ping_interval());
         ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ping.reset();
+        let idle_timeout = self.state.limits.idle_timeout();
+        // Checked lazily: when it fires, it moves to one timeout after the last request.
+        let idle = tokio::time::sleep(idle_timeout);
+        tokio::pin!(idle);
         loop {
             let step = tokio::select! {
                 biased;
                 _ = shutdown.changed() => Err(Ended::Shutdown),
                 message = self.socket.recv() => self.on_message(session, message).await,
                 () = wake.notified() => self.send_events(session, wake).await,
+                () = &mut idle => {
+                    let due = self.last_request + idle_timeout;
+                    let now = Instant::now();
+                    if now < due {
+                        // A request came in meanwhile.
+                        idle.as_mut().reset(due.into());
+                        Ok(())
+                    } else if session.subscription_count() > 0 {
+                        // Waiting for events is not idle; look again one timeout later.
+                        idle.as_mut().reset((now + idle_timeout).into());
+                        Ok(())
+                    } else {
+                        Err(Ended::Idle)
+                    }
+                }
                 _ = ping.tick() => self.keep_alive().await,
             };
             if let Err(ended) = step {
-                if matches!(ended, Ended::Shutdown | Ended::Idle) {
+                match ended {
+                    Ended::Idle => tracing::info!(
+                        idle_ms = u64::try_from(idle_timeout.as_millis()).unwrap_or(u64::MAX),
+                        "closing an idle WebSocket (no request, no subscription)"
+                    ),
+                    Ended::DeadPeer => {
+                        tracing::info!("closing a WebSocket whose peer does not answer pings");
+                    }
+                    _ => {}
+                }
+                if matches!(ended, Ended::Shutdown | Ended::Idle | Ended::DeadPeer) {
                     self.close(&ended).await;
                 }
                 return ended;
@@ -174,7 +222,10 @@ impl<T: VissTree + 'static> Connection<'_, T> {
         mut message: Option<Result<Message, axum::Error>>,
     ) -> Result<(), Ended> {
         for _ in 0..BATCH {
-            self.last_seen = Instant::now();
+            self.last_heard = Instant::now();
+            if let Some(Ok(Message::Text(_) | Message::Binary(_))) = &message {
+                self.last_request = self.last_heard;
+            }
             match message {
                 None => return Err(Ended::ClientClosed),
                 Some(Err(error)) => {
@@ -225,8 +276,8 @@ impl<T: VissTree + 'static> Connection<'_, T> {
     }
 
     async fn keep_alive(&mut self) -> Result<(), Ended> {
-        if self.last_seen.elapsed() > self.state.limits.idle_timeout() {
-            return Err(Ended::Idle);
+        if self.last_heard.elapsed() > self.state.limits.dead_peer_timeout() {
+            return Err(Ended::DeadPeer);
         }
         let send_timeout = self.state.limits.send_timeout();
         match tokio::time::timeout(
@@ -273,20 +324,35 @@ impl<T: VissTree + 'static> Connection<'_, T> {
         }
     }
 
+    /// Sends a close frame with the reason, then reads (a bounded number of frames for a
+    /// bounded time) until the client answers with its own close frame or goes away.
     async fn close(&mut self, ended: &Ended) {
-        let reason = match ended {
-            Ended::Idle => "idle timeout",
-            _ => "server shutting down",
+        use axum::extract::ws::close_code;
+        let code = match ended {
+            Ended::Idle => close_code::NORMAL,
+            _ => close_code::AWAY,
         };
         let frame = CloseFrame {
-            code: axum::extract::ws::close_code::AWAY,
-            reason: Utf8Bytes::from_static(reason),
+            code,
+            reason: Utf8Bytes::from_static(ended.reason()),
         };
-        let _ = tokio::time::timeout(
+        let sent = tokio::time::timeout(
             self.state.limits.send_timeout(),
             self.socket.send(Message::Close(Some(frame))),
         )
         .await;
+        if !matches!(sent, Ok(Ok(()))) {
+            return;
+        }
+        let drain = async {
+            for _ in 0..CLOSE_DRAIN_FRAMES {
+                match self.socket.recv().await {
+                    Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                    Some(Ok(_)) => {}
+                }
+            }
+        };
+        let _ = tokio::time::timeout(CLOSE_DRAIN_TIME, drain).await;
     }
 }
 
