@@ -72,7 +72,7 @@
 //! All errors are collected and reported at once, each at its token: unknown or duplicate
 //! keys, duplicate VSS names among siblings (after renaming), invalid names, `min > max`,
 //! `min`/`max` on non-numeric leaves or out of the integer type's range, `allowed` on
-//! boolean or struct leaves or combined with `min`/`max`, `default` of the wrong type,
+//! boolean or struct leaves, `default` of the wrong type,
 //! outside `min`..`max` or not in `allowed`/`enum`, `enum` on non-integer leaves, duplicate
 //! `enum` names or values outside the leaf type, `pattern` on non-string leaves or not a
 //! valid regular expression, extended attributes with a core or duplicate name or invalid

@@ -23,6 +23,9 @@ pub struct Vehicle {
     pub vin: Attribute<String>,
     #[viss(min = 0.0, max = 100, unit = "percent", description = "Level.")]
     pub level: Sensor<f32>,
+    /// VSS does not forbid `allowed` next to `min`/`max`.
+    #[viss(allowed = [1, 2, 3], min = 1, max = 3)]
+    pub mode: Sensor<u8>,
     #[viss(fka = ["Vehicle.OldBody"], extended(priority = 2))]
     pub body: Body,
 }
@@ -82,6 +85,7 @@ fn the_tree_exports_itself_as_vss_json() {
             r#""Body":{"children":{"Doors":{"datatype":"uint8","description":"Doors.","type":"sensor"}},"#,
             r#""fka":["Vehicle.OldBody"],"priority":2,"type":"branch"},"#,
             r#""Level":{"datatype":"float","description":"Level.","max":100,"min":0.0,"type":"sensor","unit":"percent"},"#,
+            r#""Mode":{"allowed":[1,2,3],"datatype":"uint8","max":3,"min":1,"type":"sensor"},"#,
             r#""Precipitation":{"constUID":"0x1234ABCD","datatype":"uint8","default":0,"#,
             r#""description":"Precipitation.","enum":{"MIXED_RAIN_SNOW":3,"NONE":0,"RAIN":1},"#,
             r#""fka":["Vehicle.Weather.Precipitation"],"type":"attribute"},"#,

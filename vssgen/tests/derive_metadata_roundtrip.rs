@@ -1,18 +1,15 @@
-//! Round trip: standard VSS tree → IR → `vssgen generate` → `#[derive(VissTree)]` metadata
-//! → VISS `metadata` filter (VSS JSON layout) equals vss-tools' `vss.json`.
+//! Round trip: standard VSS tree → IR → `vssgen generate` → `#[derive(VissTree)]` node
+//! table → `viss_runtime::vss_json` equals vss-tools' `vss.json`, exactly.
 //!
-//! The test compiles a small probe crate (the generated `tree.rs` + a `main` that answers
-//! one metadata request) against this workspace's viss-runtime and compares every node:
-//! the same children (vss.json sorts them by name, so as sets) and, per node, `type`, `datatype`, `unit`, `min`, `max`,
-//! `allowed`, `default`, `description`, `comment`, `deprecation`. The runtime's metadata
-//! writes every value as a string, so numbers are compared as numbers and booleans as
-//! `true`/`false`. `enum` and `pattern` are not carried by the derive (`NodeInfo` has no
-//! field for them): the test asserts they are the only attributes lost.
+//! The test compiles a small probe crate (the generated `tree.rs` + a `main` that prints the
+//! derived tree's VSS JSON export) against this workspace's viss-runtime and compares it
+//! with `../shared/vss/json/vss.json` as `serde_json::Value`s: every node, every attribute
+//! (`enum` and `pattern` included), numbers compared exactly (`0` and `0.0` differ), with
+//! no exemptions.
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
 use serde_json::Value;
@@ -26,18 +23,13 @@ mod tree;
 use std::io::Write as _;
 
 fn main() {
-    let engine = viss_runtime::Engine::new(tree::Vehicle::TREE, viss_runtime::EngineConfig::default());
-    let mut session = engine.open_session();
-    let mut out = Vec::new();
-    let request = br#"{"action":"get","path":"Vehicle","requestId":"m","filter":{"variant":"metadata","parameter":"0"}}"#;
-    engine.handle(&mut session, request, &mut out);
-    std::io::stdout().write_all(&out).ok();
+    let json = viss_runtime::vss_json::to_string(&tree::Vehicle::TREE);
+    std::io::stdout().write_all(json.as_bytes()).ok();
 }
 "##;
 
-/// The metadata the generated standard tree's derive serves, as the VISS response's
-/// `metadata.Vehicle`.
-fn derived_metadata() -> Value {
+/// The VSS JSON export of the generated standard tree's derived node table.
+fn derived_export() -> Value {
     let loaded = vspec::load(&VspecOptions {
         source: shared_path("vss/spec/VehicleSignalSpecification.vspec"),
         ..VspecOptions::default()
@@ -71,123 +63,51 @@ fn derived_metadata() -> Value {
         "the probe crate failed:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let response: Value = serde_json::from_slice(&output.stdout).unwrap();
-    response["metadata"]["Vehicle"].clone()
+    serde_json::from_slice(&output.stdout).unwrap()
 }
 
-/// A VSS JSON value in the metadata's all-strings form.
-fn as_text(value: &Value) -> Value {
-    match value {
-        Value::Array(items) => Value::Array(items.iter().map(as_text).collect()),
-        Value::String(text) => Value::String(text.clone()),
-        Value::Number(number) => Value::String(number.as_f64().unwrap_or_default().to_string()),
-        other => Value::String(other.to_string()),
-    }
-}
-
-/// Numbers written as text in either form (`"0"`, `"0.0"`) compare as numbers.
-fn normalise(value: &Value) -> Value {
-    match value {
-        Value::Array(items) => Value::Array(items.iter().map(normalise).collect()),
-        Value::String(text) => match text.parse::<f64>() {
-            Ok(number) if !text.is_empty() && text != "NaN" && text != "inf" => {
-                Value::String(number.to_string())
+/// The first difference between two JSON values, as a path and both sides (for a readable
+/// failure; the assertion itself compares whole values).
+fn first_difference(path: &str, expected: &Value, actual: &Value) -> Option<String> {
+    match (expected, actual) {
+        (Value::Object(want), Value::Object(got)) => {
+            for (key, value) in want {
+                let Some(other) = got.get(key) else {
+                    return Some(format!("{path}.{key}: missing in the derived export"));
+                };
+                if let Some(difference) = first_difference(&format!("{path}.{key}"), value, other) {
+                    return Some(difference);
+                }
             }
-            _ => Value::String(text.clone()),
-        },
-        other => as_text(other),
-    }
-}
-
-const COMPARED: [&str; 10] = [
-    "type",
-    "datatype",
-    "unit",
-    "min",
-    "max",
-    "allowed",
-    "default",
-    "description",
-    "comment",
-    "deprecation",
-];
-
-/// Walks both trees; counts mismatches per attribute and attributes never compared.
-fn compare(
-    path: &str,
-    expected: &Value,
-    actual: &Value,
-    mismatches: &mut BTreeMap<String, Vec<String>>,
-    not_carried: &mut BTreeMap<String, usize>,
-) {
-    let empty = serde_json::Map::new();
-    let expected_obj = expected.as_object().unwrap_or(&empty);
-    let actual_obj = actual.as_object().unwrap_or(&empty);
-    for key in expected_obj.keys() {
-        if key != "children" && !COMPARED.contains(&key.as_str()) {
-            *not_carried.entry(key.clone()).or_default() += 1;
+            got.keys()
+                .find(|key| !want.contains_key(*key))
+                .map(|key| format!("{path}.{key}: not in vss.json"))
         }
-    }
-    for key in COMPARED {
-        let want = expected_obj
-            .get(key)
-            .map(|value| normalise(&as_text(value)));
-        let got = actual_obj.get(key).map(normalise);
-        if want != got {
-            mismatches
-                .entry(key.to_owned())
-                .or_default()
-                .push(format!("{path}: vss.json {want:?} vs derived {got:?}"));
-        }
-    }
-    let children = |object: &serde_json::Map<String, Value>| {
-        object
-            .get("children")
-            .and_then(Value::as_object)
-            .map(|children| children.keys().cloned().collect::<BTreeSet<_>>())
-            .unwrap_or_default()
-    };
-    let (want, got) = (children(expected_obj), children(actual_obj));
-    if want != got {
-        mismatches
-            .entry("children".to_owned())
-            .or_default()
-            .push(format!("{path}: {want:?} vs {got:?}"));
-        return;
-    }
-    for name in want {
-        compare(
-            &format!("{path}.{name}"),
-            &expected["children"][&name],
-            &actual["children"][&name],
-            mismatches,
-            not_carried,
-        );
+        _ if expected == actual => None,
+        _ => Some(format!("{path}: vss.json {expected} vs derived {actual}")),
     }
 }
 
 #[test]
-fn derived_metadata_of_the_standard_tree_equals_vss_json() {
+fn derived_export_of_the_standard_tree_equals_vss_json() {
     let expected: Value =
         serde_json::from_slice(&std::fs::read(shared_path("vss/json/vss.json")).unwrap()).unwrap();
-    let actual = derived_metadata();
-    let mut mismatches = BTreeMap::new();
-    let mut not_carried = BTreeMap::new();
-    compare(
-        "Vehicle",
-        &expected["Vehicle"],
-        &actual,
-        &mut mismatches,
-        &mut not_carried,
+    let actual = derived_export();
+    assert!(
+        expected == actual,
+        "first difference: {}",
+        first_difference("", &expected, &actual).unwrap_or_default()
     );
-    let report: Vec<String> = mismatches
-        .iter()
-        .map(|(key, list)| format!("{key}: {} nodes, e.g. {}", list.len(), list[0]))
-        .collect();
-    assert!(mismatches.is_empty(), "mismatches:\n{}", report.join("\n"));
-    // What the derive cannot carry (no NodeInfo field): 5 enums and 1 pattern in vss.json.
-    assert_eq!(
-        not_carried,
-        BTreeMap::from([("enum".to_owned(), 5), ("pattern".to_owned(), 1)])
-    );
+    // `enum` and `pattern` are carried too: vss.json has 5 enums and 1 pattern.
+    let text = actual.to_string();
+    assert_eq!(text.matches("\"enum\":").count(), 5);
+    assert_eq!(text.matches("\"pattern\":").count(), 1);
+}
+
+#[test]
+fn numbers_compare_exactly() {
+    // The comparison above relies on this: an integer and a float never compare equal.
+    let integer: Value = serde_json::from_str("0").unwrap();
+    let float: Value = serde_json::from_str("0.0").unwrap();
+    assert_ne!(integer, float);
 }

@@ -71,10 +71,15 @@ fn struct_types_extended_attributes_and_renames() {
     assert!(tree.contains(r#""Types.Waypoint""#), "the VSS struct name");
     assert!(tree.contains("pub trail: ::viss_runtime::Sensor<Vec<GeoPoint>>,"));
     assert!(
-        tree.contains(r#"/// VSS `dbc`: "VehicleSpeedKph""#),
+        tree.contains(r#"extended(dbc = "VehicleSpeedKph", priority = 1)"#),
         "overlay value wins"
     );
-    assert!(tree.contains("/// VSS `priority`: 2"));
+    assert!(tree.contains("extended(priority = 2)"));
+    assert!(tree.contains(r#"pattern = "^[A-HJ-NPR-Z0-9]{17}$""#));
+    assert!(
+        !tree.contains("/// VSS `"),
+        "no metadata is left to the docs"
+    );
     assert!(tree.contains(r#"#[viss(name = "OBD", description = "On-board diagnostics.")]"#));
     assert!(tree.contains("max = 200"), "the overlay's altered max");
 }

@@ -4,9 +4,13 @@
 #[derive(Debug, ::viss_runtime::VissTree)]
 #[viss(root = "Vehicle", description = "The demo car.")]
 pub struct Vehicle {
-    /// VSS `dbc`: "VehicleSpeedKph"
-    /// VSS `priority`: 1
-    #[viss(description = "Vehicle speed.", unit = "km/h", min = 0, max = 200)]
+    #[viss(
+        description = "Vehicle speed.",
+        extended(dbc = "VehicleSpeedKph", priority = 1),
+        unit = "km/h",
+        min = 0,
+        max = 200
+    )]
     pub speed: ::viss_runtime::Sensor<f32>,
     #[viss(description = "Odometer reading.", unit = "km")]
     pub traveled_distance: ::viss_runtime::Sensor<f64>,
@@ -40,8 +44,11 @@ pub struct Vehicle {
 /// `Vehicle.VehicleIdentification`
 #[derive(Debug, ::viss_runtime::VissTree)]
 pub struct VehicleIdentification {
-    /// VSS `pattern`: ^[A-HJ-NPR-Z0-9]{17}$
-    #[viss(name = "VIN", description = "17-character Vehicle Identification Number.")]
+    #[viss(
+        name = "VIN",
+        description = "17-character Vehicle Identification Number.",
+        pattern = "^[A-HJ-NPR-Z0-9]{17}$"
+    )]
     pub vin: ::viss_runtime::Attribute<String>,
     #[viss(description = "Vehicle brand.", default = "Demo")]
     pub brand: ::viss_runtime::Attribute<String>,
@@ -141,8 +148,7 @@ pub struct DoorRow1 {
 /// `Vehicle.Cabin.Door.Row1.DriverSide`
 #[derive(Debug, ::viss_runtime::VissTree)]
 pub struct DoorRow1DriverSide {
-    /// VSS `dbc`: "DoorOpen"
-    #[viss(description = "Whether the door is open.")]
+    #[viss(description = "Whether the door is open.", extended(dbc = "DoorOpen"))]
     pub is_open: ::viss_runtime::Actuator<bool>,
     #[viss(description = "Whether the door is locked.")]
     pub is_locked: ::viss_runtime::Actuator<bool>,
@@ -184,8 +190,7 @@ pub struct KeyPad {
 /// (and 2 more branches of the same shape)
 #[derive(Debug, ::viss_runtime::VissTree)]
 pub struct Door {
-    /// VSS `dbc`: "DoorOpen"
-    #[viss(description = "Whether the door is open.")]
+    #[viss(description = "Whether the door is open.", extended(dbc = "DoorOpen"))]
     pub is_open: ::viss_runtime::Actuator<bool>,
     #[viss(description = "Whether the door is locked.")]
     pub is_locked: ::viss_runtime::Actuator<bool>,
@@ -340,8 +345,7 @@ pub struct Wheel {
 /// (and 3 more branches of the same shape)
 #[derive(Debug, ::viss_runtime::VissTree)]
 pub struct Tire {
-    /// VSS `priority`: 2
-    #[viss(description = "Tire pressure.", unit = "kPa")]
+    #[viss(description = "Tire pressure.", extended(priority = 2), unit = "kPa")]
     pub pressure: ::viss_runtime::Sensor<u16>,
     #[viss(description = "Tire temperature.", unit = "celsius")]
     pub temperature: ::viss_runtime::Sensor<f32>,

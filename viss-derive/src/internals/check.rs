@@ -307,12 +307,6 @@ fn check_limits(cx: &Ctxt, attrs: &FieldAttrs, datatype: Datatype) {
             ),
         );
     }
-    if let (Some(allowed), true) = (&attrs.allowed, attrs.min.is_some() || attrs.max.is_some()) {
-        cx.error_at(
-            allowed.span,
-            "`allowed` cannot be combined with `min`/`max`",
-        );
-    }
 }
 
 fn check_number_fits(cx: &Ctxt, number: &Number, span: Span, primitive: Option<Primitive>) {

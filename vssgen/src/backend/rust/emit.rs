@@ -125,7 +125,10 @@ fn instances_attr(dimensions: &[Vec<String>]) -> TokenStream {
     quote!(instances(#(#lists),*))
 }
 
-/// `description`, `comment`, `deprecation`.
+/// `description`, `comment`, `deprecation`, `fka`, `const_uid`, `extended(..)`.
+///
+/// Extended attributes follow vss-tools' JSON export of inner nodes: null or `[]` values
+/// are dropped (the export keeps them on the root only for `-e` names).
 fn common_attrs(data: &vss_model::NodeData) -> Vec<TokenStream> {
     let mut attrs = Vec::new();
     if let Some(text) = &data.description {
@@ -137,11 +140,65 @@ fn common_attrs(data: &vss_model::NodeData) -> Vec<TokenStream> {
     if let Some(text) = &data.deprecation {
         attrs.push(quote!(deprecation = #text));
     }
+    if !data.fka.is_empty() {
+        let paths = &data.fka;
+        attrs.push(quote!(fka = [#(#paths),*]));
+    }
+    if let Some(uid) = &data.const_uid {
+        attrs.push(quote!(const_uid = #uid));
+    }
+    let extended: Vec<TokenStream> = data
+        .extended
+        .iter()
+        .filter(|(_, value)| !is_null_or_empty_list(value))
+        .map(|(name, value)| {
+            let name = attr_name(name);
+            let value = json_tokens(value);
+            quote!(#name = #value)
+        })
+        .collect();
+    if !extended.is_empty() {
+        attrs.push(quote!(extended(#(#extended),*)));
+    }
     attrs
 }
 
-/// `unit`, `min`, `max`, `allowed`, `default`. The derive refuses `min`/`max` next to
-/// `allowed`; VSS does not forbid it, so `allowed` wins and the range goes to the docs.
+fn is_null_or_empty_list(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Array(items) => items.is_empty(),
+        _ => false,
+    }
+}
+
+/// A name in `enum(..)`/`extended(..)`: an identifier when it is one, else a string.
+fn attr_name(name: &str) -> TokenStream {
+    match syn::parse_str::<syn::Ident>(name) {
+        Ok(ident) if ident == name => quote!(#ident),
+        _ => quote!(#name),
+    }
+}
+
+/// An extended attribute's value: literals, `null` and arrays as Rust tokens, objects as
+/// `json("..")` text.
+fn json_tokens(value: &Value) -> TokenStream {
+    match value {
+        Value::Null => quote!(null),
+        Value::Bool(flag) => quote!(#flag),
+        Value::String(text) => quote!(#text),
+        Value::Number(number) => number_literal(number, false),
+        Value::Array(items) => {
+            let items = items.iter().map(json_tokens);
+            quote!([#(#items),*])
+        }
+        Value::Object(_) => {
+            let text = value.to_string();
+            quote!(json(#text))
+        }
+    }
+}
+
+/// `unit`, `min`, `max`, `allowed`, `default`, `enum`, `pattern`.
 fn leaf_attrs(node: &vss_model::Node) -> Result<Vec<TokenStream>, GenerateError> {
     let data = &node.data;
     let integer = data
@@ -153,15 +210,13 @@ fn leaf_attrs(node: &vss_model::Node) -> Result<Vec<TokenStream>, GenerateError>
     if let Some(unit) = &data.unit {
         attrs.push(quote!(unit = #unit));
     }
-    if data.allowed.is_none() {
-        if let Some(min) = &data.min {
-            let min = number_literal(min, integer);
-            attrs.push(quote!(min = #min));
-        }
-        if let Some(max) = &data.max {
-            let max = number_literal(max, integer);
-            attrs.push(quote!(max = #max));
-        }
+    if let Some(min) = &data.min {
+        let min = number_literal(min, integer);
+        attrs.push(quote!(min = #min));
+    }
+    if let Some(max) = &data.max {
+        let max = number_literal(max, integer);
+        attrs.push(quote!(max = #max));
     }
     if let Some(allowed) = &data.allowed {
         let values = allowed
@@ -183,6 +238,20 @@ fn leaf_attrs(node: &vss_model::Node) -> Result<Vec<TokenStream>, GenerateError>
             scalar => scalar_literal(scalar, integer, &node.path)?,
         };
         attrs.push(quote!(default = #value));
+    }
+    if let Some(enumeration) = &data.enumeration {
+        let entries = enumeration
+            .iter()
+            .map(|(name, value)| {
+                let name = attr_name(name);
+                let value = scalar_literal(value, integer, &node.path)?;
+                Ok(quote!(#name = #value))
+            })
+            .collect::<Result<Vec<_>, GenerateError>>()?;
+        attrs.push(quote!(enum(#(#entries),*)));
+    }
+    if let Some(pattern) = &data.pattern {
+        attrs.push(quote!(pattern = #pattern));
     }
     Ok(attrs)
 }
@@ -221,34 +290,16 @@ fn scalar_literal(value: &Value, integer: bool, path: &str) -> Result<TokenStrea
     }
 }
 
-/// Attributes the derive does not carry, kept as documentation so nothing is lost silently.
+/// Attributes the derive does not carry, kept as documentation so nothing is lost silently
+/// (none of them is in vss-tools' JSON export either).
 fn unsupported_docs(data: &vss_model::NodeData) -> Vec<String> {
     let mut docs = Vec::new();
     let mut add = |key: &str, value: String| docs.push(format!(" VSS `{key}`: {value}"));
-    if let Some(uid) = &data.const_uid {
-        add("constUID", uid.clone());
-    }
-    if !data.fka.is_empty() {
-        add("fka", data.fka.join(", "));
-    }
     if let Some(size) = data.arraysize {
         add("arraysize", size.to_string());
     }
-    if let Some(pattern) = &data.pattern {
-        add("pattern", pattern.clone());
-    }
-    if let Some(enumeration) = &data.enumeration {
-        let names: Vec<&str> = enumeration.keys().map(String::as_str).collect();
-        add("enum", names.join(", "));
-    }
-    if let (Some(_), Some(_)) = (&data.allowed, data.min.as_ref().or(data.max.as_ref())) {
-        add("min/max", format!("{:?}..{:?}", data.min, data.max));
-    }
     if let Some(aggregate) = data.aggregate {
         add("aggregate", aggregate.to_string());
-    }
-    for (key, value) in &data.extended {
-        add(key, value.to_string());
     }
     docs
 }
