@@ -139,6 +139,24 @@ mod tests {
         assert_eq!(info.unit.as_deref(), Some("km/h"));
     }
 
+    /// vss.json → IR → `DynamicTree` → `vss_json` gives vss.json back, exactly: a tree a
+    /// server loads at start exports itself like a generated one.
+    #[test]
+    fn the_standard_tree_exports_back_to_vss_json() {
+        let path = test_support::shared_path("vss/json/vss.json");
+        let loaded = vss_model::json::load(&vss_model::json::JsonOptions {
+            source: path.clone(),
+            types: None,
+            strict: false,
+        });
+        let tree = dynamic_tree_from_model(&loaded.tree.unwrap()).unwrap();
+        let exported: serde_json::Value =
+            serde_json::from_str(&crate::vss_json::to_string(&tree)).unwrap();
+        let expected: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        assert!(exported == expected, "the export differs from vss.json");
+    }
+
     #[test]
     fn keeps_enum_pattern_and_extended_attributes_typed() {
         let mut model = vss_model::VssTree::new();
