@@ -12,5 +12,5 @@ $VSSGEN generate \
   -s "$DEMO/DemoCar.vspec" -t "$DEMO/DemoTypes.vspec" -l "$DEMO/DemoOverlay.vspec" \
   -e dbc -e priority \
   --crate-name demo-car --runtime-path ../../viss-runtime \
-  --command "sh generated/regenerate.sh" \
+  --command "sh generated/regenerate.sh" --workspace-member \
   --out "$OUT/demo-car"

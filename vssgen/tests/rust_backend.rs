@@ -132,6 +132,26 @@ fn main_rs_hands_the_tree_and_provider_to_the_runtime_and_is_rustfmt_stable() {
 }
 
 #[test]
+fn standalone_crates_get_small_release_profiles_and_workspace_members_none() {
+    let standalone = rust::generate(&demo_tree(), &GenerateOptions::new("car")).unwrap();
+    let manifest = file(&standalone, "Cargo.toml");
+    for line in [
+        "[profile.release]",
+        "lto = \"fat\"",
+        "codegen-units = 1",
+        "[profile.small]",
+    ] {
+        assert!(manifest.contains(line), "{line} missing from:\n{manifest}");
+    }
+    let member = GenerateOptions {
+        workspace_member: true,
+        ..GenerateOptions::new("car")
+    };
+    let files = rust::generate(&demo_tree(), &member).unwrap();
+    assert!(!file(&files, "Cargo.toml").contains("[profile"));
+}
+
+#[test]
 fn invalid_crate_names_are_refused() {
     let error = rust::generate(&demo_tree(), &GenerateOptions::new("1 bad")).unwrap_err();
     assert_eq!(error, GenerateError::CrateName("1 bad".into()));

@@ -28,6 +28,10 @@ pub struct GenerateArgs {
     /// command line)
     #[arg(long, value_name = "TEXT")]
     pub command: Option<String>,
+    /// The crate is a member of an enclosing Cargo workspace: leave the release profiles to
+    /// the workspace root
+    #[arg(long)]
+    pub workspace_member: bool,
 }
 
 pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
@@ -42,6 +46,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
             None => RuntimeDependency::Version(args.runtime_version.clone()),
         },
         command: args.command.clone().unwrap_or_else(command_line),
+        workspace_member: args.workspace_member,
     };
     let written = rust::generate(&tree, &options)
         .and_then(|files| rust::write_files(&args.out, &files).map(|()| files.len()));

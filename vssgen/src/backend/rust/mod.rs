@@ -29,6 +29,9 @@ pub struct GenerateOptions {
     pub runtime: RuntimeDependency,
     /// The command that regenerates the output, written into the `@generated` headers.
     pub command: String,
+    /// The crate is a member of an enclosing Cargo workspace: no `[profile.*]` tables (Cargo
+    /// ignores them outside the workspace root, with a warning).
+    pub workspace_member: bool,
 }
 
 impl GenerateOptions {
@@ -38,6 +41,7 @@ impl GenerateOptions {
             crate_name: crate_name.into(),
             runtime: RuntimeDependency::Version("0.1".to_owned()),
             command: "vssgen generate".to_owned(),
+            workspace_member: false,
         }
     }
 }
@@ -201,6 +205,7 @@ fn render(
             type_count => plan.branches.len(),
             struct_count => plan.structs.len(),
             example_leaf => example_leaf,
+            profiles => !options.workspace_member,
         })
         // minijinja drops the template's final newline; files end with one
         .map(|text| format!("{text}\n"))
