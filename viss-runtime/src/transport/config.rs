@@ -99,6 +99,10 @@ pub struct Limits {
     pub ping_interval_secs: u64,
     /// A send blocked this long (a client that does not read) closes the connection.
     pub send_timeout_secs: u64,
+    /// A new connection must finish its TLS handshake and send its first complete HTTP
+    /// request (the WebSocket upgrade, or a GET/POST) within this time, in milliseconds:
+    /// half-open connections are closed rather than held.
+    pub handshake_timeout_ms: u64,
     /// WebSocket connections served at once; more are answered 503.
     pub max_connections: usize,
     /// Events buffered per connection before the oldest is dropped.
@@ -116,6 +120,7 @@ impl Default for Limits {
             idle_timeout_ms: 300_000,
             ping_interval_secs: 30,
             send_timeout_secs: 10,
+            handshake_timeout_ms: 10_000,
             max_connections: 10_000,
             event_queue: 1024,
             max_subscriptions_per_connection: 10_000,
@@ -136,6 +141,10 @@ impl Limits {
     /// A peer that sent nothing at all (requests, pongs) for this long is dead.
     pub fn dead_peer_timeout(&self) -> Duration {
         self.ping_interval() * 2
+    }
+
+    pub fn handshake_timeout(&self) -> Duration {
+        Duration::from_millis(self.handshake_timeout_ms.max(1))
     }
 
     pub fn send_timeout(&self) -> Duration {

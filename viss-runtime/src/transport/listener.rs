@@ -12,7 +12,7 @@ use axum_server::accept::NoDelayAcceptor;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use super::config::{ServerConfig, TlsConfig, TlsFiles};
+use super::config::{Limits, ServerConfig, TlsConfig, TlsFiles};
 use super::{ServerError, run_timers, simulator};
 use crate::{Engine, VissTree};
 
@@ -112,7 +112,8 @@ pub async fn start<T: VissTree + 'static>(
         });
         let bound = bind(SocketAddr::new(address, config.listen.ws_port))?;
         listening.ws = Some(local_address(&bound)?);
-        listening.spawn_server(bound, super::ws::router(state), rustls.clone())?;
+        let router = super::ws::router(state);
+        listening.spawn_server(bound, router, rustls.clone(), &config.limits)?;
     }
     #[cfg(feature = "http")]
     if serve_http {
@@ -122,7 +123,7 @@ pub async fn start<T: VissTree + 'static>(
         let bound = bind(SocketAddr::new(address, config.listen.http_port))?;
         listening.http = Some(local_address(&bound)?);
         let router = super::http::router(state, config.limits.max_message_bytes);
-        listening.spawn_server(bound, router, rustls)?;
+        listening.spawn_server(bound, router, rustls, &config.limits)?;
     }
     let timers = run_timers(
         Arc::clone(&engine),
@@ -193,14 +194,24 @@ impl Listening {
         listener: TcpListener,
         router: Router,
         tls: Option<TlsSetup>,
+        limits: &Limits,
     ) -> Result<(), ServerError> {
         let handle = Handle::new();
-        let server = axum_server::from_tcp(listener).map_err(ServerError::Io)?;
+        // Half-open connections (no handshake, a partial request, silence) are closed after
+        // the handshake timeout instead of being held forever (axum-server's default).
+        let handshake = limits.handshake_timeout();
+        let mut server = axum_server::from_tcp(listener).map_err(ServerError::Io)?;
+        server
+            .http_builder()
+            .http1()
+            .header_read_timeout(Some(handshake));
+        let server = server.first_request_timeout(handshake);
         let service = router.into_make_service();
         let task = match tls {
             #[cfg(feature = "tls")]
             Some(config) => {
                 let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
+                    .handshake_timeout(handshake)
                     .acceptor(NoDelayAcceptor::new());
                 let server = server.acceptor(acceptor).handle(handle.clone());
                 tokio::spawn(async move { log_exit(server.serve(service).await) })

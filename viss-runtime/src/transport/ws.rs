@@ -105,18 +105,42 @@ enum Ended {
     Idle,
     /// Nothing at all (not even a pong) for two ping intervals.
     DeadPeer,
+    /// A frame over the size limit (seen in its header, before its payload is read) or a
+    /// protocol violation: answered with a close frame, not read any further.
+    Rejected(u16, String),
     Failed,
 }
 
 impl Ended {
-    fn reason(&self) -> &'static str {
+    fn reason(&self) -> &str {
         match self {
             Self::ClientClosed => "closed by client",
             Self::Shutdown => "server shutting down",
             Self::Idle => "idle timeout",
             Self::DeadPeer => "peer does not answer pings",
+            Self::Rejected(_, reason) => reason,
             Self::Failed => "transport error",
         }
+    }
+}
+
+/// What a receive error means for the peer: a close code and reason, or `None` for I/O
+/// errors (the connection is gone). tungstenite's error is behind `axum::Error`, so its
+/// kind is read from its message.
+fn rejection(error: &axum::Error, max_message_bytes: usize) -> Option<(u16, String)> {
+    use axum::extract::ws::close_code;
+    let text = error.to_string();
+    if text.starts_with("Space limit exceeded") {
+        Some((
+            close_code::SIZE,
+            format!("message too big: the limit is {max_message_bytes} bytes"),
+        ))
+    } else if text.starts_with("UTF-8") {
+        Some((close_code::INVALID, "text frame is not UTF-8".to_owned()))
+    } else if text.starts_with("WebSocket protocol error") {
+        Some((close_code::PROTOCOL, "WebSocket protocol error".to_owned()))
+    } else {
+        None
     }
 }
 
@@ -207,7 +231,10 @@ impl<T: VissTree + 'static> Connection<'_, T> {
                     }
                     _ => {}
                 }
-                if matches!(ended, Ended::Shutdown | Ended::Idle | Ended::DeadPeer) {
+                if matches!(
+                    ended,
+                    Ended::Shutdown | Ended::Idle | Ended::DeadPeer | Ended::Rejected(..)
+                ) {
                     self.close(&ended).await;
                 }
                 return ended;
@@ -229,9 +256,14 @@ impl<T: VissTree + 'static> Connection<'_, T> {
             match message {
                 None => return Err(Ended::ClientClosed),
                 Some(Err(error)) => {
-                    // Oversized frames and protocol violations end up here.
+                    // Oversized frames (rejected from the frame header, before the payload
+                    // is read) and protocol violations end up here.
                     tracing::debug!(%error, "WebSocket receive failed");
-                    return Err(Ended::Failed);
+                    let max = self.state.limits.max_message_bytes;
+                    return Err(match rejection(&error, max) {
+                        Some((code, reason)) => Ended::Rejected(code, reason),
+                        None => Ended::Failed,
+                    });
                 }
                 Some(Ok(Message::Close(_))) => return Err(Ended::ClientClosed),
                 Some(Ok(Message::Text(text))) => {
@@ -330,18 +362,20 @@ impl<T: VissTree + 'static> Connection<'_, T> {
         use axum::extract::ws::close_code;
         let code = match ended {
             Ended::Idle => close_code::NORMAL,
+            Ended::Rejected(code, _) => *code,
             _ => close_code::AWAY,
         };
         let frame = CloseFrame {
             code,
-            reason: Utf8Bytes::from_static(ended.reason()),
+            reason: Utf8Bytes::from(ended.reason().to_owned()),
         };
         let sent = tokio::time::timeout(
             self.state.limits.send_timeout(),
             self.socket.send(Message::Close(Some(frame))),
         )
         .await;
-        if !matches!(sent, Ok(Ok(()))) {
+        if !matches!(sent, Ok(Ok(()))) || matches!(ended, Ended::Rejected(..)) {
+            // A rejected peer may still be sending (the rest of a 10 MB frame): not read.
             return;
         }
         let drain = async {

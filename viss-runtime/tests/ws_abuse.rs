@@ -1,0 +1,156 @@
+//! Bad traffic over a real socket (plain ws on 127.0.0.1): an oversized frame is refused
+//! from its header, before its payload is sent, with close code 1009; half-open connections
+//! are closed after the handshake timeout; a well-behaved client is served throughout.
+#![cfg(feature = "ws")]
+// Test code: a failed unwrap is a failed test.
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use viss_runtime::server::{self, ServerConfig};
+use viss_runtime::{DynamicTree, Engine, EngineConfig, NodeKind, NodeSpec};
+
+const HANDSHAKE: Duration = Duration::from_millis(300);
+/// Upper bound for anything the test waits for.
+const LIMIT: Duration = Duration::from_secs(5);
+
+async fn start_server() -> server::Listening {
+    let mut builder = DynamicTree::builder();
+    builder
+        .insert_path(
+            "Vehicle.Speed",
+            NodeSpec::leaf("Speed", NodeKind::Sensor, "float"),
+        )
+        .unwrap();
+    let engine = Arc::new(Engine::new(builder.build(), EngineConfig::default()));
+    let mut config = ServerConfig::default();
+    config.listen.address = [127, 0, 0, 1].into();
+    config.listen.ws_port = 0;
+    config.listen.http = false;
+    config.tls.insecure = true;
+    config.limits.handshake_timeout_ms = 300;
+    server::start(engine, &config).await.unwrap()
+}
+
+/// A get over a fresh tokio-tungstenite connection is answered.
+async fn bystander_is_served(address: SocketAddr) {
+    let mut request = format!("ws://{address}/").into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("VISSv3"));
+    let (mut socket, _) = tokio::time::timeout(LIMIT, tokio_tungstenite::connect_async(request))
+        .await
+        .unwrap()
+        .unwrap();
+    let get = r#"{"action":"get","path":"Vehicle.Speed","requestId":"b"}"#;
+    socket.send(Message::text(get)).await.unwrap();
+    match tokio::time::timeout(LIMIT, socket.next()).await.unwrap() {
+        Some(Ok(Message::Text(text))) => assert!(text.contains("\"b\""), "{text}"),
+        other => panic!("expected an answer, got {other:?}"),
+    }
+}
+
+/// Reads until the peer closes (EOF or reset) and returns how long that took; fails after
+/// [`LIMIT`] or 1 MiB.
+async fn wait_for_close(stream: &mut TcpStream, since: Instant) -> Duration {
+    let mut buffer = [0u8; 4096];
+    let mut total = 0;
+    loop {
+        match tokio::time::timeout(LIMIT, stream.read(&mut buffer)).await {
+            Ok(Ok(0) | Err(_)) => return since.elapsed(),
+            Ok(Ok(read)) => {
+                total += read;
+                assert!(total < 1 << 20, "the server keeps sending");
+            }
+            Err(_) => panic!("the server did not close the connection"),
+        }
+    }
+}
+
+/// Upgrades a raw TCP stream by hand; returns it positioned after the 101 response.
+async fn raw_upgrade(address: SocketAddr) -> TcpStream {
+    let mut stream = TcpStream::connect(address).await.unwrap();
+    let request = format!(
+        "GET / HTTP/1.1\r\nHost: {address}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Sec-WebSocket-Protocol: VISSv3\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    let mut byte = [0u8; 1];
+    while !response.ends_with(b"\r\n\r\n") {
+        assert!(response.len() < 4096, "response headers too long");
+        let read = tokio::time::timeout(LIMIT, stream.read(&mut byte))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(read, 1, "closed during the handshake");
+        response.push(byte[0]);
+    }
+    let response = String::from_utf8_lossy(&response);
+    assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+    stream
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_10_mb_frame_is_refused_from_its_header_with_close_1009() {
+    let listening = start_server().await;
+    let address = listening.ws.unwrap();
+    let mut stream = raw_upgrade(address).await;
+    // A masked text frame announcing 10 MiB, followed by only 1 KiB of it.
+    let mut frame = vec![0x81, 0x80 | 127];
+    frame.extend_from_slice(&(10u64 << 20).to_be_bytes());
+    frame.extend_from_slice(&[1, 2, 3, 4]);
+    frame.extend(std::iter::repeat_n(b'x' ^ 1, 1024));
+    stream.write_all(&frame).await.unwrap();
+    // The server answers at once, without waiting for the other 10 MiB: a close frame
+    // (unmasked, opcode 8) with code 1009 and a reason naming the limit.
+    let mut head = [0u8; 2];
+    tokio::time::timeout(Duration::from_secs(2), stream.read_exact(&mut head))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(head[0], 0x88, "expected a close frame");
+    let mut payload = vec![0u8; usize::from(head[1] & 0x7f)];
+    stream.read_exact(&mut payload).await.unwrap();
+    assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), 1009);
+    let reason = String::from_utf8_lossy(&payload[2..]);
+    assert!(reason.contains("65536"), "{reason}");
+    wait_for_close(&mut stream, Instant::now()).await;
+    bystander_is_served(address).await;
+    listening.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_open_connections_are_closed_after_the_handshake_timeout() {
+    let listening = start_server().await;
+    let address = listening.ws.unwrap();
+    let started = Instant::now();
+    // Silent after connecting; half a request; a TLS ClientHello fragment on plain ws.
+    let mut silent = TcpStream::connect(address).await.unwrap();
+    let mut partial = TcpStream::connect(address).await.unwrap();
+    partial
+        .write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .await
+        .unwrap();
+    let mut tls_fragment = TcpStream::connect(address).await.unwrap();
+    tls_fragment.write_all(b"\x16\x03\x01\x00").await.unwrap();
+    bystander_is_served(address).await;
+    for stream in [&mut silent, &mut partial, &mut tls_fragment] {
+        let after = wait_for_close(stream, started).await;
+        assert!(
+            after >= HANDSHAKE - Duration::from_millis(20),
+            "closed after {after:?}"
+        );
+    }
+    bystander_is_served(address).await;
+    listening.shutdown().await;
+}
