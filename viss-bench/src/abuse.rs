@@ -1,6 +1,8 @@
 //! Bad traffic against a running `viss-server` (started with --simulate): invalid JSON,
 //! 10 MB frames, binary frames, half-open connections and a client that never reads its
-//! events. One well-behaved client measures get latency before and during the abuse.
+//! events. One well-behaved client measures get latency before, during and after the abuse,
+//! from its own thread and runtime (so the abusers' client-side work, e.g. masking 10 MB
+//! frames, does not delay it inside this process); `--only` runs a subset of abusers.
 
 use std::time::{Duration, Instant};
 
@@ -26,6 +28,23 @@ pub struct AbuseArgs {
     /// fast as possible (then the floods compete with the probe for the 2 CPUs)
     #[arg(long, default_value_t = 2000)]
     rate: u64,
+    /// Abusers to run (comma-separated): invalid-json, huge-frames, binary, never-reads,
+    /// half-open
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "invalid-json,huge-frames,binary,never-reads,half-open"
+    )]
+    only: Vec<Abuser>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Abuser {
+    InvalidJson,
+    HugeFrames,
+    Binary,
+    NeverReads,
+    HalfOpen,
 }
 
 /// Paces a flood at `rate` messages per second (0 = unpaced).
@@ -56,21 +75,78 @@ pub fn main(args: AbuseArgs) -> Result<(), BenchError> {
     runtime.block_on(run(args))
 }
 
+/// What the probe thread is asked to do: measure one window, or stop.
+enum ProbeCommand {
+    Measure(Duration),
+    Stop,
+}
+
+/// The probe: one connection on its own thread and current-thread runtime, measuring a
+/// window each time it is asked.
+struct Probe {
+    commands: std::sync::mpsc::SyncSender<ProbeCommand>,
+    results: std::sync::mpsc::Receiver<Result<Samples, String>>,
+}
+
+impl Probe {
+    fn spawn(dial: Dial) -> Result<Self, BenchError> {
+        let (commands, command_rx) = std::sync::mpsc::sync_channel::<ProbeCommand>(1);
+        let (result_tx, results) = std::sync::mpsc::sync_channel(1);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("probe".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let mut probe = match Client::connect(&dial).await {
+                        Ok(probe) => probe,
+                        Err(error) => {
+                            let _ = result_tx.send(Err(error.to_string()));
+                            return;
+                        }
+                    };
+                    while let Ok(ProbeCommand::Measure(window)) = command_rx.recv() {
+                        let samples = measure(&mut probe, window)
+                            .await
+                            .map_err(|error| error.to_string());
+                        if result_tx.send(samples).is_err() {
+                            return;
+                        }
+                    }
+                });
+            })?;
+        Ok(Self { commands, results })
+    }
+
+    /// Measures one window (blocks this worker thread meanwhile).
+    fn measure(&self, window: Duration) -> Result<Samples, BenchError> {
+        tokio::task::block_in_place(|| {
+            self.commands.send(ProbeCommand::Measure(window))?;
+            Ok(self.results.recv()??)
+        })
+    }
+}
+
 async fn run(args: AbuseArgs) -> Result<(), BenchError> {
     let dial = args.target.dial()?;
     let window = Duration::from_secs(args.seconds.max(1));
-    let mut probe = Client::connect(&dial).await?;
-    let quiet = measure(&mut probe, window).await?;
+    let probe = Probe::spawn(dial.clone())?;
+    let quiet = probe.measure(window)?;
     println!("quiet:        {}", quiet.line());
     let stop = Instant::now() + window + Duration::from_secs(2);
     let mut abusers = tokio::task::JoinSet::new();
-    abusers.spawn(invalid_json(dial.clone(), stop, args.rate));
-    abusers.spawn(huge_frames(dial.clone(), stop));
-    abusers.spawn(binary_frames(dial.clone(), stop, args.rate));
-    abusers.spawn(never_reads(dial.clone(), stop));
-    abusers.spawn(half_open(dial.clone(), args.half_open, stop));
+    for abuser in &args.only {
+        match abuser {
+            Abuser::InvalidJson => abusers.spawn(invalid_json(dial.clone(), stop, args.rate)),
+            Abuser::HugeFrames => abusers.spawn(huge_frames(dial.clone(), stop)),
+            Abuser::Binary => abusers.spawn(binary_frames(dial.clone(), stop, args.rate)),
+            Abuser::NeverReads => abusers.spawn(never_reads(dial.clone(), stop)),
+            Abuser::HalfOpen => abusers.spawn(half_open(dial.clone(), args.half_open, stop)),
+        };
+    }
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let abused = measure(&mut probe, window).await?;
+    let abused = probe.measure(window)?;
     println!("under abuse:  {}", abused.line());
     while let Some(result) = abusers.join_next().await {
         match result {
@@ -84,9 +160,15 @@ async fn run(args: AbuseArgs) -> Result<(), BenchError> {
         "after abuse a new connection is served: {}",
         after.contains("\"data\"")
     );
+    let after_abuse = probe.measure(window)?;
+    println!("quiet again:  {}", after_abuse.line());
+    let _ = probe.commands.send(ProbeCommand::Stop);
     let ratio = abused.quantile_us(0.5) / quiet.quantile_us(0.5);
     let ratio99 = abused.quantile_us(0.99) / quiet.quantile_us(0.99);
     println!("p50 under abuse / quiet = {ratio:.2}x, p99 = {ratio99:.2}x (target <= 2x)");
+    let noise = after_abuse.quantile_us(0.5) / quiet.quantile_us(0.5);
+    let noise99 = after_abuse.quantile_us(0.99) / quiet.quantile_us(0.99);
+    println!("noise (quiet again / quiet): p50 {noise:.2}x, p99 {noise99:.2}x");
     if let Some(rss) = args.target.server_rss_kib() {
         println!("server RSS after abuse: {rss} KiB");
     }
