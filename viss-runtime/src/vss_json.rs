@@ -98,9 +98,14 @@ fn attributes(info: &NodeInfo) -> Vec<(String, Vec<u8>)> {
     ] {
         match (text, bound) {
             (Some(text), _) => put(name, &|out| out.extend_from_slice(text.as_bytes())),
-            (None, Some(bound)) => put(name, &|out| {
-                crate::value::Value::Double(bound).write_json(out)
-            }),
+            // Set without its text (`NodeSpec::min`): the shortest float text, `250.0`.
+            (None, Some(bound)) => {
+                if let Some(number) = serde_json::Number::from_f64(bound) {
+                    put(name, &|out| {
+                        out.extend_from_slice(number.to_string().as_bytes())
+                    });
+                }
+            }
             (None, None) => {}
         }
     }
@@ -170,8 +175,7 @@ mod tests {
             .min(0.0)
             .max(250.0)
             .unit("km/h");
-        speed.min_text = Some("0.0".into());
-        speed.max_text = Some("250".into());
+        speed.min_text = Some("0".into());
         builder.insert_path("Vehicle.Speed", speed).unwrap();
         let precipitation = NodeSpec::leaf("Precipitation", NodeKind::Sensor, "uint8")
             .enumeration([("RAIN", 2), ("NONE", 1)]);
@@ -191,7 +195,7 @@ mod tests {
             concat!(
                 r#"{"Vehicle":{"children":{"#,
                 r#""Precipitation":{"datatype":"uint8","enum":{"NONE":1,"RAIN":2},"type":"sensor"},"#,
-                r#""Speed":{"datatype":"float","max":250,"min":0.0,"type":"sensor","unit":"km/h"},"#,
+                r#""Speed":{"datatype":"float","max":250.0,"min":0,"type":"sensor","unit":"km/h"},"#,
                 r#""VIN":{"datatype":"string","dbc":"Vin","default":"1","pattern":"^[A-Z]{3}$","type":"attribute"}"#,
                 r#"},"type":"branch"}}"#
             )

@@ -36,8 +36,8 @@ fn expected_export() -> Value {
 #[test]
 fn derived_demo_car_exports_what_vssgen_exports() {
     let expected = expected_export();
-    let actual: Value = serde_json::from_str(&viss_runtime::vss_json::to_string(&Vehicle::TREE))
-        .unwrap();
+    let actual: Value =
+        serde_json::from_str(&viss_runtime::vss_json::to_string(&Vehicle::TREE)).unwrap();
     assert!(expected.get("ComplexDataTypes").is_some());
     assert_eq!(actual.as_object().map(|roots| roots.len()), Some(1));
     assert_eq!(expected["Vehicle"], actual["Vehicle"]);
