@@ -8,7 +8,7 @@
 //! The engine is `Send + Sync`: every method takes `&self`, per-signal state sits behind
 //! per-slot locks, per-subscription state behind per-subscription locks.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use jiff::{SignedDuration, Timestamp};
 use parking_lot::{Mutex, RwLock};
@@ -139,7 +139,10 @@ pub struct Engine<T: VissTree> {
     groups: Vec<Vec<NodeId>>,
     /// The compiled `pattern` of every node that has one, by node id (sorted): compiled once
     /// here, matched on `set`.
-    patterns: Vec<(NodeId, regex::Regex)>,
+    /// The nodes with a `pattern`, in node order, each compiled on its first `set`: most
+    /// patterns sit on attributes no client sets, and an idle server then never touches
+    /// the regex compiler (its code and heap would add to the idle footprint).
+    patterns: Vec<(NodeId, OnceLock<Option<regex::Regex>>)>,
 }
 
 impl<T: VissTree> std::fmt::Debug for Engine<T> {
@@ -174,7 +177,7 @@ impl<T: VissTree> Engine<T> {
             })
             .filter(|group| group.len() >= 2)
             .collect();
-        let patterns = compile_patterns(&tree);
+        let patterns = pattern_nodes(&tree);
         Self {
             tree,
             store,
@@ -585,7 +588,12 @@ impl<T: VissTree> Engine<T> {
         let Ok(position) = self.patterns.binary_search_by_key(&node, |(id, _)| *id) else {
             return Ok(());
         };
-        let regex = &self.patterns[position].1;
+        let Some(regex) = self.patterns[position].1.get_or_init(|| {
+            let pattern = self.tree.nodes().get(node.index())?.pattern.as_deref()?;
+            regex::Regex::new(pattern).ok()
+        }) else {
+            return Ok(());
+        };
         let matches = match value {
             Value::String(text) => regex.is_match(text),
             Value::Array(items) => items.iter().all(|item| match item {
@@ -988,16 +996,14 @@ pub fn write_error_event(
     response::error_event(out, subscription_id, error, now);
 }
 
-/// Compiles every node's `pattern`, in node order. A pattern the `regex` crate cannot
-/// compile (VSS patterns are Python regular expressions; look-around and back-references
-/// have no equivalent) is not enforced.
-fn compile_patterns<T: VissTree>(tree: &T) -> Vec<(NodeId, regex::Regex)> {
+/// The nodes with a `pattern`, in node order, not compiled yet. A pattern the `regex` crate
+/// cannot compile (VSS patterns are Python regular expressions; look-around and
+/// back-references have no equivalent) is not enforced.
+fn pattern_nodes<T: VissTree>(tree: &T) -> Vec<(NodeId, OnceLock<Option<regex::Regex>>)> {
     tree.nodes()
         .iter()
         .enumerate()
-        .filter_map(|(index, node)| {
-            let regex = regex::Regex::new(node.pattern.as_deref()?).ok()?;
-            Some((NodeId(u32::try_from(index).ok()?), regex))
-        })
+        .filter(|(_, node)| node.pattern.is_some())
+        .filter_map(|(index, _)| Some((NodeId(u32::try_from(index).ok()?), OnceLock::new())))
         .collect()
 }
