@@ -107,7 +107,8 @@
 //!   possible in the derive, which never sees nested structs' fields; the index is built
 //!   from the finished table instead.) `VissBranch::lookup_relative` is a generated `match`
 //!   per path segment that hands the rest to the child type, for lookups below a branch.
-//!   `viss-runtime/benches/lookup.rs` measures both against a `HashMap<&str, NodeId>`.
+//!   `examples/vss-standard/benches/lookup.rs` measures both on the 1,367 leaves of the
+//!   standard VSS tree against a `HashMap<&str, NodeId>`.
 //!
 //! Everything is wrapped in `const _: () = { ... }` with `#[automatically_derived]` impls
 //! and absolute `::viss_runtime` / `::core` paths; support items live in the hidden

@@ -4,6 +4,8 @@
 //! * `derived_static_index`: `VissTree::lookup_dotted` of the generated tree, the static
 //!   open-addressing index `#[derive(VissTree)]` builds at compile time;
 //! * `derived_slash_path`: `VissTree::lookup` with `/` delimiters (normalised on the stack);
+//! * `derived_segment_match`: `VissBranch::lookup_relative` below the root, the generated
+//!   per-segment `match` each branch type has (for lookups below a branch);
 //! * `hashmap_str_baseline`: a `HashMap<&str, NodeId>` (std hasher) over the same paths;
 //! * `dynamic_tree`: the runtime's `DynamicTree`, built from the same tree at start-up.
 //!
@@ -14,7 +16,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use viss_runtime::model_tree::dynamic_tree_from_model;
-use viss_runtime::{NodeId, VissTree};
+use viss_runtime::{NodeId, VissBranch, VissTree};
 use vss_model::vspec::{self, VspecOptions};
 use vss_standard::{leaf_paths, tree::Vehicle};
 
@@ -47,6 +49,17 @@ fn lookups(c: &mut Criterion) {
         b.iter(|| {
             for path in &slash_paths {
                 black_box(Vehicle::TREE.lookup(black_box(path)));
+            }
+        })
+    });
+    let relative: Vec<&str> = paths
+        .iter()
+        .map(|path| path.strip_prefix("Vehicle.").unwrap_or(""))
+        .collect();
+    group.bench_function("derived_segment_match", |b| {
+        b.iter(|| {
+            for path in &relative {
+                black_box(<Vehicle as VissBranch>::lookup_relative(black_box(path), 1));
             }
         })
     });

@@ -2,7 +2,7 @@
 //! by dot and slash path and nothing else.
 
 use viss_runtime::model_tree::dynamic_tree_from_model;
-use viss_runtime::{NodeId, VissTree};
+use viss_runtime::{NodeId, VissBranch, VissTree};
 use vss_model::vspec::{self, VspecOptions};
 use vss_standard::{leaf_paths, tree::Vehicle};
 
@@ -32,6 +32,15 @@ fn lookup_finds_every_node_by_dot_and_slash_path() {
             node.path
         );
         assert_eq!(Vehicle::TREE.lookup(&node.path.replace('.', "/")), Some(id));
+    }
+}
+
+#[test]
+fn the_per_segment_match_finds_every_node_below_the_root() {
+    for (index, node) in Vehicle::TREE.nodes().iter().enumerate().skip(1) {
+        let relative = node.path.strip_prefix("Vehicle.").expect("below the root");
+        let found = <Vehicle as VissBranch>::lookup_relative(relative, 1);
+        assert_eq!(found, Some(NodeId(index as u32)), "{}", node.path);
     }
 }
 
