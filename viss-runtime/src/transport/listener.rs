@@ -267,3 +267,44 @@ fn stopped_future(stopped: &watch::Receiver<bool>) -> impl Future<Output = ()> +
         let _ = stopped.wait_for(|stop| *stop).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    // Test code: a failed unwrap is a failed test.
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::{DynamicTree, EngineConfig};
+
+    #[tokio::test]
+    async fn a_configuration_with_no_transport_is_an_error() {
+        let engine = Arc::new(Engine::new(
+            DynamicTree::builder().build(),
+            EngineConfig::default(),
+        ));
+        let mut config = ServerConfig::default();
+        config.tls.insecure = true;
+        config.listen.ws = false;
+        config.listen.http = false;
+        let error = start(engine, &config).await.unwrap_err();
+        assert!(error.to_string().contains("no transport"), "{error}");
+    }
+
+    /// Runs in `--no-default-features --features ws` (or `http`) builds.
+    #[cfg(not(feature = "tls"))]
+    #[tokio::test]
+    async fn without_tls_only_an_explicit_insecure_choice_serves() {
+        let error = tls_setup(&TlsConfig::default()).await.unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains("built without the `tls` cargo feature")
+                && message.contains("--insecure"),
+            "{message}"
+        );
+        let insecure = TlsConfig {
+            insecure: true,
+            ..TlsConfig::default()
+        };
+        assert!(matches!(tls_setup(&insecure).await, Ok((None, None))));
+    }
+}
