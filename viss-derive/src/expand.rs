@@ -1,7 +1,7 @@
 //! Code generation: turns a checked [`Container`] into the `VissBranch` impl, the hidden
-//! const builders, and for a root the `static` node table and the `VissTree` impl. All of
-//! it sits in `const _: () = { ... }` so nothing but the trait impls and the `__viss_*`
-//! inherent items reaches the user's scope.
+//! const builders, and for a root the `static` node tables (hot and cold) and the
+//! `VissTree` impl. All of it sits in `const _: () = { ... }` so nothing but the trait
+//! impls and the `__viss_*` inherent items reaches the user's scope.
 
 use proc_macro2::{Literal, Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -311,24 +311,42 @@ fn common_fields(common: &CommonAttrs) -> TokenStream {
     }
 }
 
-/// A node template: a local const item (so borrowed slices in it are `'static`).
-fn template(name: &str, fields: TokenStream) -> TokenStream {
+/// A node template: the hot `NodeInfo` and the cold `NodeMeta` (`cold` sets every field),
+/// two arguments of `NodeWriter::push`, each a local const item (so borrowed slices in it
+/// are `'static`).
+fn template(name: &str, hot: TokenStream, cold: TokenStream) -> TokenStream {
     let name = text(name);
-    quote! {{
-        const NODE: ::viss_runtime::NodeInfo = ::viss_runtime::NodeInfo {
-            name: #name,
-            #fields
-            ..::viss_runtime::__private::PLACEHOLDER
-        };
-        NODE
-    }}
+    quote! {
+        {
+            const NODE: ::viss_runtime::NodeInfo = ::viss_runtime::NodeInfo {
+                name: #name,
+                #hot
+                ..::viss_runtime::__private::PLACEHOLDER
+            };
+            NODE
+        },
+        {
+            const META: ::viss_runtime::NodeMeta = ::viss_runtime::NodeMeta { #cold };
+            META
+        }
+    }
 }
 
 fn branch_template(name: &str, common: &CommonAttrs) -> TokenStream {
     let common = common_fields(common);
+    let none = quote!(::core::option::Option::None);
     template(
         name,
-        quote!(kind: ::viss_runtime::NodeKind::Branch, #common),
+        quote!(kind: ::viss_runtime::NodeKind::Branch,),
+        quote! {
+            unit: #none,
+            min_text: #none,
+            max_text: #none,
+            default: #none,
+            enumeration: ::viss_runtime::__private::Cow::Borrowed(&[]),
+            pattern: #none,
+            #common
+        },
     )
 }
 
@@ -364,12 +382,14 @@ fn leaf_template(field: &Field<'_>, handle: &syn::Ident, value_ty: &syn::Type) -
         quote! {
             kind: ::viss_runtime::NodeKind::#handle,
             datatype: ::core::option::Option::Some(#datatype),
-            unit: #unit,
             min: #min,
             max: #max,
+            allowed: #allowed,
+        },
+        quote! {
+            unit: #unit,
             min_text: #min_text,
             max_text: #max_text,
-            allowed: #allowed,
             default: #default,
             enumeration: ::viss_runtime::__private::Cow::Borrowed(&[#(#enumeration),*]),
             pattern: #pattern,
@@ -576,13 +596,21 @@ fn root_items(container: &Container<'_>, root_name: &str) -> TokenStream {
         };
         static PATHS: &str = ::viss_runtime::__private::paths_text(&PATH_BYTES);
         #[allow(long_running_const_eval)]
-        static NODES: [::viss_runtime::NodeInfo; NODE_TOTAL] = {
+        const TABLES: ::viss_runtime::__private::Tables<NODE_TOTAL> = {
             let mut nodes = [::viss_runtime::__private::PLACEHOLDER; NODE_TOTAL];
-            let mut writer = ::viss_runtime::__private::NodeWriter::new(&mut nodes, PATHS);
+            let mut meta = [::viss_runtime::NodeMeta::EMPTY; NODE_TOTAL];
+            let mut writer =
+                ::viss_runtime::__private::NodeWriter::new(&mut nodes, &mut meta, PATHS);
             let root = writer.push(#template, ::core::option::Option::None, SUBTREE_NODES);
             <#ident>::__viss_write_nodes(&mut writer, root);
-            nodes
+            ::viss_runtime::__private::Tables::new(nodes, meta)
         };
+        /// The hot table: what start-up and requests read.
+        static NODES: [::viss_runtime::NodeInfo; NODE_TOTAL] =
+            ::viss_runtime::__private::hot_table(TABLES);
+        /// The cold table: metadata requests, exports, `enum`/`pattern` checks.
+        static META: [::viss_runtime::NodeMeta; NODE_TOTAL] =
+            ::viss_runtime::__private::cold_table(TABLES);
 
         const INDEX_CAPACITY: usize = ::viss_runtime::__private::index_capacity(NODE_TOTAL);
         #[allow(long_running_const_eval)]
@@ -592,6 +620,10 @@ fn root_items(container: &Container<'_>, root_name: &str) -> TokenStream {
         impl ::viss_runtime::VissTree for #ident {
             fn nodes(&self) -> &[::viss_runtime::NodeInfo] {
                 &NODES
+            }
+
+            fn node_meta(&self) -> &[::viss_runtime::NodeMeta] {
+                &META
             }
 
             fn lookup_dotted(&self, path: &str) -> ::core::option::Option<::viss_runtime::NodeId> {

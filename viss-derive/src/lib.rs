@@ -94,9 +94,10 @@
 //!   knows every full path (the same struct can sit under every instance). It is built at
 //!   compile time in three const passes over the same generated traversal: count the path
 //!   bytes, write every full path into one `[u8; LEN]` (a child's path is its parent's
-//!   bytes + `.` + its name), then fill a `static [NodeInfo; N]` whose `path`s are
-//!   `&'static str` slices of that text and whose metadata comes from per-node `const`
-//!   templates. `Vehicle::TREE` is the root's handles (`__viss_at(1)`).
+//!   bytes + `.` + its name), then fill a hot `static [NodeInfo; N]` whose `path`s are
+//!   `&'static str` slices of that text and a parallel cold `static [NodeMeta; N]` (what
+//!   only metadata requests, exports and `enum`/`pattern` checks read), both from per-node
+//!   `const` templates. `Vehicle::TREE` is the root's handles (`__viss_at(1)`).
 //! * **Instance sets**: the field is a branch node, each instance a branch node below it
 //!   (one level per dimension), the element struct's nodes below each innermost instance.
 //!   Handle arrays are built with the same offsets (`instance_size`, `instance_child`).

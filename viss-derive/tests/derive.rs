@@ -1,8 +1,8 @@
 //! Behaviour of derived trees: node table, ids, paths, metadata, lookup, instances.
 
 use viss_runtime::{
-    Actuator, Attribute, DataType, Lit, Literal, NodeId, NodeKind, ScalarType, Sensor, VissBranch,
-    VissTree,
+    Actuator, Attribute, DataType, Lit, Literal, MetaFlags, NodeId, NodeKind, ScalarType, Sensor,
+    VissBranch, VissTree,
 };
 
 #[derive(Debug, VissTree)]
@@ -133,46 +133,59 @@ fn handles_carry_the_ids_of_their_nodes() {
 #[test]
 fn metadata_comes_from_the_attributes() {
     let tree = Car::TREE;
-    let root = tree.node(NodeId(0));
+    assert_eq!(tree.node_meta().len(), tree.nodes().len());
     assert_eq!(
-        root.description.as_deref(),
+        tree.meta(NodeId(0)).description.as_deref(),
         Some("High-level vehicle data.")
     );
     let speed = tree.node(tree.speed.id());
     assert_eq!(speed.kind, NodeKind::Sensor);
     assert_eq!(speed.datatype, Some(DataType::Scalar(ScalarType::Float)));
-    assert_eq!(speed.unit.as_deref(), Some("km/h"));
     assert_eq!((speed.min, speed.max), (Some(0.0), Some(250.5)));
+    assert_eq!(speed.meta_flags, MetaFlags::NONE);
+    let speed_meta = tree.meta(tree.speed.id());
+    assert_eq!(speed_meta.unit.as_deref(), Some("km/h"));
     assert_eq!(
-        (speed.min_text.as_deref(), speed.max_text.as_deref()),
+        (
+            speed_meta.min_text.as_deref(),
+            speed_meta.max_text.as_deref()
+        ),
         (Some("0"), Some("250.5"))
     );
     let vin = tree.node(tree.vin.id());
     assert_eq!(vin.kind, NodeKind::Attribute);
-    assert_eq!(vin.default, Some(Literal::Scalar(Lit::string("WVW"))));
-    assert_eq!(vin.comment.as_deref(), Some("Not real."));
+    assert_eq!(vin.meta_flags, MetaFlags::DEFAULT);
+    let vin_meta = tree.meta(tree.vin.id());
+    assert_eq!(vin_meta.default, Some(Literal::Scalar(Lit::string("WVW"))));
+    assert_eq!(vin_meta.comment.as_deref(), Some("Not real."));
     let gear = tree.node(tree.gear.id());
     assert_eq!(gear.kind, NodeKind::Actuator);
     assert_eq!(
         gear.allowed.iter().map(Lit::as_str).collect::<Vec<_>>(),
         ["P", "D"]
     );
-    assert_eq!(gear.deprecation.as_deref(), Some("v5.0 moved"));
+    assert_eq!(
+        tree.meta(tree.gear.id()).deprecation.as_deref(),
+        Some("v5.0 moved")
+    );
     let codes = tree.node(tree.codes.id());
     assert_eq!(codes.datatype, Some(DataType::Array(ScalarType::UInt8)));
     assert_eq!(
-        codes.default,
+        tree.meta(tree.codes.id()).default,
         Some(Literal::Array(
             vec![Lit::number("1"), Lit::number("2")].into()
         ))
     );
     let door = tree
         .lookup("Vehicle.Cabin.Door.Row1")
-        .map(|id| tree.node(id));
+        .map(|id| tree.meta(id));
     assert_eq!(
-        door.and_then(|node| node.description.as_deref()),
+        door.and_then(|meta| meta.description.as_deref()),
         Some("Doors.")
     );
+    for (node, meta) in tree.nodes().iter().zip(tree.node_meta()) {
+        assert_eq!(node.meta_flags, MetaFlags::of(meta), "{}", node.path);
+    }
 }
 
 #[test]

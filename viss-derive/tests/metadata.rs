@@ -1,7 +1,7 @@
 //! The VSS metadata beyond limits: `enum`, `pattern`, `fka`, `const_uid` and extended
 //! attributes reach the node table typed, and the tree exports itself as VSS JSON.
 
-use viss_runtime::{Attribute, EnumEntry, Extended, Lit, Sensor, VissTree};
+use viss_runtime::{Attribute, EnumEntry, Extended, Lit, MetaFlags, Sensor, VissTree};
 
 #[derive(Debug, VissTree)]
 #[viss(root = "Vehicle", description = "Root.", extended(dbc = "Root", "x-flags" = [1, 2]))]
@@ -39,7 +39,12 @@ pub struct Body {
 #[test]
 fn new_metadata_is_in_the_node_table() {
     let tree = Vehicle::TREE;
-    let precipitation = tree.node(tree.precipitation.id());
+    assert!(
+        tree.node(tree.precipitation.id())
+            .meta_flags
+            .contains(MetaFlags::ENUM)
+    );
+    let precipitation = tree.meta(tree.precipitation.id());
     assert_eq!(
         precipitation.enumeration.as_ref(),
         [
@@ -62,7 +67,8 @@ fn new_metadata_is_in_the_node_table() {
         ["Vehicle.Weather.Precipitation"]
     );
     assert_eq!(precipitation.const_uid.as_deref(), Some("0x1234ABCD"));
-    let vin = tree.node(tree.vin.id());
+    assert_eq!(tree.node(tree.vin.id()).meta_flags, MetaFlags::PATTERN);
+    let vin = tree.meta(tree.vin.id());
     assert_eq!(vin.pattern.as_deref(), Some("^[A-HJ-NPR-Z0-9]{17}$"));
     assert_eq!(
         vin.extended.first(),
@@ -71,7 +77,7 @@ fn new_metadata_is_in_the_node_table() {
             json: "\"Vin\"".into()
         })
     );
-    let body = tree.node(tree.lookup("Vehicle.Body").expect("the Body branch"));
+    let body = tree.meta(tree.lookup("Vehicle.Body").expect("the Body branch"));
     assert_eq!(body.fka.as_ref(), ["Vehicle.OldBody"]);
 }
 

@@ -22,7 +22,7 @@ use crate::response::{
 };
 use crate::store::{HistoryConfig, Sample, SignalStore};
 use crate::subscription::{EventQueue, Session, Subscription, SubscriptionState, Trigger};
-use crate::tree::{NodeId, NodeKind, VissTree};
+use crate::tree::{MetaFlags, NodeId, NodeKind, VissTree};
 use crate::value::{Value, parse_wire};
 
 /// Source of "now" for `ts` members and timers (injectable for tests).
@@ -571,7 +571,7 @@ impl<T: VissTree> Engine<T> {
             NodeKind::Actuator => {}
         }
         let raw = request.value.ok_or(VissError::InvalidValue)?;
-        let value = parse_wire(raw, info)?;
+        let value = parse_wire(raw, info, self.tree.enumeration(node))?;
         self.check_pattern(node, &value)?;
         if let Some(provider) = &self.provider {
             provider.on_set(node, &info.path, &value);
@@ -589,7 +589,12 @@ impl<T: VissTree> Engine<T> {
             return Ok(());
         };
         let Some(regex) = self.patterns[position].1.get_or_init(|| {
-            let pattern = self.tree.nodes().get(node.index())?.pattern.as_deref()?;
+            let pattern = self
+                .tree
+                .node_meta()
+                .get(node.index())?
+                .pattern
+                .as_deref()?;
             regex::Regex::new(pattern).ok()
         }) else {
             return Ok(());
@@ -1003,7 +1008,7 @@ fn pattern_nodes<T: VissTree>(tree: &T) -> Vec<(NodeId, OnceLock<Option<regex::R
     tree.nodes()
         .iter()
         .enumerate()
-        .filter(|(_, node)| node.pattern.is_some())
+        .filter(|(_, node)| node.meta_flags.contains(MetaFlags::PATTERN))
         .filter_map(|(index, _)| Some((NodeId(u32::try_from(index).ok()?), OnceLock::new())))
         .collect()
 }

@@ -111,7 +111,7 @@ fn default_literal(value: &serde_json::Value) -> Literal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::VissTree;
+    use crate::{MetaFlags, VissTree};
     use vss_model::model::NodeData;
 
     #[test]
@@ -135,8 +135,9 @@ mod tests {
         let info = &tree.nodes()[id.index()];
         assert_eq!(info.kind, NodeKind::Sensor);
         assert_eq!(info.max, Some(250.0));
-        assert_eq!(info.min_text.as_deref(), Some("0.0"));
-        assert_eq!(info.unit.as_deref(), Some("km/h"));
+        let meta = tree.meta(id);
+        assert_eq!(meta.min_text.as_deref(), Some("0.0"));
+        assert_eq!(meta.unit.as_deref(), Some("km/h"));
     }
 
     /// vss.json → IR → `DynamicTree` → `vss_json` gives vss.json back, exactly: a tree a
@@ -185,9 +186,18 @@ mod tests {
             .add_node(Some(root), "Kind", ModelKind::Sensor, kind)
             .unwrap();
         let tree = dynamic_tree_from_model(&model).unwrap();
-        let info = tree.node(tree.lookup("Vehicle.Kind").unwrap());
-        assert_eq!(info.enumeration[0].name, "NONE");
-        assert_eq!(info.enumeration[0].value, Lit::owned(LitKind::Number, "1"));
+        let id = tree.lookup("Vehicle.Kind").unwrap();
+        let (info, meta) = (tree.node(id), tree.meta(id));
+        assert_eq!(
+            info.meta_flags,
+            MetaFlags::of(meta),
+            "the hot flags follow the cold metadata"
+        );
+        assert!(info.meta_flags.contains(MetaFlags::ENUM));
+        assert!(info.meta_flags.contains(MetaFlags::PATTERN));
+        assert!(!info.meta_flags.contains(MetaFlags::DEFAULT));
+        assert_eq!(meta.enumeration[0].name, "NONE");
+        assert_eq!(meta.enumeration[0].value, Lit::owned(LitKind::Number, "1"));
         assert_eq!(
             info.allowed.as_ref(),
             [
@@ -195,13 +205,13 @@ mod tests {
                 Lit::owned(LitKind::String, "2")
             ]
         );
-        assert_eq!(info.pattern.as_deref(), Some("^1$"));
-        assert_eq!(info.fka.as_ref(), ["Vehicle.Old"]);
+        assert_eq!(meta.pattern.as_deref(), Some("^1$"));
+        assert_eq!(meta.fka.as_ref(), ["Vehicle.Old"]);
         assert_eq!(
-            info.extended.len(),
+            meta.extended.len(),
             1,
             "null extended attributes are dropped"
         );
-        assert_eq!(info.extended[0].json, r#"{"signal":"Kind"}"#);
+        assert_eq!(meta.extended[0].json, r#"{"signal":"Kind"}"#);
     }
 }

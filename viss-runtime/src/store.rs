@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use jiff::{SignedDuration, Timestamp};
 use parking_lot::{Mutex, RwLock};
 
-use crate::tree::{DataType, Literal, NodeId, NodeInfo, NodeKind, VissTree};
+use crate::tree::{DataType, Literal, MetaFlags, NodeId, NodeKind, VissTree};
 use crate::value::{Value, parse_scalar};
 
 /// A value with its capture time.
@@ -50,11 +50,9 @@ pub struct SignalStore {
 impl SignalStore {
     /// Empty slots for every node; attributes get their default value at `now`.
     pub fn new<T: VissTree>(tree: &T, history: Option<HistoryConfig>, now: Timestamp) -> Self {
-        let slots = tree
-            .nodes()
-            .iter()
-            .map(|node| Slot {
-                current: RwLock::new(attribute_default(node, now)),
+        let slots = (0..tree.nodes().len() as u32)
+            .map(|index| Slot {
+                current: RwLock::new(attribute_default(tree, NodeId(index), now)),
                 ..Slot::default()
             })
             .collect();
@@ -155,19 +153,22 @@ fn record(history: &mut VecDeque<Sample>, sample: &Sample, config: HistoryConfig
     history.push_back(sample.clone());
 }
 
-/// Attributes are static: their `default` is their value from the start.
-fn attribute_default(node: &NodeInfo, now: Timestamp) -> Option<Sample> {
-    if node.kind != NodeKind::Attribute {
+/// Attributes are static: their `default` is their value from the start. Only attributes
+/// flagged with a default read the cold [`crate::NodeMeta`] table.
+fn attribute_default<T: VissTree>(tree: &T, id: NodeId, now: Timestamp) -> Option<Sample> {
+    let node = tree.node(id);
+    if node.kind != NodeKind::Attribute || !node.meta_flags.contains(MetaFlags::DEFAULT) {
         return None;
     }
-    let value = match (node.datatype.as_ref()?, node.default.as_ref()?) {
+    let enumeration = tree.enumeration(id);
+    let value = match (node.datatype.as_ref()?, tree.meta(id).default.as_ref()?) {
         (DataType::Scalar(scalar), Literal::Scalar(lit)) => {
-            parse_scalar(lit.as_str(), *scalar, node).ok()?
+            parse_scalar(lit.as_str(), *scalar, node, enumeration).ok()?
         }
         (DataType::Array(scalar), Literal::Array(items)) => Value::Array(
             items
                 .iter()
-                .map(|item| parse_scalar(item.as_str(), *scalar, node))
+                .map(|item| parse_scalar(item.as_str(), *scalar, node, enumeration))
                 .collect::<Result<Vec<_>, _>>()
                 .ok()?,
         ),

@@ -291,7 +291,10 @@ pub struct Extended {
     pub json: Text,
 }
 
-/// Everything the engine knows about one node.
+/// What the engine reads of one node at start-up and on every request (the **hot** table).
+/// The rest of a node's metadata, read only by the `metadata` filter, exports and `set`
+/// validation of an `enum`/`pattern`, is its [`NodeMeta`] in the parallel cold table
+/// ([`VissTree::node_meta`]), so an idle server keeps the cold pages out of memory.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeInfo {
     pub name: Text,
@@ -300,20 +303,32 @@ pub struct NodeInfo {
     pub kind: NodeKind,
     /// `None` for branches.
     pub datatype: Option<DataType>,
+    /// `min`, parsed (what range checks use); [`NodeMeta::min_text`] keeps how it was written.
+    pub min: Option<f64>,
+    /// `max`, parsed; [`NodeMeta::max_text`] keeps how it was written.
+    pub max: Option<f64>,
+    pub allowed: Cow<'static, [Lit]>,
+    /// Which cold metadata the engine needs for this node ([`MetaFlags::of`] its
+    /// [`NodeMeta`]), so nodes without any are served without reading the cold table.
+    pub meta_flags: MetaFlags,
+    pub parent: Option<NodeId>,
+    /// One past the last node of this node's subtree (tree order).
+    pub end: u32,
+}
+
+/// The cold metadata of one node: read by the `metadata` filter, the VSS JSON export and
+/// `set` validation of nodes with an `enum` or `pattern` (see [`NodeInfo::meta_flags`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeMeta {
     pub unit: Option<Text>,
     pub description: Option<Text>,
     pub comment: Option<Text>,
     pub deprecation: Option<Text>,
-    /// `min`, parsed (what range checks use); [`NodeInfo::min_text`] keeps how it was written.
-    pub min: Option<f64>,
-    /// `max`, parsed; [`NodeInfo::max_text`] keeps how it was written.
-    pub max: Option<f64>,
     /// The JSON number text of `min` as the source wrote it (`0` vs `0.0`), for exports;
     /// `None` writes the parsed value.
     pub min_text: Option<Text>,
-    /// The JSON number text of `max`, like [`NodeInfo::min_text`].
+    /// The JSON number text of `max`, like [`NodeMeta::min_text`].
     pub max_text: Option<Text>,
-    pub allowed: Cow<'static, [Lit]>,
     pub default: Option<Literal>,
     /// `enum`: names and their values, in source order (empty when the node has none).
     pub enumeration: Cow<'static, [EnumEntry]>,
@@ -325,9 +340,64 @@ pub struct NodeInfo {
     pub const_uid: Option<Text>,
     /// Extended attributes, in source order.
     pub extended: Cow<'static, [Extended]>,
-    pub parent: Option<NodeId>,
-    /// One past the last node of this node's subtree (tree order).
-    pub end: u32,
+}
+
+impl NodeMeta {
+    /// No metadata.
+    pub const EMPTY: Self = Self {
+        unit: None,
+        description: None,
+        comment: None,
+        deprecation: None,
+        min_text: None,
+        max_text: None,
+        default: None,
+        enumeration: Cow::Borrowed(&[]),
+        pattern: None,
+        fka: Cow::Borrowed(&[]),
+        const_uid: None,
+        extended: Cow::Borrowed(&[]),
+    };
+}
+
+/// The parts of a node's [`NodeMeta`] the engine needs outside metadata requests and
+/// exports, as bits on the hot [`NodeInfo`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct MetaFlags(u8);
+
+impl MetaFlags {
+    /// Nothing: the engine never reads the node's [`NodeMeta`].
+    pub const NONE: Self = Self(0);
+    /// [`NodeMeta::enumeration`] is not empty: a `set` checks it.
+    pub const ENUM: Self = Self(1);
+    /// [`NodeMeta::pattern`] is set: a `set` checks it.
+    pub const PATTERN: Self = Self(1 << 1);
+    /// [`NodeMeta::default`] is set: an attribute's value from the start.
+    pub const DEFAULT: Self = Self(1 << 2);
+
+    /// The flags `meta` calls for (`const`: a derived table computes them at compile time).
+    pub const fn of(meta: &NodeMeta) -> Self {
+        let mut bits = 0;
+        let has_enum = match &meta.enumeration {
+            Cow::Borrowed(entries) => !entries.is_empty(),
+            Cow::Owned(entries) => !entries.is_empty(),
+        };
+        if has_enum {
+            bits |= Self::ENUM.0;
+        }
+        if meta.pattern.is_some() {
+            bits |= Self::PATTERN.0;
+        }
+        if meta.default.is_some() {
+            bits |= Self::DEFAULT.0;
+        }
+        Self(bits)
+    }
+
+    /// True when every flag of `other` is set.
+    pub const fn contains(self, other: Self) -> bool {
+        self.0 & other.0 == other.0
+    }
 }
 
 /// A VSS tree the engine can serve. Implemented by generated code and by [`DynamicTree`].
@@ -358,12 +428,35 @@ pub trait VissTree: Send + Sync {
         }
     }
 
+    /// The cold metadata table, parallel to [`VissTree::nodes`] (same length, same
+    /// [`NodeId`]s). The engine reads it only for metadata requests, exports and nodes whose
+    /// [`NodeInfo::meta_flags`] ask for it.
+    fn node_meta(&self) -> &[NodeMeta];
+
     /// The node behind `id`.
     ///
     /// # Panics
     /// If `id` does not come from this tree (ids are never taken from requests).
     fn node(&self, id: NodeId) -> &NodeInfo {
         &self.nodes()[id.index()]
+    }
+
+    /// The cold metadata of `id`.
+    ///
+    /// # Panics
+    /// If `id` does not come from this tree.
+    fn meta(&self, id: NodeId) -> &NodeMeta {
+        &self.node_meta()[id.index()]
+    }
+
+    /// The `enum` of `id`, empty when it has none: reads the cold table only when
+    /// [`NodeInfo::meta_flags`] says there is one.
+    fn enumeration(&self, id: NodeId) -> &[EnumEntry] {
+        if self.node(id).meta_flags.contains(MetaFlags::ENUM) {
+            &self.meta(id).enumeration
+        } else {
+            &[]
+        }
     }
 
     /// The direct children of `id`, in tree order.
@@ -422,6 +515,7 @@ impl Iterator for Children<'_> {
 #[derive(Debug, Clone)]
 pub struct DynamicTree {
     nodes: Vec<NodeInfo>,
+    meta: Vec<NodeMeta>,
     by_path: HashMap<Box<str>, NodeId>,
 }
 
@@ -435,6 +529,10 @@ impl DynamicTree {
 impl VissTree for DynamicTree {
     fn nodes(&self) -> &[NodeInfo] {
         &self.nodes
+    }
+
+    fn node_meta(&self) -> &[NodeMeta] {
+        &self.meta
     }
 
     fn lookup_dotted(&self, path: &str) -> Option<NodeId> {
@@ -454,7 +552,7 @@ pub struct NodeSpec {
     pub deprecation: Option<String>,
     pub min: Option<f64>,
     pub max: Option<f64>,
-    /// See [`NodeInfo::min_text`].
+    /// See [`NodeMeta::min_text`].
     pub min_text: Option<String>,
     pub max_text: Option<String>,
     pub allowed: Vec<Lit>,
@@ -704,6 +802,7 @@ impl DynamicTreeBuilder {
         }
         let mut specs: Vec<Option<NodeSpec>> = self.specs.into_iter().map(Some).collect();
         let mut nodes = Vec::with_capacity(order.len());
+        let mut meta = Vec::with_capacity(order.len());
         let mut by_path = HashMap::with_capacity(order.len());
         for (position, index) in order.iter().enumerate() {
             let Some(spec) = specs[*index].take() else {
@@ -711,29 +810,33 @@ impl DynamicTreeBuilder {
             };
             let path = self.full_paths[*index].clone();
             by_path.insert(path.clone().into_boxed_str(), NodeId(position as u32));
-            nodes.push(NodeInfo {
-                name: Cow::Owned(spec.name),
-                path: Cow::Owned(path),
-                kind: spec.kind,
-                datatype: spec.datatype,
+            let node_meta = NodeMeta {
                 unit: spec.unit.map(Cow::Owned),
                 description: spec.description.map(Cow::Owned),
                 comment: spec.comment.map(Cow::Owned),
                 deprecation: spec.deprecation.map(Cow::Owned),
-                min: spec.min,
-                max: spec.max,
                 min_text: spec.min_text.map(Cow::Owned),
                 max_text: spec.max_text.map(Cow::Owned),
-                allowed: Cow::Owned(spec.allowed),
                 default: spec.default,
                 enumeration: Cow::Owned(spec.enumeration),
                 pattern: spec.pattern.map(Cow::Owned),
                 fka: Cow::Owned(spec.fka.into_iter().map(Cow::Owned).collect()),
                 const_uid: spec.const_uid.map(Cow::Owned),
                 extended: Cow::Owned(spec.extended),
+            };
+            nodes.push(NodeInfo {
+                name: Cow::Owned(spec.name),
+                path: Cow::Owned(path),
+                kind: spec.kind,
+                datatype: spec.datatype,
+                min: spec.min,
+                max: spec.max,
+                allowed: Cow::Owned(spec.allowed),
+                meta_flags: MetaFlags::of(&node_meta),
                 parent: parent_of[*index],
                 end: 0,
             });
+            meta.push(node_meta);
         }
         // Subtree ends, computed bottom-up: a node's subtree ends where its last child's does.
         for position in (0..nodes.len()).rev() {
@@ -744,7 +847,11 @@ impl DynamicTreeBuilder {
             };
             nodes[position].end = end;
         }
-        DynamicTree { nodes, by_path }
+        DynamicTree {
+            nodes,
+            meta,
+            by_path,
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 
 use crate::error::VissError;
 use crate::response::write_json_str;
-use crate::tree::{DataType, Lit, NodeInfo, ScalarType};
+use crate::tree::{DataType, EnumEntry, Lit, NodeInfo, ScalarType};
 
 /// The reserved in-line error prefix (TRANSPORT §4.1.1): never valid in ordinary strings.
 pub const INLINE_PREFIX: &str = "viss-inline:";
@@ -183,10 +183,16 @@ pub fn is_json_number(text: &str) -> bool {
     position == bytes.len()
 }
 
-/// Parses the wire text of one scalar as `scalar`, checking `node`'s limits.
-pub fn parse_scalar(text: &str, scalar: ScalarType, node: &NodeInfo) -> Result<Value, VissError> {
+/// Parses the wire text of one scalar as `scalar`, checking `node`'s limits and its `enum`
+/// (`enumeration`, from the cold [`crate::NodeMeta`]; empty when the node has none).
+pub fn parse_scalar(
+    text: &str,
+    scalar: ScalarType,
+    node: &NodeInfo,
+    enumeration: &[EnumEntry],
+) -> Result<Value, VissError> {
     let value = parse_scalar_type(text, scalar)?;
-    check_limits(&value, text, node)?;
+    check_limits(&value, text, node, enumeration)?;
     Ok(value)
 }
 
@@ -266,7 +272,12 @@ const fn unsigned_max(scalar: ScalarType) -> u64 {
     }
 }
 
-fn check_limits(value: &Value, text: &str, node: &NodeInfo) -> Result<(), VissError> {
+fn check_limits(
+    value: &Value,
+    text: &str,
+    node: &NodeInfo,
+    enumeration: &[EnumEntry],
+) -> Result<(), VissError> {
     if let Some(number) = value.as_f64() {
         let below = node.min.is_some_and(|min| number < min);
         let above = node.max.is_some_and(|max| number > max);
@@ -285,7 +296,7 @@ fn check_limits(value: &Value, text: &str, node: &NodeInfo) -> Result<(), VissEr
         return Err(VissError::OutsideLimit);
     }
     // An `enum` lists the only values the leaf takes (by number, not by name).
-    if !node.enumeration.is_empty() && !node.enumeration.iter().any(|entry| same(&entry.value)) {
+    if !enumeration.is_empty() && !enumeration.iter().any(|entry| same(&entry.value)) {
         return Err(VissError::OutsideLimit);
     }
     Ok(())
@@ -293,7 +304,11 @@ fn check_limits(value: &Value, text: &str, node: &NodeInfo) -> Result<(), VissEr
 
 /// Parses the `value` member of a `set` request for `node` (CORE §4.2): a string for
 /// primitive types, an array of strings for arrays, an object for structs.
-pub fn parse_wire(raw: &serde_json::value::RawValue, node: &NodeInfo) -> Result<Value, VissError> {
+pub fn parse_wire(
+    raw: &serde_json::value::RawValue,
+    node: &NodeInfo,
+    enumeration: &[EnumEntry],
+) -> Result<Value, VissError> {
     let Some(datatype) = &node.datatype else {
         return Err(VissError::BranchAction);
     };
@@ -301,7 +316,7 @@ pub fn parse_wire(raw: &serde_json::value::RawValue, node: &NodeInfo) -> Result<
     match (text.as_bytes().first(), datatype) {
         (Some(b'"'), DataType::Scalar(scalar)) => {
             let wire = crate::request::string_of(raw).ok_or(VissError::InvalidValue)?;
-            parse_scalar(&wire, *scalar, node)
+            parse_scalar(&wire, *scalar, node, enumeration)
         }
         (Some(b'['), DataType::Array(scalar)) => {
             #[derive(serde::Deserialize)]
@@ -314,7 +329,7 @@ pub fn parse_wire(raw: &serde_json::value::RawValue, node: &NodeInfo) -> Result<
             }
             items
                 .iter()
-                .map(|item| parse_scalar(item, *scalar, node))
+                .map(|item| parse_scalar(item, *scalar, node, enumeration))
                 .collect::<Result<_, _>>()
                 .map(Value::Array)
         }
@@ -381,15 +396,15 @@ mod tests {
     fn scalars_parse_by_type_and_width() {
         let int8 = node("int8");
         assert_eq!(
-            parse_scalar("-5", ScalarType::Int8, &int8),
+            parse_scalar("-5", ScalarType::Int8, &int8, &[]),
             Ok(Value::Int(-5))
         );
         assert_eq!(
-            parse_scalar("6", ScalarType::Int8, &int8),
+            parse_scalar("6", ScalarType::Int8, &int8, &[]),
             Err(VissError::OutsideLimit)
         );
         assert_eq!(
-            parse_scalar("1.5", ScalarType::Int8, &int8),
+            parse_scalar("1.5", ScalarType::Int8, &int8, &[]),
             Err(VissError::IncorrectDataType)
         );
         let unbounded = NodeInfo {
@@ -398,23 +413,23 @@ mod tests {
             ..int8
         };
         assert_eq!(
-            parse_scalar("128", ScalarType::Int8, &unbounded),
+            parse_scalar("128", ScalarType::Int8, &unbounded, &[]),
             Err(VissError::OutsideLimit)
         );
         assert_eq!(
-            parse_scalar("-1", ScalarType::UInt8, &unbounded),
+            parse_scalar("-1", ScalarType::UInt8, &unbounded, &[]),
             Err(VissError::OutsideLimit)
         );
         assert_eq!(
-            parse_scalar("1e40", ScalarType::Float, &unbounded),
+            parse_scalar("1e40", ScalarType::Float, &unbounded, &[]),
             Err(VissError::OutsideLimit)
         );
         assert_eq!(
-            parse_scalar("1e40", ScalarType::Double, &unbounded),
+            parse_scalar("1e40", ScalarType::Double, &unbounded, &[]),
             Ok(Value::Double(1e40))
         );
         assert_eq!(
-            parse_scalar("True", ScalarType::Boolean, &unbounded),
+            parse_scalar("True", ScalarType::Boolean, &unbounded, &[]),
             Err(VissError::IncorrectDataType)
         );
     }

@@ -3,13 +3,13 @@
 //! sorted by code point at every level (vss-tools writes with `sort_keys=True`); compact.
 //!
 //! Values keep their JSON types: `min`/`max` as numbers in the text the source wrote
-//! ([`NodeInfo::min_text`], so `0` and `0.0` stay apart), `allowed`/`default` items as
+//! ([`NodeMeta::min_text`], so `0` and `0.0` stay apart), `allowed`/`default` items as
 //! [`Lit`]s, `enum` as an object of name → value, extended attributes as their JSON text.
 //! A served tree can so export itself; for a tree generated from VSS sources the output
 //! equals vss-tools' export of the signal tree.
 
 use crate::response::write_json_str;
-use crate::tree::{Lit, NodeId, NodeInfo, VissTree};
+use crate::tree::{Lit, NodeId, NodeInfo, NodeMeta, VissTree};
 
 /// The tree as VSS JSON text.
 pub fn to_string<T: VissTree + ?Sized>(tree: &T) -> String {
@@ -47,8 +47,7 @@ fn write_members<T: VissTree + ?Sized>(tree: &T, out: &mut Vec<u8>, mut ids: Vec
 }
 
 fn write_node<T: VissTree + ?Sized>(tree: &T, out: &mut Vec<u8>, id: NodeId) {
-    let info = tree.node(id);
-    let mut members = attributes(info);
+    let mut members = attributes(tree.node(id), tree.meta(id));
     let children: Vec<NodeId> = tree.children(id).collect();
     if !children.is_empty() {
         let mut text = Vec::new();
@@ -68,8 +67,8 @@ fn write_node<T: VissTree + ?Sized>(tree: &T, out: &mut Vec<u8>, id: NodeId) {
     out.push(b'}');
 }
 
-/// Every metadata member of `info` but `children`, as (key, JSON text).
-fn attributes(info: &NodeInfo) -> Vec<(String, Vec<u8>)> {
+/// Every metadata member of a node (`info` and `meta`) but `children`, as (key, JSON text).
+fn attributes(info: &NodeInfo, meta: &NodeMeta) -> Vec<(String, Vec<u8>)> {
     let mut members: Vec<(String, Vec<u8>)> = Vec::new();
     let mut put = |name: &str, write: &dyn Fn(&mut Vec<u8>)| {
         let mut text = Vec::new();
@@ -81,20 +80,20 @@ fn attributes(info: &NodeInfo) -> Vec<(String, Vec<u8>)> {
         put("datatype", &|out| write_json_str(out, &datatype.name()));
     }
     for (name, text) in [
-        ("description", &info.description),
-        ("comment", &info.comment),
-        ("deprecation", &info.deprecation),
-        ("unit", &info.unit),
-        ("constUID", &info.const_uid),
-        ("pattern", &info.pattern),
+        ("description", &meta.description),
+        ("comment", &meta.comment),
+        ("deprecation", &meta.deprecation),
+        ("unit", &meta.unit),
+        ("constUID", &meta.const_uid),
+        ("pattern", &meta.pattern),
     ] {
         if let Some(text) = text {
             put(name, &|out| write_json_str(out, text));
         }
     }
     for (name, bound, text) in [
-        ("min", info.min, &info.min_text),
-        ("max", info.max, &info.max_text),
+        ("min", info.min, &meta.min_text),
+        ("max", info.max, &meta.max_text),
     ] {
         match (text, bound) {
             (Some(text), _) => put(name, &|out| out.extend_from_slice(text.as_bytes())),
@@ -109,9 +108,9 @@ fn attributes(info: &NodeInfo) -> Vec<(String, Vec<u8>)> {
             (None, None) => {}
         }
     }
-    if !info.fka.is_empty() {
+    if !meta.fka.is_empty() {
         put("fka", &|out| {
-            write_array(out, info.fka.iter(), |out, text| write_json_str(out, text));
+            write_array(out, meta.fka.iter(), |out, text| write_json_str(out, text));
         });
     }
     if !info.allowed.is_empty() {
@@ -121,12 +120,12 @@ fn attributes(info: &NodeInfo) -> Vec<(String, Vec<u8>)> {
             });
         });
     }
-    if let Some(default) = &info.default {
+    if let Some(default) = &meta.default {
         put("default", &|out| default.write_json(out));
     }
-    if !info.enumeration.is_empty() {
+    if !meta.enumeration.is_empty() {
         put("enum", &|out| {
-            let mut entries: Vec<_> = info.enumeration.iter().collect();
+            let mut entries: Vec<_> = meta.enumeration.iter().collect();
             entries.sort_by(|left, right| left.name.cmp(&right.name));
             out.push(b'{');
             for (position, entry) in entries.into_iter().enumerate() {
@@ -140,7 +139,7 @@ fn attributes(info: &NodeInfo) -> Vec<(String, Vec<u8>)> {
             out.push(b'}');
         });
     }
-    for extended in info.extended.iter() {
+    for extended in meta.extended.iter() {
         put(&extended.name, &|out| {
             out.extend_from_slice(extended.json.as_bytes())
         });

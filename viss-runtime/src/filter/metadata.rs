@@ -28,6 +28,7 @@ pub fn parse_parameter(raw: &RawValue) -> Result<u32, VissError> {
 /// (0 = unlimited).
 pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, generations: u32) {
     let info = tree.node(node);
+    let meta = tree.meta(node);
     out.push(b'{');
     key(out, "type");
     write_json_str(out, info.kind.as_str());
@@ -36,10 +37,10 @@ pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, genera
         write_json_str(out, &datatype.name());
     }
     for (name, text) in [
-        ("unit", &info.unit),
-        ("description", &info.description),
-        ("comment", &info.comment),
-        ("deprecation", &info.deprecation),
+        ("unit", &meta.unit),
+        ("description", &meta.description),
+        ("comment", &meta.comment),
+        ("deprecation", &meta.deprecation),
     ] {
         if let Some(text) = text {
             key(out, name);
@@ -56,7 +57,7 @@ pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, genera
         key(out, "allowed");
         write_string_array(out, info.allowed.iter().map(Lit::as_str));
     }
-    match &info.default {
+    match &meta.default {
         Some(Literal::Scalar(lit)) => {
             key(out, "default");
             write_json_str(out, lit.as_str());
@@ -67,10 +68,10 @@ pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, genera
         }
         None => {}
     }
-    if !info.enumeration.is_empty() {
+    if !meta.enumeration.is_empty() {
         key(out, "enum");
         out.push(b'{');
-        for (position, entry) in info.enumeration.iter().enumerate() {
+        for (position, entry) in meta.enumeration.iter().enumerate() {
             if position > 0 {
                 out.push(b',');
             }
@@ -80,7 +81,7 @@ pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, genera
         }
         out.push(b'}');
     }
-    if let Some(pattern) = &info.pattern {
+    if let Some(pattern) = &meta.pattern {
         key(out, "pattern");
         write_json_str(out, pattern);
     }

@@ -7,8 +7,10 @@
 //! 1. a counting [`PathWriter`] measures the bytes of all full paths;
 //! 2. a writing [`PathWriter`] fills a `[u8; LEN]` with every full path back to back
 //!    (a child's path is its parent's bytes, `.`, its name);
-//! 3. a [`NodeWriter`] fills `[NodeInfo; N]` from per-node templates (const items holding
-//!    the metadata), slicing each node's `&'static str` path out of the bytes of pass 2.
+//! 3. a [`NodeWriter`] fills the hot `[NodeInfo; N]` and the cold `[NodeMeta; N]` (one
+//!    [`Tables`] const, split into two statics by [`hot_table`] and [`cold_table`]) from
+//!    per-node templates (const items holding the metadata), slicing each node's
+//!    `&'static str` path out of the bytes of pass 2.
 //!
 //! Paths cannot be known when a nested branch type is derived (the same type can sit at
 //! several places, e.g. under every instance), which is why the root assembles them.
@@ -19,35 +21,56 @@
 //! type ([`lookup_branch`], [`lookup_instances`]).
 
 use std::borrow::Cow;
+use std::mem::ManuallyDrop;
 
-use crate::tree::{NodeId, NodeInfo, NodeKind};
+use crate::tree::{MetaFlags, NodeId, NodeInfo, NodeKind, NodeMeta};
 use crate::typed::VissBranch;
 
 /// A node with no metadata: the filler of a table before the writer runs, and the base of
-/// generated templates (`NodeInfo { name: .., ..PLACEHOLDER }`).
+/// generated templates (`NodeInfo { name: .., ..PLACEHOLDER }`; cold metadata templates
+/// start from [`NodeMeta::EMPTY`]).
 pub const PLACEHOLDER: NodeInfo = NodeInfo {
     name: Cow::Borrowed(""),
     path: Cow::Borrowed(""),
     kind: NodeKind::Branch,
     datatype: None,
-    unit: None,
-    description: None,
-    comment: None,
-    deprecation: None,
     min: None,
     max: None,
-    min_text: None,
-    max_text: None,
     allowed: Cow::Borrowed(&[]),
-    default: None,
-    enumeration: Cow::Borrowed(&[]),
-    pattern: None,
-    fka: Cow::Borrowed(&[]),
-    const_uid: None,
-    extended: Cow::Borrowed(&[]),
+    meta_flags: MetaFlags::NONE,
     parent: None,
     end: 0,
 };
+
+/// The hot and the cold table of a derived tree, filled together by one [`NodeWriter`]
+/// pass in a `const`, then split into two statics ([`hot_table`], [`cold_table`]). The
+/// tables are `ManuallyDrop` so the split can move one out and leave the other in a
+/// `const fn` (a generated table is only borrowed data: nothing to drop).
+#[derive(Debug)]
+pub struct Tables<const N: usize> {
+    nodes: ManuallyDrop<[NodeInfo; N]>,
+    meta: ManuallyDrop<[NodeMeta; N]>,
+}
+
+impl<const N: usize> Tables<N> {
+    /// The tables a [`NodeWriter`] filled.
+    pub const fn new(nodes: [NodeInfo; N], meta: [NodeMeta; N]) -> Self {
+        Self {
+            nodes: ManuallyDrop::new(nodes),
+            meta: ManuallyDrop::new(meta),
+        }
+    }
+}
+
+/// The hot table of `tables`.
+pub const fn hot_table<const N: usize>(tables: Tables<N>) -> [NodeInfo; N] {
+    ManuallyDrop::into_inner(tables.nodes)
+}
+
+/// The cold table of `tables`.
+pub const fn cold_table<const N: usize>(tables: Tables<N>) -> [NodeMeta; N] {
+    ManuallyDrop::into_inner(tables.meta)
+}
 
 /// Where a node's full path sits in the path bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,31 +169,39 @@ pub struct Parent {
     pub path_len: usize,
 }
 
-/// Fills a node table in tree order.
+/// Fills the hot and the cold node table in tree order.
 #[derive(Debug)]
 pub struct NodeWriter<'a> {
     nodes: &'a mut [NodeInfo],
+    meta: &'a mut [NodeMeta],
     next: usize,
     paths: &'static str,
     path_position: usize,
 }
 
 impl<'a> NodeWriter<'a> {
-    /// A writer into `nodes`, slicing paths from `paths` (written by the same traversal).
-    pub const fn new(nodes: &'a mut [NodeInfo], paths: &'static str) -> Self {
+    /// A writer into `nodes` and the parallel `meta` (as long), slicing paths from `paths`
+    /// (written by the same traversal).
+    pub const fn new(
+        nodes: &'a mut [NodeInfo],
+        meta: &'a mut [NodeMeta],
+        paths: &'static str,
+    ) -> Self {
         Self {
             nodes,
+            meta,
             next: 0,
             paths,
             path_position: 0,
         }
     }
 
-    /// Writes the next node from `template` (its name and metadata), below `parent`, with
-    /// `below` nodes in its subtree (0 for leaves).
+    /// Writes the next node from `template` (its name and hot metadata) and `meta` (its
+    /// cold metadata), below `parent`, with `below` nodes in its subtree (0 for leaves).
     pub const fn push(
         &mut self,
         mut template: NodeInfo,
+        meta: NodeMeta,
         parent: Option<Parent>,
         below: u32,
     ) -> Parent {
@@ -188,7 +219,9 @@ impl<'a> NodeWriter<'a> {
             None => None,
         };
         template.end = id.0 + 1 + below;
+        template.meta_flags = MetaFlags::of(&meta);
         std::mem::forget(std::mem::replace(&mut self.nodes[self.next], template));
+        std::mem::forget(std::mem::replace(&mut self.meta[self.next], meta));
         self.next += 1;
         Parent { id, path_len }
     }
