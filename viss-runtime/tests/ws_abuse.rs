@@ -1,6 +1,7 @@
-//! Bad traffic over a real socket (plain ws on 127.0.0.1): an oversized frame is refused
-//! from its header, before its payload is sent, with close code 1009; half-open connections
-//! are closed after the handshake timeout; a well-behaved client is served throughout.
+//! Bad and heavy traffic over a real socket (plain ws on 127.0.0.1): an oversized frame is
+//! refused from its header, before its payload is sent, with close code 1009; half-open
+//! connections are closed after the handshake timeout; a well-behaved client is served
+//! throughout; a pipelined burst larger than one batch is answered in full.
 #![cfg(feature = "ws")]
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -152,5 +153,36 @@ async fn half_open_connections_are_closed_after_the_handshake_timeout() {
         );
     }
     bystander_is_served(address).await;
+    listening.shutdown().await;
+}
+
+/// More requests than one batch (64), sent without waiting: every one is answered, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pipelined_burst_is_answered_in_full() {
+    const BURST: usize = 300;
+    let listening = start_server().await;
+    let address = listening.ws.unwrap();
+    let mut request = format!("ws://{address}/").into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("VISSv3"));
+    let (mut socket, _) = tokio::time::timeout(LIMIT, tokio_tungstenite::connect_async(request))
+        .await
+        .unwrap()
+        .unwrap();
+    for id in 0..BURST {
+        let get = format!(r#"{{"action":"get","path":"Vehicle.Speed","requestId":"{id}"}}"#);
+        socket.feed(Message::text(get)).await.unwrap();
+    }
+    socket.flush().await.unwrap();
+    for id in 0..BURST {
+        match tokio::time::timeout(LIMIT, socket.next()).await {
+            Ok(Some(Ok(Message::Text(text)))) => {
+                let expected = format!("\"requestId\":\"{id}\"");
+                assert!(text.contains(&expected), "answer {id}: {text}");
+            }
+            other => panic!("answer {id} missing: {other:?}"),
+        }
+    }
     listening.shutdown().await;
 }

@@ -248,7 +248,7 @@ impl<T: VissTree + 'static> Connection<'_, T> {
         session: &mut Session,
         mut message: Option<Result<Message, axum::Error>>,
     ) -> Result<(), Ended> {
-        for _ in 0..BATCH {
+        for handled in 1..=BATCH {
             self.last_heard = Instant::now();
             if let Some(Ok(Message::Text(_) | Message::Binary(_))) = &message {
                 self.last_request = self.last_heard;
@@ -284,6 +284,11 @@ impl<T: VissTree + 'static> Connection<'_, T> {
                     self.feed_out().await?;
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            }
+            if handled == BATCH {
+                // Taking another message now would drop it: the rest waits for the next
+                // turn of the select loop.
+                break;
             }
             match self.socket.recv().now_or_never() {
                 Some(next) => message = next,
