@@ -29,7 +29,8 @@ pub struct AbuseArgs {
     #[arg(long, default_value_t = 2000)]
     rate: u64,
     /// Abusers to run (comma-separated): invalid-json, huge-frames, binary, never-reads,
-    /// half-open
+    /// half-open, and (not by default) pipelined: unpaced bursts of 256 invalid requests
+    /// sent without waiting for the answers
     #[arg(
         long,
         value_delimiter = ',',
@@ -45,6 +46,7 @@ enum Abuser {
     Binary,
     NeverReads,
     HalfOpen,
+    Pipelined,
 }
 
 /// Paces a flood at `rate` messages per second (0 = unpaced).
@@ -143,6 +145,7 @@ async fn run(args: AbuseArgs) -> Result<(), BenchError> {
             Abuser::Binary => abusers.spawn(binary_frames(dial.clone(), stop, args.rate)),
             Abuser::NeverReads => abusers.spawn(never_reads(dial.clone(), stop)),
             Abuser::HalfOpen => abusers.spawn(half_open(dial.clone(), args.half_open, stop)),
+            Abuser::Pipelined => abusers.spawn(pipelined(dial.clone(), stop)),
         };
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -201,6 +204,25 @@ async fn invalid_json(dial: Dial, stop: Instant, rate: u64) -> Result<String, Be
     }
     Ok(format!(
         "invalid JSON: {answered} requests answered with errors"
+    ))
+}
+
+async fn pipelined(dial: Dial, stop: Instant) -> Result<String, BenchError> {
+    const BURST: usize = 256;
+    let mut client = Client::connect(&dial).await?;
+    let mut answered = 0u64;
+    while Instant::now() < stop && answered < 100_000_000 {
+        for _ in 0..BURST {
+            client.feed("{\"action\":\"get\",\"path\":").await?;
+        }
+        client.flush().await?;
+        for _ in 0..BURST {
+            client.receive(0).await?;
+            answered += 1;
+        }
+    }
+    Ok(format!(
+        "pipelined: {answered} invalid requests answered in bursts of {BURST}"
     ))
 }
 
