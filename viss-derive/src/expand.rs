@@ -342,7 +342,6 @@ fn branch_template(name: &str, common: &CommonAttrs) -> TokenStream {
             unit: #none,
             min_text: #none,
             max_text: #none,
-            default: #none,
             enumeration: ::viss_runtime::__private::Cow::Borrowed(&[]),
             pattern: #none,
             #common
@@ -385,12 +384,12 @@ fn leaf_template(field: &Field<'_>, handle: &syn::Ident, value_ty: &syn::Type) -
             min: #min,
             max: #max,
             allowed: #allowed,
+            default: #default,
         },
         quote! {
             unit: #unit,
             min_text: #min_text,
             max_text: #max_text,
-            default: #default,
             enumeration: ::viss_runtime::__private::Cow::Borrowed(&[#(#enumeration),*]),
             pattern: #pattern,
             #common

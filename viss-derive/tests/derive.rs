@@ -154,10 +154,12 @@ fn metadata_comes_from_the_attributes() {
     );
     let vin = tree.node(tree.vin.id());
     assert_eq!(vin.kind, NodeKind::Attribute);
-    assert_eq!(vin.meta_flags, MetaFlags::DEFAULT);
-    let vin_meta = tree.meta(tree.vin.id());
-    assert_eq!(vin_meta.default, Some(Literal::Scalar(Lit::string("WVW"))));
-    assert_eq!(vin_meta.comment.as_deref(), Some("Not real."));
+    assert_eq!(vin.meta_flags, MetaFlags::NONE);
+    assert_eq!(vin.default, Some(Literal::Scalar(Lit::string("WVW"))));
+    assert_eq!(
+        tree.meta(tree.vin.id()).comment.as_deref(),
+        Some("Not real.")
+    );
     let gear = tree.node(tree.gear.id());
     assert_eq!(gear.kind, NodeKind::Actuator);
     assert_eq!(
@@ -171,7 +173,7 @@ fn metadata_comes_from_the_attributes() {
     let codes = tree.node(tree.codes.id());
     assert_eq!(codes.datatype, Some(DataType::Array(ScalarType::UInt8)));
     assert_eq!(
-        tree.meta(tree.codes.id()).default,
+        codes.default,
         Some(Literal::Array(
             vec![Lit::number("1"), Lit::number("2")].into()
         ))

@@ -195,7 +195,6 @@ mod tests {
         );
         assert!(info.meta_flags.contains(MetaFlags::ENUM));
         assert!(info.meta_flags.contains(MetaFlags::PATTERN));
-        assert!(!info.meta_flags.contains(MetaFlags::DEFAULT));
         assert_eq!(meta.enumeration[0].name, "NONE");
         assert_eq!(meta.enumeration[0].value, Lit::owned(LitKind::Number, "1"));
         assert_eq!(

@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use jiff::{SignedDuration, Timestamp};
 use parking_lot::{Mutex, RwLock};
 
-use crate::tree::{DataType, Literal, MetaFlags, NodeId, NodeKind, VissTree};
+use crate::tree::{DataType, Literal, NodeId, NodeKind, VissTree};
 use crate::value::{Value, parse_scalar};
 
 /// A value with its capture time.
@@ -153,15 +153,16 @@ fn record(history: &mut VecDeque<Sample>, sample: &Sample, config: HistoryConfig
     history.push_back(sample.clone());
 }
 
-/// Attributes are static: their `default` is their value from the start. Only attributes
-/// flagged with a default read the cold [`crate::NodeMeta`] table.
+/// Attributes are static: their `default` is their value from the start.
 fn attribute_default<T: VissTree>(tree: &T, id: NodeId, now: Timestamp) -> Option<Sample> {
     let node = tree.node(id);
-    if node.kind != NodeKind::Attribute || !node.meta_flags.contains(MetaFlags::DEFAULT) {
+    if node.kind != NodeKind::Attribute {
         return None;
     }
+    let default = node.default.as_ref()?;
+    // The cold table only for an attribute with both a default and an `enum`.
     let enumeration = tree.enumeration(id);
-    let value = match (node.datatype.as_ref()?, tree.meta(id).default.as_ref()?) {
+    let value = match (node.datatype.as_ref()?, default) {
         (DataType::Scalar(scalar), Literal::Scalar(lit)) => {
             parse_scalar(lit.as_str(), *scalar, node, enumeration).ok()?
         }

@@ -308,6 +308,8 @@ pub struct NodeInfo {
     /// `max`, parsed; [`NodeMeta::max_text`] keeps how it was written.
     pub max: Option<f64>,
     pub allowed: Cow<'static, [Lit]>,
+    /// `default`: an attribute's value from the start (the store reads it at start-up).
+    pub default: Option<Literal>,
     /// Which cold metadata the engine needs for this node ([`MetaFlags::of`] its
     /// [`NodeMeta`]), so nodes without any are served without reading the cold table.
     pub meta_flags: MetaFlags,
@@ -318,6 +320,7 @@ pub struct NodeInfo {
 
 /// The cold metadata of one node: read by the `metadata` filter, the VSS JSON export and
 /// `set` validation of nodes with an `enum` or `pattern` (see [`NodeInfo::meta_flags`]).
+/// `default` is hot ([`NodeInfo::default`]): the store reads every attribute's at start.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NodeMeta {
     pub unit: Option<Text>,
@@ -329,7 +332,6 @@ pub struct NodeMeta {
     pub min_text: Option<Text>,
     /// The JSON number text of `max`, like [`NodeMeta::min_text`].
     pub max_text: Option<Text>,
-    pub default: Option<Literal>,
     /// `enum`: names and their values, in source order (empty when the node has none).
     pub enumeration: Cow<'static, [EnumEntry]>,
     /// `pattern`: a regular expression string values must match.
@@ -351,7 +353,6 @@ impl NodeMeta {
         deprecation: None,
         min_text: None,
         max_text: None,
-        default: None,
         enumeration: Cow::Borrowed(&[]),
         pattern: None,
         fka: Cow::Borrowed(&[]),
@@ -360,20 +361,18 @@ impl NodeMeta {
     };
 }
 
-/// The parts of a node's [`NodeMeta`] the engine needs outside metadata requests and
-/// exports, as bits on the hot [`NodeInfo`].
+/// The parts of a node's [`NodeMeta`] a `set` checks, as bits on the hot [`NodeInfo`]: nodes
+/// without any are set without reading the cold table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub struct MetaFlags(u8);
 
 impl MetaFlags {
-    /// Nothing: the engine never reads the node's [`NodeMeta`].
+    /// Nothing: a `set` of the node never reads its [`NodeMeta`].
     pub const NONE: Self = Self(0);
     /// [`NodeMeta::enumeration`] is not empty: a `set` checks it.
     pub const ENUM: Self = Self(1);
     /// [`NodeMeta::pattern`] is set: a `set` checks it.
     pub const PATTERN: Self = Self(1 << 1);
-    /// [`NodeMeta::default`] is set: an attribute's value from the start.
-    pub const DEFAULT: Self = Self(1 << 2);
 
     /// The flags `meta` calls for (`const`: a derived table computes them at compile time).
     pub const fn of(meta: &NodeMeta) -> Self {
@@ -387,9 +386,6 @@ impl MetaFlags {
         }
         if meta.pattern.is_some() {
             bits |= Self::PATTERN.0;
-        }
-        if meta.default.is_some() {
-            bits |= Self::DEFAULT.0;
         }
         Self(bits)
     }
@@ -817,7 +813,6 @@ impl DynamicTreeBuilder {
                 deprecation: spec.deprecation.map(Cow::Owned),
                 min_text: spec.min_text.map(Cow::Owned),
                 max_text: spec.max_text.map(Cow::Owned),
-                default: spec.default,
                 enumeration: Cow::Owned(spec.enumeration),
                 pattern: spec.pattern.map(Cow::Owned),
                 fka: Cow::Owned(spec.fka.into_iter().map(Cow::Owned).collect()),
@@ -832,6 +827,7 @@ impl DynamicTreeBuilder {
                 min: spec.min,
                 max: spec.max,
                 allowed: Cow::Owned(spec.allowed),
+                default: spec.default,
                 meta_flags: MetaFlags::of(&node_meta),
                 parent: parent_of[*index],
                 end: 0,

@@ -120,7 +120,7 @@ fn attributes(info: &NodeInfo, meta: &NodeMeta) -> Vec<(String, Vec<u8>)> {
             });
         });
     }
-    if let Some(default) = &meta.default {
+    if let Some(default) = &info.default {
         put("default", &|out| default.write_json(out));
     }
     if !meta.enumeration.is_empty() {

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use jiff::Timestamp;
 use serde_json::{Value as Json, json};
 use viss_runtime::{
-    DynamicTree, Engine, EngineConfig, NodeId, NodeInfo, NodeKind, NodeMeta, NodeSpec, Value,
-    VissTree,
+    DynamicTree, Engine, EngineConfig, Literal, NodeId, NodeInfo, NodeKind, NodeMeta, NodeSpec,
+    Value, VissTree,
 };
 
 /// A tree that counts reads of its cold table.
@@ -70,6 +70,12 @@ fn engine() -> Engine<Counting> {
             leaf("Model", NodeKind::Attribute, "string").description("No default."),
         ),
         (
+            "Vehicle.DoorCount",
+            leaf("DoorCount", NodeKind::Attribute, "uint8")
+                .default_value(Literal::Scalar("4".into()))
+                .description("A default: hot, the store reads it at start."),
+        ),
+        (
             "Vehicle.Old",
             leaf("Old", NodeKind::Sensor, "float").deprecation("v5.0 removed"),
         ),
@@ -106,6 +112,9 @@ fn start_up_and_numeric_get_and_set_never_read_the_cold_table() {
     let outside =
         json!({"action": "set", "path": "Vehicle.Level", "value": "11", "requestId": "3"});
     assert_eq!(request(&engine, &outside)["error"]["number"], "400");
+    let attribute = json!({"action": "get", "path": "Vehicle.DoorCount", "requestId": "4"});
+    let response = request(&engine, &attribute);
+    assert_eq!(response["data"]["dp"]["value"], "4", "{response}");
     assert_eq!(
         engine.tree().cold_reads(),
         0,

@@ -59,3 +59,54 @@ fn lookup_misses_what_is_not_in_the_tree() {
         assert_eq!(Vehicle::TREE.lookup(path), None, "{path:?}");
     }
 }
+
+/// The derive fills the hot and the cold table as `DynamicTree` does from the IR.
+#[test]
+fn both_tables_equal_the_dynamic_trees() {
+    let loaded = vspec::load(&VspecOptions {
+        source: test_support::shared_path("vss/spec/VehicleSignalSpecification.vspec"),
+        ..VspecOptions::default()
+    });
+    let dynamic = dynamic_tree_from_model(&loaded.tree.expect("the standard tree loads"))
+        .expect("the model converts");
+    assert_eq!(Vehicle::TREE.node_meta().len(), Vehicle::TREE.nodes().len());
+    for (index, (derived, expected)) in Vehicle::TREE
+        .nodes()
+        .iter()
+        .zip(dynamic.nodes())
+        .enumerate()
+    {
+        assert_eq!(derived, expected, "hot {}", derived.path);
+        assert_eq!(
+            Vehicle::TREE.node_meta()[index],
+            dynamic.node_meta()[index],
+            "cold {}",
+            derived.path
+        );
+    }
+}
+
+/// An engine over the standard tree starts without reading the cold table (its 59 attribute
+/// defaults and its pattern are on the hot table).
+#[test]
+fn start_up_reads_no_cold_metadata() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use viss_runtime::{Engine, EngineConfig, NodeInfo, NodeMeta};
+
+    #[derive(Debug)]
+    struct Counting(AtomicUsize);
+    impl VissTree for Counting {
+        fn nodes(&self) -> &[NodeInfo] {
+            Vehicle::TREE.nodes()
+        }
+        fn node_meta(&self) -> &[NodeMeta] {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Vehicle::TREE.node_meta()
+        }
+        fn lookup_dotted(&self, path: &str) -> Option<NodeId> {
+            Vehicle::TREE.lookup_dotted(path)
+        }
+    }
+    let engine = Engine::new(Counting(AtomicUsize::new(0)), EngineConfig::default());
+    assert_eq!(engine.tree().0.load(Ordering::SeqCst), 0);
+}

@@ -57,7 +57,7 @@ pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, genera
         key(out, "allowed");
         write_string_array(out, info.allowed.iter().map(Lit::as_str));
     }
-    match &meta.default {
+    match &info.default {
         Some(Literal::Scalar(lit)) => {
             key(out, "default");
             write_json_str(out, lit.as_str());

@@ -37,6 +37,7 @@ pub const PLACEHOLDER: NodeInfo = NodeInfo {
     min: None,
     max: None,
     allowed: Cow::Borrowed(&[]),
+    default: None,
     meta_flags: MetaFlags::NONE,
     parent: None,
     end: 0,
