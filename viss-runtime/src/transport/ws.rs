@@ -21,8 +21,11 @@ use super::{SUBPROTOCOL, write_transport_error};
 use crate::subscription::Session;
 use crate::{Engine, VissTree};
 
-/// Requests answered back to back before the writer flushes and looks at events again.
-const BATCH: usize = 64;
+/// Requests answered (or events sent) back to back before the writer flushes and the
+/// connection yields its worker thread: a client pipelining thousands of requests gets one
+/// batch per turn, like every other connection, instead of holding the thread while its
+/// read buffer lasts (tokio's cooperative budget only counts socket reads, not messages).
+const BATCH: usize = 32;
 
 /// tungstenite preallocates a 128 KiB read buffer per connection by default; VISS requests
 /// are small, and 8 KiB keeps a 1,000-connection server small (the buffer grows for the
@@ -286,9 +289,11 @@ impl<T: VissTree + 'static> Connection<'_, T> {
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
             }
             if handled == BATCH {
-                // Taking another message now would drop it: the rest waits for the next
-                // turn of the select loop.
-                break;
+                // Taking another message now would drop it: the rest waits for this
+                // connection's next turn.
+                self.flush().await?;
+                tokio::task::yield_now().await;
+                return Ok(());
             }
             match self.socket.recv().now_or_never() {
                 Some(next) => message = next,
@@ -306,8 +311,11 @@ impl<T: VissTree + 'static> Connection<'_, T> {
             sent += 1;
         }
         if sent == BATCH {
-            // More may be waiting: come back after one turn of the select loop.
+            // More may be waiting: come back on this connection's next turn.
             wake.notify_one();
+            self.flush().await?;
+            tokio::task::yield_now().await;
+            return Ok(());
         }
         self.flush().await
     }
