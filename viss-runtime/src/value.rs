@@ -303,7 +303,8 @@ fn check_limits(
 }
 
 /// Parses the `value` member of a `set` request for `node` (CORE §4.2): a string for
-/// primitive types, an array of strings for arrays, an object for structs.
+/// primitive types, an array of strings for arrays, an object for structs, an array of
+/// objects for struct arrays.
 pub fn parse_wire(
     raw: &serde_json::value::RawValue,
     node: &NodeInfo,
@@ -338,28 +339,52 @@ pub fn parse_wire(
                 serde_json::from_str(text).map_err(|_| VissError::InvalidValue)?;
             struct_value(object)
         }
+        (Some(b'['), DataType::StructArray(_)) => {
+            let items: Vec<serde_json::Map<String, serde_json::Value>> =
+                serde_json::from_str(text).map_err(|_| VissError::IncorrectDataType)?;
+            if items.is_empty() {
+                return Err(VissError::InvalidValue);
+            }
+            items
+                .into_iter()
+                .map(struct_value)
+                .collect::<Result<_, _>>()
+                .map(Value::Array)
+        }
         (Some(b'n'), _) | (None, _) => Err(VissError::InvalidValue),
         _ => Err(VissError::IncorrectDataType),
     }
 }
 
-/// Struct members are strings or nested structs (CORE §4.2; the v3.0 schema allows only
-/// strings, §13).
+/// Struct members are strings, nested structs, or arrays of those (CORE §4.2; the v3.0
+/// schema allows only strings, §13). Members stay untyped here: the struct's `VssType`
+/// parses them (its numeric and boolean impls accept strings).
 fn struct_value(object: serde_json::Map<String, serde_json::Value>) -> Result<Value, VissError> {
     if object.is_empty() {
         return Err(VissError::InvalidValue);
     }
     let fields = object
         .into_iter()
-        .map(|(name, member)| match member {
-            serde_json::Value::String(text) if !text.starts_with(INLINE_PREFIX) => {
-                Ok((name, Value::String(text)))
-            }
-            serde_json::Value::Object(inner) => struct_value(inner).map(|value| (name, value)),
-            _ => Err(VissError::IncorrectDataType),
-        })
+        .map(|(name, member)| member_value(member).map(|value| (name, value)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Value::Struct(fields))
+}
+
+/// One struct member, or one item of a struct array. serde_json's recursion limit bounds
+/// the nesting.
+fn member_value(member: serde_json::Value) -> Result<Value, VissError> {
+    match member {
+        serde_json::Value::String(text) if !text.starts_with(INLINE_PREFIX) => {
+            Ok(Value::String(text))
+        }
+        serde_json::Value::Object(inner) => struct_value(inner),
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .map(member_value)
+            .collect::<Result<_, _>>()
+            .map(Value::Array),
+        _ => Err(VissError::IncorrectDataType),
+    }
 }
 
 #[cfg(test)]
@@ -390,6 +415,49 @@ mod tests {
             )
             .unwrap();
         crate::tree::VissTree::nodes(&builder.build())[0].clone()
+    }
+
+    fn wire(node: &NodeInfo, json: &str) -> Result<Value, VissError> {
+        let raw = serde_json::value::RawValue::from_string(json.to_owned()).unwrap();
+        parse_wire(&raw, node, &[])
+    }
+
+    #[test]
+    fn structs_and_struct_arrays_parse_with_array_members() {
+        let point = |lat: &str| {
+            Value::Struct(vec![
+                ("lat".into(), Value::String(lat.into())),
+                (
+                    "tags".into(),
+                    Value::Array(vec![Value::String("a".into()), Value::String("b".into())]),
+                ),
+            ])
+        };
+        let single = node("Types.Point");
+        assert_eq!(
+            wire(&single, r#"{"lat":"1","tags":["a","b"]}"#),
+            Ok(point("1"))
+        );
+        let many = node("Types.Point[]");
+        assert_eq!(
+            wire(
+                &many,
+                r#"[{"lat":"1","tags":["a","b"]},{"lat":"2","tags":["a","b"]}]"#
+            ),
+            Ok(Value::Array(vec![point("1"), point("2")]))
+        );
+        assert_eq!(wire(&many, "[]"), Err(VissError::InvalidValue));
+        assert_eq!(wire(&many, r#"["1"]"#), Err(VissError::IncorrectDataType));
+        assert_eq!(
+            wire(&many, r#"{"lat":"1"}"#),
+            Err(VissError::IncorrectDataType)
+        );
+        assert_eq!(wire(&many, r#"[{}]"#), Err(VissError::InvalidValue));
+        assert_eq!(
+            wire(&single, r#"{"lat":1}"#),
+            Err(VissError::IncorrectDataType),
+            "members are strings on the wire"
+        );
     }
 
     #[test]
