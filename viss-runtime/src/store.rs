@@ -104,6 +104,14 @@ impl SignalStore {
             .and_then(|slot| slot.target.read().clone())
     }
 
+    /// Runs `read` on the target sample of `node` (`None`: never set), without copying it.
+    pub fn read_target<R>(&self, node: NodeId, read: impl FnOnce(Option<&Sample>) -> R) -> R {
+        match self.slots.get(node.index()) {
+            Some(slot) => read(slot.target.read().as_ref()),
+            None => read(None),
+        }
+    }
+
     /// True when history recording is configured.
     pub fn records_history(&self) -> bool {
         self.history.is_some()

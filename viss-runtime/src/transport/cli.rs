@@ -64,7 +64,8 @@ pub struct ServerArgs {
     /// Log one JSON object per line
     #[arg(long, env = "VISS_LOG_JSON")]
     pub log_json: bool,
-    /// Feed every sensor with simulated values that move within their limits
+    /// Feed every sensor with simulated values that move within their limits and enum
+    /// values; actuators move to the target a client sets
     #[arg(long, env = "VISS_SIMULATE")]
     pub simulate: bool,
     /// Milliseconds between two simulator rounds [default: 100]

@@ -1,6 +1,10 @@
 //! The built-in simulator feeder: moves every sensor plausibly within its `min`/`max` (or
-//! its datatype's range) and `allowed` values, so a fresh server shows live data. Actuators
-//! and attributes get one initial value each, then change only when a client sets them.
+//! its datatype's range), `allowed` and `enum` values, so a fresh server shows live data.
+//! Attributes get one initial value each. Actuators get one too, then follow their target:
+//! after a client's `set`, a numeric actuator's current value halves its distance to the
+//! target every round and takes the target exactly once it is within 5% of its range (a
+//! few rounds); any other actuator (boolean, string, `allowed`/`enum` values) takes the
+//! target in the next round. A node's `enum` is read once, when the simulator starts.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,7 +12,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use super::config::SimulatorConfig;
-use crate::tree::{DataType, NodeId, NodeInfo, NodeKind, ScalarType};
+use crate::tree::{DataType, EnumEntry, NodeId, NodeInfo, NodeKind, ScalarType};
+use crate::value::parse_scalar;
 use crate::{Engine, Value, VissTree};
 
 /// How one simulated signal moves.
@@ -23,8 +28,8 @@ enum Motion {
     },
     /// Flips now and then.
     Toggle(bool),
-    /// Cycles through the allowed values.
-    Choice { allowed: Vec<String>, index: usize },
+    /// Cycles through the allowed (or `enum`) values, typed as the node's datatype.
+    Choice { allowed: Vec<Value>, index: usize },
     /// Strings without allowed values: a counter in text.
     Counter(u64),
 }
@@ -55,6 +60,8 @@ impl Rng {
 #[derive(Debug)]
 pub struct Simulator {
     signals: Vec<Simulated>,
+    /// Indexes into `signals` of the actuators, which follow their targets every round.
+    actuators: Vec<usize>,
     rng: Rng,
     cursor: usize,
 }
@@ -62,21 +69,29 @@ pub struct Simulator {
 impl Simulator {
     /// A simulator for every scalar leaf of `tree` (arrays and structs are left alone).
     pub fn new<T: VissTree>(tree: &T, seed: u64) -> Self {
-        let signals = tree
+        let signals: Vec<Simulated> = tree
             .nodes()
             .iter()
             .enumerate()
             .filter_map(|(index, info)| {
-                let motion = motion_for(info)?;
+                let node = NodeId(index as u32);
+                let motion = motion_for(info, tree.enumeration(node))?;
                 Some(Simulated {
-                    node: NodeId(index as u32),
+                    node,
                     kind: info.kind,
                     motion,
                 })
             })
             .collect();
+        let actuators = signals
+            .iter()
+            .enumerate()
+            .filter(|(_, signal)| signal.kind == NodeKind::Actuator)
+            .map(|(index, _)| index)
+            .collect();
         Self {
             signals,
+            actuators,
             rng: Rng(seed | 1),
             cursor: 0,
         }
@@ -99,7 +114,8 @@ impl Simulator {
         }
     }
 
-    /// Moves the next `count` sensors (a rolling window; 0 = all) and feeds them.
+    /// Moves the next `count` sensors (a rolling window; 0 = all) and feeds them, then moves
+    /// every actuator whose current value differs from its target toward it.
     pub fn step<T: VissTree>(&mut self, engine: &Engine<T>, count: usize) {
         let total = self.signals.len();
         if total == 0 {
@@ -107,6 +123,7 @@ impl Simulator {
         }
         let count = if count == 0 { total } else { count.min(total) };
         let now = Timestamp::now();
+        self.follow_targets(engine, now);
         for _ in 0..count {
             let index = self.cursor % total;
             self.cursor = self.cursor.wrapping_add(1);
@@ -118,6 +135,32 @@ impl Simulator {
             }
             advance(&mut signal.motion, &mut self.rng);
             let _ = engine.update(signal.node, current_value(&signal.motion), now);
+        }
+    }
+
+    /// One round of target following. Reads each actuator's target and current value in
+    /// place (no copies); allocates only when a non-numeric target is taken (a string
+    /// target's text, once per accepted `set`).
+    fn follow_targets<T: VissTree>(&mut self, engine: &Engine<T>, now: Timestamp) {
+        let store = engine.store();
+        for &index in &self.actuators {
+            let Some(signal) = self.signals.get_mut(index) else {
+                continue;
+            };
+            let node = signal.node;
+            let next = store.read_target(node, |target| {
+                let target = target?;
+                let reached = store.read(node, |current| {
+                    current.is_some_and(|current| current.value == target.value)
+                });
+                if reached {
+                    return None;
+                }
+                Some(follow(&mut signal.motion, &target.value))
+            });
+            if let Some(value) = next {
+                let _ = engine.update(node, value, now);
+            }
         }
     }
 }
@@ -147,15 +190,27 @@ pub async fn run_simulator<T: VissTree + 'static>(
     }
 }
 
-fn motion_for(info: &NodeInfo) -> Option<Motion> {
+/// How the node moves. With an `enum` (read here, once) or `allowed` values it cycles through
+/// those of them its own `set` checks accept (limits, `allowed`, `enum`), typed as its
+/// datatype; when none is accepted it moves as if it had none.
+fn motion_for(info: &NodeInfo, enumeration: &[EnumEntry]) -> Option<Motion> {
     let DataType::Scalar(scalar) = info.datatype.as_ref()? else {
         return None;
     };
-    if !info.allowed.is_empty() {
-        return Some(Motion::Choice {
-            allowed: info.allowed.iter().map(|text| text.to_string()).collect(),
-            index: 0,
-        });
+    let texts: Vec<&str> = if enumeration.is_empty() {
+        info.allowed.iter().map(|lit| lit.as_str()).collect()
+    } else {
+        enumeration
+            .iter()
+            .map(|entry| entry.value.as_str())
+            .collect()
+    };
+    let allowed: Vec<Value> = texts
+        .into_iter()
+        .filter_map(|text| parse_scalar(text, *scalar, info, enumeration).ok())
+        .collect();
+    if !allowed.is_empty() {
+        return Some(Motion::Choice { allowed, index: 0 });
     }
     Some(match scalar {
         ScalarType::Boolean => Motion::Toggle(false),
@@ -208,6 +263,48 @@ fn advance(motion: &mut Motion, rng: &mut Rng) {
     }
 }
 
+/// The next value of an actuator following `target`: a numeric walk halves its distance
+/// and takes the target exactly once within 5% of its range (at least 1 for integers); any
+/// other motion takes the target at once (and remembers it where it can).
+fn follow(motion: &mut Motion, target: &Value) -> Value {
+    match motion {
+        Motion::Walk {
+            scalar,
+            low,
+            high,
+            current,
+        } => {
+            let Some(goal) = target.as_f64() else {
+                return target.clone();
+            };
+            let integer = !matches!(scalar, ScalarType::Float | ScalarType::Double);
+            let close = ((*high - *low) * 0.05)
+                .max(goal.abs() * 1e-3)
+                .max(if integer { 1.0 } else { 1e-6 });
+            let remaining = goal - *current;
+            if !remaining.is_finite() || remaining.abs() <= close {
+                *current = goal;
+                return target.clone();
+            }
+            *current += remaining / 2.0;
+            current_value(motion)
+        }
+        Motion::Toggle(state) => {
+            if let Value::Bool(value) = target {
+                *state = *value;
+            }
+            target.clone()
+        }
+        Motion::Choice { allowed, index } => {
+            if let Some(position) = allowed.iter().position(|value| value == target) {
+                *index = position;
+            }
+            target.clone()
+        }
+        Motion::Counter(_) => target.clone(),
+    }
+}
+
 fn current_value(motion: &Motion) -> Value {
     match motion {
         Motion::Walk {
@@ -220,9 +317,10 @@ fn current_value(motion: &Motion) -> Value {
             _ => Value::Int(current.round() as i64),
         },
         Motion::Toggle(state) => Value::Bool(*state),
-        Motion::Choice { allowed, index } => {
-            Value::String(allowed.get(*index).cloned().unwrap_or_default())
-        }
+        Motion::Choice { allowed, index } => allowed
+            .get(*index)
+            .cloned()
+            .unwrap_or_else(|| Value::String(String::new())),
         Motion::Counter(count) => Value::String(format!("simulated-{count}")),
     }
 }
@@ -266,5 +364,148 @@ mod tests {
             let mode = engine.store().current(mode).unwrap().value;
             assert!(matches!(&mode, Value::String(text) if text == "eco" || text == "sport"));
         }
+    }
+
+    /// Sensors with an `enum` (uint8 with gaps, as the standard tree's
+    /// `Vehicle.Exterior.PrecipitationType` but sparser) and actuators of every motion.
+    fn enum_and_actuator_engine() -> Engine<DynamicTree> {
+        let mut builder = DynamicTree::builder();
+        let sensor = |name: &str, datatype: &str| NodeSpec::leaf(name, NodeKind::Sensor, datatype);
+        let actuator =
+            |name: &str, datatype: &str| NodeSpec::leaf(name, NodeKind::Actuator, datatype);
+        for (path, spec) in [
+            (
+                "Vehicle.Precipitation",
+                sensor("Precipitation", "uint8").enumeration([
+                    ("NONE", 0),
+                    ("RAIN", 1),
+                    ("SNOW", 4),
+                    ("HAIL", 200),
+                ]),
+            ),
+            (
+                "Vehicle.Offset",
+                sensor("Offset", "int16").enumeration([("LOW", -7), ("HIGH", 9)]),
+            ),
+            (
+                "Vehicle.Position",
+                actuator("Position", "float").min(0.0).max(100.0),
+            ),
+            ("Vehicle.Level", actuator("Level", "int32")),
+            (
+                "Vehicle.Mode",
+                actuator("Mode", "uint8").enumeration([("A", 1), ("B", 2), ("C", 4)]),
+            ),
+            ("Vehicle.Lamp", actuator("Lamp", "boolean")),
+            ("Vehicle.Label", actuator("Label", "string")),
+        ] {
+            builder.insert_path(path, spec).unwrap();
+        }
+        Engine::new(builder.build(), EngineConfig::default())
+    }
+
+    fn enum_values(engine: &Engine<DynamicTree>, node: NodeId) -> Vec<Value> {
+        let info = engine.tree().node(node);
+        let Some(DataType::Scalar(scalar)) = info.datatype.as_ref() else {
+            return Vec::new();
+        };
+        let enumeration = engine.tree().enumeration(node);
+        enumeration
+            .iter()
+            .map(|entry| parse_scalar(entry.value.as_str(), *scalar, info, enumeration).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn enum_sensors_take_only_their_enum_values() {
+        let engine = enum_and_actuator_engine();
+        let enum_sensors: Vec<(NodeId, Vec<Value>)> = (0..engine.tree().nodes().len() as u32)
+            .map(NodeId)
+            .filter(|&node| engine.tree().node(node).kind == NodeKind::Sensor)
+            .map(|node| (node, enum_values(&engine, node)))
+            .filter(|(_, values)| !values.is_empty())
+            .collect();
+        assert_eq!(enum_sensors.len(), 2);
+        let mut simulator = Simulator::new(engine.tree(), 11);
+        simulator.seed_all(&engine);
+        let mut seen = vec![Vec::new(); enum_sensors.len()];
+        for _ in 0..1000 {
+            simulator.step(&engine, 0);
+            for ((node, values), seen) in enum_sensors.iter().zip(&mut seen) {
+                let value = engine.store().current(*node).unwrap().value;
+                assert!(values.contains(&value), "{value:?} not in {values:?}");
+                if !seen.contains(&value) {
+                    seen.push(value);
+                }
+            }
+        }
+        // The sensors do move: every enum value shows up.
+        for ((_, values), seen) in enum_sensors.iter().zip(&seen) {
+            assert_eq!(seen.len(), values.len(), "{seen:?}");
+        }
+    }
+
+    fn set(engine: &Engine<DynamicTree>, path: &str, value: &str) {
+        let mut session = engine.open_session();
+        let mut out = Vec::new();
+        let request =
+            format!(r#"{{"action":"set","path":"{path}","value":{value},"requestId":"1"}}"#);
+        engine.handle(&mut session, request.as_bytes(), &mut out);
+        let response = String::from_utf8(out).unwrap();
+        assert!(!response.contains("error"), "{request}: {response}");
+    }
+
+    fn current(engine: &Engine<DynamicTree>, path: &str) -> Value {
+        let node = engine.tree().lookup(path).unwrap();
+        engine.store().current(node).unwrap().value
+    }
+
+    fn target(engine: &Engine<DynamicTree>, path: &str) -> Value {
+        let node = engine.tree().lookup(path).unwrap();
+        engine.store().target(node).unwrap().value
+    }
+
+    #[test]
+    fn actuators_follow_their_targets() {
+        let engine = enum_and_actuator_engine();
+        let mut simulator = Simulator::new(engine.tree(), 5);
+        simulator.seed_all(&engine);
+        let seeded = current(&engine, "Vehicle.Position");
+        // No set: actuators keep their initial value.
+        for _ in 0..20 {
+            simulator.step(&engine, 0);
+        }
+        assert_eq!(current(&engine, "Vehicle.Position"), seeded);
+
+        let sets = [
+            ("Vehicle.Position", r#""97.5""#),
+            ("Vehicle.Level", r#""-5000""#),
+            ("Vehicle.Mode", r#""4""#),
+            ("Vehicle.Lamp", r#""true""#),
+            ("Vehicle.Label", r#""parked""#),
+        ];
+        for (path, value) in sets {
+            set(&engine, path, value);
+        }
+        // One round: non-numeric actuators are there, numeric ones on the way.
+        simulator.step(&engine, 0);
+        for path in ["Vehicle.Mode", "Vehicle.Lamp", "Vehicle.Label"] {
+            assert_eq!(current(&engine, path), target(&engine, path), "{path}");
+        }
+        let position = current(&engine, "Vehicle.Position").as_f64().unwrap();
+        assert!(position > 50.0 && position < 97.5, "{position}");
+        // A few more rounds (the rolling window of one signal per round also gets there).
+        for _ in 0..20 {
+            simulator.step(&engine, 1);
+        }
+        for (path, _) in sets {
+            assert_eq!(current(&engine, path), target(&engine, path), "{path}");
+        }
+        // A new target moves it again; a reached target stays put.
+        set(&engine, "Vehicle.Position", r#""3""#);
+        for _ in 0..20 {
+            simulator.step(&engine, 0);
+        }
+        assert_eq!(current(&engine, "Vehicle.Position"), Value::Float(3.0));
     }
 }
