@@ -10,7 +10,6 @@ use std::sync::Arc;
 
 use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser};
 use tracing_subscriber::EnvFilter;
-use tracing_subscriber::filter::LevelFilter;
 
 use super::{Limits, Listening, LogConfig, ServerConfig, shutdown_signal, start};
 use crate::{Engine, EngineConfig, SetHook, VissTree};
@@ -119,21 +118,14 @@ fn set<T>(slot: &mut T, value: Option<T>) {
 /// Installs the global `tracing` subscriber (text or JSON lines on stderr); an invalid
 /// filter falls back to `info` rather than keeping the server from starting.
 pub fn init_logging(log: &LogConfig) {
-    let stderr = || tracing_subscriber::fmt().with_writer(std::io::stderr);
-    // A plain level needs no `EnvFilter`: its directive parser compiles regular expressions
-    // on first use, which pulls the regex compiler's code and Unicode tables into an idle
-    // server's memory.
-    match (log.level.trim().parse::<LevelFilter>(), log.json) {
-        (Ok(level), false) => stderr().with_max_level(level).init(),
-        (Ok(level), true) => stderr().with_max_level(level).json().init(),
-        (Err(_), json) => {
-            let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
-            if json {
-                stderr().with_env_filter(filter).json().init();
-            } else {
-                stderr().with_env_filter(filter).init();
-            }
-        }
+    let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if log.json {
+        builder.json().init();
+    } else {
+        builder.init();
     }
 }
 
