@@ -957,14 +957,10 @@ impl<T: VissTree> Engine<T> {
                 members.iter().enumerate(),
                 |(_, member)| &self.tree.node(**member).path,
                 |out, (column, _)| {
-                    out.push(b'[');
-                    for (row, ts) in selected.times.iter().enumerate() {
-                        if row > 0 {
-                            out.push(b',');
-                        }
+                    let rows = selected.times.iter().enumerate();
+                    crate::response::write_json_array(out, rows, |out, (row, ts)| {
                         write_dp(out, selected.values.get(row * width + column), *ts);
-                    }
-                    out.push(b']');
+                    });
                 },
             );
             finish(out, now);

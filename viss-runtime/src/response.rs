@@ -17,6 +17,22 @@ pub const INLINE_NOT_AVAILABLE: &str = "viss-inline:Data-not-available";
 
 const _: () = assert!(INLINE_NOT_AVAILABLE.len() > INLINE_PREFIX.len());
 
+/// Writes `items` as a JSON array, each item by `write`.
+pub fn write_json_array<T>(
+    out: &mut Vec<u8>,
+    items: impl IntoIterator<Item = T>,
+    mut write: impl FnMut(&mut Vec<u8>, T),
+) {
+    out.push(b'[');
+    for (position, item) in items.into_iter().enumerate() {
+        if position > 0 {
+            out.push(b',');
+        }
+        write(out, item);
+    }
+    out.push(b']');
+}
+
 /// Writes `text` as a JSON string literal, escaping what RFC 8259 requires.
 pub fn write_json_str(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');

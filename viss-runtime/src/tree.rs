@@ -263,14 +263,9 @@ impl Literal {
         match self {
             Self::Scalar(lit) => lit.write_json(out),
             Self::Array(items) => {
-                out.push(b'[');
-                for (position, item) in items.iter().enumerate() {
-                    if position > 0 {
-                        out.push(b',');
-                    }
+                crate::response::write_json_array(out, items.iter(), |out, item| {
                     item.write_json(out);
-                }
-                out.push(b']');
+                });
             }
         }
     }

@@ -45,14 +45,7 @@ impl Value {
     pub fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             Self::Array(items) => {
-                out.push(b'[');
-                for (position, item) in items.iter().enumerate() {
-                    if position > 0 {
-                        out.push(b',');
-                    }
-                    item.write_json(out);
-                }
-                out.push(b']');
+                crate::response::write_json_array(out, items, |out, item| item.write_json(out));
             }
             Self::Struct(fields) => {
                 out.push(b'{');

@@ -8,7 +8,7 @@
 //! A served tree can so export itself; for a tree generated from VSS sources the output
 //! equals vss-tools' export of the signal tree.
 
-use crate::response::write_json_str;
+use crate::response::{write_json_array, write_json_str};
 use crate::tree::{Lit, NodeId, NodeInfo, NodeMeta, VissTree};
 
 /// The tree as VSS JSON text.
@@ -110,12 +110,12 @@ fn attributes(info: &NodeInfo, meta: &NodeMeta) -> Vec<(String, Vec<u8>)> {
     }
     if !meta.fka.is_empty() {
         put("fka", &|out| {
-            write_array(out, meta.fka.iter(), |out, text| write_json_str(out, text));
+            write_json_array(out, meta.fka.iter(), |out, text| write_json_str(out, text));
         });
     }
     if !info.allowed.is_empty() {
         put("allowed", &|out| {
-            write_array(out, info.allowed.iter(), |out, lit: &Lit| {
+            write_json_array(out, info.allowed.iter(), |out, lit: &Lit| {
                 lit.write_json(out)
             });
         });
@@ -145,21 +145,6 @@ fn attributes(info: &NodeInfo, meta: &NodeMeta) -> Vec<(String, Vec<u8>)> {
         });
     }
     members
-}
-
-fn write_array<'a, I: 'a + ?Sized>(
-    out: &mut Vec<u8>,
-    items: impl Iterator<Item = &'a I>,
-    write: impl Fn(&mut Vec<u8>, &'a I),
-) {
-    out.push(b'[');
-    for (position, item) in items.enumerate() {
-        if position > 0 {
-            out.push(b',');
-        }
-        write(out, item);
-    }
-    out.push(b']');
 }
 
 #[cfg(test)]

@@ -6,51 +6,22 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
+mod support;
+
 use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use support::ws::{LIMIT, connect, start_server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
-use viss_runtime::server::{self, ServerConfig};
-use viss_runtime::{DynamicTree, Engine, EngineConfig, NodeKind, NodeSpec};
 
 const HANDSHAKE: Duration = Duration::from_millis(300);
-/// Upper bound for anything the test waits for.
-const LIMIT: Duration = Duration::from_secs(5);
-
-async fn start_server() -> server::Listening {
-    let mut builder = DynamicTree::builder();
-    builder
-        .insert_path(
-            "Vehicle.Speed",
-            NodeSpec::leaf("Speed", NodeKind::Sensor, "float"),
-        )
-        .unwrap();
-    let engine = Arc::new(Engine::new(builder.build(), EngineConfig::default()));
-    let mut config = ServerConfig::default();
-    config.listen.address = [127, 0, 0, 1].into();
-    config.listen.ws_port = 0;
-    config.listen.http = false;
-    config.tls.insecure = true;
-    config.limits.handshake_timeout_ms = 300;
-    server::start(engine, &config).await.unwrap()
-}
 
 /// A get over a fresh tokio-tungstenite connection is answered.
 async fn bystander_is_served(address: SocketAddr) {
-    let mut request = format!("ws://{address}/").into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("VISSv3"));
-    let (mut socket, _) = tokio::time::timeout(LIMIT, tokio_tungstenite::connect_async(request))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut socket = connect(address).await;
     let get = r#"{"action":"get","path":"Vehicle.Speed","requestId":"b"}"#;
     socket.send(Message::text(get)).await.unwrap();
     match tokio::time::timeout(LIMIT, socket.next()).await.unwrap() {
@@ -103,7 +74,8 @@ async fn raw_upgrade(address: SocketAddr) -> TcpStream {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_10_mb_frame_is_refused_from_its_header_with_close_1009() {
-    let listening = start_server().await;
+    let listening =
+        start_server(|limits| limits.handshake_timeout_ms = HANDSHAKE.as_millis() as u64).await;
     let address = listening.ws.unwrap();
     let mut stream = raw_upgrade(address).await;
     // A masked text frame announcing 10 MiB, followed by only 1 KiB of it.
@@ -132,7 +104,8 @@ async fn a_10_mb_frame_is_refused_from_its_header_with_close_1009() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn half_open_connections_are_closed_after_the_handshake_timeout() {
-    let listening = start_server().await;
+    let listening =
+        start_server(|limits| limits.handshake_timeout_ms = HANDSHAKE.as_millis() as u64).await;
     let address = listening.ws.unwrap();
     let started = Instant::now();
     // Silent after connecting; half a request; a TLS ClientHello fragment on plain ws.
@@ -160,16 +133,10 @@ async fn half_open_connections_are_closed_after_the_handshake_timeout() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pipelined_burst_is_answered_in_full() {
     const BURST: usize = 300;
-    let listening = start_server().await;
+    let listening =
+        start_server(|limits| limits.handshake_timeout_ms = HANDSHAKE.as_millis() as u64).await;
     let address = listening.ws.unwrap();
-    let mut request = format!("ws://{address}/").into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("VISSv3"));
-    let (mut socket, _) = tokio::time::timeout(LIMIT, tokio_tungstenite::connect_async(request))
-        .await
-        .unwrap()
-        .unwrap();
+    let mut socket = connect(address).await;
     for id in 0..BURST {
         let get = format!(r#"{{"action":"get","path":"Vehicle.Speed","requestId":"{id}"}}"#);
         socket.feed(Message::text(get)).await.unwrap();

@@ -5,59 +5,20 @@
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
 
-use std::net::SocketAddr;
-use std::sync::Arc;
+mod support;
+
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
+use support::ws::{LIMIT, Socket, connect, start_server};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-use viss_runtime::server::{self, ServerConfig};
-use viss_runtime::{DynamicTree, Engine, EngineConfig, NodeKind, NodeSpec};
 
 const IDLE: Duration = Duration::from_millis(300);
 /// Longer than the idle timeout by a wide margin: what "kept" has to survive.
 const HOLD: Duration = Duration::from_millis(1_200);
-/// Upper bound for anything the test waits for.
-const LIMIT: Duration = Duration::from_secs(5);
-
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
 const GET: &str = r#"{"action":"get","path":"Vehicle.Speed","requestId":"g"}"#;
-
-async fn start_server() -> server::Listening {
-    let mut builder = DynamicTree::builder();
-    builder
-        .insert_path(
-            "Vehicle.Speed",
-            NodeSpec::leaf("Speed", NodeKind::Sensor, "float"),
-        )
-        .unwrap();
-    let engine = Arc::new(Engine::new(builder.build(), EngineConfig::default()));
-    let mut config = ServerConfig::default();
-    config.listen.address = [127, 0, 0, 1].into();
-    config.listen.ws_port = 0;
-    config.listen.http = false;
-    config.tls.insecure = true;
-    config.limits.idle_timeout_ms = 300;
-    server::start(engine, &config).await.unwrap()
-}
-
-async fn connect(address: SocketAddr) -> Socket {
-    let mut request = format!("ws://{address}/").into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("VISSv3"));
-    let (socket, _) = tokio::time::timeout(LIMIT, tokio_tungstenite::connect_async(request))
-        .await
-        .unwrap()
-        .unwrap();
-    socket
-}
 
 /// The next text message, failing on close or after [`LIMIT`].
 async fn next_text(socket: &mut Socket) -> String {
@@ -103,7 +64,7 @@ async fn expect_close(socket: &mut Socket, since: Instant) -> (CloseCode, String
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_connections_are_closed_subscribed_and_active_ones_kept() {
-    let listening = start_server().await;
+    let listening = start_server(|limits| limits.idle_timeout_ms = IDLE.as_millis() as u64).await;
     let address = listening.ws.unwrap();
 
     let idle = async {

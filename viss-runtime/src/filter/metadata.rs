@@ -12,7 +12,7 @@
 use serde_json::value::RawValue;
 
 use crate::error::VissError;
-use crate::response::{key, write_json_str};
+use crate::response::{key, write_json_array, write_json_str};
 use crate::tree::{Lit, Literal, NodeId, VissTree};
 
 /// Parses the depth parameter: a non-negative integer in a string.
@@ -55,7 +55,7 @@ pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, genera
     }
     if !info.allowed.is_empty() {
         key(out, "allowed");
-        write_string_array(out, info.allowed.iter().map(Lit::as_str));
+        write_json_array(out, info.allowed.iter().map(Lit::as_str), write_json_str);
     }
     match &info.default {
         Some(Literal::Scalar(lit)) => {
@@ -64,7 +64,7 @@ pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, genera
         }
         Some(Literal::Array(items)) => {
             key(out, "default");
-            write_string_array(out, items.iter().map(Lit::as_str));
+            write_json_array(out, items.iter().map(Lit::as_str), write_json_str);
         }
         None => {}
     }
@@ -99,15 +99,4 @@ pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, genera
         out.push(b'}');
     }
     out.push(b'}');
-}
-
-fn write_string_array<'a>(out: &mut Vec<u8>, items: impl Iterator<Item = &'a str>) {
-    out.push(b'[');
-    for (position, item) in items.enumerate() {
-        if position > 0 {
-            out.push(b',');
-        }
-        write_json_str(out, item);
-    }
-    out.push(b']');
 }

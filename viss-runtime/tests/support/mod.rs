@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 
 pub mod vss_json;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 use std::sync::Arc;
 
