@@ -104,8 +104,7 @@
 //! * **Lookup**: the root's `VissTree::lookup_dotted` probes a static open-addressing index
 //!   (`[u32; 2^k]`, at most half full, linear probing) built at compile time by a `const`
 //!   hash over every path, and compares the one candidate's path: one hash, usually one
-//!   string compare, no allocation; `/` hashes and compares as `.`, so slash paths need no
-//!   copy. (A compile-time *perfect* hash of full paths is not
+//!   string compare, no allocation. (A compile-time *perfect* hash of full paths is not
 //!   possible in the derive, which never sees nested structs' fields; the index is built
 //!   from the finished table instead.) `VissBranch::lookup_relative` is a generated `match`
 //!   per path segment that hands the rest to the child type, for lookups below a branch.
