@@ -628,11 +628,6 @@ fn root_items(container: &Container<'_>, root_name: &str) -> TokenStream {
             fn lookup_dotted(&self, path: &str) -> ::core::option::Option<::viss_runtime::NodeId> {
                 ::viss_runtime::__private::lookup_indexed(&INDEX, &NODES, path)
             }
-
-            // The index hashes and compares `/` as `.`: slash paths need no normalising copy.
-            fn lookup(&self, path: &str) -> ::core::option::Option<::viss_runtime::NodeId> {
-                ::viss_runtime::__private::lookup_indexed(&INDEX, &NODES, path)
-            }
         }
     }
 }

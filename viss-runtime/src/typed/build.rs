@@ -338,15 +338,13 @@ pub const fn total<const N: usize>(sizes: [u32; N]) -> u32 {
 }
 
 /// The hash of a path for the static path index: 8 bytes at a time, `const` so the index is
-/// built at compile time with the same function the lookup uses at run time. `/` hashes as
-/// `.`, so a slash-delimited path finds its node without being copied.
+/// built at compile time with the same function the lookup uses at run time.
 pub const fn path_hash(bytes: &[u8]) -> u64 {
     const MULTIPLIER: u64 = 0x517c_c1b7_2722_0a95;
     let mut hash = bytes.len() as u64;
     let mut rest = bytes;
     while let Some((chunk, tail)) = rest.split_first_chunk::<8>() {
-        let word = slashes_as_dots(u64::from_le_bytes(*chunk));
-        hash = (hash.rotate_left(5) ^ word).wrapping_mul(MULTIPLIER);
+        hash = (hash.rotate_left(5) ^ u64::from_le_bytes(*chunk)).wrapping_mul(MULTIPLIER);
         rest = tail;
     }
     let mut last = 0u64;
@@ -355,39 +353,8 @@ pub const fn path_hash(bytes: &[u8]) -> u64 {
         last |= (rest[position] as u64) << (8 * position);
         position += 1;
     }
-    hash = (hash.rotate_left(5) ^ slashes_as_dots(last)).wrapping_mul(MULTIPLIER);
+    hash = (hash.rotate_left(5) ^ last).wrapping_mul(MULTIPLIER);
     hash ^ (hash >> 32)
-}
-
-/// `word` with every `/` byte turned into `.` (SWAR: `'/' ^ '.' == 1`).
-const fn slashes_as_dots(word: u64) -> u64 {
-    const SLASHES: u64 = 0x2f2f_2f2f_2f2f_2f2f;
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let t = word ^ SLASHES; // a zero byte where `word` has a `/`
-    // 0x80 exactly in the zero bytes of `t` (no carry crosses a byte: (t & 0x7f) + 0x7f < 0x100).
-    let slash = !(((t & LOW7).wrapping_add(LOW7)) | t | LOW7);
-    word ^ (slash >> 7)
-}
-
-/// Whether `candidate` (a node path, `.`-delimited) is `path` with `/` or `.` delimiters.
-#[inline]
-fn same_path(candidate: &[u8], path: &[u8]) -> bool {
-    if candidate.len() != path.len() {
-        return false;
-    }
-    let mut left = candidate.chunks_exact(8);
-    let mut right = path.chunks_exact(8);
-    for (a, b) in left.by_ref().zip(right.by_ref()) {
-        let a = u64::from_le_bytes(a.try_into().unwrap_or_default());
-        let b = u64::from_le_bytes(b.try_into().unwrap_or_default());
-        if a != slashes_as_dots(b) {
-            return false;
-        }
-    }
-    left.remainder()
-        .iter()
-        .zip(right.remainder())
-        .all(|(a, b)| *a == if *b == b'/' { b'.' } else { *b })
 }
 
 /// Slots of the path index of a table of `nodes` nodes: a power of two, at most half full.
@@ -412,15 +379,14 @@ pub const fn build_index<const CAPACITY: usize>(nodes: &[NodeInfo]) -> [u32; CAP
     index
 }
 
-/// Finds `path`, `.` or `/` delimited, through an index made by [`build_index`] over
-/// `nodes`.
+/// Finds `path` through an index made by [`build_index`] over `nodes`.
 #[inline]
 pub fn lookup_indexed(index: &[u32], nodes: &[NodeInfo], path: &str) -> Option<NodeId> {
     let mask = index.len().checked_sub(1)?;
     let mut slot = path_hash(path.as_bytes()) as usize & mask;
     loop {
         let id = index.get(slot)?.checked_sub(1)?;
-        if same_path(nodes.get(id as usize)?.path.as_bytes(), path.as_bytes()) {
+        if nodes.get(id as usize)?.path == path {
             return Some(NodeId(id));
         }
         slot = (slot + 1) & mask;
@@ -493,33 +459,5 @@ mod tests {
         assert_ne!(base, path_hash(b"Vehicle.Cabin.Door.Row2.IsOpen"));
         assert_ne!(base, path_hash(b"Vehicle.Cabin.Door.Row1.IsOpeN"));
         assert_ne!(path_hash(b"A"), path_hash(b"A\0"));
-    }
-
-    #[test]
-    fn slashes_hash_and_compare_as_dots_and_nothing_else_does() {
-        let dotted = b"Vehicle.Cabin.Door.Row1.DriverSide.IsOpen";
-        let slashed = b"Vehicle/Cabin/Door/Row1/DriverSide/IsOpen";
-        assert_eq!(path_hash(dotted), path_hash(slashed));
-        assert!(same_path(dotted, slashed));
-        assert!(same_path(b"A.B", b"A/B"));
-        // Every other byte value stays itself, in every position of a word.
-        for byte in 0..=255u8 {
-            for position in 0..8 {
-                let word = u64::from(byte) << (8 * position);
-                let expected = if byte == b'/' {
-                    u64::from(b'.') << (8 * position)
-                } else {
-                    word
-                };
-                assert_eq!(slashes_as_dots(word), expected, "{byte:#x} at {position}");
-            }
-        }
-        assert!(!same_path(b"Vehicle.Speed", b"Vehicle.Speee"));
-        assert!(!same_path(
-            b"Vehicle.Cabin.Door.Row1.IsOpen",
-            b"Vehicle.Cabin.Door.Row1.IsOpeN"
-        ));
-        assert!(!same_path(b"A/B", b"A.B"), "node paths are dot-delimited");
-        assert!(!same_path(b"A.B", b"A.BC"));
     }
 }
