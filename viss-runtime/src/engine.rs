@@ -137,8 +137,6 @@ pub struct Engine<T: VissTree> {
     /// Subscriptions with a duration limit, checked by `tick`.
     limited: Mutex<Vec<(Timestamp, Arc<Subscription>)>>,
     groups: Vec<Vec<NodeId>>,
-    /// The compiled `pattern` of every node that has one, by node id (sorted): compiled once
-    /// here, matched on `set`.
     /// The nodes with a `pattern`, in node order, each compiled on its first `set`: most
     /// patterns sit on attributes no client sets, and an idle server then never touches
     /// the regex compiler (its code and heap would add to the idle footprint).
