@@ -20,6 +20,7 @@ use crate::request::{self, Action, Request};
 use crate::response::{
     self, begin, error_response, finish, key, write_data_objects, write_dp, write_json_str,
 };
+use crate::slots::NodeSlots;
 use crate::store::{HistoryConfig, Sample, SignalStore};
 use crate::subscription::{EventQueue, Session, Subscription, SubscriptionState, Trigger};
 use crate::tree::{MetaFlags, NodeId, NodeKind, VissTree};
@@ -132,7 +133,8 @@ pub struct Engine<T: VissTree> {
     clock: Arc<dyn Clock>,
     provider: Option<Arc<dyn SetHook>>,
     /// Per node: subscriptions triggered by samples of that node.
-    watchers: Vec<RwLock<Vec<Arc<Subscription>>>>,
+    /// The subscriptions watching each node; a chunk exists once one of its nodes is watched.
+    watchers: NodeSlots<RwLock<Vec<Arc<Subscription>>>>,
     timed: Mutex<Vec<Arc<Subscription>>>,
     /// Subscriptions with a duration limit, checked by `tick`.
     limited: Mutex<Vec<(Timestamp, Arc<Subscription>)>>,
@@ -161,9 +163,7 @@ impl<T: VissTree> Engine<T> {
     /// An engine with an injected clock.
     pub fn with_clock(tree: T, config: EngineConfig, clock: Arc<dyn Clock>) -> Self {
         let store = SignalStore::new(&tree, config.history, clock.now());
-        let watchers = (0..tree.nodes().len())
-            .map(|_| RwLock::new(Vec::new()))
-            .collect();
+        let watchers = NodeSlots::new(tree.nodes().len());
         let groups = config
             .curvelog_groups
             .iter()
@@ -331,7 +331,7 @@ impl<T: VissTree> Engine<T> {
         }
         drop(timed);
         self.end_expired(now);
-        for watchers in &self.watchers {
+        for (_, watchers) in self.watchers.iter() {
             let stale = watchers
                 .read()
                 .iter()
@@ -739,7 +739,7 @@ impl<T: VissTree> Engine<T> {
         };
         drop(state);
         for node in watched {
-            if let Some(watchers) = self.watchers.get(node.index()) {
+            if let Some(watchers) = self.watchers.get_or_create(node.index()) {
                 watchers.write().push(Arc::clone(subscription));
             }
         }

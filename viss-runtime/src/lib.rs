@@ -28,6 +28,7 @@ pub mod error;
 pub mod filter;
 pub mod request;
 pub mod response;
+mod slots;
 pub mod store;
 pub mod subscription;
 pub mod tree;

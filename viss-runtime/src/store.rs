@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 use jiff::{SignedDuration, Timestamp};
 use parking_lot::{Mutex, RwLock};
 
+use crate::slots::NodeSlots;
 use crate::tree::{DataType, Literal, NodeId, NodeKind, VissTree};
 use crate::value::{Value, parse_scalar};
 
@@ -33,36 +34,45 @@ pub struct HistoryConfig {
     pub max_samples: usize,
 }
 
-#[derive(Debug, Default)]
-struct Slot {
-    current: RwLock<Option<Sample>>,
-    target: RwLock<Option<Sample>>,
-    history: Mutex<VecDeque<Sample>>,
-}
+type Cell = RwLock<Option<Sample>>;
 
-/// Typed slots for every leaf of a tree, indexed by [`NodeId`].
+/// Typed slots for every leaf of a tree, indexed by [`NodeId`]. Slots are allocated a chunk
+/// of neighbouring nodes at a time on their first write ([`NodeSlots`]), so an idle server
+/// holds memory only for the attributes it starts with.
 #[derive(Debug)]
 pub struct SignalStore {
-    slots: Vec<Slot>,
-    history: Option<HistoryConfig>,
+    current: NodeSlots<Cell>,
+    /// Actuators' targets: apart from `current`, as only a few nodes are ever `set`.
+    targets: NodeSlots<Cell>,
+    /// Per-signal history rings, when recording is configured.
+    history: Option<(HistoryConfig, NodeSlots<Mutex<VecDeque<Sample>>>)>,
 }
 
 impl SignalStore {
     /// Empty slots for every node; attributes get their default value at `now`.
     pub fn new<T: VissTree>(tree: &T, history: Option<HistoryConfig>, now: Timestamp) -> Self {
-        let slots = (0..tree.nodes().len() as u32)
-            .map(|index| Slot {
-                current: RwLock::new(attribute_default(tree, NodeId(index), now)),
-                ..Slot::default()
-            })
-            .collect();
-        Self { slots, history }
+        let len = tree.nodes().len();
+        let store = Self {
+            current: NodeSlots::new(len),
+            targets: NodeSlots::new(len),
+            history: history.map(|config| (config, NodeSlots::new(len))),
+        };
+        for (index, node) in tree.nodes().iter().enumerate() {
+            if node.kind != NodeKind::Attribute || node.default.is_none() {
+                continue;
+            }
+            let id = NodeId(index as u32);
+            if let Some(sample) = attribute_default(tree, id, now) {
+                store.write(id, sample);
+            }
+        }
+        store
     }
 
     /// Runs `read` on the current sample of `node` (`None`: not available yet).
     pub fn read<R>(&self, node: NodeId, read: impl FnOnce(Option<&Sample>) -> R) -> R {
-        match self.slots.get(node.index()) {
-            Some(slot) => read(slot.current.read().as_ref()),
+        match self.current.get(node.index()) {
+            Some(slot) => read(slot.read().as_ref()),
             None => read(None),
         }
     }
@@ -74,40 +84,40 @@ impl SignalStore {
 
     /// Stores a new current sample and records it in the history.
     pub fn write(&self, node: NodeId, sample: Sample) {
-        let Some(slot) = self.slots.get(node.index()) else {
+        let Some(slot) = self.current.get_or_create(node.index()) else {
             return;
         };
-        if let Some(config) = self.history {
-            record(&mut slot.history.lock(), &sample, config);
+        if let Some((config, rings)) = &self.history
+            && let Some(ring) = rings.get_or_create(node.index())
+        {
+            record(&mut ring.lock(), &sample, *config);
         }
-        *slot.current.write() = Some(sample);
+        *slot.write() = Some(sample);
     }
 
     /// Marks `node` as not available (e.g. the feeder lost the signal).
     pub fn clear(&self, node: NodeId) {
-        if let Some(slot) = self.slots.get(node.index()) {
-            *slot.current.write() = None;
+        if let Some(slot) = self.current.get(node.index()) {
+            *slot.write() = None;
         }
     }
 
     /// Stores the target of an accepted `set`.
     pub fn write_target(&self, node: NodeId, sample: Sample) {
-        if let Some(slot) = self.slots.get(node.index()) {
-            *slot.target.write() = Some(sample);
+        if let Some(slot) = self.targets.get_or_create(node.index()) {
+            *slot.write() = Some(sample);
         }
     }
 
     /// The last accepted target of an actuator.
     pub fn target(&self, node: NodeId) -> Option<Sample> {
-        self.slots
-            .get(node.index())
-            .and_then(|slot| slot.target.read().clone())
+        self.read_target(node, |sample| sample.cloned())
     }
 
     /// Runs `read` on the target sample of `node` (`None`: never set), without copying it.
     pub fn read_target<R>(&self, node: NodeId, read: impl FnOnce(Option<&Sample>) -> R) -> R {
-        match self.slots.get(node.index()) {
-            Some(slot) => read(slot.target.read().as_ref()),
+        match self.targets.get(node.index()) {
+            Some(slot) => read(slot.read().as_ref()),
             None => read(None),
         }
     }
@@ -126,10 +136,14 @@ impl SignalStore {
         since: Timestamp,
         mut visit: impl FnMut(&Sample),
     ) -> usize {
-        let Some(slot) = self.slots.get(node.index()) else {
+        let Some(ring) = self
+            .history
+            .as_ref()
+            .and_then(|(_, rings)| rings.get(node.index()))
+        else {
             return 0;
         };
-        let history = slot.history.lock();
+        let history = ring.lock();
         let older = history.len().saturating_sub(1);
         let mut count = 0;
         for sample in history

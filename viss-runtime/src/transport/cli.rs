@@ -9,7 +9,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Args, CommandFactory as _, FromArgMatches as _, Parser};
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 use super::{Limits, Listening, LogConfig, ServerConfig, shutdown_signal, start};
 use crate::{Engine, EngineConfig, SetHook, VissTree};
@@ -57,7 +59,8 @@ pub struct ServerArgs {
     /// Most WebSocket connections served at once [default: 10000]
     #[arg(long, value_name = "N", env = "VISS_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
-    /// Log filter: error, warn, info, debug, trace, or a tracing directive [default: info]
+    /// Log filter: error, warn, info, debug, trace, or `[target=]level` directives such as
+    /// `warn,viss_runtime=debug` [default: info]
     #[arg(long, value_name = "FILTER", env = "VISS_LOG")]
     pub log_level: Option<String>,
     /// Log one JSON object per line
@@ -117,16 +120,25 @@ fn set<T>(slot: &mut T, value: Option<T>) {
 
 /// Installs the global `tracing` subscriber (text or JSON lines on stderr); an invalid
 /// filter falls back to `info` rather than keeping the server from starting.
+///
+/// The filter is a list of `[target=]level` directives (`warn,viss_runtime=debug`), read
+/// by tracing-subscriber's [`Targets`]: the same syntax as `RUST_LOG` without span and
+/// field filters, which need the regex engine that `EnvFilter` would add to every server.
 pub fn init_logging(log: &LogConfig) {
-    let filter = EnvFilter::try_new(&log.level).unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter = log_filter(&log.level);
+    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr);
     if log.json {
-        builder.json().init();
+        builder.json().finish().with(filter).init();
     } else {
-        builder.init();
+        builder.finish().with(filter).init();
     }
+}
+
+/// `level` as a [`Targets`] filter; anything unreadable is `info`.
+fn log_filter(level: &str) -> Targets {
+    level
+        .parse()
+        .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO))
 }
 
 /// The engine limits the server configuration sets.
@@ -278,6 +290,24 @@ mod tests {
         assert_eq!(config.listen.http_port, 7002);
         assert!(config.tls.insecure && config.simulator.enabled);
         assert_eq!(config.limits.idle_timeout_ms, 300);
+    }
+
+    #[test]
+    fn log_filters_read_levels_and_target_lists_and_fall_back_to_info() {
+        use tracing::Level;
+        use tracing_subscriber::filter::LevelFilter;
+        let filter = log_filter("warn,viss_runtime=debug");
+        assert!(filter.would_enable("viss_runtime::engine", &Level::DEBUG));
+        assert!(!filter.would_enable("hyper", &Level::INFO));
+        assert!(filter.would_enable("hyper", &Level::WARN));
+        assert_eq!(
+            log_filter("error").default_level(),
+            Some(LevelFilter::ERROR)
+        );
+        assert_eq!(
+            log_filter("no such=level").default_level(),
+            Some(LevelFilter::INFO)
+        );
     }
 
     #[test]

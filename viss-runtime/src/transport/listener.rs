@@ -164,7 +164,7 @@ async fn tls_setup(
     #[cfg(feature = "tls")]
     {
         let files = super::tls::resolve_files(config)?;
-        let rustls = super::tls::rustls_config(&files).await?;
+        let rustls = super::tls::rustls_config(&files)?;
         Ok((Some(files), Some(rustls)))
     }
     #[cfg(not(feature = "tls"))]

@@ -2,6 +2,7 @@
 //! local use, generated once into a directory and reused on the next start.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use axum_server::tls_rustls::RustlsConfig;
 
@@ -70,19 +71,34 @@ fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     options.open(path)?.write_all(bytes)
 }
 
-/// A rustls configuration from PEM files (aws-lc-rs provider, TLS 1.2 and 1.3).
-pub async fn rustls_config(files: &TlsFiles) -> Result<RustlsConfig, ServerError> {
+/// A rustls configuration from PEM files (aws-lc-rs provider, TLS 1.2 and 1.3; ALPN `h2`
+/// and `http/1.1`).
+///
+/// Built on the calling thread: the files are small, and axum-server's own loaders would
+/// start a blocking-pool thread (with its stack and malloc arena) only to read them.
+pub fn rustls_config(files: &TlsFiles) -> Result<RustlsConfig, ServerError> {
+    use rustls::pki_types::pem::PemObject as _;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+    let failed = |error: &dyn std::fmt::Display| {
+        ServerError::Tls(format!(
+            "cannot load {} / {}: {error}",
+            files.cert.display(),
+            files.key.display()
+        ))
+    };
     // Several crates may enable rustls providers; pick one explicitly for the process.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    RustlsConfig::from_pem_file(&files.cert, &files.key)
-        .await
-        .map_err(|error| {
-            ServerError::Tls(format!(
-                "cannot load {} / {}: {error}",
-                files.cert.display(),
-                files.key.display()
-            ))
-        })
+    let chain = CertificateDer::pem_file_iter(&files.cert)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|error| failed(&error))?;
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|error| failed(&error))?;
+    let mut config = rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|error| failed(&error))?;
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(RustlsConfig::from_config(Arc::new(config)))
 }
 
 #[cfg(test)]
@@ -97,6 +113,24 @@ mod tests {
         assert!(pem.starts_with("-----BEGIN CERTIFICATE-----"));
         let second = ensure_self_signed(&dir).unwrap();
         assert_eq!(std::fs::read_to_string(&second.cert).unwrap(), pem);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn the_self_signed_pair_loads_and_a_key_that_is_no_key_is_named_in_the_error() {
+        let dir = std::env::temp_dir().join(format!("viss-tls-load-{}", std::process::id()));
+        let files = ensure_self_signed(&dir).unwrap();
+        let config = rustls_config(&files).unwrap().get_inner();
+        assert_eq!(config.alpn_protocols, [&b"h2"[..], b"http/1.1"]);
+        let broken = TlsFiles {
+            cert: files.cert.clone(),
+            key: files.cert.clone(),
+            self_signed: true,
+        };
+        let Err(ServerError::Tls(message)) = rustls_config(&broken) else {
+            panic!("a certificate given as the key must not load");
+        };
+        assert!(message.contains("cert.pem"), "{message}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
