@@ -611,6 +611,19 @@ fn root_items(container: &Container<'_>, root_name: &str) -> TokenStream {
         static META: [::viss_runtime::NodeMeta; NODE_TOTAL] =
             ::viss_runtime::__private::cold_table(TABLES);
 
+        #[allow(long_running_const_eval)]
+        const START_COUNTS: (usize, usize) = ::viss_runtime::__private::start_counts(TABLES);
+        const DEFAULT_COUNT: usize = START_COUNTS.0;
+        /// The attributes with a `default`: all a starting server reads of the tree.
+        #[allow(long_running_const_eval)]
+        static DEFAULTS: [::viss_runtime::AttributeDefault; DEFAULT_COUNT] =
+            ::viss_runtime::__private::defaults_table(TABLES);
+        const PATTERN_COUNT: usize = START_COUNTS.1;
+        /// The nodes with a `pattern`.
+        #[allow(long_running_const_eval)]
+        static PATTERNS: [::viss_runtime::NodeId; PATTERN_COUNT] =
+            ::viss_runtime::__private::pattern_table(TABLES);
+
         const INDEX_CAPACITY: usize = ::viss_runtime::__private::index_capacity(NODE_TOTAL);
         #[allow(long_running_const_eval)]
         static INDEX: [u32; INDEX_CAPACITY] = ::viss_runtime::__private::build_index(&NODES);
@@ -627,6 +640,16 @@ fn root_items(container: &Container<'_>, root_name: &str) -> TokenStream {
 
             fn lookup_dotted(&self, path: &str) -> ::core::option::Option<::viss_runtime::NodeId> {
                 ::viss_runtime::__private::lookup_indexed(&INDEX, &NODES, path)
+            }
+
+            fn attribute_defaults(
+                &self,
+            ) -> ::std::borrow::Cow<'_, [::viss_runtime::AttributeDefault]> {
+                ::std::borrow::Cow::Borrowed(&DEFAULTS)
+            }
+
+            fn pattern_nodes(&self) -> ::std::borrow::Cow<'_, [::viss_runtime::NodeId]> {
+                ::std::borrow::Cow::Borrowed(&PATTERNS)
             }
         }
     }

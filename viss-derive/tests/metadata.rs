@@ -102,3 +102,27 @@ fn the_tree_exports_itself_as_vss_json() {
         )
     );
 }
+
+#[test]
+fn the_start_up_tables_carry_the_defaulted_attribute_with_its_enum_and_the_patterned_node() {
+    let tree = Vehicle::TREE;
+    let defaults = tree.attribute_defaults();
+    let [precipitation] = &*defaults else {
+        panic!("one attribute has a default: {defaults:?}");
+    };
+    assert_eq!(precipitation.id, tree.precipitation.id());
+    assert_eq!(&precipitation.node, tree.node(tree.precipitation.id()));
+    assert_eq!(
+        precipitation.enumeration,
+        tree.meta(tree.precipitation.id()).enumeration
+    );
+    assert_eq!(&*tree.pattern_nodes(), [tree.vin.id()]);
+    // The engine starts with the default, read from that table.
+    let id = tree.precipitation.id();
+    let engine = viss_runtime::Engine::new(tree, viss_runtime::EngineConfig::default());
+    let current = engine.store().current(id);
+    assert_eq!(
+        current.map(|sample| sample.value),
+        Some(viss_runtime::Value::UInt(0))
+    );
+}

@@ -23,7 +23,7 @@ use crate::response::{
 use crate::slots::NodeSlots;
 use crate::store::{HistoryConfig, Sample, SignalStore};
 use crate::subscription::{EventQueue, Session, Subscription, SubscriptionState, Trigger};
-use crate::tree::{MetaFlags, NodeId, NodeKind, VissTree};
+use crate::tree::{NodeId, NodeKind, VissTree};
 use crate::value::{Value, parse_wire};
 
 /// Source of "now" for `ts` members and timers (injectable for tests).
@@ -138,7 +138,10 @@ pub struct Engine<T: VissTree> {
     timed: Mutex<Vec<Arc<Subscription>>>,
     /// Subscriptions with a duration limit, checked by `tick`.
     limited: Mutex<Vec<(Timestamp, Arc<Subscription>)>>,
-    groups: Vec<Vec<NodeId>>,
+    /// [`EngineConfig::curvelog_groups`] as node ids, resolved by the first curvelog
+    /// subscription (resolving reads the path index and node table, which a starting
+    /// server otherwise leaves alone).
+    groups: OnceLock<Vec<Vec<NodeId>>>,
     /// The nodes with a `pattern`, in node order, each compiled on its first `set`: most
     /// patterns sit on attributes no client sets, and an idle server then never touches
     /// the regex compiler (its code and heap would add to the idle footprint).
@@ -164,17 +167,6 @@ impl<T: VissTree> Engine<T> {
     pub fn with_clock(tree: T, config: EngineConfig, clock: Arc<dyn Clock>) -> Self {
         let store = SignalStore::new(&tree, config.history, clock.now());
         let watchers = NodeSlots::new(tree.nodes().len());
-        let groups = config
-            .curvelog_groups
-            .iter()
-            .map(|group| {
-                group
-                    .iter()
-                    .filter_map(|path| tree.lookup(path))
-                    .collect::<Vec<_>>()
-            })
-            .filter(|group| group.len() >= 2)
-            .collect();
         let patterns = pattern_nodes(&tree);
         Self {
             tree,
@@ -185,7 +177,7 @@ impl<T: VissTree> Engine<T> {
             watchers,
             timed: Mutex::new(Vec::new()),
             limited: Mutex::new(Vec::new()),
-            groups,
+            groups: OnceLock::new(),
             patterns,
         }
     }
@@ -749,12 +741,23 @@ impl<T: VissTree> Engine<T> {
         }
     }
 
+    /// The configured curvelog dimension groups whose paths exist (≥ 2 members each).
+    fn curvelog_groups(&self) -> &[Vec<NodeId>] {
+        self.groups.get_or_init(|| {
+            let groups = self.config.curvelog_groups.iter().map(|group| {
+                let members = group.iter().filter_map(|path| self.tree.lookup(path));
+                members.collect::<Vec<_>>()
+            });
+            groups.filter(|group| group.len() >= 2).collect()
+        })
+    }
+
     /// One buffer per configured dimension group fully or partly addressed (≥ 2 members),
     /// one per remaining signal.
     fn curve_buffers(&self, nodes: &[NodeId], buffer_size: usize) -> Vec<CurveBuffer> {
         let mut grouped = vec![false; nodes.len()];
         let mut curves = Vec::new();
-        for group in &self.groups {
+        for group in self.curvelog_groups() {
             let members: Vec<NodeId> = group
                 .iter()
                 .copied()
@@ -999,10 +1002,6 @@ pub fn write_error_event(
 /// cannot compile (VSS patterns are Python regular expressions; look-around and
 /// back-references have no equivalent) is not enforced.
 fn pattern_nodes<T: VissTree>(tree: &T) -> Vec<(NodeId, OnceLock<Option<regex::Regex>>)> {
-    tree.nodes()
-        .iter()
-        .enumerate()
-        .filter(|(_, node)| node.meta_flags.contains(MetaFlags::PATTERN))
-        .filter_map(|(index, _)| Some((NodeId(u32::try_from(index).ok()?), OnceLock::new())))
-        .collect()
+    let nodes = tree.pattern_nodes();
+    nodes.iter().map(|id| (*id, OnceLock::new())).collect()
 }

@@ -54,8 +54,8 @@ pub use error::{ErrorKind, VissError};
 pub use store::{HistoryConfig, Sample, SignalStore};
 pub use subscription::{EventQueue, Session};
 pub use tree::{
-    DataType, DynamicTree, DynamicTreeBuilder, EnumEntry, Extended, Lit, LitKind, Literal,
-    MetaFlags, NodeId, NodeInfo, NodeKind, NodeMeta, NodeSpec, ScalarType, VissTree,
+    AttributeDefault, DataType, DynamicTree, DynamicTreeBuilder, EnumEntry, Extended, Lit, LitKind,
+    Literal, MetaFlags, NodeId, NodeInfo, NodeKind, NodeMeta, NodeSpec, ScalarType, VissTree,
 };
 pub use typed::{Actuator, Attribute, Leaf, Sensor, TypedEngine, VissBranch, VssElement, VssType};
 pub use value::Value;

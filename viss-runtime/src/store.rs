@@ -15,7 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use parking_lot::{Mutex, RwLock};
 
 use crate::slots::NodeSlots;
-use crate::tree::{DataType, Literal, NodeId, NodeKind, VissTree};
+use crate::tree::{AttributeDefault, DataType, Literal, NodeId, VissTree};
 use crate::value::{Value, parse_scalar};
 
 /// A value with its capture time.
@@ -57,13 +57,9 @@ impl SignalStore {
             targets: NodeSlots::new(len),
             history: history.map(|config| (config, NodeSlots::new(len))),
         };
-        for (index, node) in tree.nodes().iter().enumerate() {
-            if node.kind != NodeKind::Attribute || node.default.is_none() {
-                continue;
-            }
-            let id = NodeId(index as u32);
-            if let Some(sample) = attribute_default(tree, id, now) {
-                store.write(id, sample);
+        for attribute in tree.attribute_defaults().iter() {
+            if let Some(sample) = attribute_default(attribute, now) {
+                store.write(attribute.id, sample);
             }
         }
         store
@@ -176,15 +172,10 @@ fn record(history: &mut VecDeque<Sample>, sample: &Sample, config: HistoryConfig
 }
 
 /// Attributes are static: their `default` is their value from the start.
-fn attribute_default<T: VissTree>(tree: &T, id: NodeId, now: Timestamp) -> Option<Sample> {
-    let node = tree.node(id);
-    if node.kind != NodeKind::Attribute {
-        return None;
-    }
-    let default = node.default.as_ref()?;
-    // The cold table only for an attribute with both a default and an `enum`.
-    let enumeration = tree.enumeration(id);
-    let value = match (node.datatype.as_ref()?, default) {
+fn attribute_default(attribute: &AttributeDefault, now: Timestamp) -> Option<Sample> {
+    let node = &attribute.node;
+    let enumeration = &attribute.enumeration;
+    let value = match (node.datatype.as_ref()?, node.default.as_ref()?) {
         (DataType::Scalar(scalar), Literal::Scalar(lit)) => {
             parse_scalar(lit.as_str(), *scalar, node, enumeration).ok()?
         }

@@ -356,6 +356,17 @@ impl NodeMeta {
     };
 }
 
+/// An attribute with a `default`: what a starting server needs to give it its value
+/// ([`VissTree::attribute_defaults`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttributeDefault {
+    pub id: NodeId,
+    /// A copy of the node ([`NodeInfo::default`] is `Some`).
+    pub node: NodeInfo,
+    /// A copy of the node's `enum` (empty when it has none).
+    pub enumeration: Cow<'static, [EnumEntry]>,
+}
+
 /// The parts of a node's [`NodeMeta`] a `set` checks, as bits on the hot [`NodeInfo`]: nodes
 /// without any are set without reading the cold table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -448,6 +459,33 @@ pub trait VissTree: Send + Sync {
         } else {
             &[]
         }
+    }
+
+    /// The attributes with a `default` (the values a server starts with), in tree order,
+    /// each with a copy of its node and `enum`. Derived trees keep these in a small static
+    /// table of their own, so a starting server reads a few kilobytes rather than pulling
+    /// the node tables into memory; this default scans [`VissTree::nodes`].
+    fn attribute_defaults(&self) -> Cow<'_, [AttributeDefault]> {
+        let defaults = self.nodes().iter().enumerate().filter_map(|(index, node)| {
+            let has_default = node.kind == NodeKind::Attribute && node.default.is_some();
+            let id = NodeId(u32::try_from(index).ok()?);
+            has_default.then(|| AttributeDefault {
+                id,
+                node: node.clone(),
+                enumeration: Cow::Owned(self.enumeration(id).to_vec()),
+            })
+        });
+        Cow::Owned(defaults.collect())
+    }
+
+    /// The nodes with a `pattern` ([`MetaFlags::PATTERN`]), in tree order: a static table
+    /// in derived trees; this default scans [`VissTree::nodes`].
+    fn pattern_nodes(&self) -> Cow<'_, [NodeId]> {
+        let nodes = self.nodes().iter().enumerate();
+        let patterned = nodes
+            .filter(|(_, node)| node.meta_flags.contains(MetaFlags::PATTERN))
+            .filter_map(|(index, _)| Some(NodeId(u32::try_from(index).ok()?)));
+        Cow::Owned(patterned.collect())
     }
 
     /// The direct children of `id`, in tree order.

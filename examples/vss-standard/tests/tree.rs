@@ -110,3 +110,35 @@ fn start_up_reads_no_cold_metadata() {
     let engine = Engine::new(Counting(AtomicUsize::new(0)), EngineConfig::default());
     assert_eq!(engine.tree().0.load(Ordering::SeqCst), 0);
 }
+
+/// The tree by its node tables alone, so the trait's scanning defaults answer.
+struct Scanned;
+
+impl VissTree for Scanned {
+    fn nodes(&self) -> &[viss_runtime::NodeInfo] {
+        Vehicle::TREE.nodes()
+    }
+
+    fn node_meta(&self) -> &[viss_runtime::NodeMeta] {
+        Vehicle::TREE.node_meta()
+    }
+
+    fn lookup_dotted(&self, path: &str) -> Option<NodeId> {
+        Vehicle::TREE.lookup_dotted(path)
+    }
+}
+
+#[test]
+fn the_start_up_tables_hold_every_attribute_default_and_pattern_node() {
+    let derived = Vehicle::TREE.attribute_defaults();
+    // 60 nodes have a `default`; one of them is an actuator (a default target, not a value).
+    assert_eq!(
+        derived.len(),
+        59,
+        "the standard tree has 59 attributes with a default"
+    );
+    assert_eq!(&*derived, &*Scanned.attribute_defaults());
+    assert!(derived.iter().all(|entry| entry.node.default.is_some()));
+    assert_eq!(&*Vehicle::TREE.pattern_nodes(), &*Scanned.pattern_nodes());
+    assert_eq!(Vehicle::TREE.pattern_nodes().len(), 1);
+}

@@ -15,15 +15,19 @@
 //! Paths cannot be known when a nested branch type is derived (the same type can sit at
 //! several places, e.g. under every instance), which is why the root assembles them.
 //!
+//! Two small statics are taken from the same [`Tables`] for start-up, so a starting server
+//! reads them instead of the node tables: the attributes with a `default`
+//! ([`defaults_table`]) and the nodes with a `pattern` ([`pattern_table`]).
+//!
 //! The root's lookup probes a static open-addressing index built at compile time from the
 //! finished table ([`build_index`], [`lookup_indexed`]). Below a branch, each derived type
 //! has a generated `match` on the first path segment that delegates the rest to the child
 //! type ([`lookup_branch`], [`lookup_instances`]).
 
 use std::borrow::Cow;
-use std::mem::ManuallyDrop;
+use std::mem::{self, ManuallyDrop};
 
-use crate::tree::{MetaFlags, NodeId, NodeInfo, NodeKind, NodeMeta};
+use crate::tree::{AttributeDefault, MetaFlags, NodeId, NodeInfo, NodeKind, NodeMeta};
 use crate::typed::VissBranch;
 
 /// A node with no metadata: the filler of a table before the writer runs, and the base of
@@ -71,6 +75,77 @@ pub const fn hot_table<const N: usize>(tables: Tables<N>) -> [NodeInfo; N] {
 /// The cold table of `tables`.
 pub const fn cold_table<const N: usize>(tables: Tables<N>) -> [NodeMeta; N] {
     ManuallyDrop::into_inner(tables.meta)
+}
+
+const fn has_default(node: &NodeInfo) -> bool {
+    matches!(node.kind, NodeKind::Attribute) && node.default.is_some()
+}
+
+const fn has_pattern(node: &NodeInfo) -> bool {
+    node.meta_flags.contains(MetaFlags::PATTERN)
+}
+
+/// The length of [`defaults_table`] and of [`pattern_table`] (const fns cannot call
+/// through a function pointer, hence both counts in one pass).
+pub const fn start_counts<const N: usize>(tables: Tables<N>) -> (usize, usize) {
+    let nodes = ManuallyDrop::into_inner(tables.nodes);
+    let (mut index, mut defaults, mut patterns) = (0, 0, 0);
+    while index < N {
+        defaults += has_default(&nodes[index]) as usize;
+        patterns += has_pattern(&nodes[index]) as usize;
+        index += 1;
+    }
+    mem::forget(nodes);
+    (defaults, patterns)
+}
+
+const NO_DEFAULT: AttributeDefault = AttributeDefault {
+    id: NodeId(0),
+    node: PLACEHOLDER,
+    enumeration: Cow::Borrowed(&[]),
+};
+
+/// The attributes with a `default`, each with a copy of its node and `enum`, in tree order
+/// (`K` is the first of [`start_counts`]).
+pub const fn defaults_table<const N: usize, const K: usize>(
+    tables: Tables<N>,
+) -> [AttributeDefault; K] {
+    let mut nodes = ManuallyDrop::into_inner(tables.nodes);
+    let mut meta = ManuallyDrop::into_inner(tables.meta);
+    let mut defaults = [NO_DEFAULT; K];
+    let (mut index, mut next) = (0, 0);
+    while index < N {
+        if has_default(&nodes[index]) {
+            let entry = AttributeDefault {
+                id: NodeId(index as u32),
+                node: mem::replace(&mut nodes[index], PLACEHOLDER),
+                enumeration: mem::replace(&mut meta[index].enumeration, Cow::Borrowed(&[])),
+            };
+            // Nothing to drop: generated tables hold only borrowed data.
+            mem::forget(mem::replace(&mut defaults[next], entry));
+            next += 1;
+        }
+        index += 1;
+    }
+    mem::forget(nodes);
+    mem::forget(meta);
+    defaults
+}
+
+/// The nodes with a `pattern`, in tree order (`P` is the second of [`start_counts`]).
+pub const fn pattern_table<const N: usize, const P: usize>(tables: Tables<N>) -> [NodeId; P] {
+    let nodes = ManuallyDrop::into_inner(tables.nodes);
+    let mut patterned = [NodeId(0); P];
+    let (mut index, mut next) = (0, 0);
+    while index < N {
+        if has_pattern(&nodes[index]) {
+            patterned[next] = NodeId(index as u32);
+            next += 1;
+        }
+        index += 1;
+    }
+    mem::forget(nodes);
+    patterned
 }
 
 /// Where a node's full path sits in the path bytes.
