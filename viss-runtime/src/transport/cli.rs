@@ -56,6 +56,10 @@ pub struct ServerArgs {
     /// subscription (subscribed connections are never idle) [default: 300000]
     #[arg(long, value_name = "MS", env = "VISS_IDLE_TIMEOUT_MS")]
     pub idle_timeout_ms: Option<u64>,
+    /// Close a connection that has not finished its TLS handshake and first HTTP request
+    /// (or WebSocket upgrade) within this many milliseconds [default: 10000]
+    #[arg(long, value_name = "MS", env = "VISS_HANDSHAKE_TIMEOUT_MS")]
+    pub handshake_timeout_ms: Option<u64>,
     /// Most WebSocket connections served at once [default: 10000]
     #[arg(long, value_name = "N", env = "VISS_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
@@ -104,6 +108,7 @@ impl ServerArgs {
         let limits = &mut config.limits;
         set(&mut limits.max_message_bytes, self.max_message_bytes);
         set(&mut limits.idle_timeout_ms, self.idle_timeout_ms);
+        set(&mut limits.handshake_timeout_ms, self.handshake_timeout_ms);
         set(&mut limits.max_connections, self.max_connections);
         set(&mut config.log.level, self.log_level.clone());
         config.log.json |= self.log_json;
@@ -281,6 +286,8 @@ mod tests {
             "--simulate",
             "--idle-timeout-ms",
             "300",
+            "--handshake-timeout-ms",
+            "2500",
         ])
         .unwrap();
         let mut config =
@@ -290,6 +297,7 @@ mod tests {
         assert_eq!(config.listen.http_port, 7002);
         assert!(config.tls.insecure && config.simulator.enabled);
         assert_eq!(config.limits.idle_timeout_ms, 300);
+        assert_eq!(config.limits.handshake_timeout_ms, 2500);
     }
 
     #[test]
