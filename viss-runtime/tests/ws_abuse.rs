@@ -1,7 +1,8 @@
 //! Bad and heavy traffic over a real socket (plain ws on 127.0.0.1): an oversized frame is
 //! refused from its header, before its payload is sent, with close code 1009; half-open
 //! connections are closed after the handshake timeout; a well-behaved client is served
-//! throughout; a pipelined burst larger than one batch is answered in full.
+//! throughout; connections over the open-connection cap are closed at once; a pipelined
+//! burst larger than one batch is answered in full.
 #![cfg(feature = "ws")]
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -126,6 +127,42 @@ async fn half_open_connections_are_closed_after_the_handshake_timeout() {
         );
     }
     bystander_is_served(address).await;
+    listening.shutdown().await;
+}
+
+/// Half-open connections count against the listener's cap: over it, a new connection is
+/// closed at once (not after the handshake timeout), and a freed place serves again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_open_cap_are_closed_at_once_even_before_their_handshake() {
+    let listening = start_server(|limits| {
+        limits.max_open_connections = Some(2);
+        limits.handshake_timeout_ms = 60_000;
+    })
+    .await;
+    let address = listening.ws.unwrap();
+    let first = TcpStream::connect(address).await.unwrap();
+    let _second = TcpStream::connect(address).await.unwrap();
+    // Let the server accept both before the next one arrives.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    let mut third = TcpStream::connect(address).await.unwrap();
+    let after = wait_for_close(&mut third, started).await;
+    assert!(after < Duration::from_secs(2), "closed after {after:?}");
+    drop(first);
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        // The server notices the dropped connection on its next read; retry until then.
+        let mut probe = TcpStream::connect(address).await.unwrap();
+        let request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+        probe.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let read = tokio::time::timeout(LIMIT, probe.read_to_end(&mut answer)).await;
+        if matches!(read, Ok(Ok(_))) && answer.starts_with(b"HTTP/1.1 ") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no place was freed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     listening.shutdown().await;
 }
 

@@ -63,6 +63,10 @@ pub struct ServerArgs {
     /// Most WebSocket connections served at once [default: 10000]
     #[arg(long, value_name = "N", env = "VISS_MAX_CONNECTIONS")]
     pub max_connections: Option<usize>,
+    /// TCP connections one listener holds open, counting those still in their handshake;
+    /// more are closed at once [default: --max-connections + 1000]
+    #[arg(long, value_name = "N", env = "VISS_MAX_OPEN_CONNECTIONS")]
+    pub max_open_connections: Option<usize>,
     /// Log filter: error, warn, info, debug, trace, or `[target=]level` directives such as
     /// `warn,viss_runtime=debug` [default: info]
     #[arg(long, value_name = "FILTER", env = "VISS_LOG")]
@@ -110,6 +114,9 @@ impl ServerArgs {
         set(&mut limits.idle_timeout_ms, self.idle_timeout_ms);
         set(&mut limits.handshake_timeout_ms, self.handshake_timeout_ms);
         set(&mut limits.max_connections, self.max_connections);
+        if self.max_open_connections.is_some() {
+            limits.max_open_connections = self.max_open_connections;
+        }
         set(&mut config.log.level, self.log_level.clone());
         config.log.json |= self.log_json;
         config.simulator.enabled |= self.simulate;
@@ -288,6 +295,8 @@ mod tests {
             "300",
             "--handshake-timeout-ms",
             "2500",
+            "--max-open-connections",
+            "64",
         ])
         .unwrap();
         let mut config =
@@ -298,6 +307,8 @@ mod tests {
         assert!(config.tls.insecure && config.simulator.enabled);
         assert_eq!(config.limits.idle_timeout_ms, 300);
         assert_eq!(config.limits.handshake_timeout_ms, 2500);
+        assert_eq!(config.limits.open_connection_cap(), 64);
+        assert_eq!(Limits::default().open_connection_cap(), 11_000);
     }
 
     #[test]

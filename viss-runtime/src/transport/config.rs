@@ -105,6 +105,10 @@ pub struct Limits {
     pub handshake_timeout_ms: u64,
     /// WebSocket connections served at once; more are answered 503.
     pub max_connections: usize,
+    /// TCP connections one listener holds open at once, counting those still in their
+    /// TLS handshake or first request; more are closed as soon as they are accepted.
+    /// Unset: `max_connections` + 1,000 (room to answer the 503s and HTTP requests).
+    pub max_open_connections: Option<usize>,
     /// Events buffered per connection before the oldest is dropped.
     pub event_queue: usize,
     /// Subscriptions one connection may hold.
@@ -122,6 +126,7 @@ impl Default for Limits {
             send_timeout_secs: 10,
             handshake_timeout_ms: 10_000,
             max_connections: 10_000,
+            max_open_connections: None,
             event_queue: 1024,
             max_subscriptions_per_connection: 10_000,
             tick_ms: 10,
@@ -141,6 +146,12 @@ impl Limits {
     /// A peer that sent nothing at all (requests, pongs) for this long is dead.
     pub fn dead_peer_timeout(&self) -> Duration {
         self.ping_interval() * 2
+    }
+
+    /// [`Limits::max_open_connections`], or its default.
+    pub fn open_connection_cap(&self) -> usize {
+        self.max_open_connections
+            .unwrap_or_else(|| self.max_connections.saturating_add(1_000))
     }
 
     pub fn handshake_timeout(&self) -> Duration {

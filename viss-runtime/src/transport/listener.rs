@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum_server::Handle;
-use axum_server::accept::NoDelayAcceptor;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+use super::accept::CappedAcceptor;
 use super::config::{Limits, ServerConfig, TlsConfig, TlsFiles};
 use super::{ServerError, run_timers, simulator};
 use crate::{Engine, VissTree};
@@ -207,21 +207,20 @@ impl Listening {
             .header_read_timeout(Some(handshake));
         let server = server.first_request_timeout(handshake);
         let service = router.into_make_service();
+        let accept = CappedAcceptor::new(limits.open_connection_cap());
         let task = match tls {
             #[cfg(feature = "tls")]
             Some(config) => {
                 let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(config)
                     .handshake_timeout(handshake)
-                    .acceptor(NoDelayAcceptor::new());
+                    .acceptor(accept);
                 let server = server.acceptor(acceptor).handle(handle.clone());
                 tokio::spawn(async move { log_exit(server.serve(service).await) })
             }
             #[cfg(not(feature = "tls"))]
             Some(never) => match never {},
             None => {
-                let server = server
-                    .acceptor(NoDelayAcceptor::new())
-                    .handle(handle.clone());
+                let server = server.acceptor(accept).handle(handle.clone());
                 tokio::spawn(async move { log_exit(server.serve(service).await) })
             }
         };

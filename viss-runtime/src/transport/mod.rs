@@ -28,6 +28,7 @@ pub mod tls;
 #[cfg(feature = "ws")]
 pub mod ws;
 
+mod accept;
 mod listener;
 
 use std::future::Future;
