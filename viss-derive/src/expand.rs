@@ -607,9 +607,25 @@ fn root_items(container: &Container<'_>, root_name: &str) -> TokenStream {
         /// The hot table: what start-up and requests read.
         static NODES: [::viss_runtime::NodeInfo; NODE_TOTAL] =
             ::viss_runtime::__private::hot_table(TABLES);
-        /// The cold table: metadata requests, exports, `enum`/`pattern` checks.
-        static META: [::viss_runtime::NodeMeta; NODE_TOTAL] =
-            ::viss_runtime::__private::cold_table(TABLES);
+        // The cold table (metadata requests, exports, `enum`/`pattern` checks) is kept
+        // packed, without pointers the loader would have to relocate at start, and is
+        // unpacked by its first reader (`viss_runtime::__private::packed_meta`).
+        #[allow(long_running_const_eval)]
+        const META_TEXT_LEN: usize = ::viss_runtime::__private::meta_text_len(TABLES);
+        #[allow(long_running_const_eval)]
+        const META_TEXT_BYTES: [u8; META_TEXT_LEN] =
+            ::viss_runtime::__private::meta_text_bytes(TABLES);
+        static META_TEXT: &str = ::viss_runtime::__private::paths_text(&META_TEXT_BYTES);
+        #[allow(long_running_const_eval)]
+        static PACKED_META: [::viss_runtime::__private::PackedMeta; NODE_TOTAL] =
+            ::viss_runtime::__private::packed_meta(TABLES);
+        #[allow(long_running_const_eval)]
+        const META_LIST_COUNT: usize = ::viss_runtime::__private::meta_list_count(TABLES);
+        #[allow(long_running_const_eval)]
+        static META_LISTS: [::viss_runtime::__private::MetaLists; META_LIST_COUNT] =
+            ::viss_runtime::__private::meta_lists(TABLES);
+        static META: ::std::sync::OnceLock<::std::boxed::Box<[::viss_runtime::NodeMeta]>> =
+            ::std::sync::OnceLock::new();
 
         #[allow(long_running_const_eval)]
         const START_COUNTS: (usize, usize) = ::viss_runtime::__private::start_counts(TABLES);
@@ -635,7 +651,9 @@ fn root_items(container: &Container<'_>, root_name: &str) -> TokenStream {
             }
 
             fn node_meta(&self) -> &[::viss_runtime::NodeMeta] {
-                &META
+                META.get_or_init(|| {
+                    ::viss_runtime::__private::unpack_meta(&PACKED_META, META_TEXT, &META_LISTS)
+                })
             }
 
             fn lookup_dotted(&self, path: &str) -> ::core::option::Option<::viss_runtime::NodeId> {

@@ -68,6 +68,7 @@ pub use viss_derive::VissTree;
 #[doc(hidden)]
 pub mod __private {
     pub use crate::typed::build::*;
+    pub use crate::typed::packed_meta::*;
     pub use std::borrow::Cow;
     pub use std::option::Option::{None, Some};
 }

@@ -20,6 +20,7 @@
 //! live in [`build`] (re-exported as the hidden `viss_runtime::__private`).
 
 pub mod build;
+pub mod packed_meta;
 
 use std::borrow::Cow;
 use std::marker::PhantomData;

@@ -8,7 +8,8 @@
 //! 2. a writing [`PathWriter`] fills a `[u8; LEN]` with every full path back to back
 //!    (a child's path is its parent's bytes, `.`, its name);
 //! 3. a [`NodeWriter`] fills the hot `[NodeInfo; N]` and the cold `[NodeMeta; N]` (one
-//!    [`Tables`] const, split into two statics by [`hot_table`] and [`cold_table`]) from
+//!    [`Tables`] const; the hot table becomes a static by [`hot_table`], the cold one is
+//!    packed without pointers by [`super::packed_meta`]) from
 //!    per-node templates (const items holding the metadata), slicing each node's
 //!    `&'static str` path out of the bytes of pass 2.
 //!
@@ -48,9 +49,9 @@ pub const PLACEHOLDER: NodeInfo = NodeInfo {
 };
 
 /// The hot and the cold table of a derived tree, filled together by one [`NodeWriter`]
-/// pass in a `const`, then split into two statics ([`hot_table`], [`cold_table`]). The
-/// tables are `ManuallyDrop` so the split can move one out and leave the other in a
-/// `const fn` (a generated table is only borrowed data: nothing to drop).
+/// pass in a `const`, then taken apart into statics ([`hot_table`],
+/// [`super::packed_meta`]). The tables are `ManuallyDrop` so a `const fn` can move one out
+/// and leave the other (a generated table is only borrowed data: nothing to drop).
 #[derive(Debug)]
 pub struct Tables<const N: usize> {
     nodes: ManuallyDrop<[NodeInfo; N]>,
@@ -65,16 +66,18 @@ impl<const N: usize> Tables<N> {
             meta: ManuallyDrop::new(meta),
         }
     }
+
+    /// Both tables, still to be dropped or forgotten by the caller.
+    pub(crate) const fn into_parts(
+        self,
+    ) -> (ManuallyDrop<[NodeInfo; N]>, ManuallyDrop<[NodeMeta; N]>) {
+        (self.nodes, self.meta)
+    }
 }
 
 /// The hot table of `tables`.
 pub const fn hot_table<const N: usize>(tables: Tables<N>) -> [NodeInfo; N] {
     ManuallyDrop::into_inner(tables.nodes)
-}
-
-/// The cold table of `tables`.
-pub const fn cold_table<const N: usize>(tables: Tables<N>) -> [NodeMeta; N] {
-    ManuallyDrop::into_inner(tables.meta)
 }
 
 const fn has_default(node: &NodeInfo) -> bool {

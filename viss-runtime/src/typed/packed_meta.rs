@@ -1,0 +1,251 @@
+//! The cold metadata table of a derived tree, kept without pointers until it is first read.
+//!
+//! A `static` table of [`NodeMeta`] holds a pointer per text (description, unit, ...). In a
+//! position-independent executable the loader rewrites every such pointer at start, which
+//! copies each page of the table into private memory: for the standard tree, 444 KB of a
+//! table that only metadata requests, exports and `enum`/`pattern` checks read. So the
+//! derive stores the cold table packed instead, in three statics built by const passes
+//! over the same [`Tables`]:
+//!
+//! - the texts back to back, one `&'static str` ([`meta_text_len`], [`meta_text_bytes`]);
+//! - a [`PackedMeta`] per node: where each of its texts sits in that string, as numbers
+//!   ([`packed_meta`]);
+//! - the few nodes' `enum`/`fka`/extended lists, which keep their pointers ([`meta_lists`]).
+//!
+//! The first read of the cold table unpacks it once ([`unpack_meta`]) into a heap table
+//! whose texts borrow from the one string.
+
+use std::borrow::Cow;
+use std::mem::{self, ManuallyDrop};
+
+use super::build::Tables;
+use crate::tree::{EnumEntry, Extended, NodeMeta, Text};
+
+/// Where one text sits in the metadata string; [`TextSpan::NONE`] for an absent one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextSpan {
+    start: u32,
+    len: u32,
+}
+
+impl TextSpan {
+    /// No text.
+    pub const NONE: Self = Self {
+        start: u32::MAX,
+        len: 0,
+    };
+}
+
+/// One node's cold metadata as spans of the metadata string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PackedMeta {
+    texts: [TextSpan; TEXTS],
+    /// Index into the list table, `u32::MAX` when the node has no list.
+    lists: u32,
+}
+
+/// A node's `enum`, `fka` and extended attributes, for the nodes that have any.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetaLists {
+    enumeration: Cow<'static, [EnumEntry]>,
+    fka: Cow<'static, [Text]>,
+    extended: Cow<'static, [Extended]>,
+}
+
+/// The optional texts of [`NodeMeta`], in this order.
+const TEXTS: usize = 8;
+
+const fn texts(meta: &NodeMeta) -> [&Option<Text>; TEXTS] {
+    [
+        &meta.unit,
+        &meta.description,
+        &meta.comment,
+        &meta.deprecation,
+        &meta.min_text,
+        &meta.max_text,
+        &meta.pattern,
+        &meta.const_uid,
+    ]
+}
+
+const fn text_bytes(text: &Option<Text>) -> Option<&[u8]> {
+    match text {
+        Some(Cow::Borrowed(text)) => Some(text.as_bytes()),
+        Some(Cow::Owned(text)) => Some(text.as_bytes()),
+        None => None,
+    }
+}
+
+const fn has_lists(meta: &NodeMeta) -> bool {
+    !is_empty(&meta.enumeration) || !is_empty(&meta.fka) || !is_empty(&meta.extended)
+}
+
+/// `Cow::is_empty` in a const fn (deref is not const).
+#[allow(clippy::ptr_arg)]
+const fn is_empty<T: Clone>(list: &Cow<'static, [T]>) -> bool {
+    match list {
+        Cow::Borrowed(list) => list.is_empty(),
+        Cow::Owned(list) => list.is_empty(),
+    }
+}
+
+/// The cold table out of `tables`; the caller forgets it when done (generated tables hold
+/// only borrowed data, and a const fn cannot run destructors).
+const fn cold<const N: usize>(tables: Tables<N>) -> [NodeMeta; N] {
+    let (_nodes, meta) = tables.into_parts();
+    ManuallyDrop::into_inner(meta)
+}
+
+/// Bytes of all metadata texts together (the length of [`meta_text_bytes`]).
+pub const fn meta_text_len<const N: usize>(tables: Tables<N>) -> usize {
+    let meta = cold(tables);
+    let (mut node, mut len) = (0, 0);
+    while node < N {
+        let texts = texts(&meta[node]);
+        let mut text = 0;
+        while text < TEXTS {
+            if let Some(bytes) = text_bytes(texts[text]) {
+                len += bytes.len();
+            }
+            text += 1;
+        }
+        node += 1;
+    }
+    mem::forget(meta);
+    len
+}
+
+/// All metadata texts back to back, node by node in [`NodeMeta`] field order (`LEN` is
+/// [`meta_text_len`]).
+pub const fn meta_text_bytes<const N: usize, const LEN: usize>(tables: Tables<N>) -> [u8; LEN] {
+    let meta = cold(tables);
+    let mut bytes = [0u8; LEN];
+    let (mut node, mut len) = (0, 0);
+    while node < N {
+        let texts = texts(&meta[node]);
+        let mut text = 0;
+        while text < TEXTS {
+            if let Some(text) = text_bytes(texts[text]) {
+                let mut offset = 0;
+                while offset < text.len() {
+                    bytes[len] = text[offset];
+                    len += 1;
+                    offset += 1;
+                }
+            }
+            text += 1;
+        }
+        node += 1;
+    }
+    mem::forget(meta);
+    bytes
+}
+
+/// Each node's spans into [`meta_text_bytes`] and its index into [`meta_lists`].
+pub const fn packed_meta<const N: usize>(tables: Tables<N>) -> [PackedMeta; N] {
+    let meta = cold(tables);
+    let mut packed = [PackedMeta {
+        texts: [TextSpan::NONE; TEXTS],
+        lists: u32::MAX,
+    }; N];
+    let (mut node, mut len, mut lists) = (0, 0, 0);
+    while node < N {
+        let texts = texts(&meta[node]);
+        let mut text = 0;
+        while text < TEXTS {
+            if let Some(bytes) = text_bytes(texts[text]) {
+                packed[node].texts[text] = TextSpan {
+                    start: len as u32,
+                    len: bytes.len() as u32,
+                };
+                len += bytes.len();
+            }
+            text += 1;
+        }
+        if has_lists(&meta[node]) {
+            packed[node].lists = lists;
+            lists += 1;
+        }
+        node += 1;
+    }
+    mem::forget(meta);
+    packed
+}
+
+/// How many nodes have an `enum`, `fka` or extended attributes (the length of
+/// [`meta_lists`]).
+pub const fn meta_list_count<const N: usize>(tables: Tables<N>) -> usize {
+    let meta = cold(tables);
+    let (mut node, mut count) = (0, 0);
+    while node < N {
+        count += has_lists(&meta[node]) as usize;
+        node += 1;
+    }
+    mem::forget(meta);
+    count
+}
+
+const NO_LISTS: MetaLists = MetaLists {
+    enumeration: Cow::Borrowed(&[]),
+    fka: Cow::Borrowed(&[]),
+    extended: Cow::Borrowed(&[]),
+};
+
+/// The lists of the nodes that have any, in node order (`L` is [`meta_list_count`]).
+pub const fn meta_lists<const N: usize, const L: usize>(tables: Tables<N>) -> [MetaLists; L] {
+    let mut meta = cold(tables);
+    let mut lists = [NO_LISTS; L];
+    let (mut node, mut next) = (0, 0);
+    while node < N {
+        if has_lists(&meta[node]) {
+            let entry = MetaLists {
+                enumeration: mem::replace(&mut meta[node].enumeration, Cow::Borrowed(&[])),
+                fka: mem::replace(&mut meta[node].fka, Cow::Borrowed(&[])),
+                extended: mem::replace(&mut meta[node].extended, Cow::Borrowed(&[])),
+            };
+            mem::forget(mem::replace(&mut lists[next], entry));
+            next += 1;
+        }
+        node += 1;
+    }
+    mem::forget(meta);
+    lists
+}
+
+/// The cold table, unpacked: texts borrow from `text` (the string of
+/// [`meta_text_bytes`]), lists are copies of borrowed slices. Nothing but the table itself
+/// is allocated.
+pub fn unpack_meta(
+    packed: &[PackedMeta],
+    text: &'static str,
+    lists: &[MetaLists],
+) -> Box<[NodeMeta]> {
+    packed
+        .iter()
+        .map(|node| {
+            let span = |index: usize| -> Option<Text> {
+                let span = node.texts[index];
+                let start = usize::try_from(span.start).ok()?;
+                let end = start.checked_add(usize::try_from(span.len).ok()?)?;
+                text.get(start..end).map(Cow::Borrowed)
+            };
+            let lists = usize::try_from(node.lists)
+                .ok()
+                .and_then(|index| lists.get(index))
+                .unwrap_or(&NO_LISTS);
+            NodeMeta {
+                unit: span(0),
+                description: span(1),
+                comment: span(2),
+                deprecation: span(3),
+                min_text: span(4),
+                max_text: span(5),
+                pattern: span(6),
+                const_uid: span(7),
+                enumeration: lists.enumeration.clone(),
+                fka: lists.fka.clone(),
+                extended: lists.extended.clone(),
+            }
+        })
+        .collect()
+}
