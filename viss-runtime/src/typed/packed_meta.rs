@@ -249,3 +249,63 @@ pub fn unpack_meta(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::{Lit, NodeMeta};
+    use crate::typed::build::{PLACEHOLDER, paths_text};
+
+    const FULL: NodeMeta = NodeMeta {
+        unit: Some(Cow::Borrowed("km/h")),
+        description: Some(Cow::Borrowed("Geschwindigkeit — ü, 速度.")),
+        comment: Some(Cow::Borrowed("")),
+        deprecation: Some(Cow::Borrowed("v5: moved")),
+        min_text: Some(Cow::Borrowed("0.0")),
+        max_text: Some(Cow::Borrowed("250")),
+        pattern: Some(Cow::Borrowed("^[0-9]+$")),
+        const_uid: Some(Cow::Borrowed("0x1234ABCD")),
+        enumeration: Cow::Borrowed(&[EnumEntry {
+            name: Cow::Borrowed("RAIN"),
+            value: Lit::number("1"),
+        }]),
+        fka: Cow::Borrowed(&[Cow::Borrowed("Vehicle.Old")]),
+        extended: Cow::Borrowed(&[Extended {
+            name: Cow::Borrowed("dbc"),
+            json: Cow::Borrowed("\"Speed\""),
+        }]),
+    };
+    const ONLY_LIST: NodeMeta = NodeMeta {
+        fka: Cow::Borrowed(&[Cow::Borrowed("Vehicle.Older")]),
+        ..NodeMeta::EMPTY
+    };
+    const TABLES: Tables<4> =
+        Tables::new([PLACEHOLDER; 4], [FULL, NodeMeta::EMPTY, ONLY_LIST, FULL]);
+    const LEN: usize = meta_text_len(TABLES);
+    const BYTES: [u8; LEN] = meta_text_bytes(TABLES);
+    static TEXT: &str = paths_text(&BYTES);
+    static PACKED: [PackedMeta; 4] = packed_meta(TABLES);
+    const LIST_COUNT: usize = meta_list_count(TABLES);
+    static LISTS: [MetaLists; LIST_COUNT] = meta_lists(TABLES);
+
+    #[test]
+    fn unpacking_gives_back_every_text_and_list_including_empty_and_absent_ones() {
+        assert_eq!(LIST_COUNT, 3, "the empty node has no lists");
+        let unpacked = unpack_meta(&PACKED, TEXT, &LISTS);
+        assert_eq!(&*unpacked, [FULL, NodeMeta::EMPTY, ONLY_LIST, FULL]);
+        assert_eq!(PACKED[1].texts, [TextSpan::NONE; TEXTS]);
+    }
+
+    #[test]
+    fn spans_out_of_the_text_read_as_absent_rather_than_panicking() {
+        let bad = PackedMeta {
+            texts: [TextSpan {
+                start: u32::MAX - 1,
+                len: 5,
+            }; TEXTS],
+            lists: 7,
+        };
+        let unpacked = unpack_meta(&[bad], TEXT, &LISTS);
+        assert_eq!(unpacked[0], NodeMeta::EMPTY);
+    }
+}
