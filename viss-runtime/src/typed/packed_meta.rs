@@ -96,21 +96,45 @@ const fn cold<const N: usize>(tables: Tables<N>) -> [NodeMeta; N] {
     ManuallyDrop::into_inner(meta)
 }
 
-/// Bytes of all metadata texts together (the length of [`meta_text_bytes`]).
-pub const fn meta_text_len<const N: usize>(tables: Tables<N>) -> usize {
-    let meta = cold(tables);
-    let (mut node, mut len) = (0, 0);
-    while node < N {
+/// The one pass behind [`meta_text_len`], [`meta_text_bytes`] and [`packed_meta`]: lays
+/// out every node's texts back to back in [`NodeMeta`] field order, copying them into
+/// `bytes` and recording spans and list indices in `packed` when those are not empty.
+/// Returns the bytes laid out.
+const fn lay_out(meta: &[NodeMeta], bytes: &mut [u8], packed: &mut [PackedMeta]) -> usize {
+    let (mut node, mut len, mut lists) = (0, 0, 0);
+    while node < meta.len() {
         let texts = texts(&meta[node]);
         let mut text = 0;
         while text < TEXTS {
-            if let Some(bytes) = text_bytes(texts[text]) {
-                len += bytes.len();
+            if let Some(source) = text_bytes(texts[text]) {
+                if !packed.is_empty() {
+                    packed[node].texts[text] = TextSpan {
+                        start: len as u32,
+                        len: source.len() as u32,
+                    };
+                }
+                let mut offset = 0;
+                while offset < source.len() && !bytes.is_empty() {
+                    bytes[len + offset] = source[offset];
+                    offset += 1;
+                }
+                len += source.len();
             }
             text += 1;
         }
+        if has_lists(&meta[node]) && !packed.is_empty() {
+            packed[node].lists = lists;
+            lists += 1;
+        }
         node += 1;
     }
+    len
+}
+
+/// Bytes of all metadata texts together (the length of [`meta_text_bytes`]).
+pub const fn meta_text_len<const N: usize>(tables: Tables<N>) -> usize {
+    let meta = cold(tables);
+    let len = lay_out(&meta, &mut [], &mut []);
     mem::forget(meta);
     len
 }
@@ -120,23 +144,7 @@ pub const fn meta_text_len<const N: usize>(tables: Tables<N>) -> usize {
 pub const fn meta_text_bytes<const N: usize, const LEN: usize>(tables: Tables<N>) -> [u8; LEN] {
     let meta = cold(tables);
     let mut bytes = [0u8; LEN];
-    let (mut node, mut len) = (0, 0);
-    while node < N {
-        let texts = texts(&meta[node]);
-        let mut text = 0;
-        while text < TEXTS {
-            if let Some(text) = text_bytes(texts[text]) {
-                let mut offset = 0;
-                while offset < text.len() {
-                    bytes[len] = text[offset];
-                    len += 1;
-                    offset += 1;
-                }
-            }
-            text += 1;
-        }
-        node += 1;
-    }
+    lay_out(&meta, &mut bytes, &mut []);
     mem::forget(meta);
     bytes
 }
@@ -148,26 +156,7 @@ pub const fn packed_meta<const N: usize>(tables: Tables<N>) -> [PackedMeta; N] {
         texts: [TextSpan::NONE; TEXTS],
         lists: u32::MAX,
     }; N];
-    let (mut node, mut len, mut lists) = (0, 0, 0);
-    while node < N {
-        let texts = texts(&meta[node]);
-        let mut text = 0;
-        while text < TEXTS {
-            if let Some(bytes) = text_bytes(texts[text]) {
-                packed[node].texts[text] = TextSpan {
-                    start: len as u32,
-                    len: bytes.len() as u32,
-                };
-                len += bytes.len();
-            }
-            text += 1;
-        }
-        if has_lists(&meta[node]) {
-            packed[node].lists = lists;
-            lists += 1;
-        }
-        node += 1;
-    }
+    lay_out(&meta, &mut [], &mut packed);
     mem::forget(meta);
     packed
 }
