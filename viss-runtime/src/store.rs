@@ -34,16 +34,17 @@ pub struct HistoryConfig {
     pub max_samples: usize,
 }
 
-type Cell = RwLock<Option<Sample>>;
+/// One signal's sample (current or target), behind its own lock.
+type SampleSlot = RwLock<Option<Sample>>;
 
 /// Typed slots for every leaf of a tree, indexed by [`NodeId`]. Slots are allocated a chunk
 /// of neighbouring nodes at a time on their first write ([`NodeSlots`]), so an idle server
 /// holds memory only for the attributes it starts with.
 #[derive(Debug)]
 pub struct SignalStore {
-    current: NodeSlots<Cell>,
+    current: NodeSlots<SampleSlot>,
     /// Actuators' targets: apart from `current`, as only a few nodes are ever `set`.
-    targets: NodeSlots<Cell>,
+    targets: NodeSlots<SampleSlot>,
     /// Per-signal history rings, when recording is configured.
     history: Option<(HistoryConfig, NodeSlots<Mutex<VecDeque<Sample>>>)>,
 }

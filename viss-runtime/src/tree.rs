@@ -356,6 +356,19 @@ impl NodeMeta {
     };
 }
 
+impl NodeInfo {
+    /// An attribute with a `default`: a value the server holds from the start
+    /// ([`VissTree::attribute_defaults`]).
+    pub const fn is_attribute_with_default(&self) -> bool {
+        matches!(self.kind, NodeKind::Attribute) && self.default.is_some()
+    }
+
+    /// A node whose string values must match a `pattern` ([`VissTree::pattern_nodes`]).
+    pub const fn has_pattern(&self) -> bool {
+        self.meta_flags.contains(MetaFlags::PATTERN)
+    }
+}
+
 /// An attribute with a `default`: what a starting server needs to give it its value
 /// ([`VissTree::attribute_defaults`]).
 #[derive(Debug, Clone, PartialEq)]
@@ -467,9 +480,8 @@ pub trait VissTree: Send + Sync {
     /// the node tables into memory; this default scans [`VissTree::nodes`].
     fn attribute_defaults(&self) -> Cow<'_, [AttributeDefault]> {
         let defaults = self.nodes().iter().enumerate().filter_map(|(index, node)| {
-            let has_default = node.kind == NodeKind::Attribute && node.default.is_some();
             let id = NodeId(u32::try_from(index).ok()?);
-            has_default.then(|| AttributeDefault {
+            node.is_attribute_with_default().then(|| AttributeDefault {
                 id,
                 node: node.clone(),
                 enumeration: Cow::Owned(self.enumeration(id).to_vec()),
@@ -483,7 +495,7 @@ pub trait VissTree: Send + Sync {
     fn pattern_nodes(&self) -> Cow<'_, [NodeId]> {
         let nodes = self.nodes().iter().enumerate();
         let patterned = nodes
-            .filter(|(_, node)| node.meta_flags.contains(MetaFlags::PATTERN))
+            .filter(|(_, node)| node.has_pattern())
             .filter_map(|(index, _)| Some(NodeId(u32::try_from(index).ok()?)));
         Cow::Owned(patterned.collect())
     }

@@ -114,9 +114,10 @@ impl ServerArgs {
         set(&mut limits.idle_timeout_ms, self.idle_timeout_ms);
         set(&mut limits.handshake_timeout_ms, self.handshake_timeout_ms);
         set(&mut limits.max_connections, self.max_connections);
-        if self.max_open_connections.is_some() {
-            limits.max_open_connections = self.max_open_connections;
-        }
+        set(
+            &mut limits.max_open_connections,
+            self.max_open_connections.map(Some),
+        );
         set(&mut config.log.level, self.log_level.clone());
         config.log.json |= self.log_json;
         config.simulator.enabled |= self.simulate;

@@ -80,22 +80,14 @@ pub const fn hot_table<const N: usize>(tables: Tables<N>) -> [NodeInfo; N] {
     ManuallyDrop::into_inner(tables.nodes)
 }
 
-const fn has_default(node: &NodeInfo) -> bool {
-    matches!(node.kind, NodeKind::Attribute) && node.default.is_some()
-}
-
-const fn has_pattern(node: &NodeInfo) -> bool {
-    node.meta_flags.contains(MetaFlags::PATTERN)
-}
-
 /// The length of [`defaults_table`] and of [`pattern_table`] (const fns cannot call
 /// through a function pointer, hence both counts in one pass).
 pub const fn start_counts<const N: usize>(tables: Tables<N>) -> (usize, usize) {
     let nodes = ManuallyDrop::into_inner(tables.nodes);
     let (mut index, mut defaults, mut patterns) = (0, 0, 0);
     while index < N {
-        defaults += has_default(&nodes[index]) as usize;
-        patterns += has_pattern(&nodes[index]) as usize;
+        defaults += nodes[index].is_attribute_with_default() as usize;
+        patterns += nodes[index].has_pattern() as usize;
         index += 1;
     }
     mem::forget(nodes);
@@ -118,7 +110,7 @@ pub const fn defaults_table<const N: usize, const K: usize>(
     let mut defaults = [NO_DEFAULT; K];
     let (mut index, mut next) = (0, 0);
     while index < N {
-        if has_default(&nodes[index]) {
+        if nodes[index].is_attribute_with_default() {
             let entry = AttributeDefault {
                 id: NodeId(index as u32),
                 node: mem::replace(&mut nodes[index], PLACEHOLDER),
@@ -141,7 +133,7 @@ pub const fn pattern_table<const N: usize, const P: usize>(tables: Tables<N>) ->
     let mut patterned = [NodeId(0); P];
     let (mut index, mut next) = (0, 0);
     while index < N {
-        if has_pattern(&nodes[index]) {
+        if nodes[index].has_pattern() {
             patterned[next] = NodeId(index as u32);
             next += 1;
         }
