@@ -107,6 +107,8 @@ pub enum VissError {
     DataUnknown,
     UnknownSubscriptionId,
     UnsupportedFeature,
+    /// VISSv2's answer to an unknown `subscriptionId` (400 `invalid_data`, A7).
+    InvalidSubscriptionId,
 }
 
 impl VissError {
@@ -122,7 +124,8 @@ impl VissError {
             Self::SensorUpdate
             | Self::BranchAction
             | Self::OutsideLimit
-            | Self::IncorrectDataType => ErrorKind::InvalidData,
+            | Self::IncorrectDataType
+            | Self::InvalidSubscriptionId => ErrorKind::InvalidData,
             Self::TokenExpired | Self::TokenMissing => ErrorKind::InvalidToken,
             Self::DataTemporarilyUnaccessible
             | Self::DataUnknown
@@ -158,8 +161,21 @@ impl VissError {
             Self::TokenMissing => "Access token is missing",
             Self::DataTemporarilyUnaccessible => "Data temporarily unaccessible",
             Self::DataUnknown => "Data is unknown",
-            Self::UnknownSubscriptionId => "Unknown subscription Id",
+            Self::UnknownSubscriptionId | Self::InvalidSubscriptionId => "Unknown subscription Id",
             Self::UnsupportedFeature => "Unsupported feature",
+        }
+    }
+
+    /// The VISSv2 number and reason (VISSv2 TRANSPORT §4.1): v2 names missing and expired
+    /// tokens apart and has no 502/504 rows (they become 503 `service_unavailable`).
+    pub const fn v2_number_and_reason(self) -> (&'static str, &'static str) {
+        match self {
+            Self::TokenMissing => ("401", "missing_token"),
+            Self::TokenExpired => ("401", "expired_token"),
+            _ => match self.kind() {
+                ErrorKind::BadGateway | ErrorKind::GatewayTimeout => ("503", "service_unavailable"),
+                kind => (kind.number(), kind.reason()),
+            },
         }
     }
 

@@ -23,13 +23,19 @@
 //! assert!(out.starts_with(br#"{"action":"get","requestId":"1","data":{"path":"Vehicle.Speed","dp":{"value":"41.5""#));
 //! ```
 
+pub mod capabilities;
+pub mod codec;
+pub mod dc;
 pub mod engine;
 pub mod error;
 pub mod filter;
+pub mod json;
+pub mod protocol;
 pub mod request;
 pub mod response;
 mod slots;
 pub mod store;
+pub mod structs;
 pub mod subscription;
 pub mod tree;
 pub mod typed;
@@ -54,8 +60,9 @@ pub use error::{ErrorKind, VissError};
 pub use store::{HistoryConfig, Sample, SignalStore};
 pub use subscription::{EventQueue, Session};
 pub use tree::{
-    AttributeDefault, DataType, DynamicTree, DynamicTreeBuilder, EnumEntry, Extended, Lit, LitKind,
-    Literal, MetaFlags, NodeId, NodeInfo, NodeKind, NodeMeta, NodeSpec, ScalarType, VissTree,
+    AttributeDefault, DataType, DynamicTree, DynamicTreeBuilder, EnumEntry, Extended, Forest,
+    ForestError, Lit, LitKind, Literal, MetaFlags, NodeId, NodeInfo, NodeKind, NodeMeta, NodeSpec,
+    ScalarType, StructMember, StructType, VissTree,
 };
 pub use typed::{Actuator, Attribute, Leaf, Sensor, TypedEngine, VissBranch, VssElement, VssType};
 pub use value::Value;

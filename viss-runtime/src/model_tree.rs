@@ -5,8 +5,8 @@
 use vss_model::model::{Node, NodeKind as ModelKind};
 
 use crate::tree::{
-    BuilderNode, DynamicTree, EnumEntry, Extended, Lit, LitKind, Literal, NodeKind, NodeSpec,
-    TreeBuildError,
+    BuilderNode, DataType, DynamicTree, EnumEntry, Extended, Lit, LitKind, Literal, NodeKind,
+    NodeSpec, StructMember, StructType, TreeBuildError,
 };
 
 /// Builds a [`DynamicTree`] from every branch, sensor, actuator and attribute of `model`
@@ -28,7 +28,37 @@ pub fn dynamic_tree_from_model(model: &vss_model::VssTree) -> Result<DynamicTree
         };
         handles[index] = Some(builder.push(parent, spec)?);
     }
+    for struct_type in struct_types(model) {
+        builder.struct_type(struct_type);
+    }
     Ok(builder.build())
+}
+
+/// The types tree's `struct` nodes as struct types, their `property` children as members.
+fn struct_types(model: &vss_model::VssTree) -> Vec<StructType> {
+    let nodes = model.nodes();
+    let structs = nodes.iter().filter(|node| node.kind == ModelKind::Struct);
+    structs
+        .map(|node| {
+            let properties = node.children.iter().map(|child| model.get(*child));
+            let members = properties
+                .filter(|property| property.kind == ModelKind::Property)
+                .filter_map(|property| {
+                    let data = &property.data;
+                    Some(StructMember {
+                        name: property.name.clone().into(),
+                        datatype: DataType::parse(&data.datatype.as_ref()?.to_string()),
+                        min: data.min.as_ref().and_then(serde_json::Number::as_f64),
+                        max: data.max.as_ref().and_then(serde_json::Number::as_f64),
+                        allowed: data.allowed.iter().flatten().map(lit).collect(),
+                    })
+                });
+            StructType {
+                name: node.path.clone().into(),
+                members: members.collect(),
+            }
+        })
+        .collect()
 }
 
 /// The runtime metadata of one IR node; `None` for nodes that are not signal-tree nodes.

@@ -78,8 +78,9 @@ pub struct Request<'a> {
 /// A request that could not be parsed, with what is needed to answer it.
 #[derive(Debug)]
 pub struct Rejected<'a> {
-    /// The action to echo: the request's `action` when it was a string.
-    pub action: Option<Cow<'a, str>>,
+    /// The action to echo: the request's `action` when it is one of the four client
+    /// actions (an invalid value is not echoed: that would make a second invalid message).
+    pub action: Option<Action>,
     pub request_id: Option<Cow<'a, str>>,
     pub error: VissError,
 }
@@ -99,7 +100,10 @@ pub fn parse(bytes: &[u8]) -> Result<Request<'_>, Rejected<'_>> {
     let request_id = match request_id {
         Ok(id) => id,
         Err(()) => {
-            let action = action_text.ok().flatten();
+            let action = action_text
+                .ok()
+                .flatten()
+                .and_then(|text| Action::parse(&text));
             return Err(Rejected {
                 action,
                 request_id: None,
@@ -112,7 +116,7 @@ pub fn parse(bytes: &[u8]) -> Result<Request<'_>, Rejected<'_>> {
             Some(action) => action,
             None => {
                 return Err(Rejected {
-                    action: Some(text),
+                    action: None,
                     request_id,
                     error: VissError::InvalidAction,
                 });
@@ -127,7 +131,7 @@ pub fn parse(bytes: &[u8]) -> Result<Request<'_>, Rejected<'_>> {
         }
     };
     let fail = |error| Rejected {
-        action: Some(Cow::Borrowed(action.as_str())),
+        action: Some(action),
         request_id: request_id.clone(),
         error,
     };

@@ -15,7 +15,7 @@ use jiff::{SignedDuration, Timestamp};
 use parking_lot::{Mutex, RwLock};
 
 use crate::slots::NodeSlots;
-use crate::tree::{AttributeDefault, DataType, Literal, NodeId, VissTree};
+use crate::tree::{AttributeDefault, DataType, Forest, Literal, NodeId, VissTree};
 use crate::value::{Value, parse_scalar};
 
 /// A value with its capture time.
@@ -51,14 +51,18 @@ pub struct SignalStore {
 
 impl SignalStore {
     /// Empty slots for every node; attributes get their default value at `now`.
-    pub fn new<T: VissTree>(tree: &T, history: Option<HistoryConfig>, now: Timestamp) -> Self {
-        let len = tree.nodes().len();
+    pub fn new<T: VissTree>(
+        forest: &Forest<T>,
+        history: Option<HistoryConfig>,
+        now: Timestamp,
+    ) -> Self {
+        let len = forest.node_count();
         let store = Self {
             current: NodeSlots::new(len),
             targets: NodeSlots::new(len),
             history: history.map(|config| (config, NodeSlots::new(len))),
         };
-        for attribute in tree.attribute_defaults().iter() {
+        for attribute in &forest.attribute_defaults() {
             if let Some(sample) = attribute_default(attribute, now) {
                 store.write(attribute.id, sample);
             }

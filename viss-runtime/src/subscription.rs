@@ -19,9 +19,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use jiff::Timestamp;
 use parking_lot::Mutex;
 
+use crate::dc::{Dc, PathIndex};
 use crate::filter::curvelog::CurveBuffer;
 use crate::filter::paths::PathScratch;
 use crate::filter::{ChangeFilter, CurvelogFilter, RangeFilter};
+use crate::protocol::Version;
 use crate::tree::NodeId;
 use crate::value::Value;
 
@@ -47,7 +49,8 @@ impl std::fmt::Debug for EventQueue {
 
 #[derive(Debug)]
 struct QueueInner {
-    pending: VecDeque<Vec<u8>>,
+    /// Encoded events, oldest first, each marked true when it is an error event.
+    pending: VecDeque<(Vec<u8>, bool)>,
     spare: Vec<Vec<u8>>,
 }
 
@@ -74,17 +77,35 @@ impl EventQueue {
     /// Encodes one event with `encode` into a recycled buffer and queues it, discarding the
     /// oldest event when full.
     pub fn push_with(&self, encode: impl FnOnce(&mut Vec<u8>)) {
+        self.push(encode, false);
+    }
+
+    /// Queues an error event: it ends its subscription, so it is never the one discarded
+    /// when the queue is full (the oldest plain event goes instead; a queue holding only
+    /// error events grows past its capacity, by at most one per subscription).
+    pub fn push_error_with(&self, encode: impl FnOnce(&mut Vec<u8>)) {
+        self.push(encode, true);
+    }
+
+    fn push(&self, encode: impl FnOnce(&mut Vec<u8>), is_error: bool) {
         {
             let mut inner = self.inner.lock();
-            let mut buffer = if inner.pending.len() >= self.capacity {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-                inner.pending.pop_front().unwrap_or_default()
+            let discarded = if inner.pending.len() >= self.capacity {
+                let oldest_plain = inner.pending.iter().position(|(_, error)| !error);
+                oldest_plain.and_then(|position| inner.pending.remove(position))
             } else {
-                inner.spare.pop().unwrap_or_default()
+                None
+            };
+            let mut buffer = match discarded {
+                Some((buffer, _)) => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    buffer
+                }
+                None => inner.spare.pop().unwrap_or_default(),
             };
             buffer.clear();
             encode(&mut buffer);
-            inner.pending.push_back(buffer);
+            inner.pending.push_back((buffer, is_error));
         }
         let notifier = self.notifier.lock().clone();
         if let Some(notify) = notifier {
@@ -96,7 +117,7 @@ impl EventQueue {
     /// false when the queue is empty.
     pub fn pop_into(&self, out: &mut Vec<u8>) -> bool {
         let mut inner = self.inner.lock();
-        let Some(mut event) = inner.pending.pop_front() else {
+        let Some((mut event, _)) = inner.pending.pop_front() else {
             return false;
         };
         std::mem::swap(out, &mut event);
@@ -126,10 +147,14 @@ impl EventQueue {
 /// What makes a subscription send an event.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Trigger {
-    Timebased { period_ms: u64 },
+    Timebased {
+        period_ms: u64,
+    },
     Range(RangeFilter),
     Change(ChangeFilter),
     Curvelog(CurvelogFilter),
+    /// VISSv2 subscribe without filter: every new value of any addressed signal.
+    EveryUpdate,
 }
 
 /// Mutable per-subscription state, behind the subscription's own lock.
@@ -153,6 +178,13 @@ pub(crate) struct Subscription {
     pub queue: Arc<EventQueue>,
     pub active: AtomicBool,
     pub state: Mutex<SubscriptionState>,
+    /// The version of the session that subscribed (how its events are written).
+    pub version: Version,
+    /// Data compression its events get.
+    pub dc: Option<Dc>,
+    /// `dc` request-local paths: the first event's sorted paths (a lock of its own: curvelog
+    /// events are written while `state` is held).
+    pub path_index: Mutex<PathIndex>,
 }
 
 impl Subscription {
@@ -174,16 +206,44 @@ pub struct Session {
     pub(crate) next_id: u64,
     pub(crate) queue: Arc<EventQueue>,
     pub(crate) scratch: PathScratch,
+    pub(crate) version: Version,
+    /// Filters may use VISSv2's forms too (`type`, `boundary-op`, the metadata types):
+    /// transports that carry no version marker (HTTP).
+    pub(crate) v2_filters: bool,
 }
 
 impl Session {
-    pub(crate) fn new(queue_capacity: usize) -> Self {
+    pub(crate) fn new(queue_capacity: usize, version: Version) -> Self {
         Self {
             subscriptions: HashMap::new(),
             next_id: 1,
             queue: Arc::new(EventQueue::new(queue_capacity)),
             scratch: PathScratch::default(),
+            version,
+            v2_filters: version == Version::V2,
         }
+    }
+
+    /// A session whose requests may write filters in VISSv2's forms as well, answered in
+    /// `version`'s (for HTTP, which carries no version marker).
+    #[cfg_attr(not(feature = "http"), allow(dead_code))]
+    pub(crate) fn accepting_v2_filters(mut self) -> Self {
+        self.v2_filters = true;
+        self
+    }
+
+    /// The version whose filter forms this session's requests may use.
+    pub(crate) fn filter_version(&self) -> Version {
+        if self.v2_filters {
+            Version::V2
+        } else {
+            self.version
+        }
+    }
+
+    /// The VISS version this session speaks.
+    pub fn version(&self) -> Version {
+        self.version
     }
 
     /// The session's event queue (share it with the task that writes to the connection).

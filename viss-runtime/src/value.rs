@@ -7,8 +7,8 @@
 //! limits and `allowed` list.
 
 use crate::error::VissError;
-use crate::response::write_json_str;
-use crate::tree::{DataType, EnumEntry, Lit, NodeInfo, ScalarType};
+use crate::json::write_json_str;
+use crate::tree::{DataType, EnumEntry, Lit, NodeInfo, ScalarType, StructMember};
 
 /// The reserved in-line error prefix (TRANSPORT §4.1.1): never valid in ordinary strings.
 pub const INLINE_PREFIX: &str = "viss-inline:";
@@ -45,7 +45,7 @@ impl Value {
     pub fn write_json(&self, out: &mut Vec<u8>) {
         match self {
             Self::Array(items) => {
-                crate::response::write_json_array(out, items, |out, item| item.write_json(out));
+                crate::json::write_json_array(out, items, |out, item| item.write_json(out));
             }
             Self::Struct(fields) => {
                 out.push(b'{');
@@ -185,8 +185,40 @@ pub fn parse_scalar(
     enumeration: &[EnumEntry],
 ) -> Result<Value, VissError> {
     let value = parse_scalar_type(text, scalar)?;
-    check_limits(&value, text, node, enumeration)?;
+    let limits = Limits {
+        min: node.min,
+        max: node.max,
+        allowed: &node.allowed,
+        enumeration,
+    };
+    check_limits(&value, text, &limits)?;
     Ok(value)
+}
+
+/// Parses one struct member's text as `member` declares it, within its limits.
+pub fn parse_member(
+    text: &str,
+    scalar: ScalarType,
+    member: &StructMember,
+) -> Result<Value, VissError> {
+    let value = parse_scalar_type(text, scalar)?;
+    let limits = Limits {
+        min: member.min,
+        max: member.max,
+        allowed: &member.allowed,
+        enumeration: &[],
+    };
+    check_limits(&value, text, &limits)?;
+    Ok(value)
+}
+
+/// What a value must stay within: a leaf's or a struct member's `min`, `max`, `allowed`
+/// and `enum`.
+struct Limits<'a> {
+    min: Option<f64>,
+    max: Option<f64>,
+    allowed: &'a [Lit],
+    enumeration: &'a [EnumEntry],
 }
 
 fn parse_scalar_type(text: &str, scalar: ScalarType) -> Result<Value, VissError> {
@@ -265,15 +297,11 @@ const fn unsigned_max(scalar: ScalarType) -> u64 {
     }
 }
 
-fn check_limits(
-    value: &Value,
-    text: &str,
-    node: &NodeInfo,
-    enumeration: &[EnumEntry],
-) -> Result<(), VissError> {
+fn check_limits(value: &Value, text: &str, limits: &Limits<'_>) -> Result<(), VissError> {
+    let (allowed, enumeration) = (limits.allowed, limits.enumeration);
     if let Some(number) = value.as_f64() {
-        let below = node.min.is_some_and(|min| number < min);
-        let above = node.max.is_some_and(|max| number > max);
+        let below = limits.min.is_some_and(|min| number < min);
+        let above = limits.max.is_some_and(|max| number > max);
         if below || above {
             return Err(VissError::OutsideLimit);
         }
@@ -285,7 +313,7 @@ fn check_limits(
             .is_ok_and(|allowed| allowed == number),
         None => candidate.as_str() == text,
     };
-    if !node.allowed.is_empty() && !node.allowed.iter().any(same) {
+    if !allowed.is_empty() && !allowed.iter().any(same) {
         return Err(VissError::OutsideLimit);
     }
     // An `enum` lists the only values the leaf takes (by number, not by name).

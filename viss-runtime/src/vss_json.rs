@@ -8,7 +8,7 @@
 //! A served tree can so export itself; for a tree generated from VSS sources the output
 //! equals vss-tools' export of the signal tree.
 
-use crate::response::{write_json_array, write_json_str};
+use crate::json::{write_json_array, write_json_str};
 use crate::tree::{Lit, NodeId, NodeInfo, NodeMeta, VissTree};
 
 /// The tree as VSS JSON text.

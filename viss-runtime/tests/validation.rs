@@ -312,6 +312,11 @@ fn set_reaches_the_provider_and_the_target() {
                 .unwrap()
                 .push((path.to_owned(), value.clone()));
         }
+
+        /// Drives "hardware": the current value comes from the feeder.
+        fn echoes_target(&self) -> bool {
+            false
+        }
     }
     let mut fixture = Fixture::new();
     let recorder = Arc::new(Recorder(Mutex::new(Vec::new())));
@@ -326,7 +331,8 @@ fn set_reaches_the_provider_and_the_target() {
         *recorder.0.lock().unwrap(),
         [("Vehicle.Cabin.Seat.Position".to_owned(), Value::UInt(250))]
     );
-    // get returns the current value (from the feeder), not the target.
+    // A provider driving hardware: get returns the current value (from the feeder), not the
+    // target.
     let response =
         fixture.send(r#"{"action":"get","path":"Vehicle.Cabin.Seat.Position","requestId":"3"}"#);
     assert_eq!(error_of(&response).0, "404");
@@ -540,10 +546,16 @@ fn unsupported_features_are_404() {
         ..EngineConfig::default()
     });
     let unsupported = ("404", "unavailable_data", "Unsupported feature");
+    // Static-UID path compression needs UIDs the tree does not carry.
     expect_error(
         &mut fixture,
-        r#"{"action":"get","path":"Vehicle.Speed","dc":"2+1","requestId":"1"}"#,
+        r#"{"action":"get","path":"Vehicle.Speed","dc":"1+1","requestId":"1"}"#,
         unsupported,
+    );
+    expect_error(
+        &mut fixture,
+        r#"{"action":"get","path":"Vehicle.Speed","dc":"2+x","requestId":"1"}"#,
+        MALFORMED,
     );
     expect_error(
         &mut fixture,

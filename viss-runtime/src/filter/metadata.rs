@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 
 use crate::error::VissError;
 use crate::response::{key, write_json_array, write_json_str};
-use crate::tree::{Lit, Literal, NodeId, VissTree};
+use crate::tree::{Forest, Lit, Literal, NodeId, VissTree};
 
 /// Parses the depth parameter: a non-negative integer in a string.
 pub fn parse_parameter(raw: &RawValue) -> Result<u32, VissError> {
@@ -24,15 +24,36 @@ pub fn parse_parameter(raw: &RawValue) -> Result<u32, VissError> {
     text.parse().map_err(|_| VissError::InvalidFilter)
 }
 
+/// Parses VISSv2's `static-metadata` parameter: `""` (every key), one key, or a list of
+/// keys.
+pub fn parse_keys(raw: &RawValue) -> Result<Vec<String>, VissError> {
+    if let Some(key) = crate::request::string_of(raw) {
+        return Ok(if key.is_empty() {
+            Vec::new()
+        } else {
+            vec![key.into_owned()]
+        });
+    }
+    serde_json::from_str(raw.get()).map_err(|_| VissError::InvalidFilter)
+}
+
 /// Writes the metadata object of `node` (without its key), limited to `generations`
-/// (0 = unlimited).
-pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, generations: u32) {
+/// (0 = unlimited) and, when `keys` is not empty, to those metadata keys (VISSv2
+/// `static-metadata`; `type` and `children` always stay).
+pub fn write_node<T: VissTree>(
+    out: &mut Vec<u8>,
+    tree: &Forest<T>,
+    node: NodeId,
+    generations: u32,
+    keys: &[String],
+) {
+    let wanted = |name: &str| keys.is_empty() || keys.iter().any(|key| key == name);
     let info = tree.node(node);
     let meta = tree.meta(node);
     out.push(b'{');
     key(out, "type");
     write_json_str(out, info.kind.as_str());
-    if let Some(datatype) = &info.datatype {
+    if let Some(datatype) = info.datatype.as_ref().filter(|_| wanted("datatype")) {
         key(out, "datatype");
         write_json_str(out, &datatype.name());
     }
@@ -42,22 +63,22 @@ pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, genera
         ("comment", &meta.comment),
         ("deprecation", &meta.deprecation),
     ] {
-        if let Some(text) = text {
+        if let Some(text) = text.as_ref().filter(|_| wanted(name)) {
             key(out, name);
             write_json_str(out, text);
         }
     }
     for (name, bound) in [("min", info.min), ("max", info.max)] {
-        if let Some(bound) = bound {
+        if let Some(bound) = bound.filter(|_| wanted(name)) {
             key(out, name);
             crate::value::Value::Double(bound).write_json(out);
         }
     }
-    if !info.allowed.is_empty() {
+    if !info.allowed.is_empty() && wanted("allowed") {
         key(out, "allowed");
         write_json_array(out, info.allowed.iter().map(Lit::as_str), write_json_str);
     }
-    match &info.default {
+    match info.default.as_ref().filter(|_| wanted("default")) {
         Some(Literal::Scalar(lit)) => {
             key(out, "default");
             write_json_str(out, lit.as_str());
@@ -68,7 +89,7 @@ pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, genera
         }
         None => {}
     }
-    if !meta.enumeration.is_empty() {
+    if !meta.enumeration.is_empty() && wanted("enum") {
         key(out, "enum");
         out.push(b'{');
         for (position, entry) in meta.enumeration.iter().enumerate() {
@@ -81,7 +102,7 @@ pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, genera
         }
         out.push(b'}');
     }
-    if let Some(pattern) = &meta.pattern {
+    if let Some(pattern) = meta.pattern.as_ref().filter(|_| wanted("pattern")) {
         key(out, "pattern");
         write_json_str(out, pattern);
     }
@@ -94,7 +115,7 @@ pub fn write_node<T: VissTree>(out: &mut Vec<u8>, tree: &T, node: NodeId, genera
             }
             write_json_str(out, &tree.node(child).name);
             out.push(b':');
-            write_node(out, tree, child, generations.saturating_sub(1));
+            write_node(out, tree, child, generations.saturating_sub(1), keys);
         }
         out.push(b'}');
     }

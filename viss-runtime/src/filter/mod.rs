@@ -20,6 +20,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::VissError;
+use crate::protocol::Version;
 use crate::request::{Action, string_of};
 
 pub use change::ChangeFilter;
@@ -75,6 +76,10 @@ pub enum Condition {
     History(jiff::SignedDuration),
     /// Number of generations; 0 = unlimited.
     Metadata(u32),
+    /// VISSv2 `static-metadata`: the whole subtree, limited to these keys (none: all).
+    StaticMetadata(Vec<String>),
+    /// VISSv2 `dynamic-metadata` `server_capabilities`.
+    Capabilities,
 }
 
 impl Condition {
@@ -83,7 +88,9 @@ impl Condition {
             Self::Timebased { .. } | Self::Range(_) | Self::Change(_) | Self::Curvelog(_) => {
                 action == Action::Subscribe
             }
-            Self::History(_) | Self::Metadata(_) => action == Action::Get,
+            Self::History(_) | Self::Metadata(_) | Self::StaticMetadata(_) | Self::Capabilities => {
+                action == Action::Get
+            }
         }
     }
 }
@@ -100,12 +107,20 @@ pub struct Filter<'a> {
 struct RawFilter<'a> {
     #[serde(borrow)]
     variant: Option<&'a RawValue>,
+    /// VISSv2's name of `variant`.
+    #[serde(borrow, rename = "type")]
+    kind: Option<&'a RawValue>,
     #[serde(borrow)]
     parameter: Option<&'a RawValue>,
 }
 
-/// Parses a filter member for `action`, enforcing the combination and method rules.
-pub fn parse<'a>(raw: &'a RawValue, action: Action) -> Result<Filter<'a>, VissError> {
+/// Parses a filter member for `action` in `version`'s forms, enforcing the combination and
+/// method rules.
+pub fn parse<'a>(
+    raw: &'a RawValue,
+    action: Action,
+    version: Version,
+) -> Result<Filter<'a>, VissError> {
     let text = raw.get();
     let objects: Vec<RawFilter<'a>> = if text.starts_with('[') {
         serde_json::from_str(text).map_err(|_| VissError::InvalidFilter)?
@@ -119,7 +134,11 @@ pub fn parse<'a>(raw: &'a RawValue, action: Action) -> Result<Filter<'a>, VissEr
     }
     let mut filter = Filter::default();
     for object in &objects {
-        let (Some(variant), Some(parameter)) = (object.variant, object.parameter) else {
+        let variant = match (version, object.variant, object.kind) {
+            (_, Some(variant), None) | (Version::V2, None, Some(variant)) => variant,
+            _ => return Err(VissError::InvalidFilter),
+        };
+        let Some(parameter) = object.parameter else {
             return Err(VissError::InvalidFilter);
         };
         let variant = string_of(variant).ok_or(VissError::InvalidFilter)?;
@@ -133,18 +152,54 @@ pub fn parse<'a>(raw: &'a RawValue, action: Action) -> Result<Filter<'a>, VissEr
         if filter.condition.is_some() {
             return Err(VissError::InvalidFilter);
         }
-        filter.condition = Some(parse_condition(&variant, parameter)?);
+        filter.condition = Some(parse_condition(&variant, parameter, version)?);
     }
-    check_method(&filter, action)?;
+    check_method(&filter, action, version)?;
     Ok(filter)
 }
 
-fn parse_condition(variant: &str, parameter: &RawValue) -> Result<Condition, VissError> {
+fn parse_condition(
+    variant: &str,
+    parameter: &RawValue,
+    version: Version,
+) -> Result<Condition, VissError> {
+    Ok(match (variant, version) {
+        ("static-metadata", Version::V2) => {
+            Condition::StaticMetadata(metadata::parse_keys(parameter)?)
+        }
+        ("dynamic-metadata", Version::V2) => {
+            let domain = string_of(parameter).or_else(|| single_string(parameter));
+            match domain.as_deref() {
+                Some("server_capabilities") => Condition::Capabilities,
+                Some("samplerate" | "availability" | "validate") => {
+                    return Err(VissError::UnsupportedFeature);
+                }
+                _ => return Err(VissError::InvalidFilter),
+            }
+        }
+        _ => parse_v3_condition(variant, parameter, version)?,
+    })
+}
+
+/// A one-element array of strings (VISSv2's WebSocket examples wrap the parameter so, A8).
+fn single_string(raw: &RawValue) -> Option<Cow<'_, str>> {
+    let items: Vec<&RawValue> = serde_json::from_str(raw.get()).ok()?;
+    match items.as_slice() {
+        [item] => string_of(item),
+        _ => None,
+    }
+}
+
+fn parse_v3_condition(
+    variant: &str,
+    parameter: &RawValue,
+    version: Version,
+) -> Result<Condition, VissError> {
     Ok(match variant {
         "timebased" => Condition::Timebased {
             period_ms: timebased::parse_parameter(parameter)?,
         },
-        "range" => Condition::Range(RangeFilter::parse(parameter)?),
+        "range" => Condition::Range(RangeFilter::parse(parameter, version)?),
         "change" => Condition::Change(ChangeFilter::parse(parameter)?),
         "curvelog" => Condition::Curvelog(CurvelogFilter::parse(parameter)?),
         "history" => Condition::History(history::parse_parameter(parameter)?),
@@ -153,14 +208,15 @@ fn parse_condition(variant: &str, parameter: &RawValue) -> Result<Condition, Vis
     })
 }
 
-fn check_method(filter: &Filter<'_>, action: Action) -> Result<(), VissError> {
+fn check_method(filter: &Filter<'_>, action: Action, version: Version) -> Result<(), VissError> {
     if let Some(condition) = &filter.condition
         && !condition.allowed_with(action)
     {
         return Err(VissError::IncorrectFilter);
     }
-    if action == Action::Subscribe && filter.condition.is_none() {
-        // The filter defines the trigger; `paths` alone has none (CORE §7.8.3).
+    if action == Action::Subscribe && filter.condition.is_none() && version == Version::V3 {
+        // The filter defines the trigger; `paths` alone has none (CORE §7.8.3). VISSv2
+        // subscribes without one: every new value triggers.
         return Err(VissError::InvalidFilter);
     }
     let triggers_on_first_path = matches!(

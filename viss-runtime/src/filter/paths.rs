@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 
 use crate::error::VissError;
 use crate::request::string_of;
-use crate::tree::{NodeId, NodeKind, VissTree};
+use crate::tree::{Forest, NodeId, NodeKind, VissTree};
 
 /// Parses the parameter: an array of strings, or one string (§18-Q2).
 pub fn parse_parameter(raw: &RawValue) -> Result<Vec<Cow<'_, str>>, VissError> {
@@ -72,14 +72,14 @@ impl PathScratch {
 /// branch end point is replaced by its leaves (data requests); without, end points are kept
 /// (metadata requests).
 pub fn resolve<T: VissTree>(
-    tree: &T,
+    tree: &Forest<T>,
     base: NodeId,
     expressions: &[Cow<'_, str>],
     expand_branches: bool,
     scratch: &mut PathScratch,
 ) -> Result<(), VissError> {
     scratch.nodes.clear();
-    let words = tree.nodes().len().div_ceil(64);
+    let words = tree.node_count().div_ceil(64);
     if scratch.seen.len() < words {
         scratch.seen.resize(words, 0);
     }
@@ -103,7 +103,7 @@ pub fn resolve<T: VissTree>(
 
 /// Leaves the nodes matching one expression in `scratch.frontier`.
 fn resolve_one<T: VissTree>(
-    tree: &T,
+    tree: &Forest<T>,
     base: NodeId,
     expression: &str,
     scratch: &mut PathScratch,

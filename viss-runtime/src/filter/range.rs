@@ -10,6 +10,7 @@ use serde_json::value::RawValue;
 
 use super::{LogicOp, numeric_member};
 use crate::error::VissError;
+use crate::protocol::Version;
 
 /// One `value OP boundary` test.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -36,6 +37,9 @@ pub struct RangeFilter {
 struct RawBoundary<'a> {
     #[serde(borrow, rename = "logic-op")]
     logic_op: Option<Cow<'a, str>>,
+    /// VISSv2's name of `logic-op`.
+    #[serde(borrow, rename = "boundary-op")]
+    boundary_op: Option<Cow<'a, str>>,
     #[serde(borrow)]
     boundary: Option<Cow<'a, str>>,
     #[serde(borrow, rename = "combination-op")]
@@ -43,8 +47,12 @@ struct RawBoundary<'a> {
 }
 
 impl RawBoundary<'_> {
-    fn boundary(&self) -> Result<Boundary, VissError> {
-        let (Some(op), Some(boundary)) = (&self.logic_op, &self.boundary) else {
+    fn boundary(&self, version: Version) -> Result<Boundary, VissError> {
+        let op = match (version, &self.logic_op, &self.boundary_op) {
+            (_, Some(op), None) | (Version::V2, None, Some(op)) => op,
+            _ => return Err(VissError::InvalidFilter),
+        };
+        let Some(boundary) = &self.boundary else {
             return Err(VissError::InvalidFilter);
         };
         Ok(Boundary {
@@ -55,14 +63,15 @@ impl RawBoundary<'_> {
 }
 
 impl RangeFilter {
-    /// Parses one boundary object or an array of exactly two.
-    pub fn parse(raw: &RawValue) -> Result<Self, VissError> {
+    /// Parses one boundary object or an array of exactly two (VISSv2 names the operator
+    /// `boundary-op`).
+    pub fn parse(raw: &RawValue, version: Version) -> Result<Self, VissError> {
         let text = raw.get();
         if text.starts_with('{') {
             let single: RawBoundary<'_> =
                 serde_json::from_str(text).map_err(|_| VissError::InvalidFilter)?;
             return Ok(Self {
-                first: single.boundary()?,
+                first: single.boundary(version)?,
                 second: None,
             });
         }
@@ -77,8 +86,8 @@ impl RangeFilter {
             Some(_) => return Err(VissError::InvalidFilter),
         };
         Ok(Self {
-            first: first.boundary()?,
-            second: Some((combination, second.boundary()?)),
+            first: first.boundary(version)?,
+            second: Some((combination, second.boundary(version)?)),
         })
     }
 

@@ -13,8 +13,10 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 
-use super::{Limits, Listening, LogConfig, ServerConfig, shutdown_signal, start};
-use crate::{Engine, EngineConfig, SetHook, VissTree};
+use super::{Listening, LogConfig, ServerConfig, serving_forest, shutdown_signal, start};
+use jiff::SignedDuration;
+
+use crate::{Engine, EngineConfig, HistoryConfig, SetHook, VissTree};
 
 /// Server options; each overrides the TOML file.
 #[derive(Debug, Clone, Args)]
@@ -67,6 +69,34 @@ pub struct ServerArgs {
     /// more are closed at once [default: --max-connections + 1000]
     #[arg(long, value_name = "N", env = "VISS_MAX_OPEN_CONNECTIONS")]
     pub max_open_connections: Option<usize>,
+    /// Events buffered per connection; beyond, the oldest plain event is dropped (error
+    /// events never are) [default: 1024]
+    #[arg(long, value_name = "N", env = "VISS_EVENT_QUEUE")]
+    pub event_queue: Option<usize>,
+    /// Subscriptions one connection may hold (429 beyond) [default: 10000]
+    #[arg(long, value_name = "N", env = "VISS_MAX_SUBSCRIPTIONS")]
+    pub max_subscriptions_per_connection: Option<usize>,
+    /// End subscriptions with a 408 request_timeout error event after this many
+    /// milliseconds; 0 = no limit [default: 0]
+    #[arg(long, value_name = "MS", env = "VISS_MAX_SUBSCRIPTION_DURATION_MS")]
+    pub max_subscription_duration_ms: Option<u64>,
+    /// Largest curvelog bufsize accepted [default: 10000]
+    #[arg(long, value_name = "N", env = "VISS_MAX_CURVELOG_BUFFER")]
+    pub max_curvelog_buffer: Option<usize>,
+    /// Samples kept per signal for the history filter; 0 = no history [default: 100]
+    #[arg(long, value_name = "N", env = "VISS_HISTORY_SAMPLES")]
+    pub history_samples: Option<usize>,
+    /// Seconds a sample stays in the history [default: 86400]
+    #[arg(long, value_name = "SECS", env = "VISS_HISTORY_RETENTION_SECS")]
+    pub history_retention_secs: Option<u64>,
+    /// Report missing values of multi-signal reads and events in-line
+    /// (viss-inline:Data-not-available) [default: true]
+    #[arg(long, value_name = "BOOL", env = "VISS_INLINE_ERRORS")]
+    pub inline_errors: Option<bool>,
+    /// Refuse WebSocket clients that offer no sub-protocol (by default they are served as
+    /// VISSv2 clients)
+    #[arg(long, env = "VISS_REQUIRE_SUBPROTOCOL")]
+    pub require_subprotocol: bool,
     /// Log filter: error, warn, info, debug, trace, or `[target=]level` directives such as
     /// `warn,viss_runtime=debug` [default: info]
     #[arg(long, value_name = "FILTER", env = "VISS_LOG")]
@@ -118,6 +148,23 @@ impl ServerArgs {
             &mut limits.max_open_connections,
             self.max_open_connections.map(Some),
         );
+        set(&mut limits.event_queue, self.event_queue);
+        set(
+            &mut limits.max_subscriptions_per_connection,
+            self.max_subscriptions_per_connection,
+        );
+        set(
+            &mut limits.max_subscription_duration_ms,
+            self.max_subscription_duration_ms,
+        );
+        set(&mut limits.max_curvelog_buffer, self.max_curvelog_buffer);
+        set(&mut limits.history_samples, self.history_samples);
+        set(
+            &mut limits.history_retention_secs,
+            self.history_retention_secs,
+        );
+        set(&mut config.protocol.inline_errors, self.inline_errors);
+        config.protocol.require_subprotocol |= self.require_subprotocol;
         set(&mut config.log.level, self.log_level.clone());
         config.log.json |= self.log_json;
         config.simulator.enabled |= self.simulate;
@@ -154,11 +201,25 @@ fn log_filter(level: &str) -> Targets {
         .unwrap_or_else(|_| Targets::new().with_default(tracing::Level::INFO))
 }
 
-/// The engine limits the server configuration sets.
-pub fn engine_config(limits: &Limits) -> EngineConfig {
+/// The engine options the server configuration sets.
+pub fn engine_config(config: &ServerConfig) -> EngineConfig {
+    let limits = &config.limits;
+    let history = (limits.history_samples > 0).then(|| HistoryConfig {
+        retention: SignedDuration::from_secs(
+            i64::try_from(limits.history_retention_secs).unwrap_or(i64::MAX),
+        ),
+        max_samples: limits.history_samples,
+    });
+    let duration = i64::try_from(limits.max_subscription_duration_ms).unwrap_or(i64::MAX);
     EngineConfig {
         queue_capacity: limits.event_queue,
         max_subscriptions_per_session: limits.max_subscriptions_per_connection,
+        max_curvelog_buffer: limits.max_curvelog_buffer,
+        history,
+        inline_errors: config.protocol.inline_errors,
+        max_subscription_duration: (duration > 0).then(|| SignedDuration::from_millis(duration)),
+        // The simulator moves actuators towards their targets itself.
+        state_storage: !config.simulator.enabled,
         ..EngineConfig::default()
     }
 }
@@ -193,7 +254,15 @@ pub fn main<T: VissTree + 'static>(
         }
     };
     init_logging(&config.log);
-    let mut engine = Engine::new(tree, engine_config(&config.limits));
+    let engine_config = engine_config(&config);
+    let forest = match serving_forest(tree, &config, &engine_config) {
+        Ok(forest) => forest,
+        Err(error) => {
+            eprintln!("{name}: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut engine = Engine::with_forest(forest, engine_config);
     if let Some(provider) = provider {
         engine.set_provider(provider);
     }
@@ -231,24 +300,25 @@ pub async fn serve<T: VissTree + 'static>(
     engine: Engine<T>,
     config: &ServerConfig,
 ) -> Result<(), String> {
-    let nodes = engine.tree().nodes().len();
+    let nodes = engine.forest().node_count();
+    let roots = engine.forest().root_names().join(", ");
     let listening = start(Arc::new(engine), config)
         .await
         .map_err(|error| error.to_string())?;
-    print_where_to_connect(name, &listening, nodes);
+    print_where_to_connect(name, &listening, nodes, &roots);
     shutdown_signal().await;
     listening.shutdown().await;
     Ok(())
 }
 
 /// The lines a user (and the tests) read to connect.
-fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize) {
+fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize, roots: &str) {
     let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{name}: serving {nodes} nodes");
+    let _ = writeln!(stdout, "{name}: serving {nodes} nodes (trees: {roots})");
     if let Some(address) = listening.ws {
         let _ = writeln!(
             stdout,
-            "  WebSocket: {}://{address}  (sub-protocol VISSv3)",
+            "  WebSocket: {}://{address}  (sub-protocols VISSv3, VISSv2)",
             listening.ws_scheme()
         );
     }
@@ -309,7 +379,10 @@ mod tests {
         assert_eq!(config.limits.idle_timeout_ms, 300);
         assert_eq!(config.limits.handshake_timeout_ms, 2500);
         assert_eq!(config.limits.open_connection_cap(), 64);
-        assert_eq!(Limits::default().open_connection_cap(), 11_000);
+        assert_eq!(
+            super::super::Limits::default().open_connection_cap(),
+            11_000
+        );
     }
 
     #[test]
@@ -332,13 +405,37 @@ mod tests {
 
     #[test]
     fn the_engine_takes_the_configured_limits() {
-        let limits = Limits {
-            event_queue: 7,
-            max_subscriptions_per_connection: 3,
-            ..Limits::default()
-        };
-        let engine = engine_config(&limits);
+        let cli = BuiltInTreeCli::try_parse_from([
+            "server",
+            "--event-queue",
+            "7",
+            "--max-subscriptions-per-connection",
+            "3",
+            "--max-subscription-duration-ms",
+            "250",
+            "--history-samples",
+            "0",
+            "--max-curvelog-buffer",
+            "40",
+            "--inline-errors",
+            "false",
+        ])
+        .unwrap();
+        let mut config = ServerConfig::default();
+        cli.server.apply(&mut config);
+        let engine = engine_config(&config);
         assert_eq!(engine.queue_capacity, 7);
         assert_eq!(engine.max_subscriptions_per_session, 3);
+        assert_eq!(
+            engine.max_subscription_duration,
+            Some(SignedDuration::from_millis(250))
+        );
+        assert_eq!(engine.history, None);
+        assert_eq!(engine.max_curvelog_buffer, 40);
+        assert!(!engine.inline_errors && engine.state_storage);
+        let defaults = engine_config(&ServerConfig::default());
+        assert_eq!(defaults.history, EngineConfig::default().history);
+        assert_eq!(defaults.max_subscription_duration, None);
+        assert!(defaults.inline_errors);
     }
 }

@@ -15,8 +15,31 @@ pub struct ServerConfig {
     pub listen: ListenConfig,
     pub tls: TlsConfig,
     pub limits: Limits,
+    pub protocol: ProtocolConfig,
     pub log: LogConfig,
     pub simulator: SimulatorConfig,
+}
+
+/// Protocol choices where VISS leaves room (`docs/conformance.md`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProtocolConfig {
+    /// Report missing values of multi-signal reads and events in-line
+    /// (`viss-inline:Data-not-available`, TRANSPORT §4.1.1) instead of failing the read or
+    /// leaving the signal out of the event.
+    pub inline_errors: bool,
+    /// Refuse WebSocket clients that offer no sub-protocol, instead of serving them as
+    /// VISSv2 clients (v3 clients must name `VISSv3`).
+    pub require_subprotocol: bool,
+}
+
+impl Default for ProtocolConfig {
+    fn default() -> Self {
+        Self {
+            inline_errors: true,
+            require_subprotocol: false,
+        }
+    }
 }
 
 /// Where to listen.
@@ -113,6 +136,16 @@ pub struct Limits {
     pub event_queue: usize,
     /// Subscriptions one connection may hold.
     pub max_subscriptions_per_connection: usize,
+    /// Subscriptions end with a `408 request_timeout` error event after this many
+    /// milliseconds; 0 = no limit.
+    pub max_subscription_duration_ms: u64,
+    /// Largest curvelog `bufsize` accepted.
+    pub max_curvelog_buffer: usize,
+    /// Samples kept per signal for the `history` filter; 0 = no history (`history` is then
+    /// `404 "Unsupported feature"`).
+    pub history_samples: usize,
+    /// Samples older than this (relative to the newest) leave the history, in seconds.
+    pub history_retention_secs: u64,
     /// How often timers (`timebased` subscriptions) run, in milliseconds.
     pub tick_ms: u64,
 }
@@ -129,6 +162,10 @@ impl Default for Limits {
             max_open_connections: None,
             event_queue: 1024,
             max_subscriptions_per_connection: 10_000,
+            max_subscription_duration_ms: 0,
+            max_curvelog_buffer: 10_000,
+            history_samples: 100,
+            history_retention_secs: 24 * 3600,
             tick_ms: 10,
         }
     }

@@ -15,7 +15,8 @@ use axum::routing::get;
 use serde_json::value::RawValue;
 
 use super::write_transport_error;
-use crate::response::write_json_str;
+use crate::json::write_json_str;
+use crate::protocol::Version;
 use crate::subscription::Session;
 use crate::{Engine, VissTree};
 
@@ -111,13 +112,10 @@ async fn update<T: VissTree + 'static>(
     answer(&state.engine, &request)
 }
 
+/// Methods other than GET and POST: a malformed request in the table's terms (400, the
+/// status equal to the body's number; 405 is no VISS error), with `Allow` saying what works.
 async fn unsupported() -> Response {
-    let mut response = error(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "405",
-        "bad_request",
-        NO_SUBSCRIBE,
-    );
+    let mut response = error(StatusCode::BAD_REQUEST, "400", "bad_request", NO_SUBSCRIBE);
     response
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
@@ -158,13 +156,14 @@ fn add_authorization(request: &mut Vec<u8>, headers: &HeaderMap) {
 /// Runs the request through the engine and maps the answer onto HTTP.
 fn answer<T: VissTree>(engine: &Engine<T>, request: &[u8]) -> Response {
     // HTTP has no subscriptions: a one-slot session is enough.
-    let mut session = Session::new(1);
+    // HTTP carries no version marker: answers are v3, filters may be written either way.
+    let mut session = Session::new(1, Version::V3).accepting_v2_filters();
     let mut out = Vec::with_capacity(256);
     engine.handle(&mut session, request, &mut out);
     match http_body(&out) {
         Some((status, body)) => json_response(status, body),
         None => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::SERVICE_UNAVAILABLE,
             "503",
             "service_unavailable",
             "The server is temporarily unable to handle the request",

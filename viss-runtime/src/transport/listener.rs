@@ -65,6 +65,20 @@ impl Listening {
     }
 }
 
+/// Writes the port a protocol really bound into the `Server` tree (when the engine serves
+/// one: [`super::serving_forest`]), so `Server.Config.Protocol.*.PortNum` is right also for
+/// port 0.
+fn publish_port<T: VissTree>(engine: &Engine<T>, protocol: &str, port: u16) {
+    if let Some(path) = crate::capabilities::port_path(protocol) {
+        // No `Server` tree (an engine built without one): nothing to publish.
+        let _ = engine.update_path(
+            path,
+            crate::Value::UInt(port.into()),
+            jiff::Timestamp::now(),
+        );
+    }
+}
+
 /// Starts the server and runs it until `shutdown` resolves (e.g. [`super::shutdown_signal`]).
 pub async fn run<T: VissTree + 'static>(
     engine: Arc<Engine<T>>,
@@ -108,10 +122,13 @@ pub async fn start<T: VissTree + 'static>(
             connections: Arc::new(tokio::sync::Semaphore::new(
                 config.limits.max_connections.max(1),
             )),
+            require_subprotocol: config.protocol.require_subprotocol,
             shutdown: stopped.clone(),
         });
         let bound = bind(SocketAddr::new(address, config.listen.ws_port))?;
-        listening.ws = Some(local_address(&bound)?);
+        let local = local_address(&bound)?;
+        publish_port(&engine, "ws", local.port());
+        listening.ws = Some(local);
         let router = super::ws::router(state);
         listening.spawn_server(bound, router, rustls.clone(), &config.limits)?;
     }
@@ -121,7 +138,9 @@ pub async fn start<T: VissTree + 'static>(
             engine: Arc::clone(&engine),
         });
         let bound = bind(SocketAddr::new(address, config.listen.http_port))?;
-        listening.http = Some(local_address(&bound)?);
+        let local = local_address(&bound)?;
+        publish_port(&engine, "http", local.port());
+        listening.http = Some(local);
         let router = super::http::router(state, config.limits.max_message_bytes);
         listening.spawn_server(bound, router, rustls, &config.limits)?;
     }
@@ -232,7 +251,7 @@ impl Listening {
     fn log_addresses(&self) {
         if let Some(address) = self.ws {
             tracing::info!(
-                "VISS v3 WebSocket on {}://{address} (sub-protocol VISSv3)",
+                "VISS v3 WebSocket on {}://{address} (sub-protocols VISSv3, VISSv2)",
                 self.ws_scheme()
             );
         }

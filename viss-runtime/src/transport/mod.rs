@@ -37,19 +37,64 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 pub use config::{
-    ConfigError, Limits, ListenConfig, LogConfig, ServerConfig, SimulatorConfig, TlsConfig,
-    TlsFiles,
+    ConfigError, Limits, ListenConfig, LogConfig, ProtocolConfig, ServerConfig, SimulatorConfig,
+    TlsConfig, TlsFiles,
 };
 pub use listener::{Listening, run, start};
 
 #[cfg(feature = "server")]
 pub use cli::{ServerArgs, engine_config, init_logging, main, run_until_signal, serve};
 
+use crate::capabilities::{Capabilities, Protocol};
 use crate::response::{begin, finish, key, write_json_str};
-use crate::{Engine, VissTree};
+use crate::{Engine, EngineConfig, Forest, ForestError, VissTree};
 
-/// The WebSocket sub-protocol of VISS v3.0 (TRANSPORT §5.1).
-pub const SUBPROTOCOL: &str = "VISSv3";
+/// The sub-protocols the WebSocket transport serves, in order of preference.
+pub const SUBPROTOCOLS: [&str; 2] = ["VISSv3", "VISSv2"];
+
+/// What a server with `config` serves, for its `Server` tree: the engine's features, and
+/// the transports compiled in **and** enabled, with their configured ports (the bound ones
+/// replace them at start), TLS and limits.
+pub fn capabilities(config: &ServerConfig, engine: &EngineConfig) -> Capabilities {
+    let mut capabilities = Capabilities::of_engine(engine);
+    let listen = &config.listen;
+    if cfg!(feature = "ws") && listen.ws {
+        capabilities.protocols.push(Protocol {
+            name: "ws",
+            port: listen.ws_port,
+        });
+        capabilities.subprotocols = SUBPROTOCOLS.to_vec();
+        if !config.protocol.require_subprotocol {
+            capabilities
+                .deviations
+                .push("WebSocket clients naming no sub-protocol are served as VISSv2".into());
+        }
+    }
+    if cfg!(feature = "http") && listen.http {
+        capabilities.protocols.push(Protocol {
+            name: "http",
+            port: listen.http_port,
+        });
+    }
+    capabilities.tls = !config.tls.insecure;
+    if config.tls.insecure {
+        capabilities
+            .deviations
+            .push("plain ws:// and http:// without TLS (insecure)".into());
+    }
+    capabilities.limits.max_message_bytes = config.limits.max_message_bytes as u64;
+    capabilities
+}
+
+/// `tree` with the `Server` capabilities tree of `config` beside it: what every server
+/// serves (CORE App. B).
+pub fn serving_forest<T: VissTree>(
+    tree: T,
+    config: &ServerConfig,
+    engine: &EngineConfig,
+) -> Result<Forest<T>, ForestError> {
+    Forest::new(tree).with(capabilities(config, engine).tree())
+}
 
 /// Why the server could not start or stopped with an error.
 #[derive(Debug)]

@@ -401,7 +401,12 @@ mod tests {
         ] {
             builder.insert_path(path, spec).unwrap();
         }
-        Engine::new(builder.build(), EngineConfig::default())
+        // The simulator moves actuators itself: no state storage (as the server sets it up).
+        let config = EngineConfig {
+            state_storage: false,
+            ..EngineConfig::default()
+        };
+        Engine::new(builder.build(), config)
     }
 
     fn enum_values(engine: &Engine<DynamicTree>, node: NodeId) -> Vec<Value> {

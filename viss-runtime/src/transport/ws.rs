@@ -17,7 +17,9 @@ use futures_util::{FutureExt, SinkExt};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 
 use super::config::Limits;
-use super::{SUBPROTOCOL, write_transport_error};
+use super::{SUBPROTOCOLS, write_transport_error};
+use crate::codec::{self, Codec, Frame};
+use crate::protocol::Version;
 use crate::subscription::Session;
 use crate::{Engine, VissTree};
 
@@ -40,6 +42,8 @@ pub(crate) struct WsState<T: VissTree> {
     pub limits: Limits,
     pub connections: Arc<Semaphore>,
     pub shutdown: watch::Receiver<bool>,
+    /// Refuse clients that offer no sub-protocol (else they are VISSv2 clients).
+    pub require_subprotocol: bool,
 }
 
 /// The WebSocket endpoint at `/`.
@@ -59,18 +63,34 @@ async fn upgrade<T: VissTree + 'static>(
         Err(rejection) => {
             let message = format!(
                 "{rejection}: this is the VISS v3 WebSocket endpoint; connect with a WebSocket \
-                 client offering sub-protocol `{SUBPROTOCOL}`"
+                 client offering sub-protocol `VISSv3`"
             );
             return (rejection.status(), message).into_response();
         }
     };
-    if !offers_subprotocol(&headers) {
-        tracing::debug!("WebSocket handshake refused: sub-protocol `{SUBPROTOCOL}` not offered");
-        let message = format!(
-            "unsupported WebSocket sub-protocol: this server speaks `{SUBPROTOCOL}` only \
-             (Sec-WebSocket-Protocol: {SUBPROTOCOL})"
+    let offered = offered_subprotocols(&headers);
+    let Some(version) = negotiate(&offered, state.require_subprotocol) else {
+        tracing::debug!(
+            ?offered,
+            "WebSocket handshake refused: no sub-protocol served"
         );
+        let message = if offered.is_empty() {
+            format!(
+                "missing WebSocket sub-protocol: this server requires one of {} \
+                 (Sec-WebSocket-Protocol: VISSv3)",
+                SUBPROTOCOLS.join(", ")
+            )
+        } else {
+            format!(
+                "unsupported WebSocket sub-protocol: this server speaks {} \
+                 (Sec-WebSocket-Protocol: VISSv3)",
+                SUBPROTOCOLS.join(", ")
+            )
+        };
         return (StatusCode::BAD_REQUEST, message).into_response();
+    };
+    if offered.is_empty() {
+        tracing::info!("WebSocket client offered no sub-protocol: served as a VISSv2 client");
     }
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
         tracing::warn!("WebSocket connection refused: connection limit reached");
@@ -82,22 +102,37 @@ async fn upgrade<T: VissTree + 'static>(
     };
     let max = state.limits.max_message_bytes;
     upgrade
-        .protocols([SUBPROTOCOL])
+        .protocols(SUBPROTOCOLS)
         .max_message_size(max)
         .max_frame_size(max)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| serve_connection(socket, state, permit))
+        .on_upgrade(move |socket| serve_connection(socket, state, permit, version))
 }
 
-/// True when the client offers `VISSv3` among its sub-protocols.
-fn offers_subprotocol(headers: &HeaderMap) -> bool {
+/// The sub-protocols the client offers, in its order.
+fn offered_subprotocols(headers: &HeaderMap) -> Vec<&str> {
     headers
         .get_all(header::SEC_WEBSOCKET_PROTOCOL)
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .any(|offered| offered.trim() == SUBPROTOCOL)
+        .map(str::trim)
+        .filter(|offered| !offered.is_empty())
+        .collect()
+}
+
+/// The version a client offering `offered` is served with: `VISSv3` if offered, else
+/// `VISSv2` if offered; no offer at all is a VISSv2-era client (a v3 client must name
+/// `VISSv3`) unless `require_subprotocol`; only unknown offers are refused (`None`).
+fn negotiate(offered: &[&str], require_subprotocol: bool) -> Option<Version> {
+    if offered.contains(&Version::V3.subprotocol()) {
+        Some(Version::V3)
+    } else if offered.contains(&Version::V2.subprotocol()) || offered.is_empty() {
+        (!offered.is_empty() || !require_subprotocol).then_some(Version::V2)
+    } else {
+        None
+    }
 }
 
 /// Why a connection loop ended.
@@ -157,8 +192,9 @@ async fn serve_connection<T: VissTree + 'static>(
     socket: WebSocket,
     state: Arc<WsState<T>>,
     _permit: OwnedSemaphorePermit,
+    version: Version,
 ) {
-    let mut session = state.engine.open_session();
+    let mut session = state.engine.open_session_for(version);
     let wake = Arc::new(Notify::new());
     let notifier = Arc::clone(&wake);
     session.events().set_notifier(move || notifier.notify_one());
@@ -166,6 +202,7 @@ async fn serve_connection<T: VissTree + 'static>(
     let mut connection = Connection {
         socket,
         state: &state,
+        codec: &codec::Json,
         out: Vec::with_capacity(1024),
         last_request: now,
         last_heard: now,
@@ -183,6 +220,8 @@ async fn serve_connection<T: VissTree + 'static>(
 struct Connection<'a, T: VissTree> {
     socket: WebSocket,
     state: &'a WsState<T>,
+    /// The session's payload encoding (JSON for `VISSv3` and `VISSv2`).
+    codec: &'static dyn Codec,
     out: Vec<u8>,
     /// The last text or binary message (pings and pongs are not requests).
     last_request: Instant,
@@ -269,13 +308,15 @@ impl<T: VissTree + 'static> Connection<'_, T> {
                     });
                 }
                 Some(Ok(Message::Close(_))) => return Err(Ended::ClientClosed),
-                Some(Ok(Message::Text(text))) => {
-                    self.state
-                        .engine
-                        .handle(session, text.as_bytes(), &mut self.out);
+                Some(Ok(Message::Text(text))) if self.codec.frame() == Frame::Text => {
+                    self.answer(session, text.as_bytes());
                     self.feed_out().await?;
                 }
-                Some(Ok(Message::Binary(_))) => {
+                Some(Ok(Message::Binary(payload))) if self.codec.frame() == Frame::Binary => {
+                    self.answer(session, &payload);
+                    self.feed_out().await?;
+                }
+                Some(Ok(Message::Text(_))) | Some(Ok(Message::Binary(_))) => {
                     write_transport_error(
                         &mut self.out,
                         None,
@@ -336,16 +377,40 @@ impl<T: VissTree + 'static> Connection<'_, T> {
         }
     }
 
-    /// Queues `out` as a text frame without flushing.
+    /// Runs one payload through the session's codec and the engine into `out`.
+    fn answer(&mut self, session: &mut Session, payload: &[u8]) {
+        let mut scratch = Vec::new();
+        match self.codec.decode(payload, &mut scratch) {
+            Ok(request) => self.state.engine.handle(session, request, &mut self.out),
+            Err(error) => write_transport_error(
+                &mut self.out,
+                None,
+                "400",
+                "bad_request",
+                &format!(
+                    "The payload is not a {} message: {error}",
+                    self.codec.name()
+                ),
+            ),
+        }
+    }
+
+    /// Queues `out`, encoded by the session's codec, as a frame without flushing.
     async fn feed_out(&mut self) -> Result<(), Ended> {
-        // The engine writes JSON, which is UTF-8; a lossy conversion would only ever
-        // replace bytes that cannot occur.
-        let text = match String::from_utf8(std::mem::take(&mut self.out)) {
-            Ok(text) => text,
-            Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+        self.codec.encode(&mut self.out);
+        let payload = std::mem::take(&mut self.out);
+        self.out = Vec::with_capacity(payload.len().max(256));
+        let frame = match self.codec.frame() {
+            // JSON is UTF-8; a lossy conversion would only ever replace bytes that cannot
+            // occur.
+            Frame::Text => match String::from_utf8(payload) {
+                Ok(text) => Message::Text(Utf8Bytes::from(text)),
+                Err(error) => Message::Text(Utf8Bytes::from(
+                    String::from_utf8_lossy(error.as_bytes()).into_owned(),
+                )),
+            },
+            Frame::Binary => Message::Binary(payload.into()),
         };
-        self.out = Vec::with_capacity(text.len().max(256));
-        let frame = Message::Text(Utf8Bytes::from(text));
         let send_timeout = self.state.limits.send_timeout();
         match tokio::time::timeout(send_timeout, self.socket.feed(frame)).await {
             Ok(Ok(())) => Ok(()),
@@ -409,18 +474,19 @@ mod tests {
     use axum::http::HeaderValue;
 
     #[test]
-    fn the_subprotocol_may_be_one_of_several_offers() {
+    fn v3_wins_v2_is_served_and_no_offer_is_a_v2_client() {
         let mut headers = HeaderMap::new();
         headers.insert(
             header::SEC_WEBSOCKET_PROTOCOL,
-            HeaderValue::from_static("VISS-protoenc, VISSv3"),
+            HeaderValue::from_static("VISSv2, VISS-protoenc, VISSv3"),
         );
-        assert!(offers_subprotocol(&headers));
-        headers.insert(
-            header::SEC_WEBSOCKET_PROTOCOL,
-            HeaderValue::from_static("VISSv2"),
-        );
-        assert!(!offers_subprotocol(&headers));
-        assert!(!offers_subprotocol(&HeaderMap::new()));
+        let offered = offered_subprotocols(&headers);
+        assert_eq!(offered, ["VISSv2", "VISS-protoenc", "VISSv3"]);
+        assert_eq!(negotiate(&offered, false), Some(Version::V3));
+        assert_eq!(negotiate(&["VISSv2"], true), Some(Version::V2));
+        assert_eq!(negotiate(&[], false), Some(Version::V2));
+        assert_eq!(negotiate(&[], true), None);
+        assert_eq!(negotiate(&["wvss1.0", "VISS-noenc"], false), None);
+        assert!(offered_subprotocols(&HeaderMap::new()).is_empty());
     }
 }

@@ -1,0 +1,425 @@
+//! The transport-independent VISS v3 engine.
+//!
+//! A transport calls [`Engine::handle`] with the request bytes, the connection's
+//! [`Session`] and a reused output buffer, and sends what the engine wrote. Events are
+//! pushed into the session's bounded queue by feeders ([`Engine::update`]) and timers
+//! ([`Engine::tick`]); the transport drains them with [`Session::next_event`].
+//!
+//! The engine is `Send + Sync`: every method takes `&self`, per-signal state sits behind
+//! per-slot locks, per-subscription state behind per-subscription locks.
+
+mod events;
+mod get;
+mod set;
+mod subscribe;
+
+use std::sync::{Arc, OnceLock};
+
+use jiff::{SignedDuration, Timestamp};
+use parking_lot::{Mutex, RwLock};
+
+use crate::error::VissError;
+use crate::protocol::Version;
+use crate::request::{self, Action};
+use crate::response::ErrorContext;
+use crate::response::{self, error_response};
+use crate::slots::NodeSlots;
+use crate::store::{HistoryConfig, Sample, SignalStore};
+use crate::subscription::{EventQueue, Session, Subscription, Trigger};
+use crate::tree::{Forest, NodeId, VissTree};
+use crate::value::Value;
+use set::pattern_nodes;
+
+/// Source of "now" for `ts` members and timers (injectable for tests).
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock that only moves when told to (tests, simulations).
+#[derive(Debug)]
+pub struct ManualClock {
+    now: Mutex<Timestamp>,
+}
+
+impl ManualClock {
+    pub fn new(start: Timestamp) -> Self {
+        Self {
+            now: Mutex::new(start),
+        }
+    }
+
+    pub fn set(&self, now: Timestamp) {
+        *self.now.lock() = now;
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: SignedDuration) {
+        let mut now = self.now.lock();
+        *now = now.checked_add(by).unwrap_or(*now);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        *self.now.lock()
+    }
+}
+
+/// Sees every accepted `set` (the provider forwards it to the vehicle).
+pub trait SetHook: Send + Sync {
+    fn on_set(&self, node: NodeId, path: &str, value: &Value);
+
+    /// True (the default) when an accepted target becomes the actuator's current value at
+    /// once (state storage, what a server without a vehicle behind it needs). A provider
+    /// that drives hardware returns false and feeds the current value when the vehicle
+    /// reaches it.
+    fn echoes_target(&self) -> bool {
+        true
+    }
+}
+
+/// Limits and options. No limit is fixed in code; all are here.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// Events buffered per connection before the oldest is discarded.
+    pub queue_capacity: usize,
+    /// Subscriptions one connection may hold (`429` beyond).
+    pub max_subscriptions_per_session: usize,
+    /// Largest curvelog `bufsize` accepted.
+    pub max_curvelog_buffer: usize,
+    /// History recorder; `None` answers `history` with `404 "Unsupported feature"`.
+    pub history: Option<HistoryConfig>,
+    /// Report missing values of multi-signal reads in-line (TRANSPORT §4.1.1) instead of
+    /// failing the request. Must be off when access control applies.
+    pub inline_errors: bool,
+    /// Subscriptions older than this end with a `408 request_timeout` error event
+    /// (checked by [`Engine::tick`]); `None` = no limit.
+    pub max_subscription_duration: Option<SignedDuration>,
+    /// Signals curve-logged together as one N-dimensional point (full paths).
+    pub curvelog_groups: Vec<Vec<String>>,
+    /// State storage: an accepted `set` makes the target the actuator's current value at
+    /// once (unless the provider drives hardware: [`SetHook::echoes_target`]). Off when
+    /// something else moves actuators (the simulator moves them gradually).
+    pub state_storage: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        Self {
+            queue_capacity: 1024,
+            max_subscriptions_per_session: 10_000,
+            max_curvelog_buffer: 10_000,
+            // 100 samples of ~48 bytes per signal: under 9 MB for a fully fed 1,720-node tree.
+            history: Some(HistoryConfig {
+                retention: SignedDuration::from_hours(24),
+                max_samples: 100,
+            }),
+            inline_errors: true,
+            max_subscription_duration: None,
+            curvelog_groups: vec![
+                vec![
+                    "Vehicle.CurrentLocation.Latitude".into(),
+                    "Vehicle.CurrentLocation.Longitude".into(),
+                ],
+                vec![
+                    "Vehicle.Acceleration.Lateral".into(),
+                    "Vehicle.Acceleration.Longitudinal".into(),
+                    "Vehicle.Acceleration.Vertical".into(),
+                ],
+            ],
+            state_storage: true,
+        }
+    }
+}
+
+/// The VISS v3 engine over a tree `T` (and any trees mounted beside it: [`Forest`]).
+pub struct Engine<T: VissTree> {
+    forest: Forest<T>,
+    store: SignalStore,
+    config: EngineConfig,
+    clock: Arc<dyn Clock>,
+    provider: Option<Arc<dyn SetHook>>,
+    /// Per node: subscriptions triggered by samples of that node.
+    /// The subscriptions watching each node; a chunk exists once one of its nodes is watched.
+    watchers: NodeSlots<RwLock<Vec<Arc<Subscription>>>>,
+    timed: Mutex<Vec<Arc<Subscription>>>,
+    /// Subscriptions with a duration limit, checked by `tick`.
+    limited: Mutex<Vec<(Timestamp, Arc<Subscription>)>>,
+    /// [`EngineConfig::curvelog_groups`] as node ids, resolved by the first curvelog
+    /// subscription (resolving reads the path index and node table, which a starting
+    /// server otherwise leaves alone).
+    groups: OnceLock<Vec<Vec<NodeId>>>,
+    /// The nodes with a `pattern`, in node order, each compiled on its first `set`: most
+    /// patterns sit on attributes no client sets, and an idle server then never touches
+    /// the regex compiler (its code and heap would add to the idle footprint).
+    patterns: Vec<(NodeId, OnceLock<Option<regex::Regex>>)>,
+}
+
+impl<T: VissTree> std::fmt::Debug for Engine<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("nodes", &self.forest.node_count())
+            .field("config", &self.config)
+            .finish()
+    }
+}
+
+impl<T: VissTree> Engine<T> {
+    /// An engine over `tree` with the system clock and no provider.
+    pub fn new(tree: T, config: EngineConfig) -> Self {
+        Self::with_clock(tree, config, Arc::new(SystemClock))
+    }
+
+    /// An engine over several trees (e.g. the vehicle and the `Server` capabilities tree).
+    pub fn with_forest(forest: Forest<T>, config: EngineConfig) -> Self {
+        Self::with_forest_and_clock(forest, config, Arc::new(SystemClock))
+    }
+
+    /// An engine with an injected clock.
+    pub fn with_clock(tree: T, config: EngineConfig, clock: Arc<dyn Clock>) -> Self {
+        Self::with_forest_and_clock(Forest::new(tree), config, clock)
+    }
+
+    /// An engine over several trees with an injected clock.
+    pub fn with_forest_and_clock(
+        forest: Forest<T>,
+        config: EngineConfig,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        let store = SignalStore::new(&forest, config.history, clock.now());
+        let watchers = NodeSlots::new(forest.node_count());
+        let patterns = pattern_nodes(&forest);
+        Self {
+            forest,
+            store,
+            config,
+            clock,
+            provider: None,
+            watchers,
+            timed: Mutex::new(Vec::new()),
+            limited: Mutex::new(Vec::new()),
+            groups: OnceLock::new(),
+            patterns,
+        }
+    }
+
+    /// Installs the hook that sees accepted `set`s.
+    pub fn set_provider(&mut self, provider: Arc<dyn SetHook>) {
+        self.provider = Some(provider);
+    }
+
+    /// The primary tree (the one the engine was made with).
+    pub fn tree(&self) -> &T {
+        self.forest.primary()
+    }
+
+    /// Every tree served: the primary one and those mounted beside it.
+    pub fn forest(&self) -> &Forest<T> {
+        &self.forest
+    }
+
+    pub fn store(&self) -> &SignalStore {
+        &self.store
+    }
+
+    /// A new per-connection session speaking VISS v3.0.
+    pub fn open_session(&self) -> Session {
+        self.open_session_for(Version::V3)
+    }
+
+    /// A new per-connection session speaking `version`.
+    pub fn open_session_for(&self, version: Version) -> Session {
+        Session::new(self.config.queue_capacity, version)
+    }
+
+    /// Ends every subscription of `session` now (dropping the session does it lazily).
+    pub fn close_session(&self, session: &mut Session) {
+        let subscriptions: Vec<_> = session
+            .subscriptions
+            .drain()
+            .map(|(_, subscription)| subscription)
+            .collect();
+        for subscription in subscriptions {
+            self.forget(&subscription);
+        }
+    }
+
+    /// Ends subscription `id` of `session` with an error event (CORE §5.2: an error event
+    /// terminates the subscription), e.g. when the transport sees its token expire.
+    /// Returns false when the session has no such subscription.
+    pub fn terminate(&self, session: &mut Session, id: u64, error: VissError) -> bool {
+        let Some(subscription) = session.subscriptions.remove(&id) else {
+            return false;
+        };
+        self.forget(&subscription);
+        let now = self.clock.now();
+        let version = subscription.version;
+        subscription.queue.push_error_with(|out| {
+            response::error_event(out, itoa::Buffer::new().format(id), error, now, version)
+        });
+        true
+    }
+
+    /// Answers one request: clears `out` and writes the response into it.
+    pub fn handle(&self, session: &mut Session, bytes: &[u8], out: &mut Vec<u8>) {
+        out.clear();
+        let now = self.clock.now();
+        let version = session.version;
+        let request = match request::parse(bytes) {
+            Ok(request) => request,
+            Err(rejected) => {
+                let context = ErrorContext {
+                    action: rejected.action.map(Action::as_str),
+                    request_id: rejected.request_id.as_deref(),
+                    subscription_id: None,
+                    version,
+                };
+                return error_response(out, context, rejected.error, now);
+            }
+        };
+        let result = match request.action {
+            Action::Get => self.get(session, &request, now, out),
+            Action::Set => self.set(&request, now, out),
+            Action::Subscribe => self.subscribe(session, &request, now, out),
+            Action::Unsubscribe => self.unsubscribe(session, &request, now, out),
+        };
+        if let Err(error) = result {
+            // VISSv2 echoes the subscriptionId in unsubscribe errors (A6).
+            let echo_subscription = version == Version::V2 && request.action == Action::Unsubscribe;
+            let context = ErrorContext {
+                action: Some(request.action.as_str()),
+                request_id: request.request_id.as_deref(),
+                subscription_id: request
+                    .subscription_id
+                    .as_deref()
+                    .filter(|_| echo_subscription),
+                version,
+            };
+            error_response(out, context, error, now);
+        }
+    }
+
+    /// Feeds a new sample of `node` (coerced to the node's datatype) and runs the
+    /// subscriptions it triggers.
+    pub fn update(&self, node: NodeId, value: Value, ts: Timestamp) -> Result<(), VissError> {
+        let info = self.forest.get(node).ok_or(VissError::DataUnknown)?;
+        let datatype = info.datatype.as_ref().ok_or(VissError::BranchAction)?;
+        let value = value
+            .coerce_to(datatype)
+            .ok_or(VissError::IncorrectDataType)?;
+        let sample = Sample { value, ts };
+        let has_watchers = self
+            .watchers
+            .get(node.index())
+            .is_some_and(|watchers| !watchers.read().is_empty());
+        if !has_watchers {
+            self.store.write(node, sample);
+            return Ok(());
+        }
+        self.store.write(node, sample.clone());
+        self.notify(node, &sample);
+        Ok(())
+    }
+
+    /// [`Engine::update`] by path.
+    pub fn update_path(&self, path: &str, value: Value, ts: Timestamp) -> Result<(), VissError> {
+        let node = self.forest.lookup(path).ok_or(VissError::DataUnknown)?;
+        self.update(node, value, ts)
+    }
+
+    /// Marks a signal as not available.
+    pub fn mark_unavailable(&self, node: NodeId) {
+        self.store.clear(node);
+    }
+
+    /// Runs the timers due at `now` (`timebased` events) and forgets ended subscriptions.
+    pub fn tick(&self, now: Timestamp) {
+        let mut timed = self.timed.lock();
+        timed.retain(|subscription| subscription.is_active());
+        for subscription in timed.iter() {
+            let Trigger::Timebased { period_ms } = subscription.trigger else {
+                continue;
+            };
+            let period = SignedDuration::from_millis(period_ms as i64);
+            let mut state = subscription.state.lock();
+            let Some(due) = state.next_due else { continue };
+            if due > now {
+                continue;
+            }
+            let next = due.checked_add(period).unwrap_or(now);
+            state.next_due = Some(if next <= now {
+                now.checked_add(period).unwrap_or(now)
+            } else {
+                next
+            });
+            drop(state);
+            self.push_event(subscription, now);
+        }
+        drop(timed);
+        self.end_expired(now);
+        for (_, watchers) in self.watchers.iter() {
+            let stale = watchers
+                .read()
+                .iter()
+                .any(|subscription| !subscription.is_active());
+            if stale {
+                watchers
+                    .write()
+                    .retain(|subscription| subscription.is_active());
+            }
+        }
+    }
+
+    /// Ends subscriptions past their duration limit with a `408` error event.
+    fn end_expired(&self, now: Timestamp) {
+        let expired: Vec<Arc<Subscription>> = {
+            let mut limited = self.limited.lock();
+            if limited.is_empty() {
+                return;
+            }
+            let (expired, running) = std::mem::take(&mut *limited)
+                .into_iter()
+                .filter(|(_, subscription)| subscription.is_active())
+                .partition::<Vec<_>, _>(|(deadline, _)| *deadline <= now);
+            *limited = running;
+            expired
+                .into_iter()
+                .map(|(_, subscription)| subscription)
+                .collect()
+        };
+        for subscription in expired {
+            self.forget(&subscription);
+            let error = VissError::Default(crate::error::ErrorKind::RequestTimeout);
+            let mut id = itoa::Buffer::new();
+            let id = id.format(subscription.id);
+            let version = subscription.version;
+            subscription
+                .queue
+                .push_error_with(|out| response::error_event(out, id, error, now, version));
+        }
+    }
+}
+
+/// An event queue handle type re-exported for transports.
+pub type SharedEventQueue = Arc<EventQueue>;
+
+/// Writes an error event for `subscription_id` (used by transports that end a
+/// subscription on their side, e.g. on token expiry).
+pub fn write_error_event(
+    out: &mut Vec<u8>,
+    subscription_id: &str,
+    error: VissError,
+    now: Timestamp,
+) {
+    response::error_event(out, subscription_id, error, now, Version::V3);
+}

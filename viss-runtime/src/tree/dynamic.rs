@@ -1,0 +1,457 @@
+//! [`DynamicTree`]: a tree built at run time (tests, trees loaded at start-up), and its
+//! builder, which takes nodes in any order and freezes them into tree order.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+
+use super::{
+    DataType, EnumEntry, Extended, Lit, LitKind, Literal, MetaFlags, NodeId, NodeInfo, NodeKind,
+    NodeMeta, ScalarType, StructType, VissTree,
+};
+
+/// A tree built at run time (tests, trees loaded at start-up).
+#[derive(Debug, Clone)]
+pub struct DynamicTree {
+    nodes: Vec<NodeInfo>,
+    meta: Vec<NodeMeta>,
+    by_path: HashMap<Box<str>, NodeId>,
+    struct_types: Vec<StructType>,
+}
+
+impl DynamicTree {
+    /// Starts an empty builder.
+    pub fn builder() -> DynamicTreeBuilder {
+        DynamicTreeBuilder::default()
+    }
+}
+
+impl VissTree for DynamicTree {
+    fn nodes(&self) -> &[NodeInfo] {
+        &self.nodes
+    }
+
+    fn node_meta(&self) -> &[NodeMeta] {
+        &self.meta
+    }
+
+    fn lookup_dotted(&self, path: &str) -> Option<NodeId> {
+        self.by_path.get(path).copied()
+    }
+
+    fn struct_types(&self) -> &[StructType] {
+        &self.struct_types
+    }
+}
+
+/// Metadata of one node to add to a [`DynamicTreeBuilder`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeSpec {
+    pub name: String,
+    pub kind: NodeKind,
+    pub datatype: Option<DataType>,
+    pub unit: Option<String>,
+    pub description: Option<String>,
+    pub comment: Option<String>,
+    pub deprecation: Option<String>,
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+    /// See [`NodeMeta::min_text`].
+    pub min_text: Option<String>,
+    pub max_text: Option<String>,
+    pub allowed: Vec<Lit>,
+    pub default: Option<Literal>,
+    pub enumeration: Vec<EnumEntry>,
+    pub pattern: Option<String>,
+    pub fka: Vec<String>,
+    pub const_uid: Option<String>,
+    pub extended: Vec<Extended>,
+}
+
+impl NodeSpec {
+    /// A node of `kind`; leaves get their datatype with [`NodeSpec::datatype`].
+    pub fn new(name: impl Into<String>, kind: NodeKind) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            datatype: None,
+            unit: None,
+            description: None,
+            comment: None,
+            deprecation: None,
+            min: None,
+            max: None,
+            min_text: None,
+            max_text: None,
+            allowed: Vec::new(),
+            default: None,
+            enumeration: Vec::new(),
+            pattern: None,
+            fka: Vec::new(),
+            const_uid: None,
+            extended: Vec::new(),
+        }
+    }
+
+    /// A branch.
+    pub fn branch(name: impl Into<String>) -> Self {
+        Self::new(name, NodeKind::Branch)
+    }
+
+    /// A leaf of `kind` with the VSS datatype `datatype` (e.g. `"float"`, `"string[]"`).
+    pub fn leaf(name: impl Into<String>, kind: NodeKind, datatype: &str) -> Self {
+        Self {
+            datatype: Some(DataType::parse(datatype)),
+            ..Self::new(name, kind)
+        }
+    }
+
+    pub fn description(mut self, text: impl Into<String>) -> Self {
+        self.description = Some(text.into());
+        self
+    }
+
+    pub fn unit(mut self, text: impl Into<String>) -> Self {
+        self.unit = Some(text.into());
+        self
+    }
+
+    pub fn comment(mut self, text: impl Into<String>) -> Self {
+        self.comment = Some(text.into());
+        self
+    }
+
+    pub fn deprecation(mut self, text: impl Into<String>) -> Self {
+        self.deprecation = Some(text.into());
+        self
+    }
+
+    pub fn min(mut self, min: f64) -> Self {
+        self.min = Some(min);
+        self
+    }
+
+    pub fn max(mut self, max: f64) -> Self {
+        self.max = Some(max);
+        self
+    }
+
+    /// The `allowed` values: strings on string leaves, else typed from their text.
+    pub fn allowed<S: Into<String>>(mut self, values: impl IntoIterator<Item = S>) -> Self {
+        let strings = matches!(
+            self.datatype,
+            Some(DataType::Scalar(ScalarType::String) | DataType::Array(ScalarType::String))
+        );
+        self.allowed = values
+            .into_iter()
+            .map(|value| {
+                if strings {
+                    Lit::owned(LitKind::String, value)
+                } else {
+                    Lit::from(value.into())
+                }
+            })
+            .collect();
+        self
+    }
+
+    /// The `enum`: names and their integer values, in order.
+    pub fn enumeration<S: Into<String>>(
+        mut self,
+        entries: impl IntoIterator<Item = (S, i64)>,
+    ) -> Self {
+        self.enumeration = entries
+            .into_iter()
+            .map(|(name, value)| EnumEntry {
+                name: Cow::Owned(name.into()),
+                value: Lit::owned(LitKind::Number, value.to_string()),
+            })
+            .collect();
+        self
+    }
+
+    pub fn pattern(mut self, regex: impl Into<String>) -> Self {
+        self.pattern = Some(regex.into());
+        self
+    }
+
+    pub fn default_value(mut self, literal: Literal) -> Self {
+        self.default = Some(literal);
+        self
+    }
+}
+
+/// Why a node could not be added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TreeBuildError {
+    /// The name is empty or contains a delimiter or `*`.
+    InvalidName(String),
+    /// The parent is a leaf or an unknown handle.
+    InvalidParent(String),
+    /// A sibling already has this name.
+    Duplicate(String),
+    /// A leaf without a datatype, or a branch with one.
+    DatatypeMismatch(String),
+}
+
+impl std::fmt::Display for TreeBuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::InvalidName(name) => write!(f, "invalid node name `{name}`"),
+            Self::InvalidParent(name) => write!(f, "`{name}` cannot be a parent"),
+            Self::Duplicate(path) => write!(f, "duplicate node `{path}`"),
+            Self::DatatypeMismatch(name) => write!(
+                f,
+                "`{name}`: leaves need a datatype, branches must not have one"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TreeBuildError {}
+
+/// Handle to a node pushed into a [`DynamicTreeBuilder`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuilderNode(usize);
+
+/// Collects nodes in any order and freezes them into tree order.
+#[derive(Debug, Default, Clone)]
+pub struct DynamicTreeBuilder {
+    struct_types: Vec<StructType>,
+    specs: Vec<NodeSpec>,
+    children: Vec<Vec<usize>>,
+    roots: Vec<usize>,
+    paths: HashMap<String, usize>,
+    full_paths: Vec<String>,
+}
+
+impl DynamicTreeBuilder {
+    /// Declares a struct type the tree's leaves use (their struct values are checked
+    /// against it).
+    pub fn struct_type(&mut self, struct_type: StructType) {
+        self.struct_types.push(struct_type);
+    }
+
+    /// Adds `spec` below `parent` (a root when `None`).
+    pub fn push(
+        &mut self,
+        parent: Option<BuilderNode>,
+        spec: NodeSpec,
+    ) -> Result<BuilderNode, TreeBuildError> {
+        if spec.name.is_empty() || spec.name.contains(['.', '/', '*']) {
+            return Err(TreeBuildError::InvalidName(spec.name));
+        }
+        if (spec.kind == NodeKind::Branch) == spec.datatype.is_some() {
+            return Err(TreeBuildError::DatatypeMismatch(spec.name));
+        }
+        let path = match parent {
+            None => spec.name.clone(),
+            Some(BuilderNode(index)) => match self.specs.get(index) {
+                Some(parent_spec) if parent_spec.kind == NodeKind::Branch => {
+                    format!("{}.{}", self.full_paths[index], spec.name)
+                }
+                _ => return Err(TreeBuildError::InvalidParent(spec.name)),
+            },
+        };
+        if self.paths.contains_key(&path) {
+            return Err(TreeBuildError::Duplicate(path));
+        }
+        let index = self.specs.len();
+        match parent {
+            None => self.roots.push(index),
+            Some(BuilderNode(parent_index)) => self.children[parent_index].push(index),
+        }
+        self.paths.insert(path.clone(), index);
+        self.full_paths.push(path);
+        self.specs.push(spec);
+        self.children.push(Vec::new());
+        Ok(BuilderNode(index))
+    }
+
+    /// Adds a node by full dot path, creating missing ancestor branches.
+    pub fn insert_path(
+        &mut self,
+        path: &str,
+        spec: NodeSpec,
+    ) -> Result<BuilderNode, TreeBuildError> {
+        let mut parent = None;
+        let mut prefix = String::new();
+        let segments: Vec<&str> = path.split('.').collect();
+        let Some((_, ancestors)) = segments.split_last() else {
+            return Err(TreeBuildError::InvalidName(path.to_owned()));
+        };
+        for segment in ancestors {
+            if !prefix.is_empty() {
+                prefix.push('.');
+            }
+            prefix.push_str(segment);
+            parent = Some(match self.paths.get(&prefix) {
+                Some(index) => BuilderNode(*index),
+                None => self.push(parent, NodeSpec::branch(*segment))?,
+            });
+        }
+        self.push(parent, spec)
+    }
+
+    /// Freezes the tree: nodes in pre-order, children in insertion order.
+    pub fn build(self) -> DynamicTree {
+        let mut order = Vec::with_capacity(self.specs.len());
+        let mut stack: Vec<usize> = self.roots.iter().rev().copied().collect();
+        while let Some(index) = stack.pop() {
+            order.push(index);
+            stack.extend(self.children[index].iter().rev().copied());
+        }
+        let mut new_id = vec![0u32; self.specs.len()];
+        for (position, index) in order.iter().enumerate() {
+            new_id[*index] = position as u32;
+        }
+        let mut parent_of = vec![None; self.specs.len()];
+        for (index, children) in self.children.iter().enumerate() {
+            for child in children {
+                parent_of[*child] = Some(NodeId(new_id[index]));
+            }
+        }
+        let mut specs: Vec<Option<NodeSpec>> = self.specs.into_iter().map(Some).collect();
+        let mut nodes = Vec::with_capacity(order.len());
+        let mut meta = Vec::with_capacity(order.len());
+        let mut by_path = HashMap::with_capacity(order.len());
+        for (position, index) in order.iter().enumerate() {
+            let Some(spec) = specs[*index].take() else {
+                continue;
+            };
+            let path = self.full_paths[*index].clone();
+            by_path.insert(path.clone().into_boxed_str(), NodeId(position as u32));
+            let node_meta = NodeMeta {
+                unit: spec.unit.map(Cow::Owned),
+                description: spec.description.map(Cow::Owned),
+                comment: spec.comment.map(Cow::Owned),
+                deprecation: spec.deprecation.map(Cow::Owned),
+                min_text: spec.min_text.map(Cow::Owned),
+                max_text: spec.max_text.map(Cow::Owned),
+                enumeration: Cow::Owned(spec.enumeration),
+                pattern: spec.pattern.map(Cow::Owned),
+                fka: Cow::Owned(spec.fka.into_iter().map(Cow::Owned).collect()),
+                const_uid: spec.const_uid.map(Cow::Owned),
+                extended: Cow::Owned(spec.extended),
+            };
+            nodes.push(NodeInfo {
+                name: Cow::Owned(spec.name),
+                path: Cow::Owned(path),
+                kind: spec.kind,
+                datatype: spec.datatype,
+                min: spec.min,
+                max: spec.max,
+                allowed: Cow::Owned(spec.allowed),
+                default: spec.default,
+                meta_flags: MetaFlags::of(&node_meta),
+                parent: parent_of[*index],
+                end: 0,
+            });
+            meta.push(node_meta);
+        }
+        // Subtree ends, computed bottom-up: a node's subtree ends where its last child's does.
+        for position in (0..nodes.len()).rev() {
+            let index = order[position];
+            let end = match self.children[index].last() {
+                Some(last_child) => nodes[new_id[*last_child] as usize].end,
+                None => position as u32 + 1,
+            };
+            nodes[position].end = end;
+        }
+        DynamicTree {
+            nodes,
+            meta,
+            by_path,
+            struct_types: self.struct_types,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> DynamicTree {
+        let mut builder = DynamicTree::builder();
+        // Inserted out of tree order on purpose.
+        builder
+            .insert_path("A.B.X", NodeSpec::leaf("X", NodeKind::Sensor, "float"))
+            .unwrap();
+        builder
+            .insert_path("A.C", NodeSpec::leaf("C", NodeKind::Actuator, "uint8[]"))
+            .unwrap();
+        builder
+            .insert_path("A.B.Y", NodeSpec::leaf("Y", NodeKind::Sensor, "Types.T"))
+            .unwrap();
+        builder.insert_path("Z", NodeSpec::branch("Z")).unwrap();
+        builder.build()
+    }
+
+    #[test]
+    fn nodes_are_in_tree_order_with_subtree_ranges() {
+        let tree = sample();
+        let paths: Vec<&str> = tree.nodes().iter().map(|node| node.path.as_ref()).collect();
+        assert_eq!(paths, ["A", "A.B", "A.B.X", "A.B.Y", "A.C", "Z"]);
+        let ends: Vec<u32> = tree.nodes().iter().map(|node| node.end).collect();
+        assert_eq!(ends, [5, 4, 3, 4, 5, 6]);
+        let a = tree.lookup("A").unwrap();
+        let children: Vec<&str> = tree
+            .children(a)
+            .map(|id| tree.node(id).name.as_ref())
+            .collect();
+        assert_eq!(children, ["B", "C"]);
+        let leaves: Vec<NodeId> = tree.leaves_under(a).collect();
+        assert_eq!(leaves, [NodeId(2), NodeId(3), NodeId(4)]);
+        assert_eq!(tree.node(NodeId(3)).parent, Some(NodeId(1)));
+        assert_eq!(
+            tree.node(NodeId(3)).datatype,
+            Some(DataType::Struct("Types.T".into()))
+        );
+        assert_eq!(
+            tree.node(NodeId(4))
+                .datatype
+                .as_ref()
+                .map(|d| d.name().into_owned()),
+            Some("uint8[]".into())
+        );
+    }
+
+    #[test]
+    fn lookup_accepts_dots_and_slashes() {
+        let tree = sample();
+        assert_eq!(tree.lookup("A.B.Y"), Some(NodeId(3)));
+        assert_eq!(tree.lookup("A/B/Y"), Some(NodeId(3)));
+        assert_eq!(tree.lookup("A/B.Y"), Some(NodeId(3)));
+        assert_eq!(tree.lookup("a.b.y"), None);
+        let long = format!("A/{}", "x".repeat(300));
+        assert_eq!(tree.lookup(&long), None);
+    }
+
+    #[test]
+    fn builder_rejects_bad_nodes() {
+        let mut builder = DynamicTree::builder();
+        let root = builder.push(None, NodeSpec::branch("A")).unwrap();
+        assert!(matches!(
+            builder.push(Some(root), NodeSpec::branch("A.B")),
+            Err(TreeBuildError::InvalidName(_))
+        ));
+        assert!(matches!(
+            builder.push(Some(root), NodeSpec::branch("*")),
+            Err(TreeBuildError::InvalidName(_))
+        ));
+        let leaf = builder
+            .push(Some(root), NodeSpec::leaf("L", NodeKind::Sensor, "float"))
+            .unwrap();
+        assert!(matches!(
+            builder.push(Some(leaf), NodeSpec::branch("B")),
+            Err(TreeBuildError::InvalidParent(_))
+        ));
+        assert!(matches!(
+            builder.push(Some(root), NodeSpec::branch("L")),
+            Err(TreeBuildError::Duplicate(_))
+        ));
+        assert!(matches!(
+            builder.push(Some(root), NodeSpec::new("M", NodeKind::Sensor)),
+            Err(TreeBuildError::DatatypeMismatch(_))
+        ));
+    }
+}
