@@ -117,21 +117,14 @@ fn run<T: VissTree + 'static>(
 }
 
 fn load_tree(args: &BenchArgs) -> Result<viss_runtime::DynamicTree, BenchError> {
-    let loaded = match (&args.json, &args.vspec) {
-        (Some(json), _) => vss_model::json::load(&vss_model::json::JsonOptions {
-            source: json.clone(),
-            types: None,
-            strict: false,
-        }),
-        (None, Some(vspec)) => vss_model::vspec::load(&vss_model::VspecOptions {
-            source: vspec.clone(),
-            expand: true,
-            ..Default::default()
-        }),
+    let source = match (&args.json, &args.vspec) {
+        (Some(json), _) => vss_model::Source::Json(json.clone()),
+        (None, Some(vspec)) => vss_model::Source::Vspec(vspec.clone()),
         (None, None) => {
             return Err("give the tree with --built-in NAME, --json FILE or -s FILE".into());
         }
     };
+    let loaded = vss_model::TreeInput::new(source).load();
     let model = loaded.tree.ok_or("the tree has errors")?;
     Ok(dynamic_tree_from_model(&model)?)
 }

@@ -2,15 +2,16 @@
 //! options every VISS server shares (`viss_runtime::server::ServerArgs`: they override the
 //! TOML file, and each can also come from a `VISS_*` variable).
 
-use std::path::PathBuf;
-
-use clap::{ArgGroup, Args, Parser};
+use clap::Parser;
 use viss_runtime::server::ServerArgs;
+use vss_model::cli::TreeArgs;
 
 /// A VISS v3 server (Secure WebSocket + HTTPS) for any VSS tree.
 ///
-/// Loads the tree at start from .vspec sources or a vss-tools JSON export and serves it
-/// over wss:// (sub-protocol VISSv3, default port 6443) and https:// (default port 8443).
+/// Loads the trees at start from .vspec sources or vss-tools JSON exports (`-s` / `--json`,
+/// repeatable: each tree's root is served beside the others, with the `Server` capabilities
+/// tree) and serves them over wss:// (sub-protocols VISSv3 and VISSv2, default port 6443)
+/// and https:// (default port 8443).
 /// Without --cert/--key a self-signed certificate is generated into --self-signed-dir and
 /// its path is printed: give it to clients (curl --cacert, Python ssl context).
 ///
@@ -40,42 +41,6 @@ const EXAMPLES: &str = "Examples:
       await s.send(\"{\\\"action\\\":\\\"get\\\",\\\"path\\\":\\\"Vehicle.Speed\\\",\\\"requestId\\\":\\\"1\\\"}\"); print(await s.recv())
   asyncio.run(m())'";
 
-/// Where the tree comes from.
-#[derive(Debug, Clone, Args)]
-#[command(group(ArgGroup::new("input").required(true).args(["vspec", "json"])))]
-pub struct TreeArgs {
-    /// The root .vspec file
-    #[arg(short = 's', long, value_name = "FILE", env = "VISS_VSPEC")]
-    pub vspec: Option<PathBuf>,
-    /// A vss-tools JSON export to serve instead of .vspec sources
-    #[arg(long, value_name = "FILE", env = "VISS_JSON")]
-    pub json: Option<PathBuf>,
-    /// The types file of a JSON export (with --json)
-    #[arg(long, value_name = "FILE", requires = "json")]
-    pub json_types: Option<PathBuf>,
-    /// Units file (repeatable); default: units.yaml beside the root .vspec
-    #[arg(short = 'u', long = "units", value_name = "FILE")]
-    pub units: Vec<PathBuf>,
-    /// Quantities file (repeatable); default: quantities.yaml beside the root .vspec
-    #[arg(short = 'q', long = "quantities", value_name = "FILE")]
-    pub quantities: Vec<PathBuf>,
-    /// Types tree .vspec (repeatable, in order)
-    #[arg(short = 't', long = "types", value_name = "FILE")]
-    pub types: Vec<PathBuf>,
-    /// Overlay .vspec (repeatable, applied in order)
-    #[arg(short = 'l', long = "overlays", value_name = "FILE")]
-    pub overlays: Vec<PathBuf>,
-    /// Extra directory to search for #include files (repeatable)
-    #[arg(short = 'I', long = "include-dirs", value_name = "DIR")]
-    pub include_dirs: Vec<PathBuf>,
-    /// Extended attribute to accept (repeatable)
-    #[arg(short = 'e', long = "extended-attributes", value_name = "NAME")]
-    pub extended_attributes: Vec<String>,
-    /// Treat warnings as errors
-    #[arg(long)]
-    pub strict: bool,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,10 +59,7 @@ mod tests {
             "--simulate",
         ])
         .unwrap();
-        assert_eq!(
-            cli.tree.json.as_deref(),
-            Some(std::path::Path::new("x.json"))
-        );
+        assert_eq!(cli.tree.json, [std::path::PathBuf::from("x.json")]);
         let mut config = ServerConfig::default();
         cli.server.apply(&mut config);
         assert_eq!(config.listen.ws_port, 7001);
@@ -105,8 +67,14 @@ mod tests {
     }
 
     #[test]
-    fn a_tree_input_is_required() {
+    fn a_tree_input_is_required_and_several_are_taken() {
         assert!(Cli::try_parse_from(["viss-server"]).is_err());
+        let cli = Cli::try_parse_from(["viss-server", "-s", "a.vspec", "-s", "b.json"]).unwrap();
+        assert_eq!(cli.tree.inputs().len(), 2);
+        assert_eq!(
+            cli.tree.inputs()[1].source,
+            vss_model::Source::Json("b.json".into())
+        );
     }
 }
 

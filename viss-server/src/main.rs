@@ -6,8 +6,10 @@ mod tree_input;
 use std::process::ExitCode;
 
 use clap::Parser;
-use viss_runtime::Engine;
-use viss_runtime::server::{engine_config, init_logging, run_until_signal};
+use viss_runtime::server::{
+    ServerConfig, engine_config, init_logging, run_until_signal, serving_forest,
+};
+use viss_runtime::{DynamicTree, Engine, Forest};
 
 use args::Cli;
 
@@ -23,13 +25,27 @@ fn main() -> ExitCode {
         }
     };
     init_logging(&config.log);
-    let tree = match tree_input::load(&cli.tree) {
-        Ok(tree) => tree,
+    let forest = match tree_input::load(&cli.tree).and_then(|trees| forest(trees, &config)) {
+        Ok(forest) => forest,
         Err(message) => {
             eprintln!("{NAME}: {message}");
             return ExitCode::FAILURE;
         }
     };
-    let engine = Engine::new(tree, engine_config(&config.limits));
+    let engine = Engine::with_forest(forest, engine_config(&config));
     run_until_signal(NAME, engine, &config)
+}
+
+/// The first tree, every further one mounted beside it, and the `Server` tree.
+fn forest(trees: Vec<DynamicTree>, config: &ServerConfig) -> Result<Forest<DynamicTree>, String> {
+    let mut trees = trees.into_iter();
+    let first = trees.next().ok_or("no tree given")?;
+    let mut forest =
+        serving_forest(first, config, &engine_config(config)).map_err(|error| error.to_string())?;
+    for tree in trees {
+        forest
+            .mount(Box::new(tree))
+            .map_err(|error| error.to_string())?;
+    }
+    Ok(forest)
 }

@@ -35,7 +35,7 @@ fn python_websockets_runs_every_spec_example_over_wss() {
 }
 
 #[test]
-fn a_wrong_or_missing_subprotocol_is_refused_with_a_clear_error() {
+fn an_unknown_subprotocol_is_refused_with_a_clear_error() {
     let server = Server::start(&[]);
     let cert = server.cert.clone().expect("certificate");
     let cert = cert.to_string_lossy();
@@ -46,7 +46,7 @@ fn a_wrong_or_missing_subprotocol_is_refused_with_a_clear_error() {
         "--cacert",
         &cert,
         "--subprotocol",
-        "VISSv2",
+        "wvss1.0",
     ]);
     let text = stdout_of(&wrong);
     assert!(wrong.status.success(), "{text}");
@@ -54,8 +54,21 @@ fn a_wrong_or_missing_subprotocol_is_refused_with_a_clear_error() {
         text.contains("HTTP 400") && text.contains("VISSv3"),
         "{text}"
     );
-    let missing = wss_client(&["refused", &url, "--cacert", &cert]);
-    assert!(missing.status.success(), "{}", stdout_of(&missing));
+}
+
+#[test]
+fn a_missing_subprotocol_is_refused_only_when_required() {
+    let server = Server::start(&["--require-subprotocol"]);
+    let cert = server.cert.clone().expect("certificate");
+    let missing = wss_client(&[
+        "refused",
+        &server.ws_localhost(),
+        "--cacert",
+        &cert.to_string_lossy(),
+    ]);
+    let text = stdout_of(&missing);
+    assert!(missing.status.success(), "{text}");
+    assert!(text.contains("HTTP 400"), "{text}");
 }
 
 #[test]

@@ -8,8 +8,11 @@
 //! Every problem found while reading is a [`Diagnostic`] with a [`SourceLocation`]
 //! (file:line:col); one run reports all of them.
 
+#[cfg(feature = "cli")]
+pub mod cli;
 pub mod datatype;
 pub mod diag;
+pub mod input;
 pub mod json;
 pub mod loaded;
 pub mod model;
@@ -18,6 +21,7 @@ pub mod vspec;
 
 pub use datatype::{Datatype, Primitive};
 pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use input::{Source, TreeInput};
 pub use loaded::Loaded;
 pub use model::{
     InstanceOrigin, Node, NodeData, NodeId, NodeKind, Quantity, Unit, UnitTable, Value, VssTree,

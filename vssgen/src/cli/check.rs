@@ -14,7 +14,7 @@ pub struct CheckArgs {
 }
 
 pub fn run(args: &CheckArgs) -> Result<(), Failed> {
-    let tree = args.input.load_tree()?;
+    let tree = super::input::load_tree(&args.input)?;
     println!("{}", summary(&tree));
     Ok(())
 }

@@ -17,6 +17,6 @@ pub struct DumpIrArgs {
 }
 
 pub fn run(args: &DumpIrArgs) -> Result<(), Failed> {
-    let tree = args.input.load_tree()?;
+    let tree = super::input::load_tree(&args.input)?;
     output::write(args.output.as_deref(), &dump_ir(&tree))
 }

@@ -26,7 +26,7 @@ pub struct ExportJsonArgs {
 }
 
 pub fn run(args: &ExportJsonArgs) -> Result<(), Failed> {
-    let tree = args.input.load_tree()?;
+    let tree = super::input::load_tree(&args.input)?;
     let options = JsonExportOptions {
         pretty: args.pretty,
         split_types: args.types_output.is_some(),

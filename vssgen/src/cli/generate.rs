@@ -17,13 +17,14 @@ pub struct GenerateArgs {
     /// Package name (default: the output directory's name)
     #[arg(long, value_name = "NAME")]
     pub crate_name: Option<String>,
-    /// Depend on viss-runtime by path (as written, relative to the generated crate) instead
-    /// of by version
+    /// Depend on viss-runtime by this path (as written: a relative path is relative to the
+    /// generated crate). Default: the absolute path of the viss-runtime source this vssgen
+    /// was built from, so the crate builds wherever it is written or moved
     #[arg(long, value_name = "PATH", conflicts_with = "runtime_version")]
     pub runtime_path: Option<PathBuf>,
-    /// The viss-runtime version requirement
-    #[arg(long, value_name = "REQ", default_value = "0.1")]
-    pub runtime_version: String,
+    /// Depend on a published viss-runtime by version requirement instead (e.g. 0.1)
+    #[arg(long, value_name = "REQ")]
+    pub runtime_version: Option<String>,
     /// The regeneration command written into the `@generated` headers (default: this
     /// command line)
     #[arg(long, value_name = "TEXT")]
@@ -35,21 +36,19 @@ pub struct GenerateArgs {
 }
 
 pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
-    let tree = args.input.load_tree()?;
+    let tree = super::input::load_tree(&args.input)?;
     let options = GenerateOptions {
         crate_name: args
             .crate_name
             .clone()
             .unwrap_or_else(|| default_crate_name(args)),
-        runtime: match &args.runtime_path {
-            Some(path) => RuntimeDependency::Path(path.clone()),
-            None => RuntimeDependency::Version(args.runtime_version.clone()),
-        },
+        runtime: runtime_dependency(args),
         command: args.command.clone().unwrap_or_else(command_line),
         workspace_member: args.workspace_member,
     };
     let written = rust::generate(&tree, &options)
-        .and_then(|files| rust::write_files(&args.out, &files).map(|()| files.len()));
+        .and_then(|files| rust::write_files(&args.out, &files).map(|()| files.len()))
+        .and_then(|count| Ok(count + write_lock_file(args, &options.runtime)?));
     match written {
         Ok(count) => {
             eprintln!("vssgen: wrote {count} files to {}", args.out.display());
@@ -60,6 +59,66 @@ pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
             Err(Failed)
         }
     }
+}
+
+/// The dependency rule (README "Generate a server"): `--runtime-path` or `--runtime-version`
+/// when given; else the viss-runtime source this vssgen was built from, by absolute path
+/// (the crate then builds as written, wherever it is generated or moved to, as long as
+/// that checkout stays); else, for a vssgen without its sources, the published version.
+fn runtime_dependency(args: &GenerateArgs) -> RuntimeDependency {
+    if let Some(path) = &args.runtime_path {
+        return RuntimeDependency::Path(path.clone());
+    }
+    if let Some(version) = &args.runtime_version {
+        return RuntimeDependency::Version(version.clone());
+    }
+    match built_from_runtime() {
+        Some(path) => RuntimeDependency::Path(path),
+        None => {
+            eprintln!(
+                "vssgen: warning: the viss-runtime source this vssgen was built from is gone; \
+                 the crate asks for viss-runtime {RUNTIME_VERSION} by version (pass \
+                 --runtime-path DIR to build against a checkout)"
+            );
+            RuntimeDependency::Version(RUNTIME_VERSION.to_owned())
+        }
+    }
+}
+
+/// The version requirement of a published viss-runtime matching this vssgen.
+const RUNTIME_VERSION: &str = "0.1";
+
+/// The workspace's `viss-runtime` directory, when this vssgen was built from a checkout
+/// that is still there.
+fn built_from_runtime() -> Option<PathBuf> {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent()?;
+    let runtime = workspace.join("viss-runtime");
+    runtime
+        .join("Cargo.toml")
+        .is_file()
+        .then(|| runtime.canonicalize().unwrap_or(runtime))
+}
+
+/// The lock file the workspace (and so the runtime) is tested with.
+const WORKSPACE_LOCK: &str = include_str!("../../../Cargo.lock");
+
+/// Gives a standalone crate built against the checkout's runtime the checkout's
+/// `Cargo.lock`, so it builds with the dependency versions the runtime is tested with
+/// (Cargo drops the entries it does not need). An existing lock file is the user's: kept.
+fn write_lock_file(
+    args: &GenerateArgs,
+    runtime: &RuntimeDependency,
+) -> Result<usize, rust::GenerateError> {
+    let built_from = built_from_runtime();
+    let against_checkout =
+        matches!(runtime, RuntimeDependency::Path(path) if Some(path) == built_from.as_ref());
+    let lock = args.out.join("Cargo.lock");
+    if args.workspace_member || !against_checkout || lock.exists() {
+        return Ok(0);
+    }
+    std::fs::write(&lock, WORKSPACE_LOCK)
+        .map(|()| 1)
+        .map_err(|error| rust::GenerateError::Write(lock, error.to_string()))
 }
 
 fn default_crate_name(args: &GenerateArgs) -> String {

@@ -52,8 +52,31 @@ pub enum ExportFormat {
     Json(ExportJsonArgs),
 }
 
-/// Runs a parsed command line.
+impl Command {
+    /// The tree input of the subcommand.
+    fn input(&self) -> &InputArgs {
+        match self {
+            Self::Check(args) => &args.input,
+            Self::Export(ExportFormat::Json(args)) => &args.input,
+            Self::DumpIr(args) => &args.input,
+            Self::Generate(args) => &args.input,
+        }
+    }
+}
+
+/// Runs a parsed command line. Every subcommand reads exactly one tree: several are a
+/// usage error (exit 2).
 pub fn run(cli: Cli) -> ExitCode {
+    let input = cli.command.input();
+    if input.vspec.len() + input.json.len() != 1 {
+        use clap::CommandFactory as _;
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "give exactly one tree: one -s/--tree FILE or one --json FILE",
+            )
+            .exit();
+    }
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Export(ExportFormat::Json(args)) => export_json::run(&args),

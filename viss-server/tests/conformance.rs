@@ -1,0 +1,68 @@
+//! Runs the black-box VISS conformance suite (`tests/conformance`, Python pytest) against
+//! the real binaries: `viss-server` on the standard tree and the generated demo-car server.
+//! The suite's choices are written down in `docs/conformance.md`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use test_support::workspace_root;
+
+/// The generated demo car's server binary: `VISS_DEMO_CAR_BIN`, else built here (the
+/// workspace's test build compiles its crate but not its executable).
+fn demo_car_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("VISS_DEMO_CAR_BIN") {
+        return PathBuf::from(path);
+    }
+    let build = Command::new(env!("CARGO"))
+        .current_dir(workspace_root())
+        .args([
+            "build",
+            "--offline",
+            "-p",
+            "demo-car",
+            "--message-format",
+            "short",
+        ])
+        .output()
+        .expect("cargo runs");
+    assert!(
+        build.status.success(),
+        "cannot build demo-car:\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    let server = PathBuf::from(env!("CARGO_BIN_EXE_viss-server"));
+    server.with_file_name(format!("demo-car{}", std::env::consts::EXE_SUFFIX))
+}
+
+#[test]
+fn the_conformance_suite_passes_against_the_real_binaries() {
+    let python = std::env::var("VISS_PEERS_PYTHON").expect(
+        "VISS_PEERS_PYTHON names the peers' Python: run eval \"$(tests/peers/install.sh)\" first",
+    );
+    let report = workspace_root().join("target/conformance-report.txt");
+    let output = Command::new(python)
+        .current_dir(workspace_root())
+        .args([
+            "-m",
+            "pytest",
+            "tests/conformance",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ])
+        .env("VISS_SERVER_BIN", env!("CARGO_BIN_EXE_viss-server"))
+        .env("VISS_DEMO_CAR_BIN", demo_car_binary())
+        .env("VSS_SHARED", test_support::shared_dir())
+        .env("VISS_CONFORMANCE_REPORT", &report)
+        .output()
+        .expect("pytest runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let summary = stdout.lines().last().unwrap_or_default();
+    eprintln!("conformance suite: {summary}");
+    assert!(
+        output.status.success(),
+        "the conformance suite failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(summary.contains("passed"), "{stdout}");
+}
