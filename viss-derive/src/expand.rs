@@ -566,6 +566,14 @@ fn instance_nodes(
 /// Root only: `TREE`, the static tables and the `VissTree` impl.
 fn root_items(container: &Container<'_>, root_name: &str) -> TokenStream {
     let ident = container.ident;
+    let struct_types = container.attrs.struct_types.as_ref().map(|table| {
+        let path = &table.value;
+        quote! {
+            fn struct_types(&self) -> &[::viss_runtime::StructType] {
+                &#path
+            }
+        }
+    });
     let template = branch_template(root_name, &container.attrs.common);
     let span = Span::call_site();
     quote_spanned! {span=>
@@ -669,6 +677,8 @@ fn root_items(container: &Container<'_>, root_name: &str) -> TokenStream {
             fn pattern_nodes(&self) -> ::std::borrow::Cow<'_, [::viss_runtime::NodeId]> {
                 ::std::borrow::Cow::Borrowed(&PATTERNS)
             }
+
+            #struct_types
         }
     }
 }

@@ -90,3 +90,52 @@ fn cvis_separate_trailer_crate_passes_clippy() {
     );
     generate_and_clippy(&tree, "cvis-trailer-server", 3016);
 }
+
+/// The design's first user flow: `vssgen generate` with default flags into a directory
+/// outside the workspace, the crate moved elsewhere, then `cargo build` there, unchanged.
+/// (It builds into the workspace's target directory, offline, so nothing is downloaded.)
+#[test]
+fn default_output_builds_as_written_and_after_a_move() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = dir.path().join("written/mycar");
+    let demo = workspace_root().join("examples/demo-car");
+    let output = Command::new(env!("CARGO_BIN_EXE_vssgen"))
+        .arg("generate")
+        .arg("--tree")
+        .arg(demo.join("DemoCar.vspec"))
+        .arg("-t")
+        .arg(demo.join("DemoTypes.vspec"))
+        .arg("--out")
+        .arg(&written)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let manifest = std::fs::read_to_string(written.join("Cargo.toml")).unwrap();
+    let runtime = workspace_root()
+        .join("viss-runtime")
+        .canonicalize()
+        .unwrap();
+    assert!(
+        manifest.contains(&format!("path = \"{}\"", runtime.display())),
+        "the runtime by absolute path:\n{manifest}"
+    );
+    assert!(written.join("Cargo.lock").is_file(), "the tested lock file");
+    let moved = dir.path().join("elsewhere/mycar");
+    std::fs::create_dir_all(moved.parent().unwrap()).unwrap();
+    std::fs::rename(&written, &moved).unwrap();
+    let build = Command::new(env!("CARGO"))
+        .current_dir(&moved)
+        .env("CARGO_TARGET_DIR", workspace_root().join("target"))
+        .args(["build", "--offline"])
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "cargo build failed on the moved crate:\n{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+}

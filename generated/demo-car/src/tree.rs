@@ -2,7 +2,7 @@
 
 /// `Vehicle`
 #[derive(Debug, ::viss_runtime::VissTree)]
-#[viss(root = "Vehicle", description = "The demo car.")]
+#[viss(root = "Vehicle", struct_types = STRUCT_TYPES, description = "The demo car.")]
 pub struct Vehicle {
     #[viss(
         description = "Vehicle speed.",
@@ -522,3 +522,66 @@ impl ::viss_runtime::VssElement for Waypoint {
         "Types.Waypoint",
     );
 }
+/// The struct types of the tree: struct values a client sets are checked against
+/// them (members, datatypes, limits).
+pub static STRUCT_TYPES: [::viss_runtime::StructType; 2] = [
+    ::viss_runtime::StructType {
+        name: ::std::borrow::Cow::Borrowed("Types.GeoPoint"),
+        members: ::std::borrow::Cow::Borrowed(
+            &[
+                ::viss_runtime::StructMember {
+                    name: ::std::borrow::Cow::Borrowed("Latitude"),
+                    datatype: ::viss_runtime::DataType::Scalar(
+                        ::viss_runtime::ScalarType::Double,
+                    ),
+                    min: ::core::option::Option::Some(-90.0),
+                    max: ::core::option::Option::Some(90.0),
+                    allowed: ::std::borrow::Cow::Borrowed(&[]),
+                },
+                ::viss_runtime::StructMember {
+                    name: ::std::borrow::Cow::Borrowed("Longitude"),
+                    datatype: ::viss_runtime::DataType::Scalar(
+                        ::viss_runtime::ScalarType::Double,
+                    ),
+                    min: ::core::option::Option::Some(-180.0),
+                    max: ::core::option::Option::Some(180.0),
+                    allowed: ::std::borrow::Cow::Borrowed(&[]),
+                },
+            ],
+        ),
+    },
+    ::viss_runtime::StructType {
+        name: ::std::borrow::Cow::Borrowed("Types.Waypoint"),
+        members: ::std::borrow::Cow::Borrowed(
+            &[
+                ::viss_runtime::StructMember {
+                    name: ::std::borrow::Cow::Borrowed("Name"),
+                    datatype: ::viss_runtime::DataType::Scalar(
+                        ::viss_runtime::ScalarType::String,
+                    ),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    allowed: ::std::borrow::Cow::Borrowed(&[]),
+                },
+                ::viss_runtime::StructMember {
+                    name: ::std::borrow::Cow::Borrowed("Point"),
+                    datatype: ::viss_runtime::DataType::Struct(
+                        ::std::borrow::Cow::Borrowed("Types.GeoPoint"),
+                    ),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    allowed: ::std::borrow::Cow::Borrowed(&[]),
+                },
+                ::viss_runtime::StructMember {
+                    name: ::std::borrow::Cow::Borrowed("Priority"),
+                    datatype: ::viss_runtime::DataType::Scalar(
+                        ::viss_runtime::ScalarType::UInt8,
+                    ),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    allowed: ::std::borrow::Cow::Borrowed(&[]),
+                },
+            ],
+        ),
+    },
+];

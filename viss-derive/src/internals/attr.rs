@@ -111,6 +111,9 @@ pub struct CommonAttrs {
 pub struct ContainerAttrs {
     /// `root` (name = the struct's name) or `root = "Vehicle"`.
     pub root: Option<Spanned<Option<String>>>,
+    /// `struct_types = STRUCT_TYPES`: a static `[StructType]` the tree's struct values are
+    /// checked against (root only).
+    pub struct_types: Option<Spanned<proc_macro2::TokenStream>>,
     pub common: CommonAttrs,
 }
 
@@ -163,6 +166,7 @@ impl FieldAttrs {
 /// Parses the container's `#[viss(...)]` attributes.
 pub fn container_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> ContainerAttrs {
     let mut root = Attr::none(cx, symbol::ROOT);
+    let mut struct_types = Attr::none(cx, symbol::STRUCT_TYPES);
     let mut common = CommonParser::new(cx);
     for attr in attrs.iter().filter(|attr| attr.path() == &symbol::VISS) {
         let parsed = attr.parse_nested_meta(|meta| {
@@ -173,6 +177,10 @@ pub fn container_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> ContainerAttrs {
                     None
                 };
                 root.set(meta.path.span(), name);
+                Ok(())
+            } else if meta.path == symbol::STRUCT_TYPES {
+                let path = meta.value()?.parse::<syn::Path>()?;
+                struct_types.set(meta.path.span(), quote::ToTokens::to_token_stream(&path));
                 Ok(())
             } else if common.parse(&meta)? {
                 Ok(())
@@ -186,6 +194,7 @@ pub fn container_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> ContainerAttrs {
     }
     ContainerAttrs {
         root: root.get(),
+        struct_types: struct_types.get(),
         common: common.finish(),
     }
 }

@@ -20,6 +20,13 @@ pub fn check(cx: &Ctxt, container: &Container<'_>) {
         check_name(cx, name, root.span, "node");
     }
     if container.attrs.root.is_none() {
+        if let Some(table) = &container.attrs.struct_types {
+            cx.error_at(
+                table.span,
+                "`struct_types` belongs on the root (`#[viss(root, struct_types = ...)]`): the \
+                 tables are the whole tree's",
+            );
+        }
         reject_branch_metadata(cx, &container.attrs.common);
     } else {
         check_common(cx, &container.attrs.common);

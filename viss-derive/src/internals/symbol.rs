@@ -19,6 +19,8 @@ pub const VISS: Symbol = Symbol("viss");
 
 // Container keys.
 pub const ROOT: Symbol = Symbol("root");
+/// `struct_types = PATH`: the root's table of struct types (`[viss_runtime::StructType]`).
+pub const STRUCT_TYPES: Symbol = Symbol("struct_types");
 
 // Keys of fields (and, for the metadata keys, of the root container).
 pub const NAME: Symbol = Symbol("name");
@@ -44,6 +46,7 @@ pub const JSON: &str = "json";
 /// The keys a container accepts, for the "unknown attribute" message.
 pub const CONTAINER_KEYS: &[Symbol] = &[
     ROOT,
+    STRUCT_TYPES,
     DESCRIPTION,
     COMMENT,
     DEPRECATION,

@@ -27,7 +27,119 @@ pub fn tree_tokens(plan: &Plan<'_>) -> Result<TokenStream, GenerateError> {
     for ty in &plan.structs {
         items.push(struct_type(plan, ty)?);
     }
+    if !plan.structs.is_empty() {
+        items.push(struct_types_table(plan)?);
+    }
     Ok(quote!(#(#items)*))
+}
+
+/// `STRUCT_TYPES`: every struct type with its members' datatypes and limits, the table the
+/// engine checks struct values against (the root's `#[viss(struct_types = ...)]`).
+fn struct_types_table(plan: &Plan<'_>) -> Result<TokenStream, GenerateError> {
+    let mut entries = Vec::new();
+    for ty in &plan.structs {
+        let mut members = Vec::new();
+        for (_, property) in &ty.properties {
+            members.push(struct_member(plan.tree.get(*property))?);
+        }
+        let name = &ty.vss_name;
+        entries.push(quote! {
+            ::viss_runtime::StructType {
+                name: ::std::borrow::Cow::Borrowed(#name),
+                members: ::std::borrow::Cow::Borrowed(&[#(#members),*]),
+            }
+        });
+    }
+    let count = Literal::usize_unsuffixed(entries.len());
+    Ok(quote! {
+        /// The struct types of the tree: struct values a client sets are checked against
+        /// them (members, datatypes, limits).
+        pub static STRUCT_TYPES: [::viss_runtime::StructType; #count] = [#(#entries),*];
+    })
+}
+
+/// One property as a runtime `StructMember`.
+fn struct_member(property: &vss_model::Node) -> Result<TokenStream, GenerateError> {
+    let data = &property.data;
+    let path = &property.path;
+    let datatype = data.datatype.as_ref().ok_or_else(|| {
+        GenerateError::Unsupported(format!("{path}: property without a datatype"))
+    })?;
+    let datatype = runtime_datatype(datatype, path)?;
+    let bound = |number: Option<&serde_json::Number>| match number.and_then(|n| n.as_f64()) {
+        Some(value) => {
+            let value = Literal::f64_unsuffixed(value);
+            quote!(::core::option::Option::Some(#value))
+        }
+        None => quote!(::core::option::Option::None),
+    };
+    let (min, max) = (bound(data.min.as_ref()), bound(data.max.as_ref()));
+    let allowed = data.allowed.iter().flatten().map(|value| match value {
+        Value::String(text) => quote!(::viss_runtime::Lit::string(#text)),
+        Value::Bool(flag) => {
+            let text = flag.to_string();
+            quote!(::viss_runtime::Lit::boolean(#text))
+        }
+        other => {
+            let text = other.to_string();
+            quote!(::viss_runtime::Lit::number(#text))
+        }
+    });
+    let name = &property.name;
+    Ok(quote! {
+        ::viss_runtime::StructMember {
+            name: ::std::borrow::Cow::Borrowed(#name),
+            datatype: #datatype,
+            min: #min,
+            max: #max,
+            allowed: ::std::borrow::Cow::Borrowed(&[#(#allowed),*]),
+        }
+    })
+}
+
+/// A VSS datatype as the runtime's `DataType` constant.
+fn runtime_datatype(datatype: &Datatype, path: &str) -> Result<TokenStream, GenerateError> {
+    Ok(match (&datatype.element, datatype.is_array) {
+        (ElementType::Primitive(primitive), array) => {
+            let scalar = scalar_type(*primitive).ok_or_else(|| {
+                GenerateError::Unsupported(format!("{path}: datatype {datatype}"))
+            })?;
+            if array {
+                quote!(::viss_runtime::DataType::Array(::viss_runtime::ScalarType::#scalar))
+            } else {
+                quote!(::viss_runtime::DataType::Scalar(::viss_runtime::ScalarType::#scalar))
+            }
+        }
+        (ElementType::Struct(name), false) => {
+            quote!(::viss_runtime::DataType::Struct(::std::borrow::Cow::Borrowed(#name)))
+        }
+        (ElementType::Struct(name), true) => {
+            quote!(::viss_runtime::DataType::StructArray(::std::borrow::Cow::Borrowed(#name)))
+        }
+    })
+}
+
+/// The runtime's `ScalarType` variant of a primitive.
+fn scalar_type(primitive: Primitive) -> Option<proc_macro2::Ident> {
+    let name = match primitive {
+        Primitive::Uint8 => "UInt8",
+        Primitive::Int8 => "Int8",
+        Primitive::Uint16 => "UInt16",
+        Primitive::Int16 => "Int16",
+        Primitive::Uint32 => "UInt32",
+        Primitive::Int32 => "Int32",
+        Primitive::Uint64 => "UInt64",
+        Primitive::Int64 => "Int64",
+        Primitive::Boolean => "Boolean",
+        Primitive::Float => "Float",
+        Primitive::Double => "Double",
+        Primitive::String => "String",
+        Primitive::Numeric | Primitive::Int => return None,
+    };
+    Some(proc_macro2::Ident::new(
+        name,
+        proc_macro2::Span::call_site(),
+    ))
 }
 
 fn branch_struct(
@@ -50,6 +162,9 @@ fn branch_struct(
     let container_attr = if is_root {
         let name = example.name.as_str();
         let mut attrs = vec![quote!(root = #name)];
+        if !plan.structs.is_empty() {
+            attrs.push(quote!(struct_types = STRUCT_TYPES));
+        }
         attrs.extend(common_attrs(&example.data));
         quote!(#[viss(#(#attrs),*)])
     } else {

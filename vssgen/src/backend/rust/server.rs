@@ -61,9 +61,16 @@ pub fn provider_tokens(plan: &Plan<'_>) -> Result<TokenStream, GenerateError> {
 
         /// Receives every accepted `set`, typed. Each default accepts the target: the engine
         /// has already validated it and stores it as the actuator's target (readable with
-        /// `TypedEngine::target`); the provider feeds the actuator's current value once the
-        /// vehicle reaches it.
+        /// `TypedEngine::target`) and, while [`Provider::echoes_targets`] is true, as its
+        /// current value too (state storage: set, then get, returns it).
         pub trait Provider: Send + Sync + 'static {
+            /// Whether an accepted target becomes the actuator's current value at once.
+            /// A provider that drives real hardware returns false and feeds the current
+            /// value (`TypedEngine::feed`) when the vehicle reaches it.
+            fn echoes_targets(&self) -> bool {
+                true
+            }
+
             #(#trait_methods)*
         }
 
@@ -80,6 +87,10 @@ pub fn provider_tokens(plan: &Plan<'_>) -> Result<TokenStream, GenerateError> {
         impl<P: Provider> ::viss_runtime::SetHook for ProviderHook<P> {
             fn on_set(&self, node: NodeId, _path: &str, value: &Value) {
                 #hook_body
+            }
+
+            fn echoes_target(&self) -> bool {
+                self.0.echoes_targets()
             }
         }
 
