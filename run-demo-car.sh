@@ -9,5 +9,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 # Same as generated/regenerate.sh: the checked-in crate is rewritten, so a fresh clone and a
 # changed generator both serve what vssgen writes today.
-sh generated/regenerate.sh
+# Each step says what it does; cargo shows its own progress (the first build takes minutes).
+echo "==> building vssgen and generating the demo car's server crate (generated/demo-car)" >&2
+VSSGEN="cargo run --release -p vssgen --" sh generated/regenerate.sh
+echo "==> building the generated server (release) and starting it" >&2
 exec cargo run --release -p demo-car -- --simulate "$@"

@@ -1,0 +1,14 @@
+"""Command-line flags the tests start servers with, in one place (docs/conformance.md
+"Configuration": every engine knob is a flag, a VISS_* variable and a TOML key)."""
+
+# --simulate's first round runs at start (the simulated leaves get a value), the next an hour
+# later: values are realistic and stay put, so two reads of the same data can be compared.
+FROZEN_SIMULATION = ("--simulate", "--simulate-period-ms", "3600000")
+
+INSECURE = "--insecure"
+NO_HTTP = "--no-http"
+INLINE_ERRORS = "--inline-errors"  # takes true|false
+MAX_SUBSCRIPTION_DURATION_MS = "--max-subscription-duration-ms"
+EVENT_QUEUE = "--event-queue"
+HISTORY_SAMPLES = "--history-samples"
+REQUIRE_SUBPROTOCOL = "--require-subprotocol"
