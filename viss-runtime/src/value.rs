@@ -323,6 +323,42 @@ fn check_limits(value: &Value, text: &str, limits: &Limits<'_>) -> Result<(), Vi
     Ok(())
 }
 
+/// Checks a value a feeder writes (already of the node's datatype): numbers within
+/// `min`/`max` (a `float` compared at `f32` precision, as it is stored), strings within
+/// `allowed` and never in-line error values (the `viss-inline:` prefix is reserved).
+pub fn check_fed(value: &Value, node: &NodeInfo) -> Result<(), VissError> {
+    match value {
+        Value::Array(items) => items.iter().try_for_each(|item| check_fed(item, node)),
+        Value::String(text) if text.starts_with(INLINE_PREFIX) => Err(VissError::IncorrectDataType),
+        Value::String(text) => {
+            let allowed = &node.allowed;
+            if allowed.is_empty() || allowed.iter().any(|lit| lit.as_str() == text) {
+                Ok(())
+            } else {
+                Err(VissError::OutsideLimit)
+            }
+        }
+        Value::Float(number) => {
+            let below = node.min.is_some_and(|min| *number < min as f32);
+            let above = node.max.is_some_and(|max| *number > max as f32);
+            if below || above {
+                Err(VissError::OutsideLimit)
+            } else {
+                Ok(())
+            }
+        }
+        other => match other.as_f64() {
+            Some(number)
+                if node.min.is_some_and(|min| number < min)
+                    || node.max.is_some_and(|max| number > max) =>
+            {
+                Err(VissError::OutsideLimit)
+            }
+            _ => Ok(()),
+        },
+    }
+}
+
 /// Parses the `value` member of a `set` request for `node` (CORE §4.2): a string for
 /// primitive types, an array of strings for arrays, an object for structs, an array of
 /// objects for struct arrays.

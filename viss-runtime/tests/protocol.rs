@@ -283,3 +283,45 @@ fn the_server_tree_is_served_beside_the_vehicle() {
         "{everything}"
     );
 }
+
+#[test]
+fn feeders_get_a_typed_error_for_values_the_node_refuses() {
+    let fixture = Fixture::new();
+    let engine = &fixture.engine;
+    let now = fixture.now();
+    let latitude = "Vehicle.CurrentLocation.Latitude";
+    assert_eq!(
+        engine.update_path(latitude, Value::Double(91.0), now),
+        Err(viss_runtime::VissError::OutsideLimit)
+    );
+    assert_eq!(
+        engine.update_path(latitude, Value::Bool(true), now),
+        Err(viss_runtime::VissError::IncorrectDataType)
+    );
+    assert!(
+        engine
+            .store()
+            .current(engine.forest().lookup(latitude).unwrap())
+            .is_none()
+    );
+    let mode = "Vehicle.Powertrain.Transmission.PerformanceMode";
+    for (text, expected) in [
+        (
+            "viss-inline:Data-not-available",
+            Err(viss_runtime::VissError::IncorrectDataType),
+        ),
+        ("TURBO", Err(viss_runtime::VissError::OutsideLimit)),
+        ("sport", Ok(())),
+    ] {
+        assert_eq!(
+            engine.update_path(mode, Value::String(text.into()), now),
+            expected,
+            "{text}"
+        );
+    }
+    assert!(
+        engine
+            .update_path(latitude, Value::Double(45.0), now)
+            .is_ok()
+    );
+}

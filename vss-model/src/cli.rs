@@ -7,6 +7,7 @@ use clap::{ArgGroup, Args};
 
 use crate::VssTree;
 use crate::input::{Report, Source, TreeInput, report};
+use crate::vspec::VspecOptions;
 
 /// Where the trees come from: `.vspec` sources (`-s` and friends) or JSON exports (`--json`).
 #[derive(Debug, Clone, Args)]
@@ -58,16 +59,19 @@ impl TreeArgs {
 
     fn input(&self, source: Source) -> TreeInput {
         TreeInput {
+            source,
             json_types: self.json_types.clone(),
-            units: self.units.clone(),
-            quantities: self.quantities.clone(),
-            types: self.types.clone(),
-            overlays: self.overlays.clone(),
-            include_dirs: self.include_dirs.clone(),
-            extended_attributes: self.extended_attributes.clone(),
-            strict: self.strict,
-            expand: !self.no_expand,
-            ..TreeInput::new(source)
+            vspec: VspecOptions {
+                source: PathBuf::new(),
+                units: self.units.clone(),
+                quantities: self.quantities.clone(),
+                types: self.types.clone(),
+                overlays: self.overlays.clone(),
+                include_dirs: self.include_dirs.clone(),
+                extended_attributes: self.extended_attributes.clone(),
+                strict: self.strict,
+                expand: !self.no_expand,
+            },
         }
     }
 

@@ -32,29 +32,16 @@ impl Source {
     }
 }
 
-/// Everything needed to load one tree. The `.vspec` options (units, quantities, types,
-/// overlays, include directories) are ignored for a JSON source.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Everything needed to load one tree: its source, and the `.vspec` options (units,
+/// quantities, types, overlays, include directories; ignored for a JSON source, whose
+/// `strict` they still give).
+#[derive(Debug, Clone)]
 pub struct TreeInput {
     pub source: Source,
     /// The types file of a JSON export.
     pub json_types: Option<PathBuf>,
-    /// Units files; none: `units.yaml` beside the root `.vspec`.
-    pub units: Vec<PathBuf>,
-    /// Quantities files; none: `quantities.yaml` beside the root `.vspec`.
-    pub quantities: Vec<PathBuf>,
-    /// Types trees, in order.
-    pub types: Vec<PathBuf>,
-    /// Overlays, applied in order.
-    pub overlays: Vec<PathBuf>,
-    /// Extra directories searched for `#include`d files.
-    pub include_dirs: Vec<PathBuf>,
-    /// Extended attributes accepted without a warning.
-    pub extended_attributes: Vec<String>,
-    /// Warnings are errors.
-    pub strict: bool,
-    /// Expand `instances` (servers and generators want them expanded).
-    pub expand: bool,
+    /// How `.vspec` sources are read (its `source` is replaced by [`TreeInput::source`]).
+    pub vspec: VspecOptions,
 }
 
 impl TreeInput {
@@ -63,14 +50,7 @@ impl TreeInput {
         Self {
             source,
             json_types: None,
-            units: Vec::new(),
-            quantities: Vec::new(),
-            types: Vec::new(),
-            overlays: Vec::new(),
-            include_dirs: Vec::new(),
-            extended_attributes: Vec::new(),
-            strict: false,
-            expand: true,
+            vspec: VspecOptions::default(),
         }
     }
 
@@ -80,18 +60,11 @@ impl TreeInput {
             Source::Json(path) => json::load(&JsonOptions {
                 source: path.clone(),
                 types: self.json_types.clone(),
-                strict: self.strict,
+                strict: self.vspec.strict,
             }),
             Source::Vspec(path) => vspec::load(&VspecOptions {
                 source: path.clone(),
-                units: self.units.clone(),
-                quantities: self.quantities.clone(),
-                types: self.types.clone(),
-                overlays: self.overlays.clone(),
-                include_dirs: self.include_dirs.clone(),
-                extended_attributes: self.extended_attributes.clone(),
-                strict: self.strict,
-                expand: self.expand,
+                ..self.vspec.clone()
             }),
         }
     }

@@ -1,11 +1,16 @@
 //! Arbitrary bytes as a VISS request: the engine must never panic, must always answer with
-//! valid JSON, and every event it queues must be valid JSON too.
+//! valid JSON, and every event it queues must be valid JSON too. The first byte picks the
+//! session's version (VISSv3 or VISSv2), so both dialects' parsers and writers are fuzzed,
+//! `dc` and struct values included.
 #![no_main]
 
 use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
-use viss_runtime::{DynamicTree, Engine, EngineConfig, Literal, ManualClock, NodeKind, NodeSpec, Value};
+use viss_runtime::{
+    DataType, DynamicTree, Engine, EngineConfig, Literal, ManualClock, NodeKind, NodeSpec, ScalarType, StructMember,
+    StructType, Value,
+};
 
 fn tree() -> DynamicTree {
     use NodeKind::{Actuator, Attribute, Sensor};
@@ -27,6 +32,17 @@ fn tree() -> DynamicTree {
     for (path, spec) in specs {
         let _ = builder.insert_path(path, spec);
     }
+    let member = |name: &'static str, scalar| StructMember {
+        name: name.into(),
+        datatype: DataType::Scalar(scalar),
+        min: Some(-180.0),
+        max: Some(180.0),
+        allowed: Vec::new().into(),
+    };
+    builder.struct_type(StructType {
+        name: "Types.Location".into(),
+        members: vec![member("Latitude", ScalarType::Double), member("Longitude", ScalarType::Double)].into(),
+    });
     builder.build()
 }
 
@@ -53,7 +69,12 @@ fn harness() -> &'static Harness {
 fuzz_target!(|data: &[u8]| {
     let harness = harness();
     let engine = &harness.engine;
-    let mut session = engine.open_session();
+    let version = if data.first().is_some_and(|byte| byte % 2 == 1) {
+        viss_runtime::protocol::Version::V2
+    } else {
+        viss_runtime::protocol::Version::V3
+    };
+    let mut session = engine.open_session_for(version);
     let mut out = Vec::new();
     engine.handle(&mut session, data, &mut out);
     assert!(serde_json::from_slice::<serde_json::Value>(&out).is_ok(), "response is not JSON: {out:?}");

@@ -310,13 +310,16 @@ impl<T: VissTree> Engine<T> {
     }
 
     /// Feeds a new sample of `node` (coerced to the node's datatype) and runs the
-    /// subscriptions it triggers.
+    /// subscriptions it triggers. A value of another type, outside the node's limits or
+    /// carrying the reserved in-line error prefix is refused with that error (and not
+    /// stored).
     pub fn update(&self, node: NodeId, value: Value, ts: Timestamp) -> Result<(), VissError> {
         let info = self.forest.get(node).ok_or(VissError::DataUnknown)?;
         let datatype = info.datatype.as_ref().ok_or(VissError::BranchAction)?;
         let value = value
             .coerce_to(datatype)
             .ok_or(VissError::IncorrectDataType)?;
+        crate::value::check_fed(&value, info)?;
         let sample = Sample { value, ts };
         let has_watchers = self
             .watchers

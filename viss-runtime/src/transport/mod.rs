@@ -182,3 +182,47 @@ pub(crate) fn write_transport_error(
     out.push(b'}');
     finish(out, Timestamp::now());
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `Server` tree lists what this build serves: a ws-only build (CI runs this test
+    /// there too) lists `ws` alone, a build with both transports both; a transport switched
+    /// off in the configuration is not listed.
+    #[test]
+    fn the_server_tree_lists_the_transports_built_and_enabled() {
+        let config = ServerConfig::default();
+        let engine = EngineConfig::default();
+        let names = |capabilities: &Capabilities| -> Vec<&str> {
+            capabilities
+                .protocols
+                .iter()
+                .map(|protocol| protocol.name)
+                .collect()
+        };
+        let built: Vec<&str> = [
+            ("ws", cfg!(feature = "ws")),
+            ("http", cfg!(feature = "http")),
+        ]
+        .into_iter()
+        .filter_map(|(name, built)| built.then_some(name))
+        .collect();
+        assert_eq!(names(&capabilities(&config, &engine)), built);
+        let mut ws_off = ServerConfig::default();
+        ws_off.listen.ws = false;
+        let without_ws: Vec<&str> = built.iter().copied().filter(|name| *name != "ws").collect();
+        assert_eq!(names(&capabilities(&ws_off, &engine)), without_ws);
+        let tree = capabilities(&config, &engine).tree();
+        use crate::VissTree as _;
+        assert_eq!(
+            tree.lookup("Server.Config.Protocol.Http.Primary.PortNum")
+                .is_some(),
+            cfg!(feature = "http")
+        );
+        assert_eq!(
+            tree.lookup("Server.Support.SubProtocol").is_some(),
+            cfg!(feature = "ws")
+        );
+    }
+}
