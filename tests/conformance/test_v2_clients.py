@@ -172,6 +172,16 @@ def test_history_with_nothing_recorded_is_404(v2):
     assert_v2_error(response, 404, "unavailable_data")
 
 
+def test_history_returns_the_earlier_values(v2):
+    # Each set is the actuator's current value (state storage), so it is recorded; history
+    # leaves out the current value (CORE §7.2).
+    for value in ("31", "32", "33"):
+        set_(v2, FAN, value)
+    response = wire.assert_success(get(v2, FAN, filter={"type": "history", "parameter": "PT1M"}))
+    values = [point["value"] for point in wire.datapoints(wire.data_items(response)[0])]
+    assert values[-2:] == ["31", "32"], values
+
+
 def walk(name, meta):
     yield name, meta
     for child, child_meta in meta.get("children", {}).items():

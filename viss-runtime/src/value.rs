@@ -184,15 +184,7 @@ pub fn parse_scalar(
     node: &NodeInfo,
     enumeration: &[EnumEntry],
 ) -> Result<Value, VissError> {
-    let value = parse_scalar_type(text, scalar)?;
-    let limits = Limits {
-        min: node.min,
-        max: node.max,
-        allowed: &node.allowed,
-        enumeration,
-    };
-    check_limits(&value, text, &limits)?;
-    Ok(value)
+    parse_within(text, scalar, &Limits::of_node(node, enumeration))
 }
 
 /// Parses one struct member's text as `member` declares it, within its limits.
@@ -201,14 +193,12 @@ pub fn parse_member(
     scalar: ScalarType,
     member: &StructMember,
 ) -> Result<Value, VissError> {
+    parse_within(text, scalar, &Limits::of_member(member))
+}
+
+fn parse_within(text: &str, scalar: ScalarType, limits: &Limits<'_>) -> Result<Value, VissError> {
     let value = parse_scalar_type(text, scalar)?;
-    let limits = Limits {
-        min: member.min,
-        max: member.max,
-        allowed: &member.allowed,
-        enumeration: &[],
-    };
-    check_limits(&value, text, &limits)?;
+    check_limits(&value, text, limits)?;
     Ok(value)
 }
 
@@ -219,6 +209,26 @@ struct Limits<'a> {
     max: Option<f64>,
     allowed: &'a [Lit],
     enumeration: &'a [EnumEntry],
+}
+
+impl<'a> Limits<'a> {
+    fn of_node(node: &'a NodeInfo, enumeration: &'a [EnumEntry]) -> Self {
+        Self {
+            min: node.min,
+            max: node.max,
+            allowed: &node.allowed,
+            enumeration,
+        }
+    }
+
+    fn of_member(member: &'a StructMember) -> Self {
+        Self {
+            min: member.min,
+            max: member.max,
+            allowed: &member.allowed,
+            enumeration: &[],
+        }
+    }
 }
 
 fn parse_scalar_type(text: &str, scalar: ScalarType) -> Result<Value, VissError> {
