@@ -165,12 +165,14 @@ impl Simulator {
     }
 }
 
-/// Runs the simulator until `stop` resolves.
-pub async fn run_simulator<T: VissTree + 'static>(
+/// Gives every simulated signal its first value now (before the server says where it
+/// listens, so no client reads a half-seeded tree), and returns the task that moves them
+/// once per period, the first move one period from now, until `stop` resolves.
+pub fn run_simulator<T: VissTree + 'static>(
     engine: Arc<Engine<T>>,
     config: SimulatorConfig,
     stop: impl Future<Output = ()>,
-) {
+) -> impl Future<Output = ()> {
     let seed = Timestamp::now().as_nanosecond() as u64;
     let mut simulator = Simulator::new(engine.tree(), seed);
     simulator.seed_all(&engine);
@@ -179,13 +181,16 @@ pub async fn run_simulator<T: VissTree + 'static>(
         period_ms = config.period_ms,
         "simulator feeding sensors"
     );
-    let mut interval = tokio::time::interval(Duration::from_millis(config.period_ms.max(1)));
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    tokio::pin!(stop);
-    loop {
-        tokio::select! {
-            () = &mut stop => return,
-            _ = interval.tick() => simulator.step(&engine, config.signals_per_round),
+    async move {
+        let period = Duration::from_millis(config.period_ms.max(1));
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        tokio::pin!(stop);
+        loop {
+            tokio::select! {
+                () = &mut stop => return,
+                _ = interval.tick() => simulator.step(&engine, config.signals_per_round),
+            }
         }
     }
 }
