@@ -62,11 +62,11 @@ impl SignalStore {
             targets: NodeSlots::new(len),
             history: history.map(|config| (config, NodeSlots::new(len))),
         };
-        for attribute in &forest.attribute_defaults() {
+        forest.visit_attribute_defaults(|id, attribute| {
             if let Some(sample) = attribute_default(attribute, now) {
-                store.write(attribute.id, sample);
+                store.write(id, sample);
             }
-        }
+        });
         store
     }
 

@@ -309,12 +309,23 @@ const fn unsigned_max(scalar: ScalarType) -> u64 {
 
 fn check_limits(value: &Value, text: &str, limits: &Limits<'_>) -> Result<(), VissError> {
     let (allowed, enumeration) = (limits.allowed, limits.enumeration);
-    if let Some(number) = value.as_f64() {
-        let below = limits.min.is_some_and(|min| number < min);
-        let above = limits.max.is_some_and(|max| number > max);
-        if below || above {
-            return Err(VissError::OutsideLimit);
-        }
+    let (below, above) = match value {
+        // A `float` is held at f32 precision, and so are its limits: `max: 0.3` as an f32 is
+        // above 0.3, and the value "0.3" must still be accepted.
+        Value::Float(number) => (
+            limits.min.is_some_and(|min| *number < min as f32),
+            limits.max.is_some_and(|max| *number > max as f32),
+        ),
+        other => match other.as_f64() {
+            Some(number) => (
+                limits.min.is_some_and(|min| number < min),
+                limits.max.is_some_and(|max| number > max),
+            ),
+            None => (false, false),
+        },
+    };
+    if below || above {
+        return Err(VissError::OutsideLimit);
     }
     let same = |candidate: &Lit| match value.as_f64() {
         Some(number) => candidate
@@ -337,35 +348,14 @@ fn check_limits(value: &Value, text: &str, limits: &Limits<'_>) -> Result<(), Vi
 /// `min`/`max` (a `float` compared at `f32` precision, as it is stored), strings within
 /// `allowed` and never in-line error values (the `viss-inline:` prefix is reserved).
 pub fn check_fed(value: &Value, node: &NodeInfo) -> Result<(), VissError> {
+    let limits = Limits::of_node(node, &[]);
     match value {
         Value::Array(items) => items.iter().try_for_each(|item| check_fed(item, node)),
         Value::String(text) if text.starts_with(INLINE_PREFIX) => Err(VissError::IncorrectDataType),
-        Value::String(text) => {
-            let allowed = &node.allowed;
-            if allowed.is_empty() || allowed.iter().any(|lit| lit.as_str() == text) {
-                Ok(())
-            } else {
-                Err(VissError::OutsideLimit)
-            }
-        }
-        Value::Float(number) => {
-            let below = node.min.is_some_and(|min| *number < min as f32);
-            let above = node.max.is_some_and(|max| *number > max as f32);
-            if below || above {
-                Err(VissError::OutsideLimit)
-            } else {
-                Ok(())
-            }
-        }
-        other => match other.as_f64() {
-            Some(number)
-                if node.min.is_some_and(|min| number < min)
-                    || node.max.is_some_and(|max| number > max) =>
-            {
-                Err(VissError::OutsideLimit)
-            }
-            _ => Ok(()),
-        },
+        Value::String(text) => check_limits(value, text, &limits),
+        // Numbers compare by value (the text is not read); booleans have no limits.
+        Value::Bool(_) => Ok(()),
+        other => check_limits(other, "", &limits),
     }
 }
 
@@ -482,6 +472,29 @@ mod tests {
             )
             .unwrap();
         crate::tree::VissTree::nodes(&builder.build())[0].clone()
+    }
+
+    #[test]
+    fn a_float_at_a_limit_not_representable_in_f32_is_within_it() {
+        let mut node = node("float");
+        node.max = Some(0.3);
+        node.min = Some(-0.1);
+        assert_eq!(wire(&node, r#""0.3""#), Ok(Value::Float(0.3)));
+        assert_eq!(wire(&node, r#""-0.1""#), Ok(Value::Float(-0.1)));
+        assert_eq!(wire(&node, r#""0.31""#), Err(VissError::OutsideLimit));
+        assert_eq!(check_fed(&Value::Float(0.3), &node), Ok(()));
+        assert_eq!(
+            check_fed(&Value::Float(0.31), &node),
+            Err(VissError::OutsideLimit)
+        );
+        let double = NodeInfo {
+            max: Some(0.3),
+            ..self::node("double")
+        };
+        assert_eq!(
+            wire(&double, r#""0.30000001""#),
+            Err(VissError::OutsideLimit)
+        );
     }
 
     fn wire(node: &NodeInfo, json: &str) -> Result<Value, VissError> {

@@ -252,17 +252,18 @@ impl<T: VissTree> Forest<T> {
         })
     }
 
-    /// The attributes with a `default` in every tree (ids in the forest's range).
-    pub fn attribute_defaults(&self) -> Vec<AttributeDefault> {
-        let mut defaults = self.primary.attribute_defaults().into_owned();
-        for mounted in &self.mounted {
-            let offset = mounted.tree.attribute_defaults().into_owned();
-            defaults.extend(offset.into_iter().map(|mut attribute| {
-                attribute.id = NodeId(attribute.id.0 + mounted.base);
-                attribute
-            }));
+    /// Calls `visit` with every attribute that has a `default`, in every tree, and its id
+    /// in the forest. Derived trees' tables are read where they are (nothing is copied at
+    /// start).
+    pub fn visit_attribute_defaults(&self, mut visit: impl FnMut(NodeId, &AttributeDefault)) {
+        for attribute in self.primary.attribute_defaults().iter() {
+            visit(attribute.id, attribute);
         }
-        defaults
+        for mounted in &self.mounted {
+            for attribute in mounted.tree.attribute_defaults().iter() {
+                visit(NodeId(attribute.id.0 + mounted.base), attribute);
+            }
+        }
     }
 
     /// The nodes with a `pattern` in every tree, in id order.
