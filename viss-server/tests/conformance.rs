@@ -39,7 +39,9 @@ fn the_conformance_suite_passes_against_the_real_binaries() {
     let python = std::env::var("VISS_PEERS_PYTHON").expect(
         "VISS_PEERS_PYTHON names the peers' Python: run eval \"$(tests/peers/install.sh)\" first",
     );
-    let report = workspace_root().join("target/conformance-report.txt");
+    // Cargo's scratch directory for integration tests: it exists wherever the target
+    // directory is (a fresh clone has no `target/` of its own when CARGO_TARGET_DIR is set).
+    let report = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("conformance-report.txt");
     let output = Command::new(python)
         .current_dir(workspace_root())
         .args([
