@@ -3,34 +3,20 @@ the standard tree and a second tree, each its own root, plus `Server`; the first
 segment picks the tree. No simulator: a sensor of a served tree without a value is "Data
 temporarily unaccessible", a path of no served tree "Data is unknown"."""
 
+from pathlib import Path
+
 import pytest
 
 import wire
 
 # A second root: a sensor and an actuator, no units (so no units file is needed).
-TRAILER_VSPEC = """\
-Trailer:
-  type: branch
-  description: A trailer hitched to the vehicle.
-
-Trailer.Weight:
-  type: sensor
-  datatype: uint16
-  description: Trailer weight in kilograms.
-
-Trailer.Light:
-  type: actuator
-  datatype: boolean
-  description: Whether the trailer lights are on.
-"""
+TRAILER_VSPEC = Path(__file__).resolve().parents[1] / "trees" / "Trailer.vspec"
 
 
 @pytest.fixture(scope="module")
-def server(launch, tmp_path_factory, shared_dir):
-    trailer = tmp_path_factory.mktemp("trailer") / "Trailer.vspec"
-    trailer.write_text(TRAILER_VSPEC)
+def server(launch, shared_dir):
     standard = shared_dir / "vss" / "spec" / "VehicleSignalSpecification.vspec"
-    return launch.viss_server(["-s", str(standard), "-s", str(trailer)])
+    return launch.viss_server(["-s", str(standard), "-s", str(TRAILER_VSPEC)])
 
 
 def get(ws, path, **members):

@@ -171,7 +171,7 @@ fn metadata_comes_from_the_attributes() {
         Some("v5.0 moved")
     );
     let codes = tree.node(tree.codes.id());
-    assert_eq!(codes.datatype, Some(DataType::Array(ScalarType::UInt8)));
+    assert_eq!(codes.datatype, Some(DataType::Array(ScalarType::Uint8)));
     assert_eq!(
         codes.default,
         Some(Literal::Array(

@@ -3,12 +3,15 @@
 //! structs and struct arrays alike. A failure is `400 invalid_data` ("Incorrect data type"
 //! for the shape, "Data value outside limit" for a limit).
 //!
+//! The same check covers both ways in: a `set`'s members arrive as wire text (`"12"`), a
+//! feeder's typed (`Value::UInt(12)`).
+//!
 //! The checked value carries its members typed and in declaration order, so every later
 //! reader (`get`, events, a typed provider) sees one canonical form.
 
 use crate::error::VissError;
-use crate::tree::{DataType, StructMember, StructType};
-use crate::value::{Value, parse_member};
+use crate::tree::{DataType, ScalarType, StructMember, StructType};
+use crate::value::{Value, check_typed_member, parse_member};
 
 /// Struct types nest; deeper than this is refused (VSS trees nest a few levels at most).
 const MAX_DEPTH: usize = 16;
@@ -82,19 +85,29 @@ fn check_member<'a>(
     depth: usize,
 ) -> Result<Value, VissError> {
     match (&member.datatype, field) {
-        (DataType::Scalar(scalar), Value::String(text)) => parse_member(&text, *scalar, member),
+        (DataType::Scalar(scalar), field) => scalar_member(field, *scalar, member),
         (DataType::Array(scalar), Value::Array(items)) => items
             .into_iter()
-            .map(|item| match item {
-                Value::String(text) => parse_member(&text, *scalar, member),
-                _ => Err(VissError::IncorrectDataType),
-            })
+            .map(|item| scalar_member(item, *scalar, member))
             .collect::<Result<_, _>>()
             .map(Value::Array),
         (datatype @ (DataType::Struct(_) | DataType::StructArray(_)), field) => {
             check_at(field, datatype, lookup, depth + 1)
         }
         _ => Err(VissError::IncorrectDataType),
+    }
+}
+
+/// A scalar member: the wire's text parsed, or a feeder's typed value checked.
+fn scalar_member(
+    field: Value,
+    scalar: ScalarType,
+    member: &StructMember,
+) -> Result<Value, VissError> {
+    match field {
+        Value::String(text) => parse_member(&text, scalar, member),
+        Value::Array(_) | Value::Struct(_) => Err(VissError::IncorrectDataType),
+        typed => check_typed_member(typed, scalar, member),
     }
 }
 
@@ -199,5 +212,34 @@ mod tests {
         let unknown = DataType::Struct("Types.Unknown".into());
         let anything = Value::Struct(vec![("A".into(), Value::String("b".into()))]);
         assert_eq!(check(anything.clone(), &unknown, &lookup), Ok(anything));
+    }
+
+    /// A feeder's struct: members typed, checked by value against the same limits.
+    #[test]
+    fn typed_members_from_a_feeder_are_checked_too() {
+        let types = types();
+        let lookup = |name: &str| types.iter().find(|ty| ty.name == name);
+        let datatype = DataType::Struct("Types.Stop".into());
+        let checked = check(stop("WORK", Value::Double(-12.25)), &datatype, &lookup);
+        assert!(checked.is_ok(), "{checked:?}");
+        let widened = check(stop("WORK", Value::Int(3)), &datatype, &lookup).unwrap();
+        let Value::Struct(fields) = widened else {
+            unreachable!()
+        };
+        assert_eq!(
+            fields[1].1,
+            Value::Struct(vec![("Latitude".into(), Value::Double(3.0))]),
+            "coerced to the member's type"
+        );
+        let outside = check(stop("WORK", Value::Double(91.0)), &datatype, &lookup);
+        assert_eq!(outside, Err(VissError::OutsideLimit));
+        let wrong_type = check(stop("WORK", Value::Bool(true)), &datatype, &lookup);
+        assert_eq!(wrong_type, Err(VissError::IncorrectDataType));
+        let inline = check(
+            stop("viss-inline:404", Value::Double(0.0)),
+            &datatype,
+            &lookup,
+        );
+        assert_eq!(inline, Err(VissError::IncorrectDataType));
     }
 }

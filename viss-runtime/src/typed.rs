@@ -89,10 +89,10 @@ macro_rules! vss_integer {
 }
 
 vss_integer! {
-    u8 => UInt8, UInt, u64;
-    u16 => UInt16, UInt, u64;
-    u32 => UInt32, UInt, u64;
-    u64 => UInt64, UInt, u64;
+    u8 => Uint8, UInt, u64;
+    u16 => Uint16, UInt, u64;
+    u32 => Uint32, UInt, u64;
+    u64 => Uint64, UInt, u64;
     i8 => Int8, Int, i64;
     i16 => Int16, Int, i64;
     i32 => Int32, Int, i64;
@@ -381,5 +381,35 @@ mod tests {
         assert_eq!(take_field::<f64>(&mut fields, "Longitude"), Some(2.0));
         assert_eq!(take_field::<f64>(&mut fields, "Longitude"), None);
         assert_eq!(take_field::<f64>(&mut fields, "Latitude"), Some(1.5));
+    }
+
+    /// The `VssType` impls and the vocabulary's Rust-type column say the same thing.
+    #[test]
+    fn rust_types_hold_the_datatype_the_vocabulary_names() {
+        fn scalar<T: VssType>() -> Option<ScalarType> {
+            match T::DATATYPE {
+                DataType::Scalar(scalar) => Some(scalar),
+                _ => None,
+            }
+        }
+        let impls = [
+            ("u8", scalar::<u8>()),
+            ("u16", scalar::<u16>()),
+            ("u32", scalar::<u32>()),
+            ("u64", scalar::<u64>()),
+            ("i8", scalar::<i8>()),
+            ("i16", scalar::<i16>()),
+            ("i32", scalar::<i32>()),
+            ("i64", scalar::<i64>()),
+            ("f32", scalar::<f32>()),
+            ("f64", scalar::<f64>()),
+            ("bool", scalar::<bool>()),
+            ("String", scalar::<String>()),
+        ];
+        for (rust, scalar) in impls {
+            assert_eq!(ScalarType::from_rust_type(rust), scalar, "{rust}");
+        }
+        let signal_types = ScalarType::ALL.iter().filter(|p| !p.is_pseudo()).count();
+        assert_eq!(impls.len(), signal_types);
     }
 }

@@ -111,10 +111,10 @@ impl Value {
             (S::Int8 | S::Int16 | S::Int32 | S::Int64, Self::UInt(value)) => {
                 i64::try_from(value).ok().map(Self::Int)
             }
-            (S::UInt8 | S::UInt16 | S::UInt32 | S::UInt64, Self::UInt(value)) => {
+            (S::Uint8 | S::Uint16 | S::Uint32 | S::Uint64, Self::UInt(value)) => {
                 Some(Self::UInt(value))
             }
-            (S::UInt8 | S::UInt16 | S::UInt32 | S::UInt64, Self::Int(value)) => {
+            (S::Uint8 | S::Uint16 | S::Uint32 | S::Uint64, Self::Int(value)) => {
                 u64::try_from(value).ok().map(Self::UInt)
             }
             (S::Float, value) => value.as_f64().map(|number| Self::Float(number as f32)),
@@ -196,6 +196,27 @@ pub fn parse_member(
     parse_within(text, scalar, &Limits::of_member(member))
 }
 
+/// Checks one struct member a feeder gave typed (`Value::UInt`, not the wire's `"12"`):
+/// converted to `member`'s type, within its limits, no reserved in-line error prefix.
+pub fn check_typed_member(
+    value: Value,
+    scalar: ScalarType,
+    member: &StructMember,
+) -> Result<Value, VissError> {
+    let value = value
+        .coerce_to(&DataType::Scalar(scalar))
+        .ok_or(VissError::IncorrectDataType)?;
+    let text = match &value {
+        Value::String(text) if text.starts_with(INLINE_PREFIX) => {
+            return Err(VissError::IncorrectDataType);
+        }
+        Value::String(text) => text.as_str(),
+        _ => "",
+    };
+    check_limits(&value, text, &Limits::of_member(member))?;
+    Ok(value)
+}
+
 fn parse_within(text: &str, scalar: ScalarType, limits: &Limits<'_>) -> Result<Value, VissError> {
     let value = parse_scalar_type(text, scalar)?;
     check_limits(&value, text, limits)?;
@@ -243,8 +264,20 @@ fn parse_scalar_type(text: &str, scalar: ScalarType) -> Result<Value, VissError>
         S::String => Ok(Value::String(text.to_owned())),
         _ if !is_json_number(text) => Err(VissError::IncorrectDataType),
         S::Float | S::Double => parse_float(text, scalar == S::Float),
-        S::Int8 | S::Int16 | S::Int32 | S::Int64 => parse_signed(text, signed_range(scalar)),
-        S::UInt8 | S::UInt16 | S::UInt32 | S::UInt64 => parse_unsigned(text, unsigned_max(scalar)),
+        _ => match scalar.integer_range() {
+            Some((_, max)) if scalar.is_unsigned() => {
+                parse_unsigned(text, u64::try_from(max).unwrap_or(u64::MAX))
+            }
+            Some((min, max)) => parse_signed(
+                text,
+                (
+                    i64::try_from(min).unwrap_or(i64::MIN),
+                    i64::try_from(max).unwrap_or(i64::MAX),
+                ),
+            ),
+            // The units-file pseudo-types are no leaf's datatype (`DataType::parse`).
+            None => Err(VissError::IncorrectDataType),
+        },
     }
 }
 
@@ -286,24 +319,6 @@ fn integer_error(text: &str) -> VissError {
         VissError::IncorrectDataType
     } else {
         VissError::OutsideLimit
-    }
-}
-
-const fn signed_range(scalar: ScalarType) -> (i64, i64) {
-    match scalar {
-        ScalarType::Int8 => (i8::MIN as i64, i8::MAX as i64),
-        ScalarType::Int16 => (i16::MIN as i64, i16::MAX as i64),
-        ScalarType::Int32 => (i32::MIN as i64, i32::MAX as i64),
-        _ => (i64::MIN, i64::MAX),
-    }
-}
-
-const fn unsigned_max(scalar: ScalarType) -> u64 {
-    match scalar {
-        ScalarType::UInt8 => u8::MAX as u64,
-        ScalarType::UInt16 => u16::MAX as u64,
-        ScalarType::UInt32 => u32::MAX as u64,
-        _ => u64::MAX,
     }
 }
 
@@ -565,7 +580,7 @@ mod tests {
             Err(VissError::OutsideLimit)
         );
         assert_eq!(
-            parse_scalar("-1", ScalarType::UInt8, &unbounded, &[]),
+            parse_scalar("-1", ScalarType::Uint8, &unbounded, &[]),
             Err(VissError::OutsideLimit)
         );
         assert_eq!(
@@ -615,7 +630,7 @@ mod tests {
             Some(Value::Int(3))
         );
         assert_eq!(
-            Value::Int(-3).coerce_to(&DataType::Scalar(ScalarType::UInt16)),
+            Value::Int(-3).coerce_to(&DataType::Scalar(ScalarType::Uint16)),
             None
         );
         assert_eq!(Value::Bool(true).coerce_to(&float), None);

@@ -10,6 +10,7 @@
 
 use crate::json::{write_json_array, write_json_str};
 use crate::tree::{Lit, NodeId, NodeInfo, NodeMeta, VissTree};
+use vss_vocab::attribute;
 
 /// The tree as VSS JSON text.
 pub fn to_string<T: VissTree + ?Sized>(tree: &T) -> String {
@@ -67,6 +68,11 @@ fn write_node<T: VissTree + ?Sized>(tree: &T, out: &mut Vec<u8>, id: NodeId) {
     out.push(b'}');
 }
 
+/// The vocabulary's drop rule for a list attribute of `len` items (absent ones are `None`).
+fn exported_list(len: usize) -> bool {
+    attribute::kept_on_export(attribute::Presence::of_list(len))
+}
+
 /// Every metadata member of a node (`info` and `meta`) but `children`, as (key, JSON text).
 fn attributes(info: &NodeInfo, meta: &NodeMeta) -> Vec<(String, Vec<u8>)> {
     let mut members: Vec<(String, Vec<u8>)> = Vec::new();
@@ -108,12 +114,12 @@ fn attributes(info: &NodeInfo, meta: &NodeMeta) -> Vec<(String, Vec<u8>)> {
             (None, None) => {}
         }
     }
-    if !meta.fka.is_empty() {
+    if exported_list(meta.fka.len()) {
         put("fka", &|out| {
             write_json_array(out, meta.fka.iter(), |out, text| write_json_str(out, text));
         });
     }
-    if !info.allowed.is_empty() {
+    if exported_list(info.allowed.len()) {
         put("allowed", &|out| {
             write_json_array(out, info.allowed.iter(), |out, lit: &Lit| {
                 lit.write_json(out)
@@ -123,7 +129,7 @@ fn attributes(info: &NodeInfo, meta: &NodeMeta) -> Vec<(String, Vec<u8>)> {
     if let Some(default) = &info.default {
         put("default", &|out| default.write_json(out));
     }
-    if !meta.enumeration.is_empty() {
+    if exported_list(meta.enumeration.len()) {
         put("enum", &|out| {
             let mut entries: Vec<_> = meta.enumeration.iter().collect();
             entries.sort_by(|left, right| left.name.cmp(&right.name));

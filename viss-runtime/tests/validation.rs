@@ -342,6 +342,71 @@ fn set_reaches_the_provider_and_the_target() {
     assert_eq!(response["data"]["dp"]["value"], "200");
 }
 
+/// Each tree of a forest has a hook of its own, and a mounted tree's hook gets the ids that
+/// tree knows (so a typed tree's handles compare as they are); a tree without a hook keeps
+/// state storage.
+#[test]
+fn each_tree_has_its_own_provider_with_its_own_ids() {
+    use std::sync::{Arc, Mutex};
+    use viss_runtime::{DynamicTree, Engine, Forest, NodeId, NodeKind, NodeSpec, SetHook};
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(NodeId, String)>>);
+    impl SetHook for Recorder {
+        fn on_set(&self, node: NodeId, path: &str, _value: &Value) {
+            self.0.lock().unwrap().push((node, path.to_owned()));
+        }
+    }
+    let tree = |paths: &[&str]| {
+        let mut builder = DynamicTree::builder();
+        for path in paths {
+            let name = path.rsplit('.').next().unwrap();
+            let spec = NodeSpec::leaf(name, NodeKind::Actuator, "boolean");
+            builder.insert_path(path, spec).unwrap();
+        }
+        builder.build()
+    };
+    let trailer = tree(&["Trailer.Axle.Lift", "Trailer.Light"]);
+    let trailer_light = trailer.lookup("Trailer/Light").unwrap();
+    let forest = Forest::new(tree(&["Vehicle.Horn"]))
+        .with(tree(&["Caravan.Step"]))
+        .unwrap()
+        .with(trailer)
+        .unwrap();
+    let mut engine = Engine::with_forest(forest, EngineConfig::default());
+    let (vehicle_hook, trailer_hook) =
+        (Arc::new(Recorder::default()), Arc::new(Recorder::default()));
+    engine.set_provider(vehicle_hook.clone());
+    assert!(engine.set_tree_provider("Trailer", trailer_hook.clone()));
+    assert!(!engine.set_tree_provider("Boat", trailer_hook.clone()));
+    let mut session = engine.open_session();
+    let mut out = Vec::new();
+    for path in ["Vehicle.Horn", "Trailer.Light", "Caravan.Step"] {
+        let request = format!(r#"{{"action":"set","path":"{path}","value":"true"}}"#);
+        engine.handle(&mut session, request.as_bytes(), &mut out);
+        let response: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert!(response.get("error").is_none(), "{path}: {response}");
+    }
+    let vehicle_horn = engine.forest().lookup("Vehicle/Horn").unwrap();
+    assert_eq!(
+        *vehicle_hook.0.lock().unwrap(),
+        [(vehicle_horn, "Vehicle.Horn".to_owned())]
+    );
+    assert_eq!(
+        *trailer_hook.0.lock().unwrap(),
+        [(trailer_light, "Trailer.Light".to_owned())],
+        "the trailer's own id, not the forest's"
+    );
+    assert_ne!(engine.forest().lookup("Trailer/Light"), Some(trailer_light));
+    // No hook on the caravan: state storage, set then get returns the value.
+    engine.handle(
+        &mut session,
+        br#"{"action":"get","path":"Caravan.Step"}"#,
+        &mut out,
+    );
+    let response: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(response["data"]["dp"]["value"], "true", "{response}");
+}
+
 #[test]
 fn filters_with_the_wrong_method() {
     let mut fixture = Fixture::new();

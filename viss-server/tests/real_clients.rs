@@ -3,11 +3,11 @@
 
 mod support;
 
-use support::{Server, curl, stdout_of, wss_client};
+use support::{curl, start_server, stdout_of, wss_client};
 
 #[test]
 fn python_websockets_runs_every_spec_example_over_wss() {
-    let server = Server::start(&["--simulate"]);
+    let server = start_server(&["--simulate"]);
     let cert = server
         .cert
         .clone()
@@ -36,7 +36,7 @@ fn python_websockets_runs_every_spec_example_over_wss() {
 
 #[test]
 fn an_unknown_subprotocol_is_refused_with_a_clear_error() {
-    let server = Server::start(&[]);
+    let server = start_server(&[]);
     let cert = server.cert.clone().expect("certificate");
     let cert = cert.to_string_lossy();
     let url = server.ws_localhost();
@@ -58,7 +58,7 @@ fn an_unknown_subprotocol_is_refused_with_a_clear_error() {
 
 #[test]
 fn a_missing_subprotocol_is_refused_only_when_required() {
-    let server = Server::start(&["--require-subprotocol"]);
+    let server = start_server(&["--require-subprotocol"]);
     let cert = server.cert.clone().expect("certificate");
     let missing = wss_client(&[
         "refused",
@@ -73,12 +73,12 @@ fn a_missing_subprotocol_is_refused_only_when_required() {
 
 #[test]
 fn plain_ws_is_refused_unless_insecure() {
-    let secure = Server::start(&[]);
+    let secure = start_server(&[]);
     let plain_url = secure.ws_localhost().replacen("wss://", "ws://", 1);
     let refused = wss_client(&["refused", &plain_url, "--subprotocol", "VISSv3"]);
     assert!(refused.status.success(), "{}", stdout_of(&refused));
 
-    let insecure = Server::start(&["--insecure", "--simulate"]);
+    let insecure = start_server(&["--insecure", "--simulate"]);
     assert!(insecure.ws_url.starts_with("ws://"), "{}", insecure.ws_url);
     assert!(insecure.cert.is_none());
     let served = wss_client(&["examples", &insecure.ws_url]);
@@ -87,7 +87,7 @@ fn plain_ws_is_refused_unless_insecure() {
 
 #[test]
 fn curl_gets_sets_and_filters_over_https() {
-    let server = Server::start(&["--simulate"]);
+    let server = start_server(&["--simulate"]);
     let cert = server.cert.clone().expect("certificate");
     let cert = cert.to_string_lossy().into_owned();
     let base = server.http_localhost();
@@ -176,7 +176,7 @@ fn curl_gets_sets_and_filters_over_https() {
 
 #[test]
 fn sigterm_shuts_down_gracefully() {
-    let mut server = Server::start(&[]);
+    let mut server = start_server(&[]);
     assert!(server.pid() > 0);
     assert!(
         server.terminate(),
@@ -210,7 +210,7 @@ fn help_names_every_setting_a_new_user_needs() {
 
 #[test]
 fn bad_traffic_is_answered_or_cut_off_and_other_clients_are_served() {
-    let server = Server::start(&["--simulate"]);
+    let server = start_server(&["--simulate"]);
     let cert = server.cert.clone().expect("certificate");
     let output = wss_client(&[
         "abuse",
@@ -242,7 +242,7 @@ fn bad_traffic_is_answered_or_cut_off_and_other_clients_are_served() {
 /// `viss-bench connections --count 1000` runs the full figure).
 #[test]
 fn many_connections_each_get_their_subscription_events() {
-    let server = Server::start(&["--simulate"]);
+    let server = start_server(&["--simulate"]);
     let cert = server.cert.clone().expect("certificate");
     let cert = cert.to_string_lossy();
     let output = wss_client(&[

@@ -13,6 +13,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use test_support::server::{Server, curl};
 use test_support::{shared_path, workspace_root};
 use vss_model::vspec::{self, VspecOptions};
 use vssgen::backend::rust::{self, GenerateOptions, RuntimeDependency};
@@ -94,15 +95,26 @@ fn cvis_separate_trailer_crate_passes_clippy() {
 /// The design's first user flow: `vssgen generate` with default flags into a directory
 /// outside the workspace, the crate moved elsewhere, then `cargo build` there, unchanged.
 /// (It builds into the workspace's target directory, offline, so nothing is downloaded.)
+/// The crate serves two trees (`--tree` twice, each root its own type): the built server
+/// answers curl for both roots.
 #[test]
 fn default_output_builds_as_written_and_after_a_move() {
     let dir = tempfile::tempdir().unwrap();
     let written = dir.path().join("written/mycar");
     let demo = workspace_root().join("examples/demo-car");
+    // A second tree, its own root: a sensor and an actuator.
+    let trailer = workspace_root().join("tests/trees/Trailer.vspec");
     let output = Command::new(env!("CARGO_BIN_EXE_vssgen"))
         .arg("generate")
         .arg("--tree")
         .arg(demo.join("DemoCar.vspec"))
+        .arg("--tree")
+        .arg(&trailer)
+        // Given once, units apply to every tree (the trailer has none beside it).
+        .arg("-u")
+        .arg(demo.join("units.yaml"))
+        .arg("-q")
+        .arg(demo.join("quantities.yaml"))
         .arg("-t")
         .arg(demo.join("DemoTypes.vspec"))
         .arg("--out")
@@ -138,4 +150,60 @@ fn default_output_builds_as_written_and_after_a_move() {
         "cargo build failed on the moved crate:\n{}",
         String::from_utf8_lossy(&build.stderr)
     );
+    assert!(moved.join("src/trailer/tree.rs").is_file());
+    let main = moved.join("src/main.rs");
+    let rustfmt = Command::new("rustfmt")
+        .args(["--check", "--edition", "2024"])
+        .arg(&main)
+        .output()
+        .unwrap();
+    assert!(
+        rustfmt.status.success(),
+        "main.rs is not as rustfmt writes it:\n{}",
+        String::from_utf8_lossy(&rustfmt.stdout)
+    );
+    serves_both_trees(&workspace_root().join("target/debug/mycar"));
+}
+
+/// The generated server answers for both roots: paths resolve per root, a set on the
+/// second tree's actuator round-trips, a root no tree has is unknown.
+fn serves_both_trees(binary: &Path) {
+    let server = Server::start(binary, &[std::ffi::OsStr::new("--insecure")]);
+    let http = &server.http_url;
+    let get = |path: &str| {
+        let (status, body) = curl(&[&format!("{http}/{path}")]);
+        let body: serde_json::Value = serde_json::from_str(&body).unwrap();
+        (status, body)
+    };
+    let (status, body) = get("Trailer/Weight");
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(
+        body["error"]["reason"], "unavailable_data",
+        "known, no value yet"
+    );
+    let (status, body) = get("Boat/Weight");
+    assert_eq!(
+        (status, &body["error"]["reason"]),
+        (404, &"unavailable_data".into())
+    );
+    assert_eq!(body["error"]["description"], "Data is unknown", "{body}");
+    let (status, body) = curl(&[
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: application/json",
+        "-d",
+        r#"{"value":"true"}"#,
+        &format!("{http}/Trailer/Light"),
+    ]);
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = get("Trailer/Light");
+    assert_eq!(
+        (status, &body["data"]["dp"]["value"]),
+        (200, &"true".into()),
+        "{body}"
+    );
+    let (status, body) = get("Vehicle/Speed");
+    assert_eq!(status, 404, "{body}");
+    assert_ne!(body["error"]["description"], "Data is unknown", "{body}");
 }

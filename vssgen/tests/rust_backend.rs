@@ -94,7 +94,7 @@ fn the_standard_tree_uses_raw_identifiers_for_keywords() {
     let tree = file(&files, "src/tree.rs");
     assert!(tree.contains("pub r#type: ::viss_runtime::Attribute<String>,"));
     assert!(tree.contains("pub door: [[Door; 2]; 2],"));
-    let paths: Vec<&str> = files.iter().map(|file| file.path).collect();
+    let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
     assert_eq!(
         paths,
         [

@@ -14,7 +14,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value as Json, json};
 use viss_runtime::{
     Actuator, DataType, Engine, EngineConfig, ManualClock, NodeId, NodeInfo, NodeKind, ScalarType,
-    Session, TypedEngine, Value, VissBranch, VissTree,
+    Session, TypedEngine, Value, VissBranch, VissError, VissTree,
 };
 
 const TREE: Vehicle = Vehicle::TREE;
@@ -416,5 +416,53 @@ fn attributes_start_at_their_defaults_and_overlay_changes_apply() {
             .tree()
             .lookup("Vehicle.Cabin.Door.Row2.DriverSide.KeyPad"),
         None
+    );
+}
+
+/// A feeder's struct value is checked member by member against its struct type (here a
+/// latitude above `max: 90`), refused with a typed error and not stored.
+#[test]
+fn fed_struct_members_are_checked_against_their_type() {
+    let (engine, _) = engine();
+    let position = TREE.current_location.position;
+    let inside = GeoPoint {
+        latitude: 90.0,
+        longitude: -180.0,
+    };
+    engine.feed(position, inside.clone(), start()).unwrap();
+    for outside in [
+        GeoPoint {
+            latitude: 90.5,
+            longitude: 0.0,
+        },
+        GeoPoint {
+            latitude: 0.0,
+            longitude: -181.0,
+        },
+    ] {
+        assert_eq!(
+            engine.feed(position, outside, start()),
+            Err(VissError::OutsideLimit)
+        );
+    }
+    assert_eq!(
+        engine.current(position),
+        Some(inside),
+        "the refused values are not stored"
+    );
+    let trail = TREE.current_location.trail;
+    let one_bad = vec![
+        GeoPoint {
+            latitude: 1.0,
+            longitude: 2.0,
+        },
+        GeoPoint {
+            latitude: -91.0,
+            longitude: 2.0,
+        },
+    ];
+    assert_eq!(
+        engine.feed(trail, one_bad, start()),
+        Err(VissError::OutsideLimit)
     );
 }

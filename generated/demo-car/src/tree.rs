@@ -575,7 +575,7 @@ pub static STRUCT_TYPES: [::viss_runtime::StructType; 2] = [
                 ::viss_runtime::StructMember {
                     name: ::std::borrow::Cow::Borrowed("Priority"),
                     datatype: ::viss_runtime::DataType::Scalar(
-                        ::viss_runtime::ScalarType::UInt8,
+                        ::viss_runtime::ScalarType::Uint8,
                     ),
                     min: ::core::option::Option::None,
                     max: ::core::option::Option::None,

@@ -45,73 +45,19 @@ pub enum FieldKind<'a> {
     },
 }
 
-/// The Rust primitive a leaf value is made of, as far as the type's spelling tells.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Primitive {
-    Bool,
-    Unsigned(u32),
-    Signed(u32),
-    Float,
-    Str,
-}
+/// The VSS primitive a leaf value is made of, as far as the Rust type's spelling tells
+/// (`u8` → `uint8`): the vocabulary's table (`vss-vocab`).
+pub use vss_vocab::Primitive;
 
-impl Primitive {
-    fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "bool" => Self::Bool,
-            "u8" => Self::Unsigned(8),
-            "u16" => Self::Unsigned(16),
-            "u32" => Self::Unsigned(32),
-            "u64" => Self::Unsigned(64),
-            "i8" => Self::Signed(8),
-            "i16" => Self::Signed(16),
-            "i32" => Self::Signed(32),
-            "i64" => Self::Signed(64),
-            "f32" | "f64" => Self::Float,
-            "String" => Self::Str,
-            _ => return None,
-        })
-    }
-
-    pub fn is_numeric(self) -> bool {
-        matches!(self, Self::Unsigned(_) | Self::Signed(_) | Self::Float)
-    }
-
-    pub fn is_integer(self) -> bool {
-        matches!(self, Self::Unsigned(_) | Self::Signed(_))
-    }
-
-    /// The value range of integer types.
-    pub fn integer_range(self) -> Option<(f64, f64)> {
-        match self {
-            Self::Unsigned(bits) => Some((0.0, 2f64.powi(bits as i32) - 1.0)),
-            Self::Signed(bits) => Some((
-                -(2f64.powi(bits as i32 - 1)),
-                2f64.powi(bits as i32 - 1) - 1.0,
-            )),
-            _ => None,
-        }
-    }
-
-    /// [`Primitive::describe`] with its indefinite article (`an integer`).
-    pub fn describe_with_article(self) -> String {
-        let name = self.describe();
-        let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
-            "an"
-        } else {
-            "a"
-        };
-        format!("{article} {name}")
-    }
-
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::Bool => "boolean",
-            Self::Unsigned(_) | Self::Signed(_) => "integer",
-            Self::Float => "floating point",
-            Self::Str => "string",
-        }
-    }
+/// What kind of value a primitive holds with its indefinite article (`an integer`).
+pub fn describe_with_article(primitive: Primitive) -> String {
+    let name = primitive.kind_of_value();
+    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    };
+    format!("{article} {name}")
 }
 
 /// A leaf's datatype as spelled: a primitive, `Vec` of one, or a struct type.
@@ -225,7 +171,7 @@ fn field_kind<'a>(cx: &Ctxt, ty: &'a Type) -> Option<FieldKind<'a>> {
             if [symbol::SENSOR, symbol::ACTUATOR, symbol::ATTRIBUTE].contains(&name.as_str()) {
                 return leaf_kind(cx, ty, &last.ident, &last.arguments);
             }
-            if !last.arguments.is_none() || Primitive::from_name(&name).is_some() {
+            if !last.arguments.is_none() || Primitive::from_rust_type(&name).is_some() {
                 cx.error_spanned_by(ty, format!("unsupported field type; {FIELD_TYPE_HELP}"));
                 return None;
             }
@@ -312,7 +258,7 @@ fn datatype(cx: &Ctxt, ty: &Type) -> Option<Datatype> {
     if !last.arguments.is_none() {
         return unsupported("unsupported leaf value type: generic types are not VSS datatypes");
     }
-    Some(match Primitive::from_name(&name) {
+    Some(match Primitive::from_rust_type(&name) {
         Some(primitive) => Datatype::Scalar(primitive),
         None => Datatype::Struct,
     })
@@ -363,7 +309,7 @@ fn unsupported_primitive(name: &str) -> Option<&'static str> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Primitive, upper_camel};
+    use super::upper_camel;
 
     #[test]
     fn field_names_become_upper_camel_case() {
@@ -377,15 +323,5 @@ mod tests {
         ] {
             assert_eq!(upper_camel(field), vss);
         }
-    }
-
-    #[test]
-    fn integer_ranges_match_the_rust_types() {
-        assert_eq!(Primitive::Unsigned(8).integer_range(), Some((0.0, 255.0)));
-        assert_eq!(
-            Primitive::Signed(16).integer_range(),
-            Some((-32768.0, 32767.0))
-        );
-        assert_eq!(Primitive::Float.integer_range(), None);
     }
 }

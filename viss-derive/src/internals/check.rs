@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use proc_macro2::Span;
 
 use super::Ctxt;
-use super::ast::{Container, Datatype, Field, FieldKind, Primitive};
+use super::ast::{Container, Datatype, Field, FieldKind, Primitive, describe_with_article};
 use super::attr::{CommonAttrs, DefaultValue, FieldAttrs, Number, Scalar, Spanned};
 use super::symbol;
 
@@ -94,7 +94,7 @@ fn check_common(cx: &Ctxt, common: &CommonAttrs) {
         let name = attr.name.value.as_str();
         if name.is_empty() {
             cx.error_at(attr.name.span, "extended attribute name must not be empty");
-        } else if symbol::CORE_ATTRIBUTES.contains(&name) {
+        } else if vss_vocab::attribute::is_json_member(name) {
             cx.error_at(
                 attr.name.span,
                 format!("`{name}` is a VSS core attribute, not an extended one"),
@@ -111,13 +111,13 @@ fn check_common(cx: &Ctxt, common: &CommonAttrs) {
 
 /// Names are non-empty and free of path delimiters and wildcards.
 fn check_name(cx: &Ctxt, name: &str, span: Span, what: &str) {
-    if name.is_empty() {
-        cx.error_at(span, format!("{what} name must not be empty"));
-    } else if name.contains(['.', '/', '*']) {
-        cx.error_at(
-            span,
-            format!("{what} name `{name}` must not contain `.`, `/` or `*`"),
-        );
+    if let Some(why) = vss_vocab::name::segment_error(name) {
+        let shown = if name.is_empty() {
+            String::new()
+        } else {
+            format!(" `{name}`")
+        };
+        cx.error_at(span, format!("{what} name{shown} {why}"));
     }
 }
 
@@ -272,7 +272,7 @@ fn check_pattern(cx: &Ctxt, attrs: &FieldAttrs, datatype: Datatype) {
     let Some(pattern) = &attrs.pattern else {
         return;
     };
-    if datatype.primitive() != Some(Primitive::Str) {
+    if datatype.primitive() != Some(Primitive::String) {
         cx.error_at(
             pattern.span,
             "`pattern` needs a string leaf (`String` or `Vec<String>`)",
@@ -322,7 +322,7 @@ fn check_number_fits(cx: &Ctxt, number: &Number, span: Span, primitive: Option<P
         cx.error_at(span, format!("`{}` is not an integer", number.text));
     }
     if let Some((low, high)) = primitive.integer_range()
-        && (number.value < low || number.value > high)
+        && (number.value < low as f64 || number.value > high as f64)
     {
         cx.error_at(
             span,
@@ -336,7 +336,7 @@ fn check_allowed(cx: &Ctxt, attrs: &FieldAttrs, datatype: Datatype) {
         return;
     };
     let primitive = match datatype.primitive() {
-        Some(primitive) if primitive != Primitive::Bool => primitive,
+        Some(primitive) if primitive != Primitive::Boolean => primitive,
         _ => {
             cx.error_at(
                 allowed.span,
@@ -356,7 +356,7 @@ fn check_allowed(cx: &Ctxt, attrs: &FieldAttrs, datatype: Datatype) {
 /// A literal of the leaf's (element) type.
 fn check_literal_type(cx: &Ctxt, literal: &Spanned<Scalar>, primitive: Primitive) {
     let matches = match (&literal.value, primitive) {
-        (Scalar::Str(_), Primitive::Str) | (Scalar::Bool(_), Primitive::Bool) => true,
+        (Scalar::Str(_), Primitive::String) | (Scalar::Bool(_), Primitive::Boolean) => true,
         (Scalar::Number(number), primitive) if primitive.is_numeric() => {
             check_number_fits(cx, number, literal.span, Some(primitive));
             true
@@ -366,7 +366,7 @@ fn check_literal_type(cx: &Ctxt, literal: &Spanned<Scalar>, primitive: Primitive
     if !matches {
         cx.error_at(
             literal.span,
-            format!("expected {} literal", primitive.describe_with_article()),
+            format!("expected {} literal", describe_with_article(primitive)),
         );
     }
 }

@@ -76,29 +76,6 @@ pub const FIELD_KEYS: &[Symbol] = &[
     EXTENDED,
 ];
 
-/// Members every VSS JSON node may have: an extended attribute cannot take these names.
-pub const CORE_ATTRIBUTES: &[&str] = &[
-    "type",
-    "datatype",
-    "description",
-    "comment",
-    "deprecation",
-    "unit",
-    "min",
-    "max",
-    "allowed",
-    "default",
-    "enum",
-    "pattern",
-    "fka",
-    "constUID",
-    "children",
-    "instances",
-    "uuid",
-    "arraysize",
-    "aggregate",
-];
-
 /// Leaf handle type names (last path segment).
 pub const SENSOR: &str = "Sensor";
 pub const ACTUATOR: &str = "Actuator";

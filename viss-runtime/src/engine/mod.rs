@@ -77,6 +77,8 @@ impl Clock for ManualClock {
 
 /// Sees every accepted `set` (the provider forwards it to the vehicle).
 pub trait SetHook: Send + Sync {
+    /// `node` is the id the hook's own tree knows the actuator by (the primary tree's ids are
+    /// the engine's; a mounted tree's are its own: [`Engine::set_tree_provider`]).
     fn on_set(&self, node: NodeId, path: &str, value: &Value);
 
     /// True (the default) when an accepted target becomes the actuator's current value at
@@ -148,7 +150,8 @@ pub struct Engine<T: VissTree> {
     store: SignalStore,
     config: EngineConfig,
     clock: Arc<dyn Clock>,
-    provider: Option<Arc<dyn SetHook>>,
+    /// The set hook of each tree, by [`Forest::locate`]'s tree index (0: the primary tree).
+    providers: Vec<Option<Arc<dyn SetHook>>>,
     /// Per node: subscriptions triggered by samples of that node.
     /// The subscriptions watching each node; a chunk exists once one of its nodes is watched.
     watchers: NodeSlots<RwLock<Vec<Arc<Subscription>>>>,
@@ -204,7 +207,7 @@ impl<T: VissTree> Engine<T> {
             store,
             config,
             clock,
-            provider: None,
+            providers: Vec::new(),
             watchers,
             timed: Mutex::new(Vec::new()),
             limited: Mutex::new(Vec::new()),
@@ -215,7 +218,35 @@ impl<T: VissTree> Engine<T> {
 
     /// Installs the hook that sees accepted `set`s.
     pub fn set_provider(&mut self, provider: Arc<dyn SetHook>) {
-        self.provider = Some(provider);
+        self.install_provider(0, provider);
+    }
+
+    /// Installs the hook that sees accepted `set`s on the tree with root `root` (a tree
+    /// mounted beside the primary one, or the primary one). The hook gets the node ids that
+    /// tree knows, so a typed tree's handles compare as they are. `false` when no tree has
+    /// that root.
+    pub fn set_tree_provider(&mut self, root: &str, provider: Arc<dyn SetHook>) -> bool {
+        match self.forest.tree_index(root) {
+            Some(index) => {
+                self.install_provider(index, provider);
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn install_provider(&mut self, index: usize, provider: Arc<dyn SetHook>) {
+        if self.providers.len() <= index {
+            self.providers.resize(index + 1, None);
+        }
+        self.providers[index] = Some(provider);
+    }
+
+    /// The hook of the tree holding `node`, and the id that tree knows `node` by.
+    pub(super) fn provider_of(&self, node: NodeId) -> Option<(&dyn SetHook, NodeId)> {
+        let (index, local) = self.forest.locate(node)?;
+        let provider = self.providers.get(index)?.as_deref()?;
+        Some((provider, local))
     }
 
     /// The primary tree (the one the engine was made with).
@@ -312,7 +343,7 @@ impl<T: VissTree> Engine<T> {
     /// Feeds a new sample of `node` (coerced to the node's datatype) and runs the
     /// subscriptions it triggers. A value of another type, outside the node's limits or
     /// carrying the reserved in-line error prefix is refused with that error (and not
-    /// stored).
+    /// stored); a struct value is checked member by member against its struct type.
     pub fn update(&self, node: NodeId, value: Value, ts: Timestamp) -> Result<(), VissError> {
         let info = self.forest.get(node).ok_or(VissError::DataUnknown)?;
         let datatype = info.datatype.as_ref().ok_or(VissError::BranchAction)?;
@@ -320,6 +351,7 @@ impl<T: VissTree> Engine<T> {
             .coerce_to(datatype)
             .ok_or(VissError::IncorrectDataType)?;
         crate::value::check_fed(&value, info)?;
+        let value = crate::structs::check(value, datatype, &|name| self.forest.struct_type(name))?;
         let sample = Sample { value, ts };
         let has_watchers = self
             .watchers

@@ -39,9 +39,9 @@ impl<T: VissTree> Engine<T> {
             None => value,
         };
         self.check_pattern(node, &value)?;
-        let echoes = match &self.provider {
-            Some(provider) => {
-                provider.on_set(node, &info.path, &value);
+        let echoes = match self.provider_of(node) {
+            Some((provider, local)) => {
+                provider.on_set(local, &info.path, &value);
                 provider.echoes_target()
             }
             None => true,

@@ -16,6 +16,7 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 use super::{Listening, LogConfig, ServerConfig, serving_forest, shutdown_signal, start};
 use jiff::SignedDuration;
 
+use crate::tree::ForestError;
 use crate::{Engine, EngineConfig, HistoryConfig, SetHook, VissTree};
 
 /// Server options; each overrides the TOML file.
@@ -231,6 +232,32 @@ struct BuiltInTreeCli {
     server: ServerArgs,
 }
 
+/// A further built-in tree a server serves beside its primary one (its own roots), with the
+/// hook that sees the `set`s on it.
+pub struct MountedTree {
+    pub tree: Box<dyn VissTree>,
+    pub provider: Option<Arc<dyn SetHook>>,
+}
+
+impl MountedTree {
+    pub fn new(tree: impl VissTree + 'static, provider: Option<Arc<dyn SetHook>>) -> Self {
+        Self {
+            tree: Box::new(tree),
+            provider,
+        }
+    }
+}
+
+impl std::fmt::Debug for MountedTree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let root = self.tree.nodes().first().map(|node| node.name.to_string());
+        f.debug_struct("MountedTree")
+            .field("root", &root)
+            .field("provider", &self.provider.is_some())
+            .finish()
+    }
+}
+
 /// The whole life of a server over a built-in tree (what a generated `main.rs` calls):
 /// parses [`ServerArgs`] (`--help`; usage errors exit with 2), loads the configuration,
 /// starts logging, installs `provider` as the engine's set hook, serves until SIGINT or
@@ -240,6 +267,18 @@ pub fn main<T: VissTree + 'static>(
     about: &'static str,
     tree: T,
     provider: Option<Arc<dyn SetHook>>,
+) -> ExitCode {
+    main_with_trees(name, about, tree, provider, Vec::new())
+}
+
+/// [`main`] for a server of several built-in trees: `tree` and, beside it, every tree of
+/// `mounted` with its own hook (what a crate generated from several trees calls).
+pub fn main_with_trees<T: VissTree + 'static>(
+    name: &'static str,
+    about: &'static str,
+    tree: T,
+    provider: Option<Arc<dyn SetHook>>,
+    mounted: Vec<MountedTree>,
 ) -> ExitCode {
     let command = BuiltInTreeCli::command().name(name).about(about);
     let cli = match BuiltInTreeCli::from_arg_matches(&command.get_matches()) {
@@ -255,18 +294,42 @@ pub fn main<T: VissTree + 'static>(
     };
     init_logging(&config.log);
     let engine_config = engine_config(&config);
-    let forest = match serving_forest(tree, &config, &engine_config) {
-        Ok(forest) => forest,
+    match built_in_engine(tree, provider, mounted, &config, engine_config) {
+        Ok(engine) => run_until_signal(name, engine, &config),
         Err(error) => {
             eprintln!("{name}: {error}");
-            return ExitCode::FAILURE;
+            ExitCode::FAILURE
         }
-    };
+    }
+}
+
+/// The engine over `tree`, the `Server` tree and the `mounted` trees, each tree's hook
+/// installed.
+fn built_in_engine<T: VissTree + 'static>(
+    tree: T,
+    provider: Option<Arc<dyn SetHook>>,
+    mounted: Vec<MountedTree>,
+    config: &ServerConfig,
+    engine_config: EngineConfig,
+) -> Result<Engine<T>, ForestError> {
+    let mut forest = serving_forest(tree, config, &engine_config)?;
+    let mut hooks = Vec::new();
+    for MountedTree { tree, provider } in mounted {
+        let root = tree.nodes().first().map(|node| node.name.to_string());
+        forest.mount(tree)?;
+        if let (Some(root), Some(provider)) = (root, provider) {
+            hooks.push((root, provider));
+        }
+    }
     let mut engine = Engine::with_forest(forest, engine_config);
     if let Some(provider) = provider {
         engine.set_provider(provider);
     }
-    run_until_signal(name, engine, &config)
+    for (root, provider) in hooks {
+        // The root was just mounted, so it is found.
+        engine.set_tree_provider(&root, provider);
+    }
+    Ok(engine)
 }
 
 /// Starts a multi-threaded tokio runtime and [`serve`]s `engine` on it.

@@ -43,7 +43,10 @@ pub use config::{
 pub use listener::{Listening, run, start};
 
 #[cfg(feature = "server")]
-pub use cli::{ServerArgs, engine_config, init_logging, main, run_until_signal, serve};
+pub use cli::{
+    MountedTree, ServerArgs, engine_config, init_logging, main, main_with_trees, run_until_signal,
+    serve,
+};
 
 use crate::capabilities::{Capabilities, Protocol};
 use crate::response::{begin, finish, key, write_json_str};

@@ -239,9 +239,9 @@ fn motion_for(info: &NodeInfo, enumeration: &[EnumEntry]) -> Option<Motion> {
 fn type_range(scalar: ScalarType) -> (f64, f64) {
     match scalar {
         ScalarType::Int8 => (-128.0, 127.0),
-        ScalarType::UInt8 => (0.0, 255.0),
+        ScalarType::Uint8 => (0.0, 255.0),
         ScalarType::Int16 | ScalarType::Int32 | ScalarType::Int64 => (-1000.0, 1000.0),
-        ScalarType::UInt16 | ScalarType::UInt32 | ScalarType::UInt64 => (0.0, 1000.0),
+        ScalarType::Uint16 | ScalarType::Uint32 | ScalarType::Uint64 => (0.0, 1000.0),
         _ => (0.0, 100.0),
     }
 }
@@ -316,7 +316,7 @@ fn current_value(motion: &Motion) -> Value {
             scalar, current, ..
         } => match scalar {
             ScalarType::Float | ScalarType::Double => Value::Double(*current),
-            ScalarType::UInt8 | ScalarType::UInt16 | ScalarType::UInt32 | ScalarType::UInt64 => {
+            ScalarType::Uint8 | ScalarType::Uint16 | ScalarType::Uint32 | ScalarType::Uint64 => {
                 Value::UInt(current.round().max(0.0) as u64)
             }
             _ => Value::Int(current.round() as i64),

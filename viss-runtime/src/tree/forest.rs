@@ -144,6 +144,37 @@ impl<T: VissTree> Forest<T> {
         Some((mounted, NodeId(id.0 - mounted.base)))
     }
 
+    /// Which tree holds `id` (0: the primary tree, `k`: the `k`-th mounted one) and the id
+    /// that tree knows the node by; `None` for an id of no tree.
+    pub fn locate(&self, id: NodeId) -> Option<(usize, NodeId)> {
+        if id.0 < self.primary_len {
+            return Some((0, id));
+        }
+        let position = self
+            .mounted
+            .partition_point(|mounted| mounted.base <= id.0)
+            .checked_sub(1)?;
+        let mounted = self.mounted.get(position)?;
+        let local = NodeId(id.0 - mounted.base);
+        (local.index() < mounted.tree.nodes().len()).then_some((position + 1, local))
+    }
+
+    /// The index [`Forest::locate`] gives the tree with root `name`.
+    pub fn tree_index(&self, root: &str) -> Option<usize> {
+        let nodes = self.primary.nodes();
+        let mut index = 0;
+        while let Some(node) = nodes.get(index) {
+            if *node.name == *root {
+                return Some(0);
+            }
+            index = (node.end as usize).max(index + 1);
+        }
+        self.mounted
+            .iter()
+            .position(|mounted| mounted.roots.iter().any(|name| name == root))
+            .map(|position| position + 1)
+    }
+
     /// The node behind `id` (its `parent`/`end` links are relative to its own tree).
     ///
     /// # Panics

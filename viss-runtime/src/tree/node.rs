@@ -49,65 +49,10 @@ impl NodeKind {
     }
 }
 
-/// A VSS primitive datatype, or a struct (fields carried as strings, see [`crate::Value`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ScalarType {
-    Boolean,
-    Int8,
-    Int16,
-    Int32,
-    Int64,
-    UInt8,
-    UInt16,
-    UInt32,
-    UInt64,
-    Float,
-    Double,
-    String,
-}
-
-impl ScalarType {
-    /// The VSS spelling.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Boolean => "boolean",
-            Self::Int8 => "int8",
-            Self::Int16 => "int16",
-            Self::Int32 => "int32",
-            Self::Int64 => "int64",
-            Self::UInt8 => "uint8",
-            Self::UInt16 => "uint16",
-            Self::UInt32 => "uint32",
-            Self::UInt64 => "uint64",
-            Self::Float => "float",
-            Self::Double => "double",
-            Self::String => "string",
-        }
-    }
-
-    fn parse(text: &str) -> Option<Self> {
-        Some(match text {
-            "boolean" => Self::Boolean,
-            "int8" => Self::Int8,
-            "int16" => Self::Int16,
-            "int32" => Self::Int32,
-            "int64" => Self::Int64,
-            "uint8" => Self::UInt8,
-            "uint16" => Self::UInt16,
-            "uint32" => Self::UInt32,
-            "uint64" => Self::UInt64,
-            "float" => Self::Float,
-            "double" => Self::Double,
-            "string" => Self::String,
-            _ => return None,
-        })
-    }
-
-    /// True for the integer and floating point types.
-    pub const fn is_numeric(self) -> bool {
-        !matches!(self, Self::Boolean | Self::String)
-    }
-}
+/// A VSS primitive datatype: the vocabulary's table (`vss-vocab`). A leaf never has one of
+/// its two units-file pseudo-types (`numeric`, `int`): [`DataType::parse`] reads them as
+/// struct names, which no struct type has.
+pub use vss_vocab::Primitive as ScalarType;
 
 /// A leaf's datatype: primitive, array of primitive, struct or array of struct.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,11 +67,11 @@ impl DataType {
     /// Parses a VSS datatype name; anything not primitive is a struct type name.
     pub fn parse(text: &str) -> Self {
         match text.strip_suffix("[]") {
-            Some(element) => match ScalarType::parse(element) {
+            Some(element) => match ScalarType::signal_type(element) {
                 Some(scalar) => Self::Array(scalar),
                 None => Self::StructArray(Cow::Owned(element.to_owned())),
             },
-            None => match ScalarType::parse(text) {
+            None => match ScalarType::signal_type(text) {
                 Some(scalar) => Self::Scalar(scalar),
                 None => Self::Struct(Cow::Owned(text.to_owned())),
             },
@@ -136,8 +81,8 @@ impl DataType {
     /// The VSS spelling, e.g. `uint8[]`.
     pub fn name(&self) -> Cow<'_, str> {
         match self {
-            Self::Scalar(scalar) => Cow::Borrowed(scalar.as_str()),
-            Self::Array(scalar) => Cow::Owned(format!("{}[]", scalar.as_str())),
+            Self::Scalar(scalar) => Cow::Borrowed(scalar.name()),
+            Self::Array(scalar) => Cow::Owned(format!("{}[]", scalar.name())),
             Self::Struct(name) => Cow::Borrowed(name),
             Self::StructArray(name) => Cow::Owned(format!("{name}[]")),
         }

@@ -3,127 +3,18 @@
 
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
-/// Longest wait for the server to print its addresses (debug build, tree load).
-const START_TIMEOUT: Duration = Duration::from_secs(60);
+pub use test_support::server::{Server, curl};
 
-/// A running server, killed when dropped.
-pub struct Server {
-    child: Child,
-    pub ws_url: String,
-    pub http_url: String,
-    pub cert: Option<PathBuf>,
-    _dir: tempfile::TempDir,
-}
-
-impl Server {
-    /// The standard tree (vss-tools JSON) with `extra` flags, on free ports.
-    pub fn start(extra: &[&str]) -> Server {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let tree = test_support::shared_path("vss/json/vss.json");
-        let mut child = Command::new(env!("CARGO_BIN_EXE_viss-server"))
-            .arg("--json")
-            .arg(&tree)
-            .args([
-                "--address",
-                "127.0.0.1",
-                "--ws-port",
-                "0",
-                "--http-port",
-                "0",
-            ])
-            .arg("--self-signed-dir")
-            .arg(dir.path().join("tls"))
-            .args(extra)
-            .env_remove("VISS_CONFIG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("viss-server starts");
-        let stdout = child.stdout.take().expect("stdout piped");
-        let (lines, received) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut server = Server {
-            child,
-            ws_url: String::new(),
-            http_url: String::new(),
-            cert: None,
-            _dir: dir,
-        };
-        server.read_addresses(&received);
-        server
-    }
-
-    fn read_addresses(&mut self, lines: &mpsc::Receiver<String>) {
-        let deadline = std::time::Instant::now() + START_TIMEOUT;
-        while self.ws_url.is_empty() || self.http_url.is_empty() {
-            let remaining = deadline.saturating_duration_since(std::time::Instant::now());
-            let line = lines
-                .recv_timeout(remaining)
-                .expect("viss-server printed its addresses in time");
-            let field = |prefix: &str| {
-                line.trim()
-                    .strip_prefix(prefix)
-                    .and_then(|rest| rest.split_whitespace().next())
-                    .map(str::to_owned)
-            };
-            if let Some(url) = field("WebSocket:") {
-                self.ws_url = url;
-            }
-            if let Some(url) = field("HTTP:") {
-                self.http_url = url.trim_end_matches("/Vehicle/Speed").to_owned();
-            }
-        }
-        let tls = self._dir.path().join("tls/cert.pem");
-        self.cert = tls.is_file().then_some(tls);
-    }
-
-    /// The URL with `localhost` (the name in the self-signed certificate).
-    pub fn ws_localhost(&self) -> String {
-        self.ws_url.replace("127.0.0.1", "localhost")
-    }
-
-    pub fn http_localhost(&self) -> String {
-        self.http_url.replace("127.0.0.1", "localhost")
-    }
-
-    pub fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Sends SIGTERM and waits (bounded) for the exit; true when it exited successfully.
-    pub fn terminate(&mut self) -> bool {
-        let sent = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .is_ok_and(|status| status.success());
-        assert!(sent, "kill -TERM failed");
-        for _ in 0..100 {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.success();
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        false
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// The standard tree (vss-tools JSON) with `extra` flags, on free ports.
+pub fn start_server(extra: &[&str]) -> Server {
+    let tree = test_support::shared_path("vss/json/vss.json");
+    let mut args: Vec<&OsStr> = vec![OsStr::new("--json"), tree.as_os_str()];
+    args.extend(extra.iter().map(OsStr::new));
+    Server::start(Path::new(env!("CARGO_BIN_EXE_viss-server")), &args)
 }
 
 /// The Python of the peers venv (`tests/peers/install.sh` prints the variable).
@@ -146,18 +37,6 @@ pub fn wss_client(args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("python runs")
-}
-
-/// Runs curl (bounded by --max-time) and returns (status code, body).
-pub fn curl(args: &[&str]) -> (u16, String) {
-    let output = Command::new("curl")
-        .args(["-s", "--max-time", "10", "-w", "\n%{http_code}"])
-        .args(args)
-        .output()
-        .expect("curl is installed (tests/peers/install.sh installs it)");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let (body, code) = text.rsplit_once('\n').unwrap_or(("", "0"));
-    (code.trim().parse().unwrap_or(0), body.to_owned())
 }
 
 pub fn stdout_of(output: &Output) -> String {

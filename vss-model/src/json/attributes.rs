@@ -49,18 +49,8 @@ impl AttributeError {
 /// carry no meaning for the IR.
 const IGNORED_KEYS: [&str; 5] = ["uuid", "delete", "instantiate", "is_instance", "fqn"];
 
-/// Attributes only data entries (sensor, actuator, attribute, property) may carry.
-const DATA_ENTRY_KEYS: [&str; 9] = [
-    "datatype",
-    "unit",
-    "min",
-    "max",
-    "allowed",
-    "default",
-    "enum",
-    "pattern",
-    "arraysize",
-];
+// Attributes only data entries (sensor, actuator, attribute, property) may carry.
+use vss_vocab::attribute::DATA as DATA_ENTRY_KEYS;
 
 /// Reads one node object. Collects every problem of the node rather than stopping at the
 /// first.

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use crate::datatype::Primitive;
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 use crate::model::{NodeId, VssTree};
 
@@ -43,9 +44,7 @@ pub fn promote(diagnostics: Diagnostics) -> Diagnostics {
 pub fn naming(tree: &VssTree, root: NodeId, diagnostics: &mut Diagnostics) {
     for id in tree.subtree(root) {
         let node = tree.get(id);
-        let camel = node.name.starts_with(|c: char| c.is_ascii_uppercase())
-            && node.name.chars().all(|c| c.is_ascii_alphanumeric());
-        if !camel {
+        if !vss_vocab::name::is_camel_case(&node.name) {
             diagnostics.push(
                 Diagnostic::error(
                     "vss::name-style",
@@ -58,8 +57,8 @@ pub fn naming(tree: &VssTree, root: NodeId, diagnostics: &mut Diagnostics) {
             .data
             .datatype
             .as_ref()
-            .is_some_and(|d| d.to_string() == "boolean");
-        if is_boolean && !node.name.starts_with("Is") && !node.name.starts_with("Has") {
+            .is_some_and(|d| !d.is_array && d.primitive_element() == Some(Primitive::Boolean));
+        if is_boolean && !vss_vocab::name::is_boolean_name(&node.name) {
             diagnostics.push(
                 Diagnostic::error(
                     "vss::name-style",

@@ -15,42 +15,8 @@ use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{NodeData, NodeKind, UnitTable};
 use crate::source::SourceLocation;
 
-/// Attributes every node type knows.
-const COMMON: &[&str] = &[
-    "type",
-    "description",
-    "comment",
-    "delete",
-    "deprecation",
-    "constUID",
-    "fka",
-    "instantiate",
-    "fqn",
-];
-/// Extra attributes of branches.
-const BRANCH: &[&str] = &[
-    "instances",
-    "instances_relation",
-    "aggregate",
-    "is_instance",
-];
-/// Extra attributes of data entries (sensor, actuator, attribute, property).
-const DATA: &[&str] = &[
-    "datatype",
-    "arraysize",
-    "min",
-    "max",
-    "pattern",
-    "unit",
-    "enum",
-    "allowed",
-    "default",
-];
-
-/// True for every attribute name that is core for some node type (§4).
-pub fn is_core_anywhere(name: &str) -> bool {
-    COMMON.contains(&name) || BRANCH.contains(&name) || DATA.contains(&name)
-}
+pub use vss_vocab::attribute::is_core_anywhere;
+use vss_vocab::attribute::{BRANCH, COMMON, DATA};
 
 fn is_core_for(kind: NodeKind, name: &str) -> bool {
     COMMON.contains(&name)
@@ -617,12 +583,9 @@ impl NodeValidator<'_> {
         }
         let mut seen = HashSet::new();
         for (key, value) in &map {
-            if !key.starts_with(|c: char| c.is_ascii_uppercase()) {
+            if !vss_vocab::name::is_enum_key(key) {
                 self.error("vss::invalid-enum", format!("Invalid enum key '{key}'"), at);
-            } else if !key
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
-            {
+            } else if !vss_vocab::name::is_enum_key_style(key) {
                 self.warn(
                     "vss::enum-key-style",
                     format!("enum key '{key}' does not match [A-Z][A-Z_0-9]*"),

@@ -36,7 +36,7 @@ pub struct GenerateArgs {
 }
 
 pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
-    let tree = super::input::load_tree(&args.input)?;
+    let trees = super::input::load_trees(&args.input)?;
     let options = GenerateOptions {
         crate_name: args
             .crate_name
@@ -46,7 +46,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
         command: args.command.clone().unwrap_or_else(command_line),
         workspace_member: args.workspace_member,
     };
-    let written = rust::generate(&tree, &options)
+    let written = rust::generate_trees(&trees, &options)
         .and_then(|files| rust::write_files(&args.out, &files).map(|()| files.len()))
         .and_then(|count| Ok(count + write_lock_file(args, &options.runtime)?));
     match written {

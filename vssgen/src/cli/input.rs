@@ -12,7 +12,18 @@ pub type InputArgs = TreeArgs;
 
 /// Loads the one tree a subcommand works on and prints every diagnostic to stderr.
 pub fn load_tree(input: &InputArgs) -> Result<VssTree, Failed> {
-    input.load_one("vssgen", Report::All).map_err(|message| {
+    reported(input.load_one("vssgen", Report::All))
+}
+
+/// Loads every tree given (`-s` repeatable: `generate` serves several roots) and prints
+/// every diagnostic to stderr.
+pub fn load_trees(input: &InputArgs) -> Result<Vec<VssTree>, Failed> {
+    reported(input.load_all("vssgen", Report::All))
+}
+
+/// Prints a loader's message unless the diagnostics above say it already.
+fn reported<T>(loaded: Result<T, String>) -> Result<T, Failed> {
+    loaded.map_err(|message| {
         if !message.contains("see above") {
             eprintln!("vssgen: {message}");
         }

@@ -62,19 +62,33 @@ impl Command {
             Self::Generate(args) => &args.input,
         }
     }
+
+    /// `generate` serves every tree given; the others read exactly one.
+    fn takes_several_trees(&self) -> bool {
+        matches!(self, Self::Generate(_))
+    }
 }
 
-/// Runs a parsed command line. Every subcommand reads exactly one tree: several are a
-/// usage error (exit 2).
+/// Runs a parsed command line. A subcommand reads exactly one tree (`generate`: one or
+/// more); any other count is a usage error (exit 2).
 pub fn run(cli: Cli) -> ExitCode {
     let input = cli.command.input();
-    if input.vspec.len() + input.json.len() != 1 {
+    let trees = input.vspec.len() + input.json.len();
+    let (fits, message) = if cli.command.takes_several_trees() {
+        (
+            trees >= 1,
+            "give at least one tree: -s/--tree FILE or --json FILE",
+        )
+    } else {
+        (
+            trees == 1,
+            "give exactly one tree: one -s/--tree FILE or one --json FILE",
+        )
+    };
+    if !fits {
         use clap::CommandFactory as _;
         Cli::command()
-            .error(
-                clap::error::ErrorKind::ArgumentConflict,
-                "give exactly one tree: one -s/--tree FILE or one --json FILE",
-            )
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
             .exit();
     }
     let result = match cli.command {

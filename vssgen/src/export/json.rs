@@ -12,6 +12,7 @@
 
 use serde_json::{Map, Value};
 use vss_model::{Node, NodeId, VssTree};
+use vss_vocab::attribute::{Presence, kept_on_export};
 
 use super::pyjson;
 
@@ -184,13 +185,14 @@ impl Exporter<'_> {
     }
 }
 
-/// vss-tools drops attributes whose value is `None` or `[]` (`VSSRaw.as_dict`).
+/// The vocabulary's drop rule (vss-tools' `VSSRaw.as_dict`: no `None`, no `[]`).
 fn is_null_or_empty_list(value: &Value) -> bool {
-    match value {
-        Value::Null => true,
-        Value::Array(items) => items.is_empty(),
-        _ => false,
-    }
+    let presence = match value {
+        Value::Null => Presence::Absent,
+        Value::Array(items) => Presence::of_list(items.len()),
+        _ => Presence::Present,
+    };
+    !kept_on_export(presence)
 }
 
 #[cfg(test)]

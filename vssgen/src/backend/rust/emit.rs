@@ -119,27 +119,10 @@ fn runtime_datatype(datatype: &Datatype, path: &str) -> Result<TokenStream, Gene
     })
 }
 
-/// The runtime's `ScalarType` variant of a primitive.
+/// The runtime's `ScalarType` variant of a primitive (none for the pseudo-types).
 fn scalar_type(primitive: Primitive) -> Option<proc_macro2::Ident> {
-    let name = match primitive {
-        Primitive::Uint8 => "UInt8",
-        Primitive::Int8 => "Int8",
-        Primitive::Uint16 => "UInt16",
-        Primitive::Int16 => "Int16",
-        Primitive::Uint32 => "UInt32",
-        Primitive::Int32 => "Int32",
-        Primitive::Uint64 => "UInt64",
-        Primitive::Int64 => "Int64",
-        Primitive::Boolean => "Boolean",
-        Primitive::Float => "Float",
-        Primitive::Double => "Double",
-        Primitive::String => "String",
-        Primitive::Numeric | Primitive::Int => return None,
-    };
-    Some(proc_macro2::Ident::new(
-        name,
-        proc_macro2::Span::call_site(),
-    ))
+    (!primitive.is_pseudo())
+        .then(|| proc_macro2::Ident::new(primitive.variant_name(), proc_macro2::Span::call_site()))
 }
 
 fn branch_struct(
@@ -468,22 +451,10 @@ pub fn rust_type_at(
     })
 }
 
+/// The Rust type a primitive's values are held in (none for the pseudo-types).
 fn primitive_type(primitive: Primitive) -> Option<TokenStream> {
-    Some(match primitive {
-        Primitive::Uint8 => quote!(u8),
-        Primitive::Int8 => quote!(i8),
-        Primitive::Uint16 => quote!(u16),
-        Primitive::Int16 => quote!(i16),
-        Primitive::Uint32 => quote!(u32),
-        Primitive::Int32 => quote!(i32),
-        Primitive::Uint64 => quote!(u64),
-        Primitive::Int64 => quote!(i64),
-        Primitive::Boolean => quote!(bool),
-        Primitive::Float => quote!(f32),
-        Primitive::Double => quote!(f64),
-        Primitive::String => quote!(String),
-        Primitive::Numeric | Primitive::Int => return None,
-    })
+    let rust = proc_macro2::Ident::new(primitive.rust_type()?, proc_macro2::Span::call_site());
+    Some(quote!(#rust))
 }
 
 /// A VSS struct type with its `VssType` / `VssElement` impls.

@@ -61,6 +61,8 @@ pub enum RuntimeDependency {
 pub enum GenerateError {
     #[error("the tree has no signal tree root")]
     NoSignalTree,
+    #[error("two trees have the root `{0}`: each tree needs a root of its own")]
+    DuplicateRoot(String),
     #[error("{0}: struct or property nodes inside the signal tree are not supported")]
     StructInSignalTree(String),
     #[error("{0}")]
@@ -76,8 +78,17 @@ pub enum GenerateError {
 /// One generated file: its path relative to the crate root and its contents.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GeneratedFile {
-    pub path: &'static str,
+    pub path: String,
     pub contents: String,
+}
+
+impl GeneratedFile {
+    fn new(path: impl Into<String>, contents: String) -> Self {
+        Self {
+            path: path.into(),
+            contents,
+        }
+    }
 }
 
 /// The whole crate for `tree`, in a fixed file order.
@@ -85,36 +96,76 @@ pub fn generate(
     tree: &VssTree,
     options: &GenerateOptions,
 ) -> Result<Vec<GeneratedFile>, GenerateError> {
+    generate_trees(std::slice::from_ref(tree), options)
+}
+
+/// The whole crate serving `trees` (each its own root and root type), in a fixed file
+/// order: the first tree in `src/tree.rs` and `src/provider.rs`, each further one in
+/// `src/<root in snake case>/`, mounted beside the first by `src/main.rs`.
+pub fn generate_trees(
+    trees: &[VssTree],
+    options: &GenerateOptions,
+) -> Result<Vec<GeneratedFile>, GenerateError> {
     check_crate_name(&options.crate_name)?;
-    let plan = types::plan(tree)?;
+    let plans = plan_trees(trees)?;
     let header = rust_header(options);
     let rust = |tokens| emit::format_file(tokens).map(|text| format!("{header}{text}"));
-    Ok(vec![
-        GeneratedFile {
-            path: "Cargo.toml",
-            contents: render(CARGO_TEMPLATE, &plan, options)?,
-        },
-        GeneratedFile {
-            path: "README.md",
-            contents: render(README_TEMPLATE, &plan, options)?,
-        },
-        GeneratedFile {
-            path: "src/lib.rs",
-            contents: rust(server::lib_tokens(&plan))?,
-        },
-        GeneratedFile {
-            path: "src/tree.rs",
-            contents: rust(emit::tree_tokens(&plan)?)?,
-        },
-        GeneratedFile {
-            path: "src/provider.rs",
-            contents: rust(server::provider_tokens(&plan)?)?,
-        },
-        GeneratedFile {
-            path: "src/main.rs",
-            contents: format!("{header}{}", server::main_text(&plan, &options.crate_name)),
-        },
-    ])
+    let mut files = vec![
+        GeneratedFile::new("Cargo.toml", render(CARGO_TEMPLATE, &plans, options)?),
+        GeneratedFile::new("README.md", render(README_TEMPLATE, &plans, options)?),
+        GeneratedFile::new("src/lib.rs", rust(server::lib_tokens(&plans))?),
+    ];
+    for plan in &plans {
+        let dir = match &plan.module {
+            None => "src".to_owned(),
+            Some(module) => format!("src/{module}"),
+        };
+        files.push(GeneratedFile::new(
+            format!("{dir}/tree.rs"),
+            rust(emit::tree_tokens(plan)?)?,
+        ));
+        files.push(GeneratedFile::new(
+            format!("{dir}/provider.rs"),
+            rust(server::provider_tokens(plan)?)?,
+        ));
+    }
+    files.push(GeneratedFile::new(
+        "src/main.rs",
+        format!("{header}{}", server::main_text(&plans, &options.crate_name)),
+    ));
+    Ok(files)
+}
+
+/// A plan per tree; every tree after the first gets a module named after its root.
+fn plan_trees(trees: &[VssTree]) -> Result<Vec<types::Plan<'_>>, GenerateError> {
+    if trees.is_empty() {
+        return Err(GenerateError::NoSignalTree);
+    }
+    // The crate's own module and file names are taken.
+    let mut modules: std::collections::BTreeSet<String> = ["tree", "provider", "main", "lib"]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let mut roots = std::collections::BTreeSet::new();
+    let mut plans = Vec::new();
+    for (index, tree) in trees.iter().enumerate() {
+        let mut plan = types::plan(tree)?;
+        let root = tree.get(plan.root_node).name.clone();
+        if !roots.insert(root.clone()) {
+            return Err(GenerateError::DuplicateRoot(root));
+        }
+        if index > 0 {
+            // A module is a directory too: a keyword gets a `_` rather than `r#`.
+            let ident = naming::field_ident(&root);
+            let base = match ident.strip_prefix("r#") {
+                Some(keyword) => format!("{keyword}_"),
+                None => ident,
+            };
+            plan.module = Some(naming::unique(&mut modules, base, "_"));
+        }
+        plans.push(plan);
+    }
+    Ok(plans)
 }
 
 /// Only `src/tree.rs` (for `include!` from a build script): no inner attributes, so it can
@@ -128,7 +179,7 @@ pub fn generate_tree(tree: &VssTree, options: &GenerateOptions) -> Result<String
 /// Writes `files` below `dir` (creating directories).
 pub fn write_files(dir: &Path, files: &[GeneratedFile]) -> Result<(), GenerateError> {
     for file in files {
-        let path = dir.join(file.path);
+        let path = dir.join(&file.path);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .map_err(|error| GenerateError::Write(parent.to_owned(), error.to_string()))?;
@@ -165,9 +216,10 @@ const README_TEMPLATE: &str = include_str!("../../../../templates/README.md.j2")
 /// Renders a template from the view model of `plan` (strict undefined, no escaping).
 fn render(
     template: &str,
-    plan: &types::Plan<'_>,
+    plans: &[types::Plan<'_>],
     options: &GenerateOptions,
 ) -> Result<String, GenerateError> {
+    let plan = &plans[0];
     let mut env = Environment::new();
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
@@ -176,6 +228,16 @@ fn render(
         .map_err(|error| GenerateError::Internal(error.to_string()))?;
     let tree = plan.tree;
     let signal = tree.subtree(plan.root_node);
+    let further: Vec<_> = plans
+        .iter()
+        .filter_map(|plan| {
+            Some(context! {
+                module => plan.module.as_deref()?,
+                root => &plan.tree.get(plan.root_node).name,
+                node_count => plan.tree.subtree(plan.root_node).len(),
+            })
+        })
+        .collect();
     let count = |kind: Option<NodeKind>| {
         signal
             .iter()
@@ -206,6 +268,7 @@ fn render(
             struct_count => plan.structs.len(),
             example_leaf => example_leaf,
             profiles => !options.workspace_member,
+            further => further,
         })
         // minijinja drops the template's final newline; files end with one
         .map(|text| format!("{text}\n"))

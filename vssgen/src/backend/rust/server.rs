@@ -18,12 +18,14 @@ pub fn provider_tokens(plan: &Plan<'_>) -> Result<TokenStream, GenerateError> {
     let methods = provider_methods(plan)?;
     let trait_methods = methods.iter().map(|method| &method.declaration);
     let root = to_ident(&plan.branches[plan.root].ident);
+    let tree = plan.tree_module();
     let hook_body = if routed.contains(&plan.root) {
         let route = route_ident(plan, plan.root);
-        quote!(#route(&crate::tree::#root::TREE, &self.0, node, value);)
+        quote!(#route(&#tree::#root::TREE, &self.0, node, value);)
     } else {
         quote!(let _ = (node, value);)
     };
+    let mounted = mounted_fn(plan);
     let routes = plan
         .order
         .iter()
@@ -96,8 +98,32 @@ pub fn provider_tokens(plan: &Plan<'_>) -> Result<TokenStream, GenerateError> {
 
         #deliver
 
+        #mounted
+
         #(#routes)*
     })
+}
+
+/// `mounted()` in a further tree's provider module: the tree and its hook, as the server
+/// mounts them beside the first tree.
+fn mounted_fn(plan: &Plan<'_>) -> TokenStream {
+    if plan.module.is_none() {
+        return TokenStream::new();
+    }
+    let root = to_ident(&plan.branches[plan.root].ident);
+    let tree = plan.tree_module();
+    let doc = format!(
+        " The tree `{}` with the provider that accepts every target, for \
+         `viss_runtime::server::main_with_trees`.",
+        plan.tree.get(plan.root_node).name
+    );
+    quote! {
+        #[doc = #doc]
+        pub fn mounted() -> ::viss_runtime::server::MountedTree {
+            let hook = ::std::sync::Arc::new(ProviderHook(AcceptAll));
+            ::viss_runtime::server::MountedTree::new(#tree::#root::TREE, ::core::option::Option::Some(hook))
+        }
+    }
 }
 
 /// One provider method.
@@ -122,7 +148,8 @@ fn provider_methods(plan: &Plan<'_>) -> Result<Vec<Method>, GenerateError> {
             let Some(datatype) = &node.data.datatype else {
                 continue;
             };
-            let value = rust_type_at(plan, datatype, &node.path, &quote!(crate::tree::))?;
+            let tree = plan.tree_module();
+            let value = rust_type_at(plan, datatype, &node.path, &quote!(#tree::))?;
             let base = format!(
                 "set_{}_{}",
                 branch.ident.to_snake_case(),
@@ -190,6 +217,7 @@ fn route_fn(
     let branch = &plan.branches[ty];
     let struct_ident = to_ident(&branch.ident);
     let ident = route_ident(plan, ty);
+    let tree = plan.tree_module();
     let checks = branch
         .fields
         .iter()
@@ -235,7 +263,7 @@ fn route_fn(
         });
     quote! {
         fn #ident<P: Provider + ?Sized>(
-            branch: &crate::tree::#struct_ident,
+            branch: &#tree::#struct_ident,
             provider: &P,
             node: NodeId,
             value: &Value,
@@ -246,10 +274,38 @@ fn route_fn(
     }
 }
 
-/// `src/lib.rs`.
-pub fn lib_tokens(plan: &Plan<'_>) -> TokenStream {
-    let root = &plan.tree.get(plan.root_node).name;
-    let doc = format!(" The typed VSS tree `{root}` (`tree`) and its provider (`provider`).");
+/// `src/lib.rs`: the first tree's `tree` and `provider` modules, and a module with both for
+/// each further tree.
+pub fn lib_tokens(plans: &[Plan<'_>]) -> TokenStream {
+    let roots: Vec<String> = plans
+        .iter()
+        .map(|plan| format!("`{}`", plan.tree.get(plan.root_node).name))
+        .collect();
+    let doc = match plans {
+        [_] => format!(
+            " The typed VSS tree {} (`tree`) and its provider (`provider`).",
+            roots.join("")
+        ),
+        _ => format!(
+            " The typed VSS trees {}: the first in `tree` and `provider`, each further one in a \
+             module of its own.",
+            roots.join(", ")
+        ),
+    };
+    let further = plans.iter().filter_map(|plan| {
+        let module = to_ident(plan.module.as_deref()?);
+        let root = &plan.tree.get(plan.root_node).name;
+        let doc = format!(" The typed VSS tree `{root}` and its provider.");
+        Some(quote! {
+            #[doc = #doc]
+            pub mod #module {
+                #[rustfmt::skip]
+                pub mod provider;
+                #[rustfmt::skip]
+                pub mod tree;
+            }
+        })
+    });
     quote! {
         #![doc = #doc]
 
@@ -258,19 +314,43 @@ pub fn lib_tokens(plan: &Plan<'_>) -> TokenStream {
         pub mod provider;
         #[rustfmt::skip]
         pub mod tree;
+        #(#further)*
     }
 }
 
-/// `src/main.rs`: hands the typed tree and the provider to `viss_runtime::server::main`, which
+/// `src/main.rs`: hands the typed trees and their providers to `viss_runtime::server`, which
 /// owns the command line (the same server flags and `VISS_*` variables as `viss-server`),
-/// logging and the server's life. Written as text, not prettyplease output, so the file is
-/// already as `cargo fmt` would write it and needs no `#[rustfmt::skip]`.
-pub fn main_text(plan: &Plan<'_>, crate_name: &str) -> String {
+/// logging and the server's life. Written as text, not prettyplease output, laid out as
+/// `cargo fmt` would write it, so it needs no `#[rustfmt::skip]`.
+pub fn main_text(plans: &[Plan<'_>], crate_name: &str) -> String {
     let krate = crate_name.replace('-', "_");
-    let root = to_ident(&plan.branches[plan.root].ident);
-    let tree = &plan.tree.get(plan.root_node).name;
+    let primary = &plans[0];
+    let root = to_ident(&primary.branches[primary.root].ident);
+    let names: Vec<&str> = plans
+        .iter()
+        .map(|plan| plan.tree.get(plan.root_node).name.as_str())
+        .collect();
+    let (noun, trees) = match names.as_slice() {
+        [one] => ("tree", format!("`{one}`")),
+        _ => ("trees", names.join(", ")),
+    };
+    let mounted: Vec<String> = plans
+        .iter()
+        .filter_map(|plan| plan.module.as_deref())
+        .map(|module| format!("{krate}::{module}::provider::mounted()"))
+        .collect();
+    let call = if mounted.is_empty() {
+        format!("    ::viss_runtime::server::main(NAME, ABOUT, {root}::TREE, Some(provider))")
+    } else {
+        format!(
+            "{}    let tree = {root}::TREE;\n    \
+             ::viss_runtime::server::main_with_trees(NAME, ABOUT, tree, Some(provider), mounted)",
+            vec_statement("mounted", &mounted)
+        )
+    };
+    let about_trees = names.join(", ");
     format!(
-        r#"//! The VISS v3 server for the VSS tree `{tree}`: `--help` lists the flags.
+        r#"//! The VISS v3 server for the VSS {noun} {trees}: `--help` lists the flags.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -281,12 +361,27 @@ use {krate}::tree::{root};
 /// Prefixes the server's messages.
 const NAME: &str = "{crate_name}";
 /// Heads `--help`.
-const ABOUT: &str = "The VISS v3 server for the VSS tree {tree}, generated by vssgen";
+const ABOUT: &str = "The VISS v3 server for the VSS {noun} {about_trees}, generated by vssgen";
 
 fn main() -> ExitCode {{
     let provider = Arc::new(ProviderHook(AcceptAll));
-    ::viss_runtime::server::main(NAME, ABOUT, {root}::TREE, Some(provider))
+{call}
 }}
 "#
     )
+}
+
+/// `    let name = vec![a, b];` as rustfmt lays it out: on one line while the items take at
+/// most `array_width` (60) columns, else one item a line.
+fn vec_statement(name: &str, items: &[String]) -> String {
+    let one_line = items.join(", ");
+    if one_line.len() + "vec![]".len() <= 60 {
+        format!("    let {name} = vec![{one_line}];\n")
+    } else {
+        let lines: String = items
+            .iter()
+            .map(|item| format!("        {item},\n"))
+            .collect();
+        format!("    let {name} = vec![\n{lines}    ];\n")
+    }
 }

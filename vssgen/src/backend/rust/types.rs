@@ -36,6 +36,22 @@ pub struct Plan<'t> {
     pub structs: Vec<StructType>,
     /// Fully qualified VSS struct name → Rust identifier.
     pub struct_idents: BTreeMap<String, String>,
+    /// The module holding this tree's `tree` and `provider` modules: none for the crate's
+    /// first tree (`crate::tree`), the module of a further tree (`crate::trailer::tree`).
+    pub module: Option<String>,
+}
+
+impl Plan<'_> {
+    /// The path of this tree's `tree` module (`crate::tree`, `crate::trailer::tree`).
+    pub fn tree_module(&self) -> proc_macro2::TokenStream {
+        match &self.module {
+            None => quote::quote!(crate::tree),
+            Some(module) => {
+                let module = super::naming::to_ident(module);
+                quote::quote!(crate::#module::tree)
+            }
+        }
+    }
 }
 
 /// One Rust struct for a branch concept.
@@ -115,6 +131,7 @@ pub fn plan(tree: &VssTree) -> Result<Plan<'_>, GenerateError> {
         order,
         structs,
         struct_idents,
+        module: None,
     })
 }
 

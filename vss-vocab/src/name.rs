@@ -1,0 +1,57 @@
+//! The rules a node name and an enum key follow.
+
+/// Why `name` cannot be a path segment, if it cannot: a name is not empty and holds none of
+/// the characters paths and wildcards are made of (`.`, `/`, `*`).
+pub fn segment_error(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
+        Some("must not be empty")
+    } else if name.contains(['.', '/', '*']) {
+        Some("must not contain `.`, `/` or `*`")
+    } else {
+        None
+    }
+}
+
+/// vss-tools' naming rule (`--strict`): `[A-Z][A-Za-z0-9]*`.
+pub fn is_camel_case(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// vss-tools' naming rule for boolean signals (`--strict`): they start with `Is` or `Has`.
+pub fn is_boolean_name(name: &str) -> bool {
+    name.starts_with("Is") || name.starts_with("Has")
+}
+
+/// An `enum` key must start with an upper-case letter (an error otherwise).
+pub fn is_enum_key(key: &str) -> bool {
+    key.starts_with(|c: char| c.is_ascii_uppercase())
+}
+
+/// An `enum` key should match `[A-Z][A-Z_0-9]*` (a warning otherwise).
+pub fn is_enum_key_style(key: &str) -> bool {
+    is_enum_key(key)
+        && key
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments() {
+        assert_eq!(segment_error("Speed"), None);
+        assert!(segment_error("").is_some());
+        assert!(segment_error("A.B").is_some() && segment_error("A*").is_some());
+    }
+
+    #[test]
+    fn strict_names_and_enum_keys() {
+        assert!(is_camel_case("IsOpen2") && !is_camel_case("isOpen") && !is_camel_case("Is_Open"));
+        assert!(is_boolean_name("HasFog") && !is_boolean_name("Fog"));
+        assert!(is_enum_key("Mode_a") && !is_enum_key_style("Mode_a"));
+        assert!(is_enum_key_style("MODE_A1") && !is_enum_key("mode"));
+    }
+}
