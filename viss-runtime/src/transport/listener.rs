@@ -187,13 +187,21 @@ async fn tls_setup(
         Ok((Some(files), Some(rustls)))
     }
     #[cfg(not(feature = "tls"))]
-    Err(ServerError::Tls(
+    Err(tls_not_built())
+}
+
+/// Why a server built without the `tls` feature refuses to start unless plain transports
+/// are chosen explicitly. Compiled in every build, so its test runs in every build (CI
+/// runs the full one; the feature matrix checks that the `not(tls)` branch compiles).
+#[cfg_attr(feature = "tls", allow(dead_code))]
+fn tls_not_built() -> ServerError {
+    ServerError::Tls(
         "TLS is not available: this server is built without the `tls` cargo feature of \
          viss-runtime, so it cannot serve wss:// or https://. Rebuild with `tls`, or serve \
          plain ws:// and http:// for local development by choosing it explicitly: \
          `tls.insecure = true` in the configuration file, `--insecure` or VISS_INSECURE=true"
             .into(),
-    ))
+    )
 }
 
 /// Whether a configured transport is compiled in; logs when it is not.
@@ -308,16 +316,23 @@ mod tests {
         assert!(error.to_string().contains("no transport"), "{error}");
     }
 
-    /// Runs in `--no-default-features --features ws` (or `http`) builds.
-    #[cfg(not(feature = "tls"))]
+    /// Without TLS, only an explicit insecure choice serves: the refusal names the missing
+    /// feature and the way out; `insecure` serves plain transports in every build.
     #[tokio::test]
     async fn without_tls_only_an_explicit_insecure_choice_serves() {
-        let error = tls_setup(&TlsConfig::default()).await.unwrap_err();
-        let message = error.to_string();
+        let message = tls_not_built().to_string();
         assert!(
             message.contains("built without the `tls` cargo feature")
                 && message.contains("--insecure"),
             "{message}"
+        );
+        #[cfg(not(feature = "tls"))]
+        assert_eq!(
+            tls_setup(&TlsConfig::default())
+                .await
+                .unwrap_err()
+                .to_string(),
+            message
         );
         let insecure = TlsConfig {
             insecure: true,
