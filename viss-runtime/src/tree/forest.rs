@@ -134,14 +134,21 @@ impl<T: VissTree> Forest<T> {
         names
     }
 
-    /// The mounted tree holding `id` (not in the primary tree), and its id there.
-    fn mounted_of(&self, id: NodeId) -> Option<(&Mounted, NodeId)> {
+    /// The position of the mounted tree holding `id` (not in the primary tree), and its id
+    /// there.
+    fn mounted_position(&self, id: NodeId) -> Option<(usize, NodeId)> {
         let position = self
             .mounted
             .partition_point(|mounted| mounted.base <= id.0)
             .checked_sub(1)?;
         let mounted = self.mounted.get(position)?;
-        Some((mounted, NodeId(id.0 - mounted.base)))
+        Some((position, NodeId(id.0 - mounted.base)))
+    }
+
+    /// The mounted tree holding `id` (not in the primary tree), and its id there.
+    fn mounted_of(&self, id: NodeId) -> Option<(&Mounted, NodeId)> {
+        let (position, local) = self.mounted_position(id)?;
+        Some((self.mounted.get(position)?, local))
     }
 
     /// Which tree holds `id` (0: the primary tree, `k`: the `k`-th mounted one) and the id
@@ -150,24 +157,16 @@ impl<T: VissTree> Forest<T> {
         if id.0 < self.primary_len {
             return Some((0, id));
         }
-        let position = self
-            .mounted
-            .partition_point(|mounted| mounted.base <= id.0)
-            .checked_sub(1)?;
+        let (position, local) = self.mounted_position(id)?;
         let mounted = self.mounted.get(position)?;
-        let local = NodeId(id.0 - mounted.base);
         (local.index() < mounted.tree.nodes().len()).then_some((position + 1, local))
     }
 
-    /// The index [`Forest::locate`] gives the tree with root `name`.
+    /// The index [`Forest::locate`] gives the tree with root `root` (start-up only: it
+    /// collects the primary tree's root names).
     pub fn tree_index(&self, root: &str) -> Option<usize> {
-        let nodes = self.primary.nodes();
-        let mut index = 0;
-        while let Some(node) = nodes.get(index) {
-            if *node.name == *root {
-                return Some(0);
-            }
-            index = (node.end as usize).max(index + 1);
+        if root_names(&self.primary).iter().any(|name| name == root) {
+            return Some(0);
         }
         self.mounted
             .iter()
