@@ -23,6 +23,7 @@ pub fn expand(container: &Container<'_>) -> TokenStream {
         .iter()
         .enumerate()
         .filter_map(dimension_const);
+    let enum_checks = container.fields.iter().filter_map(enum_check);
     let branch_impl = branch_impl(container);
     let builders = builders(container);
     let root = container
@@ -41,11 +42,45 @@ pub fn expand(container: &Container<'_>) -> TokenStream {
             #offsets
             const SUBTREE_NODES: u32 = ::viss_runtime::__private::total::<#count>([#(#sizes),*]);
             #(#dimension_consts)*
+            #(#enum_checks)*
             #branch_impl
             #builders
             #root
         };
     }
+}
+
+/// For a leaf of a user type: a `const` that fails compilation unless the type's VSS enum
+/// strings (`VssType::ALLOWED`, none for a struct type) and the leaf's `allowed` list are
+/// the same (`viss_runtime::__private::check_enum_leaf`), reported at the value type.
+fn enum_check(field: &Field<'_>) -> Option<TokenStream> {
+    let FieldKind::Leaf {
+        value_ty,
+        user_type: true,
+        ..
+    } = &field.kind
+    else {
+        return None;
+    };
+    let allowed = field
+        .attrs
+        .allowed
+        .iter()
+        .flat_map(|allowed| &allowed.value)
+        .filter_map(|item| match &item.value {
+            Scalar::Str(text) => Some(text.as_str()),
+            _ => None,
+        });
+    let type_name = quote!(#value_ty).to_string().replace(' ', "");
+    let leaf = &field.vss_name;
+    Some(quote_spanned! {value_ty.span()=>
+        const _: () = ::viss_runtime::__private::check_enum_leaf(
+            #type_name,
+            #leaf,
+            <#value_ty as ::viss_runtime::VssType>::ALLOWED,
+            &[#(#allowed),*],
+        );
+    })
 }
 
 fn dimensions_ident(index: usize) -> syn::Ident {

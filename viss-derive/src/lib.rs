@@ -34,8 +34,13 @@
 //! # Fields
 //!
 //! * `Sensor<T>`, `Actuator<T>`, `Attribute<T>`: a leaf; `T` is a `viss_runtime::VssType`
-//!   (`bool`, `u8`..`u64`, `i8`..`i64`, `f32`, `f64`, `String`, `Vec<T>` of those, or a
-//!   struct type that implements it).
+//!   (`bool`, `u8`..`u64`, `i8`..`i64`, `f32`, `f64`, `String`, a `#[derive(VissEnum)]`
+//!   enum, `Vec<T>` of those, or a struct type that implements it).
+//! * A leaf whose value is an enum (`Actuator<Switch>`, `Attribute<Vec<Fuel>>`) is a
+//!   `string` (`string[]`) leaf with `allowed = [..]`: a `const` check fails compilation,
+//!   at the value type, unless the enum's variants spell exactly the strings of the list
+//!   (in any order), naming the first string one side lacks; an enum-typed leaf without
+//!   the list fails the same way. See [`VissEnum`](derive@VissEnum).
 //! * Another `#[derive(VissTree)]` struct: a branch.
 //! * `[B; N]` (or `[[B; M]; N]`, ...) of a derived struct with
 //!   `#[viss(instances("Row1", "Row2"))]` (one list per dimension, outermost first:
@@ -117,12 +122,13 @@
 //! tree compiles (`tests/large_tree.rs`).
 
 mod expand;
+mod expand_enum;
 mod internals;
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
 
-use internals::{Ctxt, ast::Container, check};
+use internals::{Ctxt, ast::Container, check, variants::Enum};
 
 /// Derives a typed VSS tree; see the crate documentation.
 #[proc_macro_derive(VissTree, attributes(viss))]
@@ -143,4 +149,52 @@ fn expand_derive_viss_tree(input: &DeriveInput) -> syn::Result<proc_macro2::Toke
     Ok(container
         .map(|container| expand::expand(&container))
         .unwrap_or_default())
+}
+
+/// Derives `viss_runtime::VissEnum` for a fieldless enum whose variants are the values of a
+/// VSS `allowed` list, with `Display` and `FromStr` on the VSS strings.
+///
+/// A variant's VSS string is its identifier in SCREAMING_SNAKE_CASE (`OneShotClose` →
+/// `ONE_SHOT_CLOSE`) unless `#[viss(name = "..")]` says otherwise. The enum must also be
+/// `Clone + Copy + PartialEq + Eq`. A leaf of a `#[derive(VissTree)]` struct takes it as its
+/// value (`Actuator<Switch>`, `Attribute<Vec<Fuel>>`) with an `allowed` list that the
+/// derive checks, at compile time, spells exactly the variants' strings:
+///
+/// ```
+/// use viss_runtime::{Actuator, VissEnum, VissTree};
+///
+/// #[derive(Debug, Clone, Copy, PartialEq, Eq, VissEnum)]
+/// pub enum WindowSwitch {
+///     Inactive,
+///     Close,
+///     Open,
+///     OneShotClose,
+///     #[viss(name = "ONE_SHOT_OPEN")]
+///     OneShotOpen,
+/// }
+///
+/// #[derive(Debug, VissTree)]
+/// #[viss(root)]
+/// pub struct Vehicle {
+///     #[viss(allowed = ["INACTIVE", "CLOSE", "OPEN", "ONE_SHOT_CLOSE", "ONE_SHOT_OPEN"])]
+///     pub switch: Actuator<WindowSwitch>,
+/// }
+///
+/// assert_eq!(WindowSwitch::OneShotClose.to_string(), "ONE_SHOT_CLOSE");
+/// assert_eq!("OPEN".parse::<WindowSwitch>(), Ok(WindowSwitch::Open));
+/// assert!("open".parse::<WindowSwitch>().is_err());
+/// ```
+#[proc_macro_derive(VissEnum, attributes(viss))]
+pub fn derive_viss_enum(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    let cx = Ctxt::new();
+    let parsed = Enum::from_ast(&cx, &input);
+    let expanded = cx.check().map(|()| {
+        parsed
+            .map(|parsed| expand_enum::expand(&parsed))
+            .unwrap_or_default()
+    });
+    expanded
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
 }

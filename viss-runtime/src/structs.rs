@@ -163,7 +163,7 @@ mod tests {
                 "Point".into(),
                 Value::Struct(vec![("Latitude".into(), latitude)]),
             ),
-            ("Kind".into(), Value::String(kind.into())),
+            ("Kind".into(), Value::String(kind.to_owned().into())),
         ])
     }
 

@@ -12,14 +12,16 @@
 //! ```
 //!
 //! [`VssType`] maps a Rust type to its VSS datatype and to the runtime [`Value`]:
-//! `bool`, `u8`..`u64`, `i8`..`i64`, `f32`, `f64`, `String`, `Vec<T>` for arrays, and
-//! struct types through an impl the user (or the generator) writes (see [`VssType`]).
+//! `bool`, `u8`..`u64`, `i8`..`i64`, `f32`, `f64`, `String`, `Vec<T>` for arrays, enums
+//! of `allowed` lists ([`enums::VissEnum`], `#[derive(VissEnum)]`), and struct types
+//! through an impl the user (or the generator) writes (see [`VssType`]).
 //!
 //! [`VissBranch`] is what every derived struct implements: its node count and the
 //! generated lookup of a path relative to it. The const table builders the derive uses
 //! live in [`build`] (re-exported as the hidden `viss_runtime::__private`).
 
 pub mod build;
+pub mod enums;
 pub mod packed_meta;
 
 use std::borrow::Cow;
@@ -43,12 +45,16 @@ use crate::value::Value;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a VSS datatype",
     label = "not a VSS datatype",
-    note = "leaf values are bool, u8..u64, i8..i64, f32, f64, String, Vec<T> of those, or a \
-            struct type that implements `VssType`"
+    note = "leaf values are bool, u8..u64, i8..i64, f32, f64, String, a `#[derive(VissEnum)]` \
+            enum, Vec<T> of those, or a struct type that implements `VssType`"
 )]
 pub trait VssType: Sized {
     /// The VSS datatype of this Rust type.
     const DATATYPE: DataType;
+
+    /// The values this type can hold when it is a [`VissEnum`](enums::VissEnum) (its VSS
+    /// strings); empty for every other type.
+    const ALLOWED: &'static [&'static str] = &[];
 
     /// The runtime value.
     fn into_value(self) -> Value;
@@ -162,12 +168,12 @@ impl VssType for String {
     const DATATYPE: DataType = DataType::Scalar(ScalarType::String);
 
     fn into_value(self) -> Value {
-        Value::String(self)
+        Value::String(self.into())
     }
 
     fn from_value(value: Value) -> Option<Self> {
         match value {
-            Value::String(text) => Some(text),
+            Value::String(text) => Some(text.into_owned()),
             _ => None,
         }
     }
@@ -179,6 +185,7 @@ impl VssElement for String {
 
 impl<T: VssElement> VssType for Vec<T> {
     const DATATYPE: DataType = T::ARRAY_DATATYPE;
+    const ALLOWED: &'static [&'static str] = T::ALLOWED;
 
     fn into_value(self) -> Value {
         Value::Array(self.into_iter().map(VssType::into_value).collect())

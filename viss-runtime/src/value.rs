@@ -8,7 +8,7 @@
 
 use crate::error::VissError;
 use crate::json::write_json_str;
-use crate::tree::{DataType, EnumEntry, Lit, NodeInfo, ScalarType, StructMember};
+use crate::tree::{DataType, EnumEntry, Lit, NodeInfo, ScalarType, StructMember, Text};
 
 /// The reserved in-line error prefix (TRANSPORT §4.1.1): never valid in ordinary strings.
 pub const INLINE_PREFIX: &str = "viss-inline:";
@@ -23,7 +23,9 @@ pub enum Value {
     UInt(u64),
     Float(f32),
     Double(f64),
-    String(String),
+    /// A string: borrowed when it is a tree's own static text (a value of an `allowed`
+    /// list, so `set`s and typed enum feeds of enum leaves allocate nothing), owned otherwise.
+    String(Text),
     Array(Vec<Value>),
     /// Struct fields in declaration order.
     Struct(Vec<(String, Value)>),
@@ -210,7 +212,7 @@ pub fn check_typed_member(
         Value::String(text) if text.starts_with(INLINE_PREFIX) => {
             return Err(VissError::IncorrectDataType);
         }
-        Value::String(text) => text.as_str(),
+        Value::String(text) => text.as_ref(),
         _ => "",
     };
     check_limits(&value, text, &Limits::of_member(member))?;
@@ -218,6 +220,9 @@ pub fn check_typed_member(
 }
 
 fn parse_within(text: &str, scalar: ScalarType, limits: &Limits<'_>) -> Result<Value, VissError> {
+    if scalar == ScalarType::String && !limits.allowed.is_empty() {
+        return allowed_string(text, limits.allowed);
+    }
     let value = parse_scalar_type(text, scalar)?;
     check_limits(&value, text, limits)?;
     Ok(value)
@@ -252,6 +257,19 @@ impl<'a> Limits<'a> {
     }
 }
 
+/// A string of an `allowed` list is held as the list's own text: borrowed from a derived
+/// tree's static table, so reading one from the wire allocates nothing.
+fn allowed_string(text: &str, allowed: &[Lit]) -> Result<Value, VissError> {
+    if text.starts_with(INLINE_PREFIX) {
+        return Err(VissError::IncorrectDataType);
+    }
+    allowed
+        .iter()
+        .find(|candidate| candidate.as_str() == text)
+        .map(|candidate| Value::String(candidate.text.clone()))
+        .ok_or(VissError::OutsideLimit)
+}
+
 fn parse_scalar_type(text: &str, scalar: ScalarType) -> Result<Value, VissError> {
     use ScalarType as S;
     match scalar {
@@ -261,7 +279,7 @@ fn parse_scalar_type(text: &str, scalar: ScalarType) -> Result<Value, VissError>
             _ => Err(VissError::IncorrectDataType),
         },
         S::String if text.starts_with(INLINE_PREFIX) => Err(VissError::IncorrectDataType),
-        S::String => Ok(Value::String(text.to_owned())),
+        S::String => Ok(Value::String(Text::Owned(text.to_owned()))),
         _ if !is_json_number(text) => Err(VissError::IncorrectDataType),
         S::Float | S::Double => parse_float(text, scalar == S::Float),
         _ => match scalar.integer_range() {
@@ -447,7 +465,7 @@ fn struct_value(object: serde_json::Map<String, serde_json::Value>) -> Result<Va
 fn member_value(member: serde_json::Value) -> Result<Value, VissError> {
     match member {
         serde_json::Value::String(text) if !text.starts_with(INLINE_PREFIX) => {
-            Ok(Value::String(text))
+            Ok(Value::String(text.into()))
         }
         serde_json::Value::Object(inner) => struct_value(inner),
         serde_json::Value::Array(items) => items
@@ -521,7 +539,7 @@ mod tests {
     fn structs_and_struct_arrays_parse_with_array_members() {
         let point = |lat: &str| {
             Value::Struct(vec![
-                ("lat".into(), Value::String(lat.into())),
+                ("lat".into(), Value::String(lat.to_owned().into())),
                 (
                     "tags".into(),
                     Value::Array(vec![Value::String("a".into()), Value::String("b".into())]),

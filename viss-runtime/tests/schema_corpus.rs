@@ -316,7 +316,7 @@ fn every_response_and_event_validates() {
             ),
             (
                 "Vehicle.Cabin.Infotainment.Media.Played.Track",
-                Value::String(format!("t{}", step % 3)),
+                Value::String(format!("t{}", step % 3).into()),
             ),
             (
                 "Vehicle.Acceleration.Lateral",

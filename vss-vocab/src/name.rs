@@ -36,6 +36,25 @@ pub fn is_enum_key_style(key: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// The VSS string `#[derive(VissEnum)]` gives a variant that has no `name = ".."`: its
+/// identifier in SCREAMING_SNAKE_CASE, a word starting at each upper-case letter that
+/// follows a lower-case letter or a digit (`OneShotClose` → `ONE_SHOT_CLOSE`, `Sae0` →
+/// `SAE0`, `E5_95` → `E5_95`). The generator writes `name` wherever this differs.
+pub fn default_enum_value(variant: &str) -> String {
+    let mut value = String::with_capacity(variant.len() + 4);
+    let mut previous: Option<char> = None;
+    for c in variant.trim_start_matches("r#").chars() {
+        let starts_word = c.is_uppercase()
+            && previous.is_some_and(|before| before.is_lowercase() || before.is_ascii_digit());
+        if starts_word {
+            value.push('_');
+        }
+        value.extend(c.to_uppercase());
+        previous = Some(c);
+    }
+    value
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -53,5 +72,20 @@ mod tests {
         assert!(is_boolean_name("HasFog") && !is_boolean_name("Fog"));
         assert!(is_enum_key("Mode_a") && !is_enum_key_style("Mode_a"));
         assert!(is_enum_key_style("MODE_A1") && !is_enum_key("mode"));
+    }
+
+    #[test]
+    fn enum_values_default_to_screaming_snake_case() {
+        for (variant, value) in [
+            ("OneShotClose", "ONE_SHOT_CLOSE"),
+            ("Sae0", "SAE0"),
+            ("E5_95", "E5_95"),
+            ("Hr12", "HR12"),
+            ("C", "C"),
+            ("TwoD", "TWO_D"),
+            ("Iec2Ac", "IEC2_AC"),
+        ] {
+            assert_eq!(default_enum_value(variant), value, "{variant}");
+        }
     }
 }

@@ -52,7 +52,7 @@ fn scalar(node: &NodeInfo, scalar: ScalarType, step: usize) -> (Value, Json) {
                 .allowed
                 .first()
                 .map_or_else(|| format!("text{step}"), ToString::to_string);
-            (Value::String(text.clone()), json!(text))
+            (Value::String(text.clone().into()), json!(text))
         }
         ScalarType::Float | ScalarType::Double => {
             let number = low + 0.5;
@@ -68,7 +68,10 @@ fn scalar(node: &NodeInfo, scalar: ScalarType, step: usize) -> (Value, Json) {
 fn geo_point(step: usize) -> (Value, Json) {
     (
         Value::Struct(vec![
-            ("Latitude".into(), Value::String(format!("{step}.25"))),
+            (
+                "Latitude".into(),
+                Value::String(format!("{step}.25").into()),
+            ),
             ("Longitude".into(), Value::String("7".into())),
         ]),
         json!({"Latitude": format!("{step}.25"), "Longitude": "7"}),
@@ -79,7 +82,7 @@ fn waypoint(step: usize) -> (Value, Json) {
     let (point, point_wire) = geo_point(step);
     (
         Value::Struct(vec![
-            ("Name".into(), Value::String(format!("stop{step}"))),
+            ("Name".into(), Value::String(format!("stop{step}").into())),
             ("Point".into(), point),
             ("Priority".into(), Value::String("2".into())),
         ]),

@@ -42,7 +42,7 @@ fn sample(node: &NodeInfo, step: u8) -> (Value, Json) {
                     .allowed
                     .first()
                     .map_or_else(|| format!("text{step}"), |first| first.to_string());
-                (Value::String(text.clone()), json!(text))
+                (Value::String(text.clone().into()), json!(text))
             }
             ScalarType::Float | ScalarType::Double => (
                 Value::Double(small as f64 + 0.5),
@@ -57,7 +57,10 @@ fn sample(node: &NodeInfo, step: u8) -> (Value, Json) {
     let position = || {
         (
             Value::Struct(vec![
-                ("Latitude".into(), Value::String(format!("{step}.25"))),
+                (
+                    "Latitude".into(),
+                    Value::String(format!("{step}.25").into()),
+                ),
                 ("Longitude".into(), Value::String("7".into())),
             ]),
             json!({"Latitude": format!("{step}.25"), "Longitude": "7"}),

@@ -34,6 +34,10 @@ pub enum FieldKind<'a> {
         handle: syn::Ident,
         value_ty: &'a Type,
         datatype: Datatype,
+        /// The value type (or an array's element) is not a primitive: a struct type, or a
+        /// `#[derive(VissEnum)]` enum (then `datatype` is `string`/`string[]`: the leaf
+        /// has an `allowed` list, which a const check compares with the enum's variants).
+        user_type: bool,
     },
     /// A `#[derive(VissTree)]` struct.
     Branch,
@@ -43,6 +47,24 @@ pub enum FieldKind<'a> {
         /// Array lengths, outermost first (`None` when not an integer literal).
         lengths: Vec<Option<usize>>,
     },
+}
+
+impl FieldKind<'_> {
+    /// A leaf of a user type with an `allowed` list holds an enum of that list: its values
+    /// are strings (the enum's `VssType`), checked as a string leaf's.
+    fn read_as_enum(&mut self) {
+        if let Self::Leaf {
+            datatype,
+            user_type: true,
+            ..
+        } = self
+        {
+            *datatype = match datatype {
+                Datatype::StructArray => Datatype::Array(Primitive::String),
+                _ => Datatype::Scalar(Primitive::String),
+            };
+        }
+    }
 }
 
 /// The VSS primitive a leaf value is made of, as far as the Rust type's spelling tells
@@ -133,7 +155,10 @@ impl<'a> Field<'a> {
     fn from_ast(cx: &Ctxt, field: &'a syn::Field) -> Option<Self> {
         let member = field.ident.as_ref()?;
         let attrs = attr::field_attrs(cx, &field.attrs);
-        let kind = field_kind(cx, &field.ty)?;
+        let mut kind = field_kind(cx, &field.ty)?;
+        if attrs.allowed.is_some() {
+            kind.read_as_enum();
+        }
         let (vss_name, name_span) = match &attrs.name {
             Some(name) => (name.value.clone(), name.span),
             None => (upper_camel(&member.to_string()), member.span()),
@@ -210,6 +235,7 @@ fn leaf_kind<'a>(
         handle: syn::Ident::new(&handle.to_string(), proc_macro2::Span::call_site()),
         value_ty,
         datatype,
+        user_type: datatype.primitive().is_none(),
     })
 }
 

@@ -210,6 +210,26 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[syn::Attribute]) -> FieldAttrs {
     parser.finish()
 }
 
+/// Parses an enum variant's `#[viss(...)]` attributes: its VSS string (`name = ".."`).
+pub fn variant_name(cx: &Ctxt, attrs: &[syn::Attribute]) -> Option<Spanned<String>> {
+    let mut name = Attr::none(cx, symbol::NAME);
+    for attr in attrs.iter().filter(|attr| attr.path() == &symbol::VISS) {
+        let parsed = attr.parse_nested_meta(|meta| {
+            if meta.path == symbol::NAME {
+                let text = meta.value()?.parse::<LitStr>()?;
+                name.set(text.span(), text.value());
+                Ok(())
+            } else {
+                unknown_key(cx, &meta, symbol::VARIANT_KEYS)
+            }
+        });
+        if let Err(error) = parsed {
+            cx.syn_error(error);
+        }
+    }
+    name.get()
+}
+
 struct CommonParser<'c> {
     description: Attr<'c, String>,
     comment: Attr<'c, String>,

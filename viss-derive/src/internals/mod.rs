@@ -1,4 +1,5 @@
-//! The typed front end: attributes and AST (parse), then semantic checks.
+//! The typed front end: attributes and AST (parse), then semantic checks; `variants` is
+//! the same for `#[derive(VissEnum)]`.
 
 pub mod ast;
 pub mod attr;
@@ -6,5 +7,6 @@ pub mod check;
 pub mod ctxt;
 pub mod json;
 pub mod symbol;
+pub mod variants;
 
 pub use ctxt::Ctxt;

@@ -76,6 +76,9 @@ pub const FIELD_KEYS: &[Symbol] = &[
     EXTENDED,
 ];
 
+/// The keys an enum variant accepts (`#[derive(VissEnum)]`).
+pub const VARIANT_KEYS: &[Symbol] = &[NAME];
+
 /// Leaf handle type names (last path segment).
 pub const SENSOR: &str = "Sensor";
 pub const ACTUATOR: &str = "Actuator";

@@ -325,8 +325,8 @@ fn current_value(motion: &Motion) -> Value {
         Motion::Choice { allowed, index } => allowed
             .get(*index)
             .cloned()
-            .unwrap_or_else(|| Value::String(String::new())),
-        Motion::Counter(count) => Value::String(format!("simulated-{count}")),
+            .unwrap_or_else(|| Value::String("".into())),
+        Motion::Counter(count) => Value::String(format!("simulated-{count}").into()),
     }
 }
 
