@@ -9,7 +9,9 @@
 use std::sync::{Arc, Mutex};
 
 use demo_car_example::provider::{Provider, ProviderHook};
-use demo_car_example::tree::{GeoPoint, Vehicle, Waypoint};
+use demo_car_example::tree::{
+    BodyType, DriveMode, FuelTypes, GeoPoint, Source, Switch, Vehicle, Waypoint,
+};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value as Json, json};
 use viss_runtime::{
@@ -253,7 +255,7 @@ record_all! {
     set_door_row1_driver_side_is_open: bool;
     set_door_row1_driver_side_is_locked: bool;
     set_window_position: u8;
-    set_window_switch: String;
+    set_window_switch: Switch;
     set_key_pad_is_enabled: bool;
     set_door_is_open: bool;
     set_door_is_locked: bool;
@@ -265,12 +267,12 @@ record_all! {
     set_headrest_height: u8;
     set_headrest_angle: i8;
     set_infotainment_volume: u8;
-    set_infotainment_source: String;
+    set_infotainment_source: Source;
     set_body_horn: bool;
     set_lights_is_on: bool;
     set_lights_brightness: u8;
     set_transmission_selected_gear: i8;
-    set_transmission_drive_mode: String;
+    set_transmission_drive_mode: DriveMode;
     set_battery_charge_limit: u8;
 }
 
@@ -399,12 +401,12 @@ fn attributes_start_at_their_defaults_and_overlay_changes_apply() {
     let identification = &TREE.vehicle_identification;
     assert_eq!(engine.current(identification.year), Some(2026));
     assert_eq!(
-        engine.current(identification.body_type).as_deref(),
-        Some("SEDAN")
+        engine.current(identification.body_type),
+        Some(BodyType::Sedan)
     );
     assert_eq!(
         engine.current(identification.fuel_types),
-        Some(vec!["GASOLINE".to_owned(), "ELECTRIC".to_owned()])
+        Some(vec![FuelTypes::Gasoline, FuelTypes::Electric])
     );
     // The overlay lowered Vehicle.Speed's max from 250 to 200.
     assert_eq!(TREE.node(TREE.speed.id()).max, Some(200.0));

@@ -52,7 +52,11 @@ pub trait Provider: Send + Sync + 'static {
         let _ = (actuator, target);
     }
     /// `Vehicle.Cabin.Door.Row1.DriverSide.Window.Switch` (string) and the same actuator in 3 more branches.
-    fn set_window_switch(&self, actuator: Actuator<String>, target: String) {
+    fn set_window_switch(
+        &self,
+        actuator: Actuator<crate::tree::Switch>,
+        target: crate::tree::Switch,
+    ) {
         let _ = (actuator, target);
     }
     /// `Vehicle.Cabin.Door.Row1.DriverSide.KeyPad.IsEnabled` (boolean).
@@ -100,7 +104,11 @@ pub trait Provider: Send + Sync + 'static {
         let _ = (actuator, target);
     }
     /// `Vehicle.Cabin.Infotainment.Source` (string).
-    fn set_infotainment_source(&self, actuator: Actuator<String>, target: String) {
+    fn set_infotainment_source(
+        &self,
+        actuator: Actuator<crate::tree::Source>,
+        target: crate::tree::Source,
+    ) {
         let _ = (actuator, target);
     }
     /// `Vehicle.Body.Horn` (boolean).
@@ -120,7 +128,11 @@ pub trait Provider: Send + Sync + 'static {
         let _ = (actuator, target);
     }
     /// `Vehicle.Powertrain.Transmission.DriveMode` (string).
-    fn set_transmission_drive_mode(&self, actuator: Actuator<String>, target: String) {
+    fn set_transmission_drive_mode(
+        &self,
+        actuator: Actuator<crate::tree::DriveMode>,
+        target: crate::tree::DriveMode,
+    ) {
         let _ = (actuator, target);
     }
     /// `Vehicle.Powertrain.Battery.ChargeLimit` (uint8).

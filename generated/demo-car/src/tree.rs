@@ -62,7 +62,7 @@ pub struct VehicleIdentification {
         "VAN"],
         default = "SEDAN"
     )]
-    pub body_type: ::viss_runtime::Attribute<String>,
+    pub body_type: ::viss_runtime::Attribute<BodyType>,
     #[viss(
         description = "Fuels the vehicle can use.",
         allowed = ["GASOLINE",
@@ -72,7 +72,7 @@ pub struct VehicleIdentification {
         default = ["GASOLINE",
         "ELECTRIC"]
     )]
-    pub fuel_types: ::viss_runtime::Attribute<Vec<String>>,
+    pub fuel_types: ::viss_runtime::Attribute<Vec<FuelTypes>>,
     #[viss(description = "Number of seats.", min = 2, max = 9, default = 5)]
     pub seat_count: ::viss_runtime::Attribute<u8>,
 }
@@ -178,7 +178,7 @@ pub struct Window {
         "ONE_SHOT_CLOSE",
         "ONE_SHOT_OPEN"]
     )]
-    pub switch: ::viss_runtime::Actuator<String>,
+    pub switch: ::viss_runtime::Actuator<Switch>,
 }
 /// `Vehicle.Cabin.Door.Row1.DriverSide.KeyPad`
 #[derive(Debug, ::viss_runtime::VissTree)]
@@ -274,7 +274,7 @@ pub struct Infotainment {
         "USB",
         "STREAMING"]
     )]
-    pub source: ::viss_runtime::Actuator<String>,
+    pub source: ::viss_runtime::Actuator<Source>,
 }
 /// `Vehicle.Body`
 #[derive(Debug, ::viss_runtime::VissTree)]
@@ -362,7 +362,7 @@ pub struct Powertrain {
         "ELECTRIC"],
         default = "HYBRID"
     )]
-    pub r#type: ::viss_runtime::Attribute<String>,
+    pub r#type: ::viss_runtime::Attribute<Type>,
     #[viss(description = "Combustion engine.")]
     pub engine: Engine,
     #[viss(description = "Transmission.")]
@@ -392,7 +392,7 @@ pub struct Transmission {
     #[viss(description = "Selected gear; -1 reverse, 0 neutral.", min = -1, max = 8)]
     pub selected_gear: ::viss_runtime::Actuator<i8>,
     #[viss(description = "Drive mode.", allowed = ["ECO", "NORMAL", "SPORT"])]
-    pub drive_mode: ::viss_runtime::Actuator<String>,
+    pub drive_mode: ::viss_runtime::Actuator<DriveMode>,
 }
 /// `Vehicle.Powertrain.Battery`
 #[derive(Debug, ::viss_runtime::VissTree)]
@@ -585,3 +585,99 @@ pub static STRUCT_TYPES: [::viss_runtime::StructType; 2] = [
         ),
     },
 ];
+/// The values of `Vehicle.VehicleIdentification.BodyType`.
+///
+/// Body type.
+///
+/// On the wire each variant is its VSS string (`Display`, `FromStr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, ::viss_runtime::VissEnum)]
+pub enum BodyType {
+    /// `SEDAN`
+    #[default]
+    Sedan,
+    /// `HATCHBACK`
+    Hatchback,
+    /// `SUV`
+    Suv,
+    /// `VAN`
+    Van,
+}
+/// The values of `Vehicle.VehicleIdentification.FuelTypes`.
+///
+/// Fuels the vehicle can use.
+///
+/// On the wire each variant is its VSS string (`Display`, `FromStr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::viss_runtime::VissEnum)]
+pub enum FuelTypes {
+    /// `GASOLINE`
+    Gasoline,
+    /// `DIESEL`
+    Diesel,
+    /// `ELECTRIC`
+    Electric,
+    /// `HYDROGEN`
+    Hydrogen,
+}
+/// The values of `Vehicle.Cabin.Door.Row1.DriverSide.Window.Switch` and 3 more leaves.
+///
+/// Window switch.
+///
+/// On the wire each variant is its VSS string (`Display`, `FromStr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::viss_runtime::VissEnum)]
+pub enum Switch {
+    /// `INACTIVE`
+    Inactive,
+    /// `CLOSE`
+    Close,
+    /// `OPEN`
+    Open,
+    /// `ONE_SHOT_CLOSE`
+    OneShotClose,
+    /// `ONE_SHOT_OPEN`
+    OneShotOpen,
+}
+/// The values of `Vehicle.Cabin.Infotainment.Source`.
+///
+/// Media source.
+///
+/// On the wire each variant is its VSS string (`Display`, `FromStr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::viss_runtime::VissEnum)]
+pub enum Source {
+    /// `RADIO`
+    Radio,
+    /// `BLUETOOTH`
+    Bluetooth,
+    /// `USB`
+    Usb,
+    /// `STREAMING`
+    Streaming,
+}
+/// The values of `Vehicle.Powertrain.Type`.
+///
+/// Powertrain type.
+///
+/// On the wire each variant is its VSS string (`Display`, `FromStr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, ::viss_runtime::VissEnum)]
+pub enum Type {
+    /// `COMBUSTION`
+    Combustion,
+    /// `HYBRID`
+    #[default]
+    Hybrid,
+    /// `ELECTRIC`
+    Electric,
+}
+/// The values of `Vehicle.Powertrain.Transmission.DriveMode`.
+///
+/// Drive mode.
+///
+/// On the wire each variant is its VSS string (`Display`, `FromStr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, ::viss_runtime::VissEnum)]
+pub enum DriveMode {
+    /// `ECO`
+    Eco,
+    /// `NORMAL`
+    Normal,
+    /// `SPORT`
+    Sport,
+}

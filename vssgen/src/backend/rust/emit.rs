@@ -7,6 +7,7 @@ use vss_model::datatype::ElementType;
 use vss_model::{Datatype, NodeKind, Primitive, Value};
 
 use super::GenerateError;
+use super::enums::EnumType;
 use super::naming::to_ident;
 use super::types::{BranchType, Field, Plan, Shape, StructType};
 
@@ -29,6 +30,9 @@ pub fn tree_tokens(plan: &Plan<'_>) -> Result<TokenStream, GenerateError> {
     }
     if !plan.structs.is_empty() {
         items.push(struct_types_table(plan)?);
+    }
+    for ty in &plan.enums.enums {
+        items.push(enum_type(plan, ty));
     }
     Ok(quote!(#(#items)*))
 }
@@ -179,7 +183,7 @@ fn field_tokens(plan: &Plan<'_>, field: &Field) -> Result<TokenStream, GenerateE
         Shape::Leaf => {
             attrs.extend(common_attrs(&node.data));
             attrs.extend(leaf_attrs(node)?);
-            leaf_type(plan, node)?
+            leaf_type(plan, field.node)?
         }
         Shape::Branch(id) => {
             attrs.extend(common_attrs(&node.data));
@@ -403,11 +407,9 @@ fn unsupported_docs(data: &vss_model::NodeData) -> Vec<String> {
 }
 
 /// `::viss_runtime::Sensor<T>` and friends.
-fn leaf_type(plan: &Plan<'_>, node: &vss_model::Node) -> Result<TokenStream, GenerateError> {
-    let datatype = node.data.datatype.as_ref().ok_or_else(|| {
-        GenerateError::Unsupported(format!("{}: leaf without a datatype", node.path))
-    })?;
-    let value = rust_type(plan, datatype, &node.path)?;
+fn leaf_type(plan: &Plan<'_>, id: vss_model::NodeId) -> Result<TokenStream, GenerateError> {
+    let node = plan.tree.get(id);
+    let value = leaf_value_type(plan, id, &TokenStream::new())?;
     let handle = match node.kind {
         NodeKind::Sensor => quote!(::viss_runtime::Sensor),
         NodeKind::Actuator => quote!(::viss_runtime::Actuator),
@@ -415,6 +417,30 @@ fn leaf_type(plan: &Plan<'_>, node: &vss_model::Node) -> Result<TokenStream, Gen
         _ => return Err(GenerateError::StructInSignalTree(node.path.clone())),
     };
     Ok(quote!(#handle<#value>))
+}
+
+/// The Rust value type of leaf `id`: its enum when it has an `allowed` list of strings,
+/// else the type of its datatype; types of `tree.rs` behind `prefix` (`crate::tree::`).
+pub fn leaf_value_type(
+    plan: &Plan<'_>,
+    id: vss_model::NodeId,
+    prefix: &TokenStream,
+) -> Result<TokenStream, GenerateError> {
+    let node = plan.tree.get(id);
+    let datatype = node.data.datatype.as_ref().ok_or_else(|| {
+        GenerateError::Unsupported(format!("{}: leaf without a datatype", node.path))
+    })?;
+    match plan.enums.leaf_types.get(&id) {
+        Some(ident) => {
+            let ident = to_ident(ident);
+            Ok(if datatype.is_array {
+                quote!(Vec<#prefix #ident>)
+            } else {
+                quote!(#prefix #ident)
+            })
+        }
+        None => rust_type_at(plan, datatype, &node.path, prefix),
+    }
 }
 
 /// The Rust value type of a VSS datatype, in `tree.rs`.
@@ -522,4 +548,57 @@ fn struct_type(plan: &Plan<'_>, ty: &StructType) -> Result<TokenStream, Generate
                 ::viss_runtime::typed::struct_array_datatype(#vss_name);
         }
     })
+}
+
+/// An enum of an `allowed` list (`#[derive(VissEnum)]`) and the aliases of the further
+/// concepts that share its list.
+fn enum_type(plan: &Plan<'_>, ty: &EnumType) -> TokenStream {
+    let ident = to_ident(&ty.ident);
+    let mut docs = Vec::new();
+    if let Some(first) = ty.leaves.first() {
+        let first = plan.tree.get(*first);
+        let more = ty.leaves.len() - 1;
+        docs.push(match more {
+            0 => format!(" The values of `{}`.", first.path),
+            1 => format!(" The values of `{}` and 1 more leaf.", first.path),
+            _ => format!(" The values of `{}` and {more} more leaves.", first.path),
+        });
+        if let Some(description) = &first.data.description {
+            docs.push(String::new());
+            docs.push(format!(" {description}"));
+        }
+    }
+    docs.push(String::new());
+    docs.push(" On the wire each variant is its VSS string (`Display`, `FromStr`).".to_owned());
+    let derive_default = ty.default.map(|_| quote!(Default,));
+    let variants = ty.variants.iter().enumerate().map(|(index, variant)| {
+        let variant_ident = to_ident(&variant.ident);
+        let default = (ty.default == Some(index)).then(|| quote!(#[default]));
+        let name = variant
+            .explicit_name()
+            .map(|name| quote!(#[viss(name = #name)]));
+        let doc = format!(" `{}`", variant.vss_name);
+        quote!(#[doc = #doc] #default #name #variant_ident)
+    });
+    let aliases = ty.aliases.iter().map(|(alias, first)| {
+        let alias = to_ident(alias);
+        let doc = format!(
+            " The values of `{}`: the same list as [`{}`].",
+            plan.tree.get(*first).path,
+            ty.ident
+        );
+        quote! {
+            #[doc = #doc]
+            pub type #alias = #ident;
+        }
+    });
+    quote! {
+        #(#[doc = #docs])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, #derive_default ::viss_runtime::VissEnum)]
+        pub enum #ident {
+            #(#variants,)*
+        }
+
+        #(#aliases)*
+    }
 }

@@ -3,6 +3,7 @@
 //!
 //! * [`naming`]: VSS names → Rust identifiers;
 //! * [`types`]: one Rust type per concept (instance sets as arrays);
+//! * [`enums`]: one Rust enum per `allowed` list of strings;
 //! * [`emit`]: `tree.rs` tokens (quote → `syn::File` → prettyplease);
 //! * [`server`]: `provider.rs` and `lib.rs` tokens, `main.rs` text (a call into the runtime);
 //! * the two non-Rust files come from the minijinja templates in `templates/`.
@@ -11,6 +12,7 @@
 //! [`GenerateOptions`].
 
 pub mod emit;
+pub mod enums;
 pub mod naming;
 pub mod server;
 pub mod types;

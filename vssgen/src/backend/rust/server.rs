@@ -7,7 +7,7 @@ use quote::{format_ident, quote};
 use std::collections::BTreeSet;
 
 use super::GenerateError;
-use super::emit::rust_type_at;
+use super::emit::leaf_value_type;
 use super::naming::{to_ident, unique};
 use super::types::{Plan, Shape, TypeId};
 use vss_model::NodeKind;
@@ -149,7 +149,7 @@ fn provider_methods(plan: &Plan<'_>) -> Result<Vec<Method>, GenerateError> {
                 continue;
             };
             let tree = plan.tree_module();
-            let value = rust_type_at(plan, datatype, &node.path, &quote!(#tree::))?;
+            let value = leaf_value_type(plan, field.node, &quote!(#tree::))?;
             let base = format!(
                 "set_{}_{}",
                 branch.ident.to_snake_case(),

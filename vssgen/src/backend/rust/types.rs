@@ -15,6 +15,7 @@ use std::fmt::Write as _;
 use vss_model::{Node, NodeData, NodeId, NodeKind, VssTree};
 
 use super::GenerateError;
+use super::enums::{self, EnumPlan};
 use super::naming::{field_idents, type_ident, unique};
 
 /// Index of a branch type in [`Plan::branches`].
@@ -36,6 +37,8 @@ pub struct Plan<'t> {
     pub structs: Vec<StructType>,
     /// Fully qualified VSS struct name → Rust identifier.
     pub struct_idents: BTreeMap<String, String>,
+    /// The enums of the tree's `allowed` lists and the enum type of each such leaf.
+    pub enums: EnumPlan,
     /// The module holding this tree's `tree` and `provider` modules: none for the crate's
     /// first tree (`crate::tree`), the module of a further tree (`crate::trailer::tree`).
     pub module: Option<String>,
@@ -123,6 +126,12 @@ pub fn plan(tree: &VssTree) -> Result<Plan<'_>, GenerateError> {
     let root_name = tree.get(root_node).name.clone();
     let order = name_branches(tree, &mut branches, root, &root_name, &mut used);
     let (structs, struct_idents) = plan_structs(tree, root_node, &mut used);
+    let branch_of: BTreeMap<NodeId, TypeId> = branches
+        .iter()
+        .enumerate()
+        .flat_map(|(ty, branch)| branch.nodes.iter().map(move |node| (*node, ty)))
+        .collect();
+    let enums = enums::plan(tree, root_node, &branches, &branch_of, &mut used);
     Ok(Plan {
         tree,
         root,
@@ -131,6 +140,7 @@ pub fn plan(tree: &VssTree) -> Result<Plan<'_>, GenerateError> {
         order,
         structs,
         struct_idents,
+        enums,
         module: None,
     })
 }
