@@ -92,7 +92,7 @@ fn the_standard_tree_uses_raw_identifiers_for_keywords() {
     });
     let files = rust::generate(&loaded.tree.unwrap(), &GenerateOptions::new("std")).unwrap();
     let tree = file(&files, "src/tree.rs");
-    assert!(tree.contains("pub r#type: ::viss_runtime::Attribute<String>,"));
+    assert!(tree.contains("pub r#type: ::viss_runtime::Attribute<TransmissionType>,"));
     assert!(tree.contains("pub door: [[Door; 2]; 2],"));
     let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
     assert_eq!(
@@ -185,4 +185,97 @@ fn the_cli_reports_unloadable_input_with_exit_code_1() {
         .arg(out.path())
         .assert()
         .code(1);
+}
+
+/// Every `allowed` list of strings in the standard tree becomes an enum: 115 leaves (104
+/// `string`, 11 `string[]`), 56 distinct lists; the standard tree has no numeric `allowed`
+/// list (the demo car's `Massage` is one and stays `u8`).
+#[test]
+fn the_standard_tree_types_every_allowed_list_of_strings_as_an_enum() {
+    let loaded = vspec::load(&VspecOptions {
+        source: shared_path("vss/spec/VehicleSignalSpecification.vspec"),
+        ..VspecOptions::default()
+    });
+    let tree = loaded.tree.unwrap();
+    let plan = rust::types::plan(&tree).unwrap();
+    let with_allowed: Vec<_> = tree
+        .subtree(plan.root_node)
+        .into_iter()
+        .filter(|id| tree.get(*id).data.allowed.is_some())
+        .collect();
+    let strings = with_allowed
+        .iter()
+        .filter(|id| rust::enums::string_list(tree.get(**id)).is_some())
+        .count();
+    println!(
+        "standard tree: {} leaves with `allowed`, {strings} of strings, {} enum leaves, {} enums, {} aliases",
+        with_allowed.len(),
+        plan.enums.leaf_types.len(),
+        plan.enums.enums.len(),
+        plan.enums
+            .enums
+            .iter()
+            .map(|e| e.aliases.len())
+            .sum::<usize>(),
+    );
+    assert_eq!(with_allowed.len(), 115, "leaves with an allowed list");
+    assert_eq!(strings, 115, "all of them lists of strings");
+    assert_eq!(
+        plan.enums.leaf_types.len(),
+        115,
+        "every one typed with an enum"
+    );
+    assert_eq!(plan.enums.enums.len(), 56, "one enum per distinct list");
+    // Every enum spells its leaves' lists exactly, in order.
+    for ty in &plan.enums.enums {
+        for leaf in &ty.leaves {
+            let list = rust::enums::string_list(tree.get(*leaf)).unwrap();
+            let names: Vec<_> = ty.variants.iter().map(|v| v.vss_name.clone()).collect();
+            assert_eq!(names, list, "{}", ty.ident);
+        }
+    }
+    let ident = |path: &str| {
+        let id = tree.lookup(path).unwrap();
+        plan.enums.leaf_types[&id].as_str()
+    };
+    assert_eq!(
+        ident("Vehicle.ADAS.ActiveAutonomyLevel"),
+        "ActiveAutonomyLevel"
+    );
+    // `Switch` names two lists: the one most leaves use keeps the name.
+    assert_eq!(
+        ident("Vehicle.Cabin.Door.Row1.DriverSide.Window.Switch"),
+        "Switch"
+    );
+    assert_eq!(ident("Vehicle.Cabin.Sunroof.Switch"), "SunroofSwitch");
+    // `Type` names two lists used once each: both are prefixed.
+    assert_eq!(ident("Vehicle.Powertrain.Type"), "PowertrainType");
+    assert_eq!(
+        ident("Vehicle.Powertrain.Transmission.Type"),
+        "TransmissionType"
+    );
+    // Three concepts share one list: one enum named after the first in source order,
+    // two aliases.
+    let shared = plan
+        .enums
+        .enums
+        .iter()
+        .find(|ty| ty.ident == "Rollover")
+        .unwrap();
+    let aliases: Vec<_> = shared
+        .aliases
+        .iter()
+        .map(|(alias, _)| alias.as_str())
+        .collect();
+    assert_eq!(aliases, ["VisibilityImpairment", "RoadIcingState"]);
+    assert_eq!(ident("Vehicle.Safety.RoadIcingState"), "RoadIcingState");
+
+    let files = rust::generate(&tree, &GenerateOptions::new("std")).unwrap();
+    let code = file(&files, "src/tree.rs");
+    assert!(
+        code.contains("pub active_autonomy_level: ::viss_runtime::Sensor<ActiveAutonomyLevel>,")
+    );
+    assert!(code.contains("pub type RoadIcingState = Rollover;"));
+    assert!(code.contains("#[viss(name = \"SAE_2_DISENGAGING\")]\n    Sae2Disengaging,"));
+    assert!(!code.contains("non_exhaustive"));
 }
