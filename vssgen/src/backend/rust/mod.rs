@@ -255,6 +255,7 @@ fn render(
     };
     let root = &plan.branches[plan.root];
     let example_leaf = first_leaf_access(plan);
+    let enum_example = enum_example(plan);
     template
         .render(context! {
             version => env!("CARGO_PKG_VERSION"),
@@ -269,6 +270,9 @@ fn render(
             type_count => plan.branches.len(),
             struct_count => plan.structs.len(),
             example_leaf => example_leaf,
+            enum_count => plan.enums.enums.len(),
+            enum_leaf_count => plan.enums.leaf_types.len(),
+            enum_example => enum_example,
             profiles => !options.workspace_member,
             further => further,
         })
@@ -279,29 +283,69 @@ fn render(
 
 /// `speed` or `cabin.door[0][0].is_open`: the Rust access path of the first leaf.
 fn first_leaf_access(plan: &types::Plan<'_>) -> String {
-    let mut access = Vec::new();
-    let mut ty = plan.root;
-    loop {
-        let branch = &plan.branches[ty];
-        let Some(field) = branch.fields.first() else {
-            return access.join(".");
-        };
-        match &field.shape {
-            types::Shape::Leaf => {
-                access.push(field.ident.clone());
-                return access.join(".");
-            }
-            types::Shape::Branch(child) => {
-                access.push(field.ident.clone());
-                ty = *child;
-            }
+    find_leaf(plan, plan.root, &|_| true)
+        .map(|(access, _)| access)
+        .unwrap_or_default()
+}
+
+/// The Rust access path and field of the first leaf field (depth-first, instance `[0]`)
+/// that `wanted` accepts.
+fn find_leaf<'p>(
+    plan: &'p types::Plan<'_>,
+    ty: types::TypeId,
+    wanted: &dyn Fn(&types::Field) -> bool,
+) -> Option<(String, &'p types::Field)> {
+    for field in &plan.branches[ty].fields {
+        let (child, step) = match &field.shape {
+            types::Shape::Leaf if wanted(field) => return Some((field.ident.clone(), field)),
+            types::Shape::Leaf => continue,
+            types::Shape::Branch(child) => (*child, field.ident.clone()),
             types::Shape::Instances {
                 element,
                 dimensions,
-            } => {
-                access.push(format!("{}{}", field.ident, "[0]".repeat(dimensions.len())));
-                ty = *element;
-            }
+            } => (
+                *element,
+                format!("{}{}", field.ident, "[0]".repeat(dimensions.len())),
+            ),
+        };
+        if let Some((rest, leaf)) = find_leaf(plan, child, wanted) {
+            return Some((format!("{step}.{rest}"), leaf));
         }
     }
+    None
+}
+
+/// The README's enum example: the first scalar leaf typed with an enum.
+fn enum_example(plan: &types::Plan<'_>) -> Option<minijinja::Value> {
+    let scalar_enum = |field: &types::Field| {
+        plan.enums.leaf_types.contains_key(&field.node)
+            && plan
+                .tree
+                .get(field.node)
+                .data
+                .datatype
+                .as_ref()
+                .is_some_and(|datatype| !datatype.is_array)
+    };
+    let (access, field) = find_leaf(plan, plan.root, &scalar_enum)?;
+    let ident = plan.enums.leaf_types.get(&field.node)?;
+    let ty = plan
+        .enums
+        .enums
+        .iter()
+        .find(|ty| ty.leaves.contains(&field.node))?;
+    let variant = ty.variants.first()?;
+    let handle = match plan.tree.get(field.node).kind {
+        NodeKind::Sensor => "Sensor",
+        NodeKind::Actuator => "Actuator",
+        _ => "Attribute",
+    };
+    Some(context! {
+        field => &field.ident,
+        access => access,
+        handle => handle,
+        ident => ident,
+        variant => &variant.ident,
+        value => &variant.vss_name,
+    })
 }
