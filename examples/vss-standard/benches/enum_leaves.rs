@@ -71,7 +71,13 @@ fn enum_against_string(c: &mut Criterion) {
         .map(|model| dynamic_tree_from_model(&model).expect("the model converts"))
         .expect("the standard tree loads");
     let dynamic = Engine::new(dynamic, EngineConfig::default());
-    bench_request(c, "set", "enum_leaf_dynamic_tree", &dynamic, &set(ENUM_PATH));
+    bench_request(
+        c,
+        "set",
+        "enum_leaf_dynamic_tree",
+        &dynamic,
+        &set(ENUM_PATH),
+    );
 
     let action = Vehicle::TREE.cabin.infotainment.media.action;
     let uri = Vehicle::TREE.cabin.infotainment.media.selected_uri;
