@@ -12,12 +12,12 @@
 //!
 //! Run: `cargo bench -p vss-standard --bench enum_leaves`.
 
+mod support;
+
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use viss_runtime::model_tree::dynamic_tree_from_model;
 use viss_runtime::{Engine, EngineConfig, TypedEngine as _, VissTree};
-use vss_model::vspec::{self, VspecOptions};
 use vss_standard::tree::{Action, Vehicle};
 
 const ENUM_PATH: &str = "Vehicle.Cabin.Infotainment.Media.Action";
@@ -62,14 +62,7 @@ fn enum_against_string(c: &mut Criterion) {
     bench_request(c, "get", "enum_leaf", &engine, &get(ENUM_PATH));
     bench_request(c, "get", "string_leaf", &engine, &get(STRING_PATH));
 
-    let loaded = vspec::load(&VspecOptions {
-        source: test_support::shared_path("vss/spec/VehicleSignalSpecification.vspec"),
-        ..VspecOptions::default()
-    });
-    let dynamic = loaded
-        .tree
-        .map(|model| dynamic_tree_from_model(&model).expect("the model converts"))
-        .expect("the standard tree loads");
+    let dynamic = support::standard_dynamic_tree();
     let dynamic = Engine::new(dynamic, EngineConfig::default());
     bench_request(
         c,

@@ -11,13 +11,13 @@
 //!
 //! Run: `cargo bench -p vss-standard --bench lookup`.
 
+mod support;
+
 use std::collections::HashMap;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use viss_runtime::model_tree::dynamic_tree_from_model;
 use viss_runtime::{NodeId, VissBranch, VissTree};
-use vss_model::vspec::{self, VspecOptions};
 use vss_standard::{leaf_paths, tree::Vehicle};
 
 fn lookups(c: &mut Criterion) {
@@ -27,14 +27,7 @@ fn lookups(c: &mut Criterion) {
         .iter()
         .map(|path| (*path, Vehicle::TREE.lookup_dotted(path).expect("a leaf")))
         .collect();
-    let loaded = vspec::load(&VspecOptions {
-        source: test_support::shared_path("vss/spec/VehicleSignalSpecification.vspec"),
-        ..VspecOptions::default()
-    });
-    let dynamic = loaded
-        .tree
-        .map(|model| dynamic_tree_from_model(&model).expect("the model converts"))
-        .expect("the standard tree loads");
+    let dynamic = support::standard_dynamic_tree();
 
     let mut group = c.benchmark_group("standard_tree_leaf_lookup");
     group.throughput(Throughput::Elements(paths.len() as u64));

@@ -110,36 +110,40 @@ pub const fn check_enum_leaf(enum_name: &str, leaf: &str, variants: &[&str], all
             .push("` is neither");
         panic!("{}", message.as_str());
     }
+    if let Some(value) = first_missing(allowed, variants) {
+        let message = Message::new()
+            .push("`")
+            .push(enum_name)
+            .push("` has no variant for \"")
+            .push(value)
+            .push("\", a value of the `allowed` list of `")
+            .push(leaf)
+            .push("`");
+        panic!("{}", message.as_str());
+    }
+    if let Some(variant) = first_missing(variants, allowed) {
+        let message = Message::new()
+            .push("`")
+            .push(enum_name)
+            .push("` has the variant \"")
+            .push(variant)
+            .push("\", which is not in the `allowed` list of `")
+            .push(leaf)
+            .push("`");
+        panic!("{}", message.as_str());
+    }
+}
+
+/// The first string of `list` that `other` lacks.
+const fn first_missing<'a>(list: &[&'a str], other: &[&str]) -> Option<&'a str> {
     let mut index = 0;
-    while index < allowed.len() {
-        if !contains(variants, allowed[index]) {
-            let message = Message::new()
-                .push("`")
-                .push(enum_name)
-                .push("` has no variant for \"")
-                .push(allowed[index])
-                .push("\", a value of the `allowed` list of `")
-                .push(leaf)
-                .push("`");
-            panic!("{}", message.as_str());
+    while index < list.len() {
+        if !contains(other, list[index]) {
+            return Some(list[index]);
         }
         index += 1;
     }
-    index = 0;
-    while index < variants.len() {
-        if !contains(allowed, variants[index]) {
-            let message = Message::new()
-                .push("`")
-                .push(enum_name)
-                .push("` has the variant \"")
-                .push(variants[index])
-                .push("\", which is not in the `allowed` list of `")
-                .push(leaf)
-                .push("`");
-            panic!("{}", message.as_str());
-        }
-        index += 1;
-    }
+    None
 }
 
 const fn contains(list: &[&str], text: &str) -> bool {
