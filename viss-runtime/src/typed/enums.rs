@@ -99,7 +99,7 @@ pub const fn check_enum_leaf(enum_name: &str, leaf: &str, variants: &[&str], all
             .push("` is a VSS enum: give `")
             .push(leaf)
             .push("` `allowed = [..]` with the VSS strings of its variants");
-        panic!("{}", message.as_str());
+        fail(&message);
     }
     if variants.is_empty() {
         let message = Message::new()
@@ -108,7 +108,7 @@ pub const fn check_enum_leaf(enum_name: &str, leaf: &str, variants: &[&str], all
             .push("` has an `allowed` list, so its value is `String` or a `#[derive(VissEnum)]` enum; `")
             .push(enum_name)
             .push("` is neither");
-        panic!("{}", message.as_str());
+        fail(&message);
     }
     if let Some(value) = first_missing(allowed, variants) {
         let message = Message::new()
@@ -119,7 +119,7 @@ pub const fn check_enum_leaf(enum_name: &str, leaf: &str, variants: &[&str], all
             .push("\", a value of the `allowed` list of `")
             .push(leaf)
             .push("`");
-        panic!("{}", message.as_str());
+        fail(&message);
     }
     if let Some(variant) = first_missing(variants, allowed) {
         let message = Message::new()
@@ -130,8 +130,14 @@ pub const fn check_enum_leaf(enum_name: &str, leaf: &str, variants: &[&str], all
             .push("\", which is not in the `allowed` list of `")
             .push(leaf)
             .push("`");
-        panic!("{}", message.as_str());
+        fail(&message);
     }
+}
+
+/// Fails compilation (the check runs in a `const`) with `message`: one place, so every
+/// failure shows the same source line below its message.
+const fn fail(message: &Message) -> ! {
+    panic!("{}", message.as_str())
 }
 
 /// The first string of `list` that `other` lacks.
