@@ -65,7 +65,9 @@ pub use tree::{
     ScalarType, StructMember, StructType, VissTree,
 };
 pub use typed::enums::{NotAVariant, VissEnum};
-pub use typed::{Actuator, Attribute, Leaf, Sensor, TypedEngine, VissBranch, VssElement, VssType};
+pub use typed::{
+    Actuator, Attribute, Leaf, Sensor, TreeView, TypedEngine, VissBranch, VssElement, VssType,
+};
 pub use value::Value;
 
 /// `#[derive(VissTree)]`: a typed tree from a struct of handles, and `#[derive(VissEnum)]`:

@@ -336,6 +336,66 @@ impl<Tree: VissTree> TypedEngine for Engine<Tree> {
     }
 }
 
+/// Typed feeding and reading of one tree of an engine's forest, by that tree's own handles:
+/// a tree mounted beside the primary one (a generated crate's further `-s` tree, a derived
+/// `Trailer`) numbers its nodes from 0 like any tree, and this view offsets its handles'
+/// ids into the forest. From [`Engine::typed_tree`].
+pub struct TreeView<'e, Tree: VissTree> {
+    engine: &'e Engine<Tree>,
+    index: usize,
+}
+
+impl<Tree: VissTree> std::fmt::Debug for TreeView<'_, Tree> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TreeView")
+            .field("tree_index", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Tree: VissTree> Engine<Tree> {
+    /// The typed view of the tree with root `root` (the primary tree's root works too);
+    /// `None` when no tree has that root.
+    pub fn typed_tree(&self, root: &str) -> Option<TreeView<'_, Tree>> {
+        let index = self.forest().tree_index(root)?;
+        Some(TreeView {
+            engine: self,
+            index,
+        })
+    }
+}
+
+impl<Tree: VissTree> TreeView<'_, Tree> {
+    /// The forest id of a handle's node; an id beyond this tree is an error, never another
+    /// tree's node.
+    fn global(&self, id: NodeId) -> Result<NodeId, VissError> {
+        self.engine
+            .forest()
+            .global_id(self.index, id)
+            .ok_or(VissError::DataUnknown)
+    }
+}
+
+impl<Tree: VissTree> TypedEngine for TreeView<'_, Tree> {
+    fn feed<L: Leaf>(&self, leaf: L, value: L::Value, ts: Timestamp) -> Result<(), VissError> {
+        self.engine
+            .update(self.global(leaf.id())?, value.into_value(), ts)
+    }
+
+    fn current<L: Leaf>(&self, leaf: L) -> Option<L::Value> {
+        let sample = self.engine.store().current(self.global(leaf.id()).ok()?)?;
+        L::Value::from_value(sample.value)
+    }
+
+    fn target<T: VssType>(&self, actuator: Actuator<T>) -> Option<T> {
+        let sample = self
+            .engine
+            .store()
+            .target(self.global(actuator.id()).ok()?)?;
+        T::from_value(sample.value)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -407,6 +407,69 @@ fn each_tree_has_its_own_provider_with_its_own_ids() {
     assert_eq!(response["data"]["dp"]["value"], "true", "{response}");
 }
 
+/// A derived tree mounted beside another numbers its handles from 0 like any tree:
+/// `Engine::typed_tree` feeds and reads them at their place in the forest, where the
+/// primary tree's typed API would hit the primary tree's node of the same number.
+#[test]
+fn a_mounted_derived_tree_is_fed_through_its_typed_view() {
+    use viss_derive::VissTree;
+    use viss_runtime::{
+        Actuator, Engine, Forest, NodeId, Sensor, TypedEngine, VissError, VissTree as _,
+    };
+
+    #[derive(Debug, VissTree)]
+    #[viss(root)]
+    pub struct Vehicle {
+        pub speed: Sensor<u16>,
+    }
+
+    #[derive(Debug, VissTree)]
+    #[viss(root)]
+    pub struct Trailer {
+        pub weight: Sensor<u16>,
+        pub light: Actuator<bool>,
+    }
+
+    let forest = Forest::new(Vehicle::TREE).with(Trailer::TREE).unwrap();
+    let engine = Engine::with_forest(forest, EngineConfig::default());
+    let now = jiff::Timestamp::now();
+    // Same local id in both trees.
+    assert_eq!(Vehicle::TREE.speed.id(), Trailer::TREE.weight.id());
+    let trailer = engine.typed_tree("Trailer").unwrap();
+    trailer.feed(Trailer::TREE.weight, 1200, now).unwrap();
+    assert_eq!(trailer.current(Trailer::TREE.weight), Some(1200));
+    assert_eq!(
+        engine.current(Vehicle::TREE.speed),
+        None,
+        "the vehicle is untouched"
+    );
+    let vehicle = engine.typed_tree("Vehicle").unwrap();
+    vehicle.feed(Vehicle::TREE.speed, 80, now).unwrap();
+    assert_eq!(engine.current(Vehicle::TREE.speed), Some(80));
+    assert_eq!(trailer.current(Trailer::TREE.weight), Some(1200));
+
+    let mut session = engine.open_session();
+    let mut out = Vec::new();
+    engine.handle(
+        &mut session,
+        br#"{"action":"get","path":"Trailer.Weight","requestId":"1"}"#,
+        &mut out,
+    );
+    let response: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    assert_eq!(response["data"]["dp"]["value"], "1200", "{response}");
+    engine.handle(
+        &mut session,
+        br#"{"action":"set","path":"Trailer.Light","value":"true","requestId":"2"}"#,
+        &mut out,
+    );
+    assert_eq!(trailer.target(Trailer::TREE.light), Some(true));
+
+    assert!(engine.typed_tree("Boat").is_none());
+    let beyond = Sensor::<u16>::from_id(NodeId(Trailer::TREE.nodes().len() as u32));
+    assert_eq!(trailer.feed(beyond, 1, now), Err(VissError::DataUnknown));
+    assert_eq!(trailer.current(beyond), None);
+}
+
 #[test]
 fn filters_with_the_wrong_method() {
     let mut fixture = Fixture::new();

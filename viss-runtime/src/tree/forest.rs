@@ -174,6 +174,20 @@ impl<T: VissTree> Forest<T> {
             .map(|position| position + 1)
     }
 
+    /// The forest id of node `local` of the tree at `index` (as [`Forest::locate`] numbers
+    /// them); `None` when that tree has no such node.
+    pub fn global_id(&self, index: usize, local: NodeId) -> Option<NodeId> {
+        let (base, len) = match index.checked_sub(1) {
+            None => (0, self.primary_len),
+            Some(position) => {
+                let mounted = self.mounted.get(position)?;
+                let len = u32::try_from(mounted.tree.nodes().len()).ok()?;
+                (mounted.base, len)
+            }
+        };
+        (local.0 < len).then(|| NodeId(base + local.0))
+    }
+
     /// The node behind `id` (its `parent`/`end` links are relative to its own tree).
     ///
     /// # Panics
