@@ -93,43 +93,48 @@ pub const fn check_enum_leaf(enum_name: &str, leaf: &str, variants: &[&str], all
         return;
     }
     if allowed.is_empty() {
-        let message = Message::new()
-            .push("`")
-            .push(enum_name)
-            .push("` is a VSS enum: give `")
-            .push(leaf)
-            .push("` `allowed = [..]` with the VSS strings of its variants");
+        let message = Message::of(&[
+            "`",
+            enum_name,
+            "` is a VSS enum: give `",
+            leaf,
+            "` `allowed = [..]` with the VSS strings of its variants",
+        ]);
         fail(&message);
     }
     if variants.is_empty() {
-        let message = Message::new()
-            .push("`")
-            .push(leaf)
-            .push("` has an `allowed` list, so its value is `String` or a `#[derive(VissEnum)]` enum; `")
-            .push(enum_name)
-            .push("` is neither");
+        let message = Message::of(&[
+            "`",
+            leaf,
+            "` has an `allowed` list, so its value is `String` or a `#[derive(VissEnum)]` \
+             enum; `",
+            enum_name,
+            "` is neither",
+        ]);
         fail(&message);
     }
     if let Some(value) = first_missing(allowed, variants) {
-        let message = Message::new()
-            .push("`")
-            .push(enum_name)
-            .push("` has no variant for \"")
-            .push(value)
-            .push("\", a value of the `allowed` list of `")
-            .push(leaf)
-            .push("`");
+        let message = Message::of(&[
+            "`",
+            enum_name,
+            "` has no variant for \"",
+            value,
+            "\", a value of the `allowed` list of `",
+            leaf,
+            "`",
+        ]);
         fail(&message);
     }
     if let Some(variant) = first_missing(variants, allowed) {
-        let message = Message::new()
-            .push("`")
-            .push(enum_name)
-            .push("` has the variant \"")
-            .push(variant)
-            .push("\", which is not in the `allowed` list of `")
-            .push(leaf)
-            .push("`");
+        let message = Message::of(&[
+            "`",
+            enum_name,
+            "` has the variant \"",
+            variant,
+            "\", which is not in the `allowed` list of `",
+            leaf,
+            "`",
+        ]);
         fail(&message);
     }
 }
@@ -191,6 +196,17 @@ impl Message {
             bytes: [0; 512],
             len: 0,
         }
+    }
+
+    /// The parts, one after the other.
+    const fn of(parts: &[&str]) -> Self {
+        let mut message = Self::new();
+        let mut index = 0;
+        while index < parts.len() {
+            message = message.push(parts[index]);
+            index += 1;
+        }
+        message
     }
 
     const fn push(mut self, part: &str) -> Self {
