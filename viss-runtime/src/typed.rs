@@ -355,7 +355,8 @@ impl<Tree: VissTree> std::fmt::Debug for TreeView<'_, Tree> {
 
 impl<Tree: VissTree> Engine<Tree> {
     /// The typed view of the tree with root `root` (the primary tree's root works too);
-    /// `None` when no tree has that root.
+    /// `None` when no tree has that root. Finding the tree reads every root name: take the
+    /// view once and keep it.
     pub fn typed_tree(&self, root: &str) -> Option<TreeView<'_, Tree>> {
         let index = self.forest().tree_index(root)?;
         Some(TreeView {

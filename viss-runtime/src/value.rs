@@ -258,7 +258,8 @@ impl<'a> Limits<'a> {
 }
 
 /// A string of an `allowed` list is held as the list's own text: borrowed from a derived
-/// tree's static table, so reading one from the wire allocates nothing.
+/// tree's static table, so reading one from the wire allocates nothing. (A string leaf has
+/// no `enum`, the model and the derive refuse it, so the list is the only check here.)
 fn allowed_string(text: &str, allowed: &[Lit]) -> Result<Value, VissError> {
     if text.starts_with(INLINE_PREFIX) {
         return Err(VissError::IncorrectDataType);

@@ -279,3 +279,40 @@ fn the_standard_tree_types_every_allowed_list_of_strings_as_an_enum() {
     assert!(code.contains("#[viss(name = \"SAE_2_DISENGAGING\")]\n    Sae2Disengaging,"));
     assert!(!code.contains("non_exhaustive"));
 }
+
+/// A tree whose only enum leaf is an array still generates (the README's enum section needs
+/// a scalar example and is left out), and a list no enum can spell (a repeated value) stays
+/// `String`.
+#[test]
+fn array_only_enums_and_unspellable_lists_generate() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("Car.vspec");
+    std::fs::write(
+        &source,
+        "Vehicle:\n  type: branch\n  description: Root.\n\
+         Vehicle.Fuels:\n  type: attribute\n  datatype: string[]\n  description: Fuels.\n  \
+         allowed: ['GASOLINE', 'DIESEL']\n\
+         Vehicle.Mode:\n  type: actuator\n  datatype: string\n  description: Mode.\n  \
+         allowed: ['ECO', 'ECO']\n",
+    )
+    .unwrap();
+    let loaded = vspec::load(&VspecOptions {
+        source,
+        ..VspecOptions::default()
+    });
+    let files = rust::generate(&loaded.tree.unwrap(), &GenerateOptions::new("car")).unwrap();
+    let tree = file(&files, "src/tree.rs");
+    assert!(
+        tree.contains("pub fuels: ::viss_runtime::Attribute<Vec<Fuels>>,"),
+        "{tree}"
+    );
+    assert!(
+        tree.contains("pub mode: ::viss_runtime::Actuator<String>,"),
+        "{tree}"
+    );
+    let readme = file(&files, "README.md");
+    assert!(
+        readme.contains("Leaves with an `allowed` list of strings (1) are typed with enums (1,")
+    );
+    assert!(!readme.contains("## Enums"));
+}

@@ -23,7 +23,8 @@
 //!   turns every `match` that misses it into a compile error.
 //!
 //! Numeric `allowed` lists (`allowed: [0, 1, 2, 3]` on a `uint8`) stay numbers, checked at
-//! run time: their values are quantities, not names.
+//! run time: their values are quantities, not names. So do lists of strings no enum can
+//! spell (a value repeated, empty, or starting with the in-line error prefix).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -68,7 +69,9 @@ pub struct EnumPlan {
     pub leaf_types: BTreeMap<NodeId, String>,
 }
 
-/// The `allowed` list of a string leaf, when all of it is strings.
+/// The `allowed` list of a string leaf, when it can be an enum: all of it strings, none
+/// repeated, empty or starting with the reserved in-line error prefix (such a list stays
+/// `String`, checked at run time: `#[derive(VissEnum)]` refuses those values).
 pub fn string_list(node: &Node) -> Option<Vec<String>> {
     if !node.kind.has_datatype() || node.kind == NodeKind::Property {
         return None;
@@ -78,14 +81,23 @@ pub fn string_list(node: &Node) -> Option<Vec<String>> {
         return None;
     }
     let allowed = node.data.allowed.as_ref().filter(|list| !list.is_empty())?;
-    allowed
+    let list: Vec<String> = allowed
         .iter()
         .map(|value| match value {
             Value::String(text) => Some(text.clone()),
             _ => None,
         })
-        .collect()
+        .collect::<Option<_>>()?;
+    let distinct: BTreeSet<&str> = list.iter().map(String::as_str).collect();
+    let enumerable = distinct.len() == list.len()
+        && list
+            .iter()
+            .all(|value| !value.is_empty() && !value.starts_with(INLINE_PREFIX));
+    enumerable.then_some(list)
 }
+
+/// The VISS in-line error prefix (TRANSPORT §4.1.1): no string value may start with it.
+const INLINE_PREFIX: &str = "viss-inline:";
 
 /// One leaf name used with one list.
 struct Concept {
@@ -305,6 +317,35 @@ mod tests {
                 vss_name: value.to_owned(),
             };
             assert_eq!(variant.explicit_name().is_some(), explicit, "{value}");
+        }
+    }
+
+    #[test]
+    fn lists_no_enum_can_spell_stay_strings() {
+        let leaf = |allowed: serde_json::Value| Node {
+            name: "Mode".to_owned(),
+            path: "Vehicle.Mode".to_owned(),
+            kind: NodeKind::Actuator,
+            parent: None,
+            children: Vec::new(),
+            data: vss_model::NodeData {
+                datatype: Some(vss_model::Datatype::primitive(Primitive::String)),
+                allowed: serde_json::from_value(allowed).ok(),
+                ..vss_model::NodeData::default()
+            },
+            instance_origin: None,
+            location: None,
+            implicit: false,
+        };
+        assert!(string_list(&leaf(serde_json::json!(["ECO", "SPORT"]))).is_some());
+        for unusable in [
+            serde_json::json!(["ECO", "ECO"]),
+            serde_json::json!(["ECO", ""]),
+            serde_json::json!(["viss-inline:x"]),
+            serde_json::json!(["ECO", 1]),
+            serde_json::json!([]),
+        ] {
+            assert!(string_list(&leaf(unusable.clone())).is_none(), "{unusable}");
         }
     }
 
