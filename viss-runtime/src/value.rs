@@ -11,7 +11,7 @@ use crate::json::write_json_str;
 use crate::tree::{DataType, EnumEntry, Lit, NodeInfo, ScalarType, StructMember, Text};
 
 /// The reserved in-line error prefix (TRANSPORT §4.1.1): never valid in ordinary strings.
-pub const INLINE_PREFIX: &str = "viss-inline:";
+pub const INLINE_PREFIX: &str = vss_vocab::name::INLINE_ERROR_PREFIX;
 
 /// A typed value of one leaf.
 #[derive(Debug, Clone, PartialEq)]

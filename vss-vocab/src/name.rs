@@ -36,6 +36,22 @@ pub fn is_enum_key_style(key: &str) -> bool {
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
 }
 
+/// The VISS in-line error prefix (TRANSPORT §4.1.1): reserved, so no string value may
+/// start with it.
+pub const INLINE_ERROR_PREFIX: &str = "viss-inline:";
+
+/// Why `value` cannot be a value of an enum (a string `allowed` list entry that a Rust enum
+/// spells), if it cannot: it is not empty and does not start with the in-line error prefix.
+pub fn enum_value_error(value: &str) -> Option<&'static str> {
+    if value.is_empty() {
+        Some("must not be empty")
+    } else if value.starts_with(INLINE_ERROR_PREFIX) {
+        Some("must not start with `viss-inline:`, reserved for VISS in-line errors")
+    } else {
+        None
+    }
+}
+
 /// The VSS string `#[derive(VissEnum)]` gives a variant that has no `name = ".."`: its
 /// identifier in SCREAMING_SNAKE_CASE, a word starting at each upper-case letter that
 /// follows a lower-case letter or a digit (`OneShotClose` → `ONE_SHOT_CLOSE`, `Sae0` →
@@ -72,6 +88,13 @@ mod tests {
         assert!(is_boolean_name("HasFog") && !is_boolean_name("Fog"));
         assert!(is_enum_key("Mode_a") && !is_enum_key_style("Mode_a"));
         assert!(is_enum_key_style("MODE_A1") && !is_enum_key("mode"));
+    }
+
+    #[test]
+    fn enum_values_are_not_empty_nor_in_line_errors() {
+        assert_eq!(enum_value_error("OPEN"), None);
+        assert!(enum_value_error("").is_some());
+        assert!(enum_value_error("viss-inline:x").is_some());
     }
 
     #[test]

@@ -1,14 +1,11 @@
 //! `#[derive(VissEnum)]`'s front end: a fieldless enum and the VSS string of each variant,
-//! checked (unit variants only, no generics, strings unique, non-empty and never the
-//! reserved in-line error prefix).
+//! checked (unit variants only, no generics, strings unique and valid enum values by
+//! `vss_vocab::name::enum_value_error`).
 
 use proc_macro2::Span;
 use syn::{Data, DeriveInput, Fields, Ident};
 
 use super::{Ctxt, attr, symbol};
-
-/// The VISS in-line error prefix (TRANSPORT §4.1.1): no string value may start with it.
-const INLINE_PREFIX: &str = "viss-inline:";
 
 /// The derived enum.
 pub struct Enum<'a> {
@@ -70,13 +67,8 @@ impl<'a> Enum<'a> {
         let mut seen: Vec<(&str, &Ident)> = Vec::new();
         for variant in &self.variants {
             let name = variant.vss_name.as_str();
-            if name.is_empty() {
-                cx.error_at(variant.name_span, "a VSS enum value must not be empty");
-            } else if name.starts_with(INLINE_PREFIX) {
-                cx.error_at(
-                    variant.name_span,
-                    format!("`{INLINE_PREFIX}` is reserved for VISS in-line errors"),
-                );
+            if let Some(why) = vss_vocab::name::enum_value_error(name) {
+                cx.error_at(variant.name_span, format!("a VSS enum value {why}"));
             }
             match seen.iter().find(|(other, _)| *other == name) {
                 Some((_, first)) => cx.error_at(

@@ -92,12 +92,9 @@ pub fn string_list(node: &Node) -> Option<Vec<String>> {
     let enumerable = distinct.len() == list.len()
         && list
             .iter()
-            .all(|value| !value.is_empty() && !value.starts_with(INLINE_PREFIX));
+            .all(|value| vss_vocab::name::enum_value_error(value).is_none());
     enumerable.then_some(list)
 }
-
-/// The VISS in-line error prefix (TRANSPORT §4.1.1): no string value may start with it.
-const INLINE_PREFIX: &str = "viss-inline:";
 
 /// One leaf name used with one list.
 struct Concept {
