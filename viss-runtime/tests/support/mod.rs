@@ -2,6 +2,7 @@
 //! standard VSS tree loaded from ../shared, a schema validator and request helpers.
 #![allow(dead_code)]
 
+pub mod corpus;
 pub mod vss_json;
 #[cfg(feature = "ws")]
 pub mod ws;

@@ -32,6 +32,7 @@ pub async fn start_server(configure: impl FnOnce(&mut Limits)) -> server::Listen
     config.listen.address = [127, 0, 0, 1].into();
     config.listen.ws_port = 0;
     config.listen.http = false;
+    config.listen.grpc = false;
     config.tls.insecure = true;
     configure(&mut config.limits);
     server::start(engine, &config)

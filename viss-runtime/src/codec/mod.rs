@@ -2,8 +2,11 @@
 //! (CORE §1: another encoding must be reversible to JSON). The engine reads and writes only
 //! JSON; a transport decodes each incoming payload with its session's codec, hands the JSON
 //! to [`crate::Engine::handle`], and encodes what the engine wrote (responses and events)
-//! back. [`Json`] is the identity; the protobuf encoding (`VISS-protoenc`) is another
-//! implementation of [`Codec`], added without touching the engine.
+//! back. [`Json`] is the identity; [`protobuf::Protobuf`] (feature `protobuf`) is the
+//! `VISS-protoenc` encoding, added without touching the engine.
+
+#[cfg(feature = "protobuf")]
+pub mod protobuf;
 
 /// How a payload travels in a frame-based transport (WebSocket).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
