@@ -15,6 +15,20 @@ pub use alloc_count::{CountingAllocator, allocations_during, thread_allocations}
 
 use std::path::{Path, PathBuf};
 
+/// The Python of the peers venv (`tests/peers/install.sh` prints `VISS_PEERS_PYTHON`).
+///
+/// # Panics
+/// With the command that sets it up, when the variable is unset or names no file.
+pub fn peers_python() -> PathBuf {
+    match std::env::var_os("VISS_PEERS_PYTHON").map(PathBuf::from) {
+        Some(path) if path.exists() => path,
+        _ => panic!(
+            "VISS_PEERS_PYTHON is not set to the peers venv's python: run \
+             `eval \"$(tests/peers/install.sh)\"` from the workspace root first"
+        ),
+    }
+}
+
 /// The workspace root (the folder holding the virtual `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
     // CARGO_MANIFEST_DIR of this crate is <root>/test-support.

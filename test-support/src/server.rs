@@ -36,6 +36,8 @@ impl Server {
                 "0",
                 "--http-port",
                 "0",
+                "--grpc-port",
+                "0",
             ])
             .arg("--self-signed-dir")
             .arg(dir.path().join("tls"))

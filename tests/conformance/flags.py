@@ -7,6 +7,7 @@ FROZEN_SIMULATION = ("--simulate", "--simulate-period-ms", "3600000")
 
 INSECURE = "--insecure"
 NO_HTTP = "--no-http"
+NO_GRPC = "--no-grpc"
 INLINE_ERRORS = "--inline-errors"  # takes true|false
 MAX_SUBSCRIPTION_DURATION_MS = "--max-subscription-duration-ms"
 EVENT_QUEUE = "--event-queue"

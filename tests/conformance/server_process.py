@@ -18,6 +18,7 @@ STOP_TIMEOUT_S = 5.0
 # The lines `print_where_to_connect` writes (viss-runtime transport/cli.rs).
 WS_LINE = re.compile(r"WebSocket:\s+(wss?)://(\S+?):(\d+)\s")
 HTTP_LINE = re.compile(r"HTTP:\s+(https?)://(\S+?):(\d+)/")
+GRPC_LINE = re.compile(r"gRPC:\s+(\S+?):(\d+)\s+\((tls|h2c),")
 CERT_LINE = re.compile(r"certificate:\s+(.+?)\s+\((?:self-signed|configured)\)\s*$")
 
 
@@ -31,6 +32,8 @@ class Endpoints:
     ws_port: int | None = None
     http_base: str | None = None
     http_port: int | None = None
+    grpc_port: int | None = None
+    grpc_tls: bool = False
     cert: Path | None = None
 
 
@@ -82,6 +85,7 @@ class ServerProcess:
         return {
             "ws": "--no-ws" not in self.args,
             "http": "--no-http" not in self.args,
+            "grpc": "--no-grpc" not in self.args,
             "cert": "--insecure" not in self.args,
         }
 
@@ -107,6 +111,7 @@ class ServerProcess:
         found = {
             "ws": self.endpoints.ws_url is not None,
             "http": self.endpoints.http_base is not None,
+            "grpc": self.endpoints.grpc_port is not None,
             "cert": self.endpoints.cert is not None,
         }
         return all(found[key] for key, wanted in expected.items() if wanted)
@@ -120,6 +125,9 @@ class ServerProcess:
             scheme, host, port = match.groups()
             self.endpoints.http_base = f"{scheme}://{host}:{port}"
             self.endpoints.http_port = int(port)
+        elif match := GRPC_LINE.search(line):
+            self.endpoints.grpc_port = int(match.group(2))
+            self.endpoints.grpc_tls = match.group(3) == "tls"
         elif match := CERT_LINE.search(line):
             self.endpoints.cert = Path(match.group(1))
 

@@ -136,7 +136,7 @@ def test_attributes_read_their_metadata_default(ws):
 
 def test_slash_paths_and_the_server_tree(server, ws):
     assert get_value(ws, "Vehicle/VehicleIdentification/Brand") == get_value(ws, "Vehicle.VehicleIdentification.Brand")
-    assert sorted(get_value(ws, "Server.Support.Protocol")) == ["http", "ws"]
+    assert sorted(get_value(ws, "Server.Support.Protocol")) == ["grpc", "http", "ws"]
     assert get_value(ws, "Server.Config.Protocol.Websocket.Primary.PortNum") == str(server.ws_port)
 
 

@@ -4,7 +4,7 @@
 import pytest
 
 import wire
-from flags import INSECURE, NO_HTTP
+from flags import INSECURE, NO_GRPC, NO_HTTP
 
 # CORE App. B "Server Feature Naming" (viss-core.md §8).
 FILTER_NAMES = {"timebased", "change", "paths", "range", "curvelog", "history", "metadata"}
@@ -12,6 +12,7 @@ PROTOCOL_NAMES = {"ws", "http", "mqtt", "grpc"}
 COMPRESSION_NAMES = {"pathuid", "pathlocal", "timestamplocal"}
 WS_PORT_NODE = "Server.Config.Protocol.Websocket.Primary.PortNum"
 HTTP_PORT_NODE = "Server.Config.Protocol.Http.Primary.PortNum"
+GRPC_PORT_NODE = "Server.Config.Protocol.Grpc.Protobuf.PortNum"
 
 
 @pytest.fixture(scope="module")
@@ -21,7 +22,7 @@ def server(launch):
 
 @pytest.fixture(scope="module")
 def ws_only_server(launch):
-    return launch.standard(NO_HTTP)
+    return launch.standard(NO_HTTP, NO_GRPC)
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +42,13 @@ def read_list(client, path):
 
 
 def test_protocol_lists_the_served_transports(ws):
-    assert sorted(read_list(ws, "Server.Support.Protocol")) == ["http", "ws"]
+    assert sorted(read_list(ws, "Server.Support.Protocol")) == ["grpc", "http", "ws"]
 
 
 def test_port_nodes_are_the_bound_ports(server, ws):
     assert read(ws, WS_PORT_NODE) == str(server.ws_port)
     assert read(ws, HTTP_PORT_NODE) == str(server.http_port)
+    assert read(ws, GRPC_PORT_NODE) == str(server.endpoints.grpc_port)
 
 
 def test_filter_list_names_mandatory_and_served_filters(ws):
@@ -62,8 +64,10 @@ def test_data_compression_uses_app_b_names(ws):
 
 
 def test_encoding_and_subprotocols(ws):
-    assert "json" in read_list(ws, "Server.Support.Encoding")
-    assert {"VISSv3", "VISSv2"} <= set(read_list(ws, "Server.Support.SubProtocol"))
+    assert sorted(read_list(ws, "Server.Support.Encoding")) == ["json", "protobuf"]
+    assert read_list(ws, "Server.Support.SubProtocol") == ["VISSv3", "VISS-protoenc", "VISSv2"]
+    # PAYLOAD ENCODING: the capabilities SHALL say how a client asks for protobuf payloads.
+    assert read(ws, "Server.Config.Protocol.Websocket.Protobuf.SubProtocol") == "VISS-protoenc"
 
 
 def deviations(client):
@@ -110,12 +114,13 @@ def test_server_tree_over_http(http, ws):
     assert wire.single_value(answer.body) == read(ws, "Server.Support.Protocol")
 
 
-def test_server_without_http_lists_only_ws(ws_only_server):
+def test_server_without_http_and_grpc_lists_only_ws(ws_only_server):
     with ws_only_server.client() as client:
         assert read_list(client, "Server.Support.Protocol") == ["ws"]
+        for absent in (HTTP_PORT_NODE, GRPC_PORT_NODE):
+            response = client.request({"action": "get", "path": absent})
+            wire.assert_error(response, "404", "unavailable_data")
         assert read(client, WS_PORT_NODE) == str(ws_only_server.ws_port)
-        response = client.request({"action": "get", "path": HTTP_PORT_NODE})
-        wire.assert_error(response, "404", "unavailable_data")
 
 
 def test_insecure_server_declares_the_deviation(insecure_server):
@@ -123,7 +128,7 @@ def test_insecure_server_declares_the_deviation(insecure_server):
     with insecure_server.client() as client:
         assert read(client, "Server.Config.Tls") == "false"
         assert any(map(names_insecure_transport, read_list(client, "Server.Config.Deviations")))
-        assert sorted(read_list(client, "Server.Support.Protocol")) == ["http", "ws"]
+        assert sorted(read_list(client, "Server.Support.Protocol")) == ["grpc", "http", "ws"]
 
 
 def test_limits_are_published(ws):

@@ -129,7 +129,7 @@ fn load_tree(args: &BenchArgs) -> Result<viss_runtime::DynamicTree, BenchError> 
     Ok(dynamic_tree_from_model(&model)?)
 }
 
-fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, BenchError> {
+pub(crate) fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, BenchError> {
     Ok(tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads.max(1))
         .enable_all()
@@ -143,6 +143,7 @@ async fn start_targets<T: VissTree + 'static>(
     let mut config = ServerConfig::default();
     config.listen.ws_port = 0;
     config.listen.http = false;
+    config.listen.grpc = false;
     config.tls.self_signed_dir = dir.join("tls");
     let secure = server::start(Arc::clone(&engine), &config).await?;
     config.tls.insecure = true;

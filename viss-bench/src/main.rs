@@ -9,6 +9,7 @@ mod abuse;
 mod bench;
 mod client;
 mod connections;
+mod grpc;
 mod load;
 mod servers;
 mod stats;
@@ -36,6 +37,9 @@ enum Mode {
     Connections(connections::ConnectionsArgs),
     /// Bad traffic against a running viss-server while one client measures get latency
     Abuse(abuse::AbuseArgs),
+    /// gRPC get RTT (1 stream) and throughput (N streams on one connection) of an
+    /// in-process server beside a tonic echo service of the same VISS service
+    Grpc(grpc::GrpcArgs),
 }
 
 /// Where an external server listens.
@@ -97,6 +101,7 @@ fn main() -> ExitCode {
         Mode::Bench(args) => bench::main(args),
         Mode::Connections(args) => connections::main(args),
         Mode::Abuse(args) => abuse::main(args),
+        Mode::Grpc(args) => grpc::main(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -50,6 +50,9 @@ pub struct Capabilities {
     pub security: Vec<&'static str>,
     /// WebSocket sub-protocols served (when `ws` is).
     pub subprotocols: Vec<&'static str>,
+    /// The WebSocket sub-protocol of protobuf payloads, when served (PAYLOAD ENCODING: the
+    /// capabilities SHALL say how a client asks for them).
+    pub protobuf_subprotocol: Option<&'static str>,
     pub tls: bool,
     pub inline_errors: bool,
     pub limits: Limits,
@@ -130,11 +133,18 @@ impl Capabilities {
             if let Some(path) = port_path(protocol.name) {
                 nodes.number(
                     path,
-                    "Port of the protocol, primary payload format.",
+                    "Port the protocol listens on.",
                     "uint32",
                     protocol.port.into(),
                 );
             }
+        }
+        if let Some(subprotocol) = self.protobuf_subprotocol {
+            nodes.text(
+                "Server.Config.Protocol.Websocket.Protobuf.SubProtocol",
+                "WebSocket sub-protocol of protobuf payloads (binary frames).",
+                subprotocol,
+            );
         }
         nodes.flag(
             "Server.Config.Tls",
@@ -197,6 +207,7 @@ pub fn port_path(protocol: &str) -> Option<&'static str> {
     match protocol {
         "ws" => Some("Server.Config.Protocol.Websocket.Primary.PortNum"),
         "http" => Some("Server.Config.Protocol.Http.Primary.PortNum"),
+        "grpc" => Some("Server.Config.Protocol.Grpc.Protobuf.PortNum"),
         _ => None,
     }
 }
@@ -237,6 +248,13 @@ impl Nodes {
                 LitKind::Number,
                 value.to_string(),
             )));
+        self.add(path, spec);
+    }
+
+    fn text(&mut self, path: &str, description: &str, value: &str) {
+        let spec = NodeSpec::leaf(leaf_name(path), NodeKind::Attribute, "string")
+            .description(description)
+            .default_value(Literal::Scalar(Lit::owned(LitKind::String, value)));
         self.add(path, spec);
     }
 

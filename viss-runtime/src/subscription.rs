@@ -232,6 +232,14 @@ impl Session {
         self
     }
 
+    /// Numbers this session's subscriptions from `first` instead of 1: a transport that
+    /// opens one session per subscription (gRPC streams) draws `first` from a server-wide
+    /// count, so every id names one subscription across all its sessions.
+    pub fn numbering_subscriptions_from(mut self, first: u64) -> Self {
+        self.next_id = first;
+        self
+    }
+
     /// The version whose filter forms this session's requests may use.
     pub(crate) fn filter_version(&self) -> Version {
         if self.v2_filters {
@@ -256,9 +264,18 @@ impl Session {
         self.queue.pop_into(out)
     }
 
-    /// Number of active subscriptions.
+    /// Number of subscriptions the session holds (including any the engine has ended on
+    /// its own, e.g. at the duration limit, until their ids are unsubscribed).
     pub fn subscription_count(&self) -> usize {
         self.subscriptions.len()
+    }
+
+    /// Number of subscriptions still delivering events.
+    pub fn active_subscription_count(&self) -> usize {
+        self.subscriptions
+            .values()
+            .filter(|subscription| subscription.is_active())
+            .count()
     }
 }
 

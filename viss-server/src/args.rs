@@ -6,12 +6,13 @@ use clap::Parser;
 use viss_runtime::server::ServerArgs;
 use vss_model::cli::TreeArgs;
 
-/// A VISS v3 server (Secure WebSocket + HTTPS) for any VSS tree.
+/// A VISS v3 server (Secure WebSocket + HTTPS + gRPC) for any VSS tree.
 ///
 /// Loads the trees at start from .vspec sources or vss-tools JSON exports (`-s` / `--json`,
 /// repeatable: each tree's root is served beside the others, with the `Server` capabilities
-/// tree) and serves them over wss:// (sub-protocols VISSv3 and VISSv2, default port 6443)
-/// and https:// (default port 8443).
+/// tree) and serves them over wss:// (sub-protocols VISSv3, VISS-protoenc and VISSv2,
+/// default port 6443), https:// (default port 8443) and gRPC (service VISS, default port
+/// 5443).
 /// Without --cert/--key a self-signed certificate is generated into --self-signed-dir and
 /// its path is printed: give it to clients (curl --cacert, Python ssl context).
 ///

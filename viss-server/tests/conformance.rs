@@ -36,9 +36,7 @@ fn demo_car_binary() -> PathBuf {
 
 #[test]
 fn the_conformance_suite_passes_against_the_real_binaries() {
-    let python = std::env::var("VISS_PEERS_PYTHON").expect(
-        "VISS_PEERS_PYTHON names the peers' Python: run eval \"$(tests/peers/install.sh)\" first",
-    );
+    let python = test_support::peers_python();
     // Cargo's scratch directory for integration tests: it exists wherever the target
     // directory is (a fresh clone has no `target/` of its own when CARGO_TARGET_DIR is set).
     let report = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("conformance-report.txt");

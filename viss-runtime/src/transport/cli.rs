@@ -34,12 +34,18 @@ pub struct ServerArgs {
     /// HTTPS port, 0 = any free port [default: 8443]
     #[arg(long, value_name = "PORT", env = "VISS_HTTP_PORT")]
     pub http_port: Option<u16>,
+    /// gRPC port, 0 = any free port [default: 5443]
+    #[arg(long, value_name = "PORT", env = "VISS_GRPC_PORT")]
+    pub grpc_port: Option<u16>,
     /// Do not serve the WebSocket transport
     #[arg(long)]
     pub no_ws: bool,
     /// Do not serve the HTTPS transport
     #[arg(long)]
     pub no_http: bool,
+    /// Do not serve the gRPC transport
+    #[arg(long)]
+    pub no_grpc: bool,
     /// PEM certificate chain (with --key); without both a self-signed one is generated
     #[arg(long, value_name = "FILE", env = "VISS_TLS_CERT", requires = "key")]
     pub cert: Option<PathBuf>,
@@ -131,8 +137,10 @@ impl ServerArgs {
         set(&mut listen.address, self.address);
         set(&mut listen.ws_port, self.ws_port);
         set(&mut listen.http_port, self.http_port);
+        set(&mut listen.grpc_port, self.grpc_port);
         listen.ws &= !self.no_ws;
         listen.http &= !self.no_http;
+        listen.grpc &= !self.no_grpc;
         let tls = &mut config.tls;
         if self.cert.is_some() {
             tls.cert.clone_from(&self.cert);
@@ -381,8 +389,9 @@ fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize, roots
     if let Some(address) = listening.ws {
         let _ = writeln!(
             stdout,
-            "  WebSocket: {}://{address}  (sub-protocols VISSv3, VISSv2)",
-            listening.ws_scheme()
+            "  WebSocket: {}://{address}  (sub-protocols {})",
+            listening.ws_scheme(),
+            super::SUBPROTOCOLS.join(", ")
         );
     }
     if let Some(address) = listening.http {
@@ -390,6 +399,17 @@ fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize, roots
             stdout,
             "  HTTP:      {}://{address}/Vehicle/Speed",
             listening.http_scheme()
+        );
+    }
+    if let Some(address) = listening.grpc {
+        let security = if listening.tls.is_some() {
+            "tls"
+        } else {
+            "h2c"
+        };
+        let _ = writeln!(
+            stdout,
+            "  gRPC:      {address}  ({security}, service grpcProtobufMessages.VISS)"
         );
     }
     if let Some(files) = &listening.tls {

@@ -52,10 +52,14 @@ pub struct ListenConfig {
     pub ws_port: u16,
     /// HTTPS port (the spec's 443 needs privileges, so 8443 by default); 0 picks a free port.
     pub http_port: u16,
+    /// gRPC port (viss-core §7.4 default 5443); 0 picks a free port.
+    pub grpc_port: u16,
     /// Serve the WebSocket transport.
     pub ws: bool,
     /// Serve the HTTPS transport.
     pub http: bool,
+    /// Serve the gRPC transport (when built with the `grpc` feature).
+    pub grpc: bool,
 }
 
 impl Default for ListenConfig {
@@ -64,8 +68,10 @@ impl Default for ListenConfig {
             address: IpAddr::from([127, 0, 0, 1]),
             ws_port: 6443,
             http_port: 8443,
+            grpc_port: 5443,
             ws: true,
             http: true,
+            grpc: true,
         }
     }
 }
@@ -111,7 +117,7 @@ pub struct TlsFiles {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Limits {
-    /// Largest WebSocket message or HTTP body accepted, in bytes.
+    /// Largest WebSocket message, HTTP body or gRPC message accepted, in bytes.
     pub max_message_bytes: usize,
     /// A WebSocket that has sent no request for this long while holding no subscription
     /// is closed (close frame 1000, reason `idle timeout`), in milliseconds. A connection
@@ -132,6 +138,9 @@ pub struct Limits {
     /// TLS handshake or first request; more are closed as soon as they are accepted.
     /// Unset: `max_connections` + 1,000 (room to answer the 503s and HTTP requests).
     pub max_open_connections: Option<usize>,
+    /// gRPC calls (subscription streams included) one HTTP/2 connection may have open at
+    /// once.
+    pub max_concurrent_streams: u32,
     /// Events buffered per connection before the oldest is dropped.
     pub event_queue: usize,
     /// Subscriptions one connection may hold.
@@ -160,6 +169,7 @@ impl Default for Limits {
             handshake_timeout_ms: 10_000,
             max_connections: 10_000,
             max_open_connections: None,
+            max_concurrent_streams: 256,
             event_queue: 1024,
             max_subscriptions_per_connection: 10_000,
             max_subscription_duration_ms: 0,

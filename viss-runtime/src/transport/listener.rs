@@ -33,6 +33,8 @@ pub struct Listening {
     pub ws: Option<SocketAddr>,
     /// `https://` (or `http://`) address, when the HTTP transport is on.
     pub http: Option<SocketAddr>,
+    /// gRPC address (TLS, or h2c with `insecure`), when the gRPC transport is on.
+    pub grpc: Option<SocketAddr>,
     /// The certificate in use; `None` with `insecure`.
     pub tls: Option<TlsFiles>,
     stop: watch::Sender<bool>,
@@ -99,15 +101,20 @@ pub async fn start<T: VissTree + 'static>(
     let (tls, rustls) = tls_setup(&config.tls).await?;
     let serve_ws = config.listen.ws && built_in("ws", cfg!(feature = "ws"));
     let serve_http = config.listen.http && built_in("http", cfg!(feature = "http"));
-    if !serve_ws && !serve_http {
+    // gRPC is optional in every build, so a build without it serves the others quietly.
+    let serve_grpc = config.listen.grpc && cfg!(feature = "grpc");
+    if !serve_ws && !serve_http && !serve_grpc {
         return Err(ServerError::Config(
-            "no transport to serve: enable listen.ws or listen.http (and its cargo feature)".into(),
+            "no transport to serve: enable listen.ws, listen.http or listen.grpc (and its \
+             cargo feature)"
+                .into(),
         ));
     }
     let (stop, stopped) = watch::channel(false);
     let mut listening = Listening {
         ws: None,
         http: None,
+        grpc: None,
         tls,
         stop,
         handles: Vec::new(),
@@ -142,8 +149,27 @@ pub async fn start<T: VissTree + 'static>(
         publish_port(&engine, "http", local.port());
         listening.http = Some(local);
         let router = super::http::router(state, config.limits.max_message_bytes);
+        listening.spawn_server(bound, router, rustls.clone(), &config.limits)?;
+    }
+    #[cfg(feature = "grpc")]
+    if serve_grpc {
+        let state = super::grpc::GrpcState {
+            engine: Arc::clone(&engine),
+            limits: config.limits.clone(),
+            streams: Arc::new(tokio::sync::Semaphore::new(
+                config.limits.max_connections.max(1),
+            )),
+            shutdown: stopped.clone(),
+        };
+        let bound = bind(SocketAddr::new(address, config.listen.grpc_port))?;
+        let local = local_address(&bound)?;
+        publish_port(&engine, "grpc", local.port());
+        listening.grpc = Some(local);
+        let router = super::grpc::router(state);
         listening.spawn_server(bound, router, rustls, &config.limits)?;
     }
+    #[cfg(not(feature = "grpc"))]
+    let _ = (serve_grpc, rustls);
     let timers = run_timers(
         Arc::clone(&engine),
         config.limits.tick(),
@@ -232,6 +258,14 @@ impl Listening {
             .http_builder()
             .http1()
             .header_read_timeout(Some(handshake));
+        // HTTP/2 (gRPC, and HTTPS clients that negotiate h2): bounded streams per
+        // connection, and pings so a vanished peer's subscription streams end.
+        server
+            .http_builder()
+            .http2()
+            .max_concurrent_streams(limits.max_concurrent_streams)
+            .keep_alive_interval(limits.ping_interval())
+            .keep_alive_timeout(limits.dead_peer_timeout());
         let server = server.first_request_timeout(handshake);
         let service = router.into_make_service();
         let accept = CappedAcceptor::new(limits.open_connection_cap());
@@ -259,12 +293,23 @@ impl Listening {
     fn log_addresses(&self) {
         if let Some(address) = self.ws {
             tracing::info!(
-                "VISS v3 WebSocket on {}://{address} (sub-protocols VISSv3, VISSv2)",
-                self.ws_scheme()
+                "VISS v3 WebSocket on {}://{address} (sub-protocols {})",
+                self.ws_scheme(),
+                super::SUBPROTOCOLS.join(", ")
             );
         }
         if let Some(address) = self.http {
             tracing::info!("VISS v3 HTTP on {}://{address}", self.http_scheme());
+        }
+        if let Some(address) = self.grpc {
+            let security = if self.tls.is_some() {
+                "TLS"
+            } else {
+                "plaintext h2c"
+            };
+            tracing::info!(
+                "VISS v3 gRPC on {address} ({security}, service grpcProtobufMessages.VISS)"
+            );
         }
         if let Some(files) = &self.tls {
             tracing::info!(cert = %files.cert.display(), self_signed = files.self_signed, "TLS certificate");
@@ -312,6 +357,7 @@ mod tests {
         config.tls.insecure = true;
         config.listen.ws = false;
         config.listen.http = false;
+        config.listen.grpc = false;
         let error = start(engine, &config).await.unwrap_err();
         assert!(error.to_string().contains("no transport"), "{error}");
     }

@@ -20,6 +20,8 @@
 #[cfg(feature = "server")]
 pub mod cli;
 pub mod config;
+#[cfg(feature = "grpc")]
+pub mod grpc;
 #[cfg(feature = "http")]
 pub mod http;
 pub mod simulator;
@@ -52,8 +54,13 @@ use crate::capabilities::{Capabilities, Protocol};
 use crate::response::{begin, finish, key, write_json_str};
 use crate::{Engine, EngineConfig, Forest, ForestError, VissTree};
 
+/// The sub-protocols the WebSocket transport serves, in order of preference: JSON v3,
+/// protobuf (feature `protobuf`), then the VISSv2-era clients.
+#[cfg(feature = "protobuf")]
+pub const SUBPROTOCOLS: &[&str] = &["VISSv3", crate::codec::protobuf::SUBPROTOCOL, "VISSv2"];
 /// The sub-protocols the WebSocket transport serves, in order of preference.
-pub const SUBPROTOCOLS: [&str; 2] = ["VISSv3", "VISSv2"];
+#[cfg(not(feature = "protobuf"))]
+pub const SUBPROTOCOLS: &[&str] = &["VISSv3", "VISSv2"];
 
 /// What a server with `config` serves, for its `Server` tree: the engine's features, and
 /// the transports compiled in **and** enabled, with their configured ports (the bound ones
@@ -67,6 +74,11 @@ pub fn capabilities(config: &ServerConfig, engine: &EngineConfig) -> Capabilitie
             port: listen.ws_port,
         });
         capabilities.subprotocols = SUBPROTOCOLS.to_vec();
+        #[cfg(feature = "protobuf")]
+        {
+            capabilities.encodings.push("protobuf");
+            capabilities.protobuf_subprotocol = Some(crate::codec::protobuf::SUBPROTOCOL);
+        }
         if !config.protocol.require_subprotocol {
             capabilities
                 .deviations
@@ -78,6 +90,15 @@ pub fn capabilities(config: &ServerConfig, engine: &EngineConfig) -> Capabilitie
             name: "http",
             port: listen.http_port,
         });
+    }
+    if cfg!(feature = "grpc") && listen.grpc {
+        capabilities.protocols.push(Protocol {
+            name: "grpc",
+            port: listen.grpc_port,
+        });
+        if !capabilities.encodings.contains(&"protobuf") {
+            capabilities.encodings.push("protobuf");
+        }
     }
     capabilities.tls = !config.tls.insecure;
     if config.tls.insecure {
@@ -207,6 +228,7 @@ mod tests {
         let built: Vec<&str> = [
             ("ws", cfg!(feature = "ws")),
             ("http", cfg!(feature = "http")),
+            ("grpc", cfg!(feature = "grpc")),
         ]
         .into_iter()
         .filter_map(|(name, built)| built.then_some(name))
@@ -226,6 +248,16 @@ mod tests {
         assert_eq!(
             tree.lookup("Server.Support.SubProtocol").is_some(),
             cfg!(feature = "ws")
+        );
+        assert_eq!(
+            tree.lookup("Server.Config.Protocol.Grpc.Protobuf.PortNum")
+                .is_some(),
+            cfg!(feature = "grpc")
+        );
+        assert_eq!(
+            tree.lookup("Server.Config.Protocol.Websocket.Protobuf.SubProtocol")
+                .is_some(),
+            cfg!(all(feature = "ws", feature = "protobuf"))
         );
     }
 }

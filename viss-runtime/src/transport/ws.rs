@@ -69,7 +69,7 @@ async fn upgrade<T: VissTree + 'static>(
         }
     };
     let offered = offered_subprotocols(&headers);
-    let Some(version) = negotiate(&offered, state.require_subprotocol) else {
+    let Some(served) = negotiate(&offered, state.require_subprotocol) else {
         tracing::debug!(
             ?offered,
             "WebSocket handshake refused: no sub-protocol served"
@@ -102,12 +102,12 @@ async fn upgrade<T: VissTree + 'static>(
     };
     let max = state.limits.max_message_bytes;
     upgrade
-        .protocols(SUBPROTOCOLS)
+        .protocols(served.subprotocol)
         .max_message_size(max)
         .max_frame_size(max)
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| serve_connection(socket, state, permit, version))
+        .on_upgrade(move |socket| serve_connection(socket, state, permit, served))
 }
 
 /// The sub-protocols the client offers, in its order.
@@ -122,17 +122,66 @@ fn offered_subprotocols(headers: &HeaderMap) -> Vec<&str> {
         .collect()
 }
 
-/// The version a client offering `offered` is served with: `VISSv3` if offered, else
-/// `VISSv2` if offered; no offer at all is a VISSv2-era client (a v3 client must name
-/// `VISSv3`) unless `require_subprotocol`; only unknown offers are refused (`None`).
-fn negotiate(offered: &[&str], require_subprotocol: bool) -> Option<Version> {
-    if offered.contains(&Version::V3.subprotocol()) {
-        Some(Version::V3)
-    } else if offered.contains(&Version::V2.subprotocol()) || offered.is_empty() {
-        (!offered.is_empty() || !require_subprotocol).then_some(Version::V2)
-    } else {
-        None
+/// What a connection speaks: the VISS version, the payload encoding, and the sub-protocol
+/// named in the handshake answer (none for a client that offered none).
+#[derive(Clone, Copy)]
+struct Served {
+    version: Version,
+    codec: &'static dyn Codec,
+    subprotocol: Option<&'static str>,
+}
+
+impl std::fmt::Debug for Served {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Served")
+            .field("version", &self.version)
+            .field("codec", &self.codec.name())
+            .field("subprotocol", &self.subprotocol)
+            .finish()
     }
+}
+
+impl PartialEq for Served {
+    fn eq(&self, other: &Self) -> bool {
+        (self.version, self.codec.name(), self.subprotocol)
+            == (other.version, other.codec.name(), other.subprotocol)
+    }
+}
+
+/// How a client offering `offered` is served: the first of [`SUBPROTOCOLS`] (the server's
+/// preference: `VISSv3`, `VISS-protoenc`, `VISSv2`) that it offers; no offer at all is a
+/// VISSv2-era client (a v3 client must name `VISSv3`) unless `require_subprotocol`; only
+/// unknown offers are refused (`None`).
+fn negotiate(offered: &[&str], require_subprotocol: bool) -> Option<Served> {
+    if offered.is_empty() {
+        return (!require_subprotocol).then_some(Served {
+            version: Version::V2,
+            codec: &codec::Json,
+            subprotocol: None,
+        });
+    }
+    let chosen = SUBPROTOCOLS
+        .iter()
+        .copied()
+        .find(|name| offered.contains(name))?;
+    #[cfg(feature = "protobuf")]
+    if chosen == codec::protobuf::SUBPROTOCOL {
+        return Some(Served {
+            version: Version::V3,
+            codec: &codec::protobuf::Protobuf,
+            subprotocol: Some(chosen),
+        });
+    }
+    let version = if chosen == Version::V2.subprotocol() {
+        Version::V2
+    } else {
+        Version::V3
+    };
+    Some(Served {
+        version,
+        codec: &codec::Json,
+        subprotocol: Some(chosen),
+    })
 }
 
 /// Why a connection loop ended.
@@ -192,9 +241,9 @@ async fn serve_connection<T: VissTree + 'static>(
     socket: WebSocket,
     state: Arc<WsState<T>>,
     _permit: OwnedSemaphorePermit,
-    version: Version,
+    served: Served,
 ) {
-    let mut session = state.engine.open_session_for(version);
+    let mut session = state.engine.open_session_for(served.version);
     let wake = Arc::new(Notify::new());
     let notifier = Arc::clone(&wake);
     session.events().set_notifier(move || notifier.notify_one());
@@ -202,7 +251,7 @@ async fn serve_connection<T: VissTree + 'static>(
     let mut connection = Connection {
         socket,
         state: &state,
-        codec: &codec::Json,
+        codec: served.codec,
         out: Vec::with_capacity(1024),
         last_request: now,
         last_heard: now,
@@ -220,7 +269,8 @@ async fn serve_connection<T: VissTree + 'static>(
 struct Connection<'a, T: VissTree> {
     socket: WebSocket,
     state: &'a WsState<T>,
-    /// The session's payload encoding (JSON for `VISSv3` and `VISSv2`).
+    /// The session's payload encoding (JSON for `VISSv3` and `VISSv2`, protobuf for
+    /// `VISS-protoenc`).
     codec: &'static dyn Codec,
     out: Vec<u8>,
     /// The last text or binary message (pings and pongs are not requests).
@@ -317,14 +367,18 @@ impl<T: VissTree + 'static> Connection<'_, T> {
                     self.feed_out().await?;
                 }
                 Some(Ok(Message::Text(_))) | Some(Ok(Message::Binary(_))) => {
-                    write_transport_error(
-                        &mut self.out,
-                        None,
-                        "400",
-                        "bad_request",
-                        "Binary frames are not supported: send JSON requests as text frames \
-                         (sub-protocol VISSv3)",
-                    );
+                    let description = match self.codec.frame() {
+                        Frame::Text => {
+                            "Binary frames are not supported: send JSON requests as text \
+                             frames (sub-protocol VISSv3), or connect with sub-protocol \
+                             VISS-protoenc for protobuf"
+                        }
+                        Frame::Binary => {
+                            "Text frames are not supported on sub-protocol VISS-protoenc: send \
+                             each request as one binary ProtobufMessage frame"
+                        }
+                    };
+                    write_transport_error(&mut self.out, None, "400", "bad_request", description);
                     self.feed_out().await?;
                 }
                 Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
@@ -482,11 +536,37 @@ mod tests {
         );
         let offered = offered_subprotocols(&headers);
         assert_eq!(offered, ["VISSv2", "VISS-protoenc", "VISSv3"]);
-        assert_eq!(negotiate(&offered, false), Some(Version::V3));
-        assert_eq!(negotiate(&["VISSv2"], true), Some(Version::V2));
-        assert_eq!(negotiate(&[], false), Some(Version::V2));
+        let json = |version, subprotocol| Served {
+            version,
+            codec: &codec::Json,
+            subprotocol,
+        };
+        assert_eq!(
+            negotiate(&offered, false),
+            Some(json(Version::V3, Some("VISSv3")))
+        );
+        assert_eq!(
+            negotiate(&["VISSv2"], true),
+            Some(json(Version::V2, Some("VISSv2")))
+        );
+        assert_eq!(negotiate(&[], false), Some(json(Version::V2, None)));
         assert_eq!(negotiate(&[], true), None);
         assert_eq!(negotiate(&["wvss1.0", "VISS-noenc"], false), None);
         assert!(offered_subprotocols(&HeaderMap::new()).is_empty());
+    }
+
+    /// `VISS-protoenc` is served (binary frames) when built with `protobuf`, after `VISSv3`.
+    #[test]
+    fn protoenc_is_served_with_protobuf_payloads() {
+        let served = negotiate(&["VISSv2", "VISS-protoenc"], false);
+        if cfg!(feature = "protobuf") {
+            let served = served.expect("served");
+            assert_eq!(
+                (served.version, served.codec.frame(), served.subprotocol),
+                (Version::V3, Frame::Binary, Some("VISS-protoenc"))
+            );
+        } else {
+            assert_eq!(served.map(|served| served.version), Some(Version::V2));
+        }
     }
 }

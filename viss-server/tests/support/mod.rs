@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 pub use test_support::server::{Server, curl};
@@ -17,17 +17,7 @@ pub fn start_server(extra: &[&str]) -> Server {
     Server::start(Path::new(env!("CARGO_BIN_EXE_viss-server")), &args)
 }
 
-/// The Python of the peers venv (`tests/peers/install.sh` prints the variable).
-pub fn peers_python() -> PathBuf {
-    let python = std::env::var_os("VISS_PEERS_PYTHON").map(PathBuf::from);
-    match python {
-        Some(path) if path.exists() => path,
-        _ => panic!(
-            "VISS_PEERS_PYTHON is not set to the peers venv's python: run \
-             `eval \"$(tests/peers/install.sh)\"` from the workspace root first"
-        ),
-    }
-}
+pub use test_support::peers_python;
 
 /// Runs `tests/peers/wss_client.py` with `args`.
 pub fn wss_client(args: &[&str]) -> Output {
