@@ -32,7 +32,7 @@ echo "generating the standard-tree crate..." >&2
 (cd "$REPO" && cargo run --quiet --release -p vssgen -- generate \
   -s "$SHARED/vss/spec/VehicleSignalSpecification.vspec" \
   --crate-name vss-standard-server --runtime-path "$REPO/viss-runtime" \
-  --out "$WORK/crate" >/dev/null 2>&1)
+  --proto-lock-dir "$WORK" --out "$WORK/crate" >/dev/null 2>&1)
 cp "$REPO/Cargo.lock" "$WORK/crate/"
 
 echo "building (release, then small static)..." >&2
@@ -44,7 +44,7 @@ echo "building (release, then small static)..." >&2
 # measure BINARY FLAGS...: prints "VmRSS anonymous threads" in KiB after WAIT seconds.
 measure() {
   local binary=$1; shift
-  "$binary" --address 127.0.0.1 --ws-port 0 --http-port 0 --log-level warn \
+  "$binary" --address 127.0.0.1 --ws-port 0 --http-port 0 --grpc-port 0 --log-level warn \
     --self-signed-dir "$WORK/tls" "$@" >/dev/null 2>&1 &
   local pid=$!
   sleep "$WAIT"

@@ -44,7 +44,7 @@ def ws_port(server):
 
 
 async def walk(binary):
-    flags = ["--address", "127.0.0.1", "--ws-port", "0", "--no-http", "--insecure",
+    flags = ["--address", "127.0.0.1", "--ws-port", "0", "--grpc-port", "0", "--no-http", "--insecure",
              "--log-level", "info", "--self-signed-dir", tempfile.mkdtemp()]
     server = subprocess.Popen([binary, *flags], stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)

@@ -124,6 +124,9 @@ fn default_output_builds_as_written_and_after_a_move() {
         .arg(demo.join("DemoTypes.vspec"))
         .arg("--out")
         .arg(&written)
+        // The lock files stay out of the repository's tree folders.
+        .arg("--proto-lock-dir")
+        .arg(dir.path())
         .output()
         .unwrap();
     assert!(

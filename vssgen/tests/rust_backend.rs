@@ -167,6 +167,9 @@ fn the_cli_generates_from_a_json_export_with_tree() {
         .arg("--out")
         .arg(&crate_dir)
         .args(["--runtime-path", "../viss-runtime"])
+        // Never write into the shared reference folder.
+        .arg("--proto-lock-dir")
+        .arg(out.path())
         .assert()
         .success();
     let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).unwrap();

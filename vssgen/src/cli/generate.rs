@@ -33,6 +33,9 @@ pub struct GenerateArgs {
     /// the workspace root
     #[arg(long)]
     pub workspace_member: bool,
+    /// Field numbers of `proto/<root>.proto`: each tree's `<root>.protolock.json`
+    #[command(flatten)]
+    pub lock: super::LockArgs,
 }
 
 pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
@@ -47,6 +50,10 @@ pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
         workspace_member: args.workspace_member,
     };
     let written = rust::generate_trees(&trees, &options)
+        .and_then(|mut files| {
+            files.extend(proto_files(args, &trees, &options.command)?);
+            Ok(files)
+        })
         .and_then(|files| rust::write_files(&args.out, &files).map(|()| files.len()))
         .and_then(|count| Ok(count + write_lock_file(args, &options.runtime)?));
     match written {
@@ -121,6 +128,35 @@ fn write_lock_file(
         .map_err(|error| rust::GenerateError::Write(lock, error.to_string()))
 }
 
+/// `proto/<root>.proto` for every tree, numbered by the lock file beside its source.
+fn proto_files(
+    args: &GenerateArgs,
+    trees: &[vss_model::VssTree],
+    command: &str,
+) -> Result<Vec<rust::GeneratedFile>, rust::GenerateError> {
+    let sources = super::export_proto::source_files(&args.input);
+    trees
+        .iter()
+        .enumerate()
+        .map(|(index, tree)| {
+            let text = super::export_proto::write_with_lock(
+                tree,
+                sources.get(index).map(PathBuf::as_path),
+                &args.lock,
+                command,
+            )?;
+            let root = tree
+                .signal_root()
+                .map(|root| tree.get(root).name.to_lowercase())
+                .unwrap_or_default();
+            Ok(rust::GeneratedFile::new(
+                format!("proto/{root}.proto"),
+                text,
+            ))
+        })
+        .collect()
+}
+
 fn default_crate_name(args: &GenerateArgs) -> String {
     args.out
         .file_name()
@@ -129,7 +165,7 @@ fn default_crate_name(args: &GenerateArgs) -> String {
 }
 
 /// The command as typed (for the `@generated` headers).
-fn command_line() -> String {
+pub(super) fn command_line() -> String {
     let mut words = vec!["vssgen".to_owned()];
     words.extend(std::env::args().skip(1));
     words.join(" ")

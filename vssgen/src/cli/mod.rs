@@ -7,6 +7,7 @@
 mod check;
 mod dump_ir;
 mod export_json;
+mod export_proto;
 mod generate;
 mod input;
 mod output;
@@ -18,6 +19,7 @@ use clap::{Parser, Subcommand};
 pub use check::CheckArgs;
 pub use dump_ir::DumpIrArgs;
 pub use export_json::ExportJsonArgs;
+pub use export_proto::{ExportProtoArgs, LockArgs};
 pub use generate::GenerateArgs;
 pub use input::InputArgs;
 
@@ -50,6 +52,8 @@ pub enum Command {
 pub enum ExportFormat {
     /// JSON, byte-identical to `vspec export json` of vss-tools 6.1.0
     Json(ExportJsonArgs),
+    /// A .proto with one message per branch type; field numbers kept stable by a lock file
+    Proto(ExportProtoArgs),
 }
 
 impl Command {
@@ -58,6 +62,7 @@ impl Command {
         match self {
             Self::Check(args) => &args.input,
             Self::Export(ExportFormat::Json(args)) => &args.input,
+            Self::Export(ExportFormat::Proto(args)) => &args.input,
             Self::DumpIr(args) => &args.input,
             Self::Generate(args) => &args.input,
         }
@@ -94,6 +99,7 @@ pub fn run(cli: Cli) -> ExitCode {
     let result = match cli.command {
         Command::Check(args) => check::run(&args),
         Command::Export(ExportFormat::Json(args)) => export_json::run(&args),
+        Command::Export(ExportFormat::Proto(args)) => export_proto::run(&args),
         Command::DumpIr(args) => dump_ir::run(&args),
         Command::Generate(args) => generate::run(&args),
     };

@@ -85,7 +85,7 @@ pub struct GeneratedFile {
 }
 
 impl GeneratedFile {
-    fn new(path: impl Into<String>, contents: String) -> Self {
+    pub fn new(path: impl Into<String>, contents: String) -> Self {
         Self {
             path: path.into(),
             contents,
