@@ -65,6 +65,9 @@ pub use tree::{
     ScalarType, StructMember, StructType, VissTree,
 };
 pub use typed::enums::{NotAVariant, VissEnum};
+/// Per-tree protobuf snapshots (the generated `snapshot.rs` is written in these).
+#[cfg(feature = "protobuf")]
+pub use typed::snapshot;
 pub use typed::{
     Actuator, Attribute, Leaf, Sensor, TreeView, TypedEngine, VissBranch, VssElement, VssType,
 };

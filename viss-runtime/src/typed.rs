@@ -23,6 +23,8 @@
 pub mod build;
 pub mod enums;
 pub mod packed_meta;
+#[cfg(feature = "protobuf")]
+pub mod snapshot;
 
 use std::borrow::Cow;
 use std::marker::PhantomData;
