@@ -103,6 +103,7 @@ fn the_standard_tree_uses_raw_identifiers_for_keywords() {
             "src/lib.rs",
             "src/tree.rs",
             "src/provider.rs",
+            "src/snapshot.rs",
             "src/main.rs"
         ]
     );
@@ -149,6 +150,46 @@ fn standalone_crates_get_small_release_profiles_and_workspace_members_none() {
     };
     let files = rust::generate(&demo_tree(), &member).unwrap();
     assert!(!file(&files, "Cargo.toml").contains("[profile"));
+}
+
+/// The snapshot codec takes its numbers from the `.proto`'s numbering (the lock), not from
+/// the tree's order: a moved number moves in both.
+#[test]
+fn the_snapshot_codec_uses_the_proto_numbers() {
+    use vssgen::backend::proto::{self, ProtoOptions};
+    let tree = demo_tree();
+    let options = ProtoOptions {
+        command: "test".to_owned(),
+        lock_name: "Vehicle.protolock.json".to_owned(),
+        allow_breaking: false,
+    };
+    let mut numbering = proto::generate(&tree, None, &options).unwrap().numbering;
+    let fresh = rust::generate(&tree, &GenerateOptions::new("car")).unwrap();
+    let fresh = file(&fresh, "src/snapshot.rs");
+    assert!(
+        fresh.contains("out.leaf(store, 1, self.speed.id(), Kind::Float);"),
+        "{fresh}"
+    );
+    assert!(fresh.contains("(1, \"SEDAN\")"), "{fresh}");
+    numbering
+        .messages
+        .get_mut("Vehicle")
+        .unwrap()
+        .insert("Speed".to_owned(), 99);
+    numbering
+        .enums
+        .get_mut("BodyType")
+        .unwrap()
+        .insert("SEDAN".to_owned(), 17);
+    let locked = GenerateOptions {
+        proto_numbers: vec![numbering],
+        ..GenerateOptions::new("car")
+    };
+    let files = rust::generate(&tree, &locked).unwrap();
+    let snapshot = file(&files, "src/snapshot.rs");
+    assert!(snapshot.contains("out.leaf(store, 99, self.speed.id(), Kind::Float);"));
+    assert!(snapshot.contains("99 => field.leaf(self.speed.id(), Kind::Float),"));
+    assert!(snapshot.contains("(17, \"SEDAN\")"), "{snapshot}");
 }
 
 #[test]

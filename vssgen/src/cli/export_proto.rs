@@ -40,7 +40,7 @@ pub fn run(args: &ExportProtoArgs) -> Result<(), Failed> {
     let source = source_files(&args.input).into_iter().next();
     let command = super::generate::command_line();
     match write_with_lock(&tree, source.as_deref(), &args.lock, &command) {
-        Ok(text) => output::write(args.output.as_deref(), &text),
+        Ok(proto) => output::write(args.output.as_deref(), &proto.text),
         Err(error) => {
             eprintln!("vssgen: error: {error}");
             Err(Failed)
@@ -53,13 +53,13 @@ pub fn source_files(input: &InputArgs) -> Vec<PathBuf> {
     input.vspec.iter().chain(&input.json).cloned().collect()
 }
 
-/// The `.proto` text of `tree`, numbered by its lock (read, updated and written back).
+/// The `.proto` of `tree`, numbered by its lock (read, updated and written back).
 pub fn write_with_lock(
     tree: &VssTree,
     source: Option<&Path>,
     lock_args: &LockArgs,
     command: &str,
-) -> Result<String, GenerateError> {
+) -> Result<proto::ProtoOutput, GenerateError> {
     let root = tree
         .signal_root()
         .map(|root| tree.get(root).name.clone())
@@ -85,12 +85,12 @@ pub fn write_with_lock(
         lock_name,
         allow_breaking: lock_args.allow_breaking,
     };
-    let (text, lock) = proto::generate(tree, previous, &options)?;
-    let lock_text = proto::lock_text(&lock);
+    let output = proto::generate(tree, previous, &options)?;
+    let lock_text = proto::lock_text(&output.lock);
     // Unchanged locks are not rewritten (a checked-in file keeps its timestamp).
     if std::fs::read_to_string(&lock_path).ok().as_deref() != Some(lock_text.as_str()) {
         std::fs::write(&lock_path, lock_text)
             .map_err(|error| GenerateError::Write(lock_path.clone(), error.to_string()))?;
     }
-    Ok(text)
+    Ok(output)
 }

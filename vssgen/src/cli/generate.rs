@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use super::{Failed, InputArgs};
+use crate::backend::proto::Numbering;
 use crate::backend::rust::{self, GenerateOptions, RuntimeDependency};
 
 #[derive(Debug, Clone, Args)]
@@ -40,7 +41,7 @@ pub struct GenerateArgs {
 
 pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
     let trees = super::input::load_trees(&args.input)?;
-    let options = GenerateOptions {
+    let mut options = GenerateOptions {
         crate_name: args
             .crate_name
             .clone()
@@ -48,10 +49,14 @@ pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
         runtime: runtime_dependency(args),
         command: args.command.clone().unwrap_or_else(command_line),
         workspace_member: args.workspace_member,
+        proto_numbers: Vec::new(),
     };
-    let written = rust::generate_trees(&trees, &options)
-        .and_then(|mut files| {
-            files.extend(proto_files(args, &trees, &options.command)?);
+    // The .proto files first: their numbers (from the locks) are the snapshot codec's.
+    let written = proto_files(args, &trees, &options.command)
+        .and_then(|(protos, numbers)| {
+            options.proto_numbers = numbers;
+            let mut files = rust::generate_trees(&trees, &options)?;
+            files.extend(protos);
             Ok(files)
         })
         .and_then(|files| rust::write_files(&args.out, &files).map(|()| files.len()))
@@ -128,18 +133,19 @@ fn write_lock_file(
         .map_err(|error| rust::GenerateError::Write(lock, error.to_string()))
 }
 
-/// `proto/<root>.proto` for every tree, numbered by the lock file beside its source.
+/// `proto/<root>.proto` for every tree, numbered by the lock file beside its source, and
+/// each tree's numbers.
 fn proto_files(
     args: &GenerateArgs,
     trees: &[vss_model::VssTree],
     command: &str,
-) -> Result<Vec<rust::GeneratedFile>, rust::GenerateError> {
+) -> Result<(Vec<rust::GeneratedFile>, Vec<Numbering>), rust::GenerateError> {
     let sources = super::export_proto::source_files(&args.input);
     trees
         .iter()
         .enumerate()
         .map(|(index, tree)| {
-            let text = super::export_proto::write_with_lock(
+            let proto = super::export_proto::write_with_lock(
                 tree,
                 sources.get(index).map(PathBuf::as_path),
                 &args.lock,
@@ -149,12 +155,11 @@ fn proto_files(
                 .signal_root()
                 .map(|root| tree.get(root).name.to_lowercase())
                 .unwrap_or_default();
-            Ok(rust::GeneratedFile::new(
-                format!("proto/{root}.proto"),
-                text,
-            ))
+            let file = rust::GeneratedFile::new(format!("proto/{root}.proto"), proto.text);
+            Ok((file, proto.numbering))
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()
+        .map(|pairs| pairs.into_iter().unzip())
 }
 
 fn default_crate_name(args: &GenerateArgs) -> String {

@@ -42,13 +42,67 @@ pub struct ProtoOptions {
     pub allow_breaking: bool,
 }
 
-/// The `.proto` text of `tree` and the lock updated for it. `lock` is the previous lock,
-/// if any; without one every number is fresh.
+/// What [`generate`] makes of a tree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProtoOutput {
+    /// The `.proto` text.
+    pub text: String,
+    /// The lock updated for it.
+    pub lock: ProtoLock,
+    /// The numbers the text declares, for the Rust snapshot codec.
+    pub numbering: Numbering,
+}
+
+/// The field and enum value numbers of one tree's `.proto`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Numbering {
+    /// Message → field name → number.
+    pub messages: BTreeMap<String, BTreeMap<String, u32>>,
+    /// Enum → VSS string → number.
+    pub enums: BTreeMap<String, BTreeMap<String, u32>>,
+}
+
+impl Numbering {
+    /// The number of `field` in `message`.
+    pub fn field(&self, message: &str, field: &str) -> Result<u32, GenerateError> {
+        self.messages
+            .get(message)
+            .and_then(|fields| fields.get(field))
+            .copied()
+            .ok_or_else(|| GenerateError::Internal(format!("no number for {message}.{field}")))
+    }
+
+    fn of(view: &View<'_>) -> Self {
+        Self {
+            messages: view
+                .messages
+                .iter()
+                .map(|message| {
+                    let fields = message.fields.iter();
+                    let numbers = fields.map(|field| (field.name.clone(), field.number));
+                    (message.name.clone(), numbers.collect())
+                })
+                .collect(),
+            enums: view
+                .enums
+                .iter()
+                .map(|declared| {
+                    let values = declared.values.iter();
+                    let numbers = values.map(|value| (value.vss.clone(), value.number));
+                    (declared.name.clone(), numbers.collect())
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The `.proto` of `tree` and the lock updated for it. `lock` is the previous lock, if
+/// any; without one every number is fresh.
 pub fn generate(
     tree: &VssTree,
     lock: Option<ProtoLock>,
     options: &ProtoOptions,
-) -> Result<(String, ProtoLock), GenerateError> {
+) -> Result<ProtoOutput, GenerateError> {
     let plan = types::plan(tree)?;
     let package = tree.get(plan.root_node).name.to_lowercase();
     let mut lock = lock.unwrap_or_else(|| ProtoLock {
@@ -104,7 +158,11 @@ pub fn generate(
     }
     lock.messages = messages;
     lock.enums = enums;
-    Ok((render(&view)?, lock))
+    Ok(ProtoOutput {
+        text: render(&view)?,
+        lock,
+        numbering: Numbering::of(&view),
+    })
 }
 
 /// The lock as the JSON text written to disk (stable key order, trailing newline).
@@ -181,7 +239,7 @@ fn declare(plan: &Plan<'_>) -> Result<Declared, GenerateError> {
                     element,
                     dimensions,
                 } => {
-                    for instance in instance_names(dimensions) {
+                    for (instance, _) in instances(dimensions) {
                         fields.push(branch_field(format!("{}_{instance}", node.name), *element));
                     }
                 }
@@ -235,56 +293,89 @@ fn declare(plan: &Plan<'_>) -> Result<Declared, GenerateError> {
     Ok(Declared { messages, enums })
 }
 
-/// `Row1_DriverSide`, ... for every instance of the nested dimensions, row-major.
-fn instance_names(dimensions: &[Vec<String>]) -> Vec<String> {
+/// `(Row1_DriverSide, [0, 0])`, ... for every instance of the nested dimensions,
+/// row-major: its field name's suffix and its indices into the Rust server's nested arrays.
+pub fn instances(dimensions: &[Vec<String>]) -> Vec<(String, Vec<usize>)> {
     dimensions
         .iter()
-        .fold(vec![String::new()], |prefixes, level| {
+        .fold(vec![(String::new(), Vec::new())], |prefixes, level| {
             prefixes
                 .iter()
-                .flat_map(|prefix| {
-                    level.iter().map(move |name| {
-                        if prefix.is_empty() {
+                .flat_map(|(prefix, indices)| {
+                    level.iter().enumerate().map(move |(index, name)| {
+                        let name = if prefix.is_empty() {
                             name.clone()
                         } else {
                             format!("{prefix}_{name}")
-                        }
+                        };
+                        let mut indices = indices.clone();
+                        indices.push(index);
+                        (name, indices)
                     })
                 })
                 .collect()
         })
 }
 
-/// A leaf or struct property as a field: `optional float`, `repeated Waypoint`,
-/// `optional Rollover`.
-fn leaf_field(plan: &Plan<'_>, id: NodeId) -> Result<DeclaredField, GenerateError> {
+/// The protobuf type of a leaf or struct property.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeafType {
+    pub base: ProtoBase,
+    /// An array: a `repeated` field.
+    pub repeated: bool,
+}
+
+/// The element type of a leaf's field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProtoBase {
+    /// A protobuf scalar type: `float`, `uint32`, `sint64`, ...
+    Scalar(&'static str),
+    /// The enum (its proto name) of an `allowed` list of strings.
+    Enum(String),
+    /// The message (its proto name) of a VSS struct type.
+    Message(String),
+}
+
+/// The protobuf type of leaf or struct property `id`.
+pub fn leaf_type(plan: &Plan<'_>, id: NodeId) -> Result<LeafType, GenerateError> {
     let node = plan.tree.get(id);
     let datatype = node.data.datatype.as_ref().ok_or_else(|| {
         GenerateError::Unsupported(format!("{}: leaf without a datatype", node.path))
     })?;
-    let (base, kind) = match plan.enums.leaf_types.get(&id) {
-        Some(name) => {
-            let name = enum_of_alias(plan, name);
-            (name.clone(), format!("enum {name}"))
-        }
+    let base = match plan.enums.leaf_types.get(&id) {
+        Some(name) => ProtoBase::Enum(enum_of_alias(plan, name)),
         None => match &datatype.element {
             ElementType::Primitive(primitive) => {
-                let scalar = scalar(*primitive).ok_or_else(|| {
+                ProtoBase::Scalar(scalar(*primitive).ok_or_else(|| {
                     GenerateError::Unsupported(format!("{}: datatype {datatype}", node.path))
-                })?;
-                (scalar.to_owned(), scalar.to_owned())
+                })?)
             }
             ElementType::Struct(name) => {
-                let ident = plan.struct_idents.get(name).cloned().ok_or_else(|| {
+                ProtoBase::Message(plan.struct_idents.get(name).cloned().ok_or_else(|| {
                     GenerateError::Unsupported(format!("{}: unknown struct type {name}", node.path))
-                })?;
-                (ident.clone(), format!("message {ident}"))
+                })?)
             }
         },
     };
-    let label = if datatype.is_array {
+    Ok(LeafType {
+        base,
+        repeated: datatype.is_array,
+    })
+}
+
+/// A leaf or struct property as a field: `optional float`, `repeated Waypoint`,
+/// `optional Rollover`.
+fn leaf_field(plan: &Plan<'_>, id: NodeId) -> Result<DeclaredField, GenerateError> {
+    let node = plan.tree.get(id);
+    let leaf = leaf_type(plan, id)?;
+    let (base, kind) = match &leaf.base {
+        ProtoBase::Scalar(scalar) => ((*scalar).to_owned(), (*scalar).to_owned()),
+        ProtoBase::Enum(name) => (name.clone(), format!("enum {name}")),
+        ProtoBase::Message(name) => (name.clone(), format!("message {name}")),
+    };
+    let label = if leaf.repeated {
         "repeated "
-    } else if matches!(datatype.element, ElementType::Struct(_)) {
+    } else if matches!(leaf.base, ProtoBase::Message(_)) {
         // Messages have presence of their own.
         ""
     } else {

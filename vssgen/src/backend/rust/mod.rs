@@ -6,6 +6,8 @@
 //! * [`enums`]: one Rust enum per `allowed` list of strings;
 //! * [`emit`]: `tree.rs` tokens (quote → `syn::File` → prettyplease);
 //! * [`server`]: `provider.rs` and `lib.rs` tokens, `main.rs` text (a call into the runtime);
+//! * [`snapshot`]: `snapshot.rs`, the protobuf codec of the tree's `.proto` (numbers from
+//!   the proto backend);
 //! * the two non-Rust files come from the minijinja templates in `templates/`.
 //!
 //! Output is deterministic: nothing iterates a hash map, and the only inputs are the tree and
@@ -15,6 +17,7 @@ pub mod emit;
 pub mod enums;
 pub mod naming;
 pub mod server;
+pub mod snapshot;
 pub mod types;
 
 use std::path::{Path, PathBuf};
@@ -34,6 +37,9 @@ pub struct GenerateOptions {
     /// The crate is a member of an enclosing Cargo workspace: no `[profile.*]` tables (Cargo
     /// ignores them outside the workspace root, with a warning).
     pub workspace_member: bool,
+    /// The numbers of each tree's `proto/<root>.proto` (by tree, from its lock), which the
+    /// snapshot codec must match; a tree without an entry is numbered afresh.
+    pub proto_numbers: Vec<super::proto::Numbering>,
 }
 
 impl GenerateOptions {
@@ -44,6 +50,7 @@ impl GenerateOptions {
             runtime: RuntimeDependency::Version("0.1".to_owned()),
             command: "vssgen generate".to_owned(),
             workspace_member: false,
+            proto_numbers: Vec::new(),
         }
     }
 }
@@ -117,7 +124,7 @@ pub fn generate_trees(
         GeneratedFile::new("README.md", render(README_TEMPLATE, &plans, options)?),
         GeneratedFile::new("src/lib.rs", rust(server::lib_tokens(&plans))?),
     ];
-    for plan in &plans {
+    for (index, plan) in plans.iter().enumerate() {
         let dir = match &plan.module {
             None => "src".to_owned(),
             Some(module) => format!("src/{module}"),
@@ -129,6 +136,18 @@ pub fn generate_trees(
         files.push(GeneratedFile::new(
             format!("{dir}/provider.rs"),
             rust(server::provider_tokens(plan)?)?,
+        ));
+        let numbers = match options.proto_numbers.get(index) {
+            Some(numbers) => numbers.clone(),
+            None => fresh_numbers(plan.tree)?,
+        };
+        files.push(GeneratedFile::new(
+            format!("{dir}/snapshot.rs"),
+            rust({
+                let doc = snapshot::snapshot_doc(plan);
+                let items = snapshot::snapshot_tokens(plan, &numbers)?;
+                quote::quote!(#doc #items)
+            })?,
         ));
     }
     files.push(GeneratedFile::new(
@@ -144,10 +163,11 @@ fn plan_trees(trees: &[VssTree]) -> Result<Vec<types::Plan<'_>>, GenerateError> 
         return Err(GenerateError::NoSignalTree);
     }
     // The crate's own module and file names are taken.
-    let mut modules: std::collections::BTreeSet<String> = ["tree", "provider", "main", "lib"]
-        .into_iter()
-        .map(str::to_owned)
-        .collect();
+    let mut modules: std::collections::BTreeSet<String> =
+        ["tree", "provider", "snapshot", "main", "lib"]
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
     let mut roots = std::collections::BTreeSet::new();
     let mut plans = Vec::new();
     for (index, tree) in trees.iter().enumerate() {
@@ -176,6 +196,31 @@ pub fn generate_tree(tree: &VssTree, options: &GenerateOptions) -> Result<String
     let plan = types::plan(tree)?;
     let text = emit::format_file(emit::tree_tokens(&plan)?)?;
     Ok(format!("{}{text}", rust_header(options)))
+}
+
+/// Only `src/snapshot.rs` (for `include!` from a build script, beside [`generate_tree`]'s
+/// `tree` module), numbered as `vssgen export proto` without a lock numbers the tree.
+pub fn generate_snapshot(
+    tree: &VssTree,
+    options: &GenerateOptions,
+) -> Result<String, GenerateError> {
+    let plan = types::plan(tree)?;
+    let numbers = match options.proto_numbers.first() {
+        Some(numbers) => numbers.clone(),
+        None => fresh_numbers(tree)?,
+    };
+    let text = emit::format_file(snapshot::snapshot_tokens(&plan, &numbers)?)?;
+    Ok(format!("{}{text}", rust_header(options)))
+}
+
+/// The numbers of a `.proto` generated without a lock.
+fn fresh_numbers(tree: &VssTree) -> Result<super::proto::Numbering, GenerateError> {
+    let options = super::proto::ProtoOptions {
+        command: String::new(),
+        lock_name: String::new(),
+        allow_breaking: false,
+    };
+    super::proto::generate(tree, None, &options).map(|proto| proto.numbering)
 }
 
 /// Writes `files` below `dir` (creating directories).

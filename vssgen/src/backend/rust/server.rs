@@ -283,7 +283,8 @@ pub fn lib_tokens(plans: &[Plan<'_>]) -> TokenStream {
         .collect();
     let doc = match plans {
         [_] => format!(
-            " The typed VSS tree {} (`tree`) and its provider (`provider`).",
+            " The typed VSS tree {} (`tree`), its provider (`provider`) and its protobuf \
+             snapshot codec (`snapshot`).",
             roots.join("")
         ),
         _ => format!(
@@ -295,12 +296,14 @@ pub fn lib_tokens(plans: &[Plan<'_>]) -> TokenStream {
     let further = plans.iter().filter_map(|plan| {
         let module = to_ident(plan.module.as_deref()?);
         let root = &plan.tree.get(plan.root_node).name;
-        let doc = format!(" The typed VSS tree `{root}` and its provider.");
+        let doc = format!(" The typed VSS tree `{root}`, its provider and its snapshot codec.");
         Some(quote! {
             #[doc = #doc]
             pub mod #module {
                 #[rustfmt::skip]
                 pub mod provider;
+                #[rustfmt::skip]
+                pub mod snapshot;
                 #[rustfmt::skip]
                 pub mod tree;
             }
@@ -312,6 +315,8 @@ pub fn lib_tokens(plans: &[Plan<'_>]) -> TokenStream {
         // Generated files are formatted by prettyplease; `cargo fmt` leaves them as written.
         #[rustfmt::skip]
         pub mod provider;
+        #[rustfmt::skip]
+        pub mod snapshot;
         #[rustfmt::skip]
         pub mod tree;
         #(#further)*
