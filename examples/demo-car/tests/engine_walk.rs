@@ -12,109 +12,15 @@ use demo_car_example::provider::{Provider, ProviderHook};
 use demo_car_example::tree::{
     BodyType, DriveMode, FuelTypes, GeoPoint, Source, Switch, Vehicle, Waypoint,
 };
-use jiff::{SignedDuration, Timestamp};
+use jiff::SignedDuration;
 use serde_json::{Value as Json, json};
 use viss_runtime::{
-    Actuator, DataType, Engine, EngineConfig, ManualClock, NodeId, NodeInfo, NodeKind, ScalarType,
-    Session, TypedEngine, Value, VissBranch, VissError, VissTree,
+    Actuator, Engine, NodeId, NodeInfo, NodeKind, Session, TypedEngine, VissError, VissTree,
 };
 
-const TREE: Vehicle = Vehicle::TREE;
+mod support;
 
-/// The one actuator with a struct-array datatype (`Types.Waypoint[]`).
-const STRUCT_ARRAY_ACTUATOR: &str = "Vehicle.Navigation.Stops";
-
-fn start() -> Timestamp {
-    Timestamp::from_second(1_800_000_000).unwrap()
-}
-
-fn engine() -> (Engine<Vehicle>, Arc<ManualClock>) {
-    let clock = Arc::new(ManualClock::new(start()));
-    let engine = Engine::with_clock(TREE, EngineConfig::default(), clock.clone());
-    (engine, clock)
-}
-
-fn leaves() -> Vec<NodeId> {
-    let mut leaves = Vec::new();
-    TREE.visit_leaves(&mut |id| leaves.push(id));
-    leaves
-}
-
-/// A value inside the node's limits (its `min`, or 1..2; its first `allowed` string).
-fn scalar(node: &NodeInfo, scalar: ScalarType, step: usize) -> (Value, Json) {
-    let small = (step % 2 + 1) as f64;
-    let low = node.min.unwrap_or(small);
-    match scalar {
-        ScalarType::Boolean => {
-            let flag = step.is_multiple_of(2);
-            (Value::Bool(flag), json!(flag.to_string()))
-        }
-        ScalarType::String => {
-            let text = node
-                .allowed
-                .first()
-                .map_or_else(|| format!("text{step}"), ToString::to_string);
-            (Value::String(text.clone().into()), json!(text))
-        }
-        ScalarType::Float | ScalarType::Double => {
-            let number = low + 0.5;
-            (Value::Double(number), json!(number.to_string()))
-        }
-        ScalarType::Int8 | ScalarType::Int16 | ScalarType::Int32 | ScalarType::Int64 => {
-            (Value::Int(low as i64), json!((low as i64).to_string()))
-        }
-        _ => (Value::UInt(low as u64), json!((low as u64).to_string())),
-    }
-}
-
-fn geo_point(step: usize) -> (Value, Json) {
-    (
-        Value::Struct(vec![
-            (
-                "Latitude".into(),
-                Value::String(format!("{step}.25").into()),
-            ),
-            ("Longitude".into(), Value::String("7".into())),
-        ]),
-        json!({"Latitude": format!("{step}.25"), "Longitude": "7"}),
-    )
-}
-
-fn waypoint(step: usize) -> (Value, Json) {
-    let (point, point_wire) = geo_point(step);
-    (
-        Value::Struct(vec![
-            ("Name".into(), Value::String(format!("stop{step}").into())),
-            ("Point".into(), point),
-            ("Priority".into(), Value::String("2".into())),
-        ]),
-        json!({"Name": format!("stop{step}"), "Point": point_wire, "Priority": "2"}),
-    )
-}
-
-/// A valid value for `node`, as fed and as it appears on the wire.
-fn sample(node: &NodeInfo, step: usize) -> (Value, Json) {
-    let structure = |name: &str| match name {
-        "Types.GeoPoint" => geo_point(step),
-        "Types.Waypoint" => waypoint(step),
-        other => panic!("{}: unexpected struct {other}", node.path),
-    };
-    match node.datatype.as_ref().unwrap() {
-        DataType::Scalar(kind) => scalar(node, *kind, step),
-        DataType::Array(kind) => {
-            let (value, wire) = scalar(node, *kind, step);
-            (
-                Value::Array(vec![value.clone(), value]),
-                json!([wire.clone(), wire]),
-            )
-        }
-        DataType::Struct(name) => structure(name),
-        DataType::StructArray(name) => {
-            let (value, wire) = structure(name);
-            (Value::Array(vec![value]), json!([wire]))
-        }
-    }
-}
+use support::{STRUCT_ARRAY_ACTUATOR, TREE, engine, leaves, sample, start, waypoint};
 
 fn request(engine: &Engine<Vehicle>, session: &mut Session, request: Json) -> Json {
     let mut out = Vec::new();
