@@ -29,6 +29,29 @@ pub fn peers_python() -> PathBuf {
     }
 }
 
+/// protoc (the peers' grpcio-tools, a real peer) compiles `proto` to Python modules in
+/// `out`, with `proto`'s folder as the include path.
+///
+/// # Panics
+/// With protoc's own message when it refuses the file.
+pub fn protoc_python(proto: &Path, out: &Path) {
+    std::fs::create_dir_all(out).expect("the output folder");
+    let dir = proto.parent().expect("a file in a folder");
+    let output = std::process::Command::new(peers_python())
+        .args(["-m", "grpc_tools.protoc"])
+        .arg(format!("-I{}", dir.display()))
+        .arg(format!("--python_out={}", out.display()))
+        .arg(proto)
+        .output()
+        .expect("the peers' python runs");
+    assert!(
+        output.status.success(),
+        "protoc refuses {}: {}",
+        proto.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The workspace root (the folder holding the virtual `Cargo.toml`).
 pub fn workspace_root() -> PathBuf {
     // CARGO_MANIFEST_DIR of this crate is <root>/test-support.

@@ -266,3 +266,22 @@ def test_insecure_serves_h2c_only_when_chosen(launch, stubs):
         response = stub.GetRequest(stubs.pb.GetRequestMessage(Path="Vehicle.VehicleIdentification.Brand"),
                                    timeout=TIMEOUT_S)
     assert single_value(response)
+
+
+def test_calls_beyond_the_stream_cap_wait_until_a_stream_ends(launch, stubs):
+    """`--max-concurrent-streams 2` is the HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS the server
+    announces: with two subscription streams open, a third call waits (here until its
+    deadline) and is served as soon as one stream ends."""
+    endpoints = launch.demo_car("--max-concurrent-streams", "2").endpoints
+    credentials = grpc.ssl_channel_credentials(root_certificates=endpoints.cert.read_bytes())
+    with grpc.secure_channel(f"localhost:{endpoints.grpc_port}", credentials) as channel:
+        viss = stubs.grpc.VISSStub(channel)
+        first = subscribe(viss, stubs, MASSAGE)
+        second = subscribe(viss, stubs, "Vehicle.Cabin.Temperature")
+        assert next(first).Status == SUCCESS and next(second).Status == SUCCESS
+        with pytest.raises(grpc.RpcError) as waiting:
+            viss.GetRequest(stubs.pb.GetRequestMessage(Path=SPEED, RequestId="w"), timeout=0.5)
+        assert waiting.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+        first.cancel()
+        assert single_value(get(viss, stubs, "Vehicle.VehicleIdentification.Brand"))
+        second.cancel()

@@ -75,25 +75,6 @@ fn protox_accepts(proto: &Path) {
     }
 }
 
-/// protoc (from grpcio-tools) compiles `proto` to Python into its directory.
-fn protoc_accepts(proto: &Path, out: &Path) {
-    std::fs::create_dir_all(out).expect("out dir");
-    let dir = proto.parent().expect("a directory");
-    let output = Command::new(test_support::peers_python())
-        .args(["-m", "grpc_tools.protoc"])
-        .arg(format!("-I{}", dir.display()))
-        .arg(format!("--python_out={}", out.display()))
-        .arg(proto)
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "protoc refuses {}: {}",
-        proto.display(),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
 #[test]
 fn the_standard_cvis_and_demo_car_protos_are_accepted_by_protox_and_protoc() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -118,7 +99,7 @@ fn the_standard_cvis_and_demo_car_protos_are_accepted_by_protox_and_protoc() {
         );
         assert!(ok, "{name}: {stderr}");
         protox_accepts(&proto);
-        protoc_accepts(&proto, &dir.path().join(format!("{name}-py")));
+        test_support::protoc_python(&proto, &dir.path().join(format!("{name}-py")));
         let text = std::fs::read_to_string(&proto).expect("proto written");
         assert!(text.contains("syntax = \"proto3\";") && text.contains("package "));
     }
@@ -241,8 +222,8 @@ fn field_numbers_never_move_and_an_old_decoder_reads_new_messages() {
     protox_accepts(&new_dir.join("vehicle.proto"));
 
     // An old decoder reads a new message: protoc compiles both revisions for Python.
-    protoc_accepts(&old_dir.join("vehicle.proto"), &old_dir);
-    protoc_accepts(&new_dir.join("vehicle.proto"), &new_dir);
+    test_support::protoc_python(&old_dir.join("vehicle.proto"), &old_dir);
+    test_support::protoc_python(&new_dir.join("vehicle.proto"), &new_dir);
     // Two processes: both revisions declare `vehicle.proto`, which one descriptor pool
     // cannot hold twice.
     let data = dir.path().join("vehicle.bin");

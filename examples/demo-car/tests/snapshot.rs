@@ -215,24 +215,6 @@ walk(pb.Vehicle.FromString(open(sys.argv[2], "rb").read()), "Vehicle", out)
 print(json.dumps(out))
 "#;
 
-/// `SEDAN` → `SEDAN`, `lowCase` → `LOW_CASE`: the tail of the enum value's proto name.
-fn screaming(text: &str) -> String {
-    let mut out = String::new();
-    let mut previous_lower = false;
-    for character in text.chars() {
-        if character.is_ascii_uppercase() && previous_lower {
-            out.push('_');
-        }
-        previous_lower = character.is_ascii_lowercase() || character.is_ascii_digit();
-        out.push(if character.is_ascii_alphanumeric() {
-            character.to_ascii_uppercase()
-        } else {
-            '_'
-        });
-    }
-    out
-}
-
 /// Whether Python's reading `actual` is the engine's `expected` (an enum leaf's string is
 /// the proto value name ending in its VSS string).
 fn same(expected: &Value, actual: &Json, enum_leaf: bool) -> bool {
@@ -243,7 +225,7 @@ fn same(expected: &Value, actual: &Json, enum_leaf: bool) -> bool {
         (Value::Float(number), Json::Number(read)) => read.as_f64() == Some(f64::from(*number)),
         (Value::Double(number), Json::Number(read)) => read.as_f64() == Some(*number),
         (Value::String(text), Json::String(read)) if enum_leaf => {
-            read.ends_with(&format!("_{}", screaming(text)))
+            read.ends_with(&format!("_{}", vssgen::backend::proto::screaming(text)))
         }
         (Value::String(text), Json::String(read)) => text == read,
         (Value::Array(items), Json::Array(read)) => {
@@ -284,18 +266,7 @@ fn run_python(proto_out: &Path, data: &Path) -> serde_json::Map<String, Json> {
 fn python_reads_the_rust_snapshot_to_the_same_values() {
     let dir = tempfile::tempdir().unwrap();
     let proto_dir = test_support::workspace_root().join("generated/demo-car/proto");
-    let output = Command::new(test_support::peers_python())
-        .args(["-m", "grpc_tools.protoc"])
-        .arg(format!("-I{}", proto_dir.display()))
-        .arg(format!("--python_out={}", dir.path().display()))
-        .arg(proto_dir.join("vehicle.proto"))
-        .output()
-        .expect("python runs");
-    assert!(
-        output.status.success(),
-        "protoc: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    test_support::protoc_python(&proto_dir.join("vehicle.proto"), dir.path());
     let source = full_engine();
     let mut buf = Vec::new();
     snapshot::encode(&TREE, &source, &mut buf);

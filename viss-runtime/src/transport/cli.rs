@@ -87,6 +87,10 @@ pub struct ServerArgs {
     /// milliseconds; 0 = no limit [default: 0]
     #[arg(long, value_name = "MS", env = "VISS_MAX_SUBSCRIPTION_DURATION_MS")]
     pub max_subscription_duration_ms: Option<u64>,
+    /// gRPC streams (calls and subscriptions) one HTTP/2 connection may hold open at once;
+    /// a client queues further calls until one ends [default: 256]
+    #[arg(long, value_name = "N", env = "VISS_MAX_CONCURRENT_STREAMS")]
+    pub max_concurrent_streams: Option<u32>,
     /// Largest curvelog bufsize accepted [default: 10000]
     #[arg(long, value_name = "N", env = "VISS_MAX_CURVELOG_BUFFER")]
     pub max_curvelog_buffer: Option<usize>,
@@ -167,6 +171,10 @@ impl ServerArgs {
             self.max_subscription_duration_ms,
         );
         set(&mut limits.max_curvelog_buffer, self.max_curvelog_buffer);
+        set(
+            &mut limits.max_concurrent_streams,
+            self.max_concurrent_streams,
+        );
         set(&mut limits.history_samples, self.history_samples);
         set(
             &mut limits.history_retention_secs,

@@ -446,7 +446,7 @@ fn doc_lines(description: Option<&str>) -> Vec<String> {
 }
 
 /// `RoadIcingState` → `ROAD_ICING_STATE`; any character no identifier may hold → `_`.
-fn screaming(text: &str) -> String {
+pub fn screaming(text: &str) -> String {
     let mut out = String::new();
     let mut previous_lower = false;
     for character in text.chars() {
