@@ -107,10 +107,12 @@ impl Kind {
     /// The wire type of one element.
     const fn wire_type(self) -> WireType {
         match self {
-            Self::Bool | Self::Uint32 | Self::Uint64 | Self::Sint32 | Self::Sint64 => {
-                WireType::Varint
-            }
-            Self::Enum(_) => WireType::Varint,
+            Self::Bool
+            | Self::Uint32
+            | Self::Uint64
+            | Self::Sint32
+            | Self::Sint64
+            | Self::Enum(_) => WireType::Varint,
             Self::Float => WireType::ThirtyTwoBit,
             Self::Double => WireType::SixtyFourBit,
             Self::String | Self::Struct(_) => WireType::LengthDelimited,
@@ -213,20 +215,17 @@ pub fn decode<B: ProtoBranch, S: SnapshotStore>(
     bytes: &[u8],
     ts: Timestamp,
 ) -> Result<FeedReport, DecodeError> {
-    let mut check = Context {
+    let mut context = Context {
         store,
         ts,
         write: false,
         report: FeedReport::default(),
     };
-    decode_message(branch, bytes, &mut check)?;
-    let mut feed = Context {
-        write: true,
-        ..check
-    };
-    feed.report = FeedReport::default();
-    decode_message(branch, bytes, &mut feed)?;
-    Ok(feed.report)
+    decode_message(branch, bytes, &mut context)?;
+    // The check pass feeds nothing, so the report is still empty for the feeding pass.
+    context.write = true;
+    decode_message(branch, bytes, &mut context)?;
+    Ok(context.report)
 }
 
 /// Writes fields into a snapshot buffer.

@@ -109,7 +109,7 @@ fn struct_table(
             let name = &plan.tree.get(*property).name;
             let number = Literal::u32_unsuffixed(numbers.field(&structure.ident, name)?);
             let leaf = proto::leaf_type(plan, *property)?;
-            let kind = kind_tokens(&leaf);
+            let kind = kind_tokens(&leaf)?;
             let repeated = leaf.repeated;
             Ok(quote!(Member::new(#number, #name, #kind, #repeated)))
         })
@@ -123,7 +123,7 @@ fn struct_table(
 }
 
 /// `Kind::Float`, `Kind::Enum(&ENUM_ROLLOVER)`, `Kind::Struct(&STRUCT_GEO_POINT)`.
-fn kind_tokens(leaf: &LeafType) -> TokenStream {
+fn kind_tokens(leaf: &LeafType) -> Result<TokenStream, GenerateError> {
     match &leaf.base {
         ProtoBase::Scalar(scalar) => {
             let variant = match *scalar {
@@ -134,17 +134,22 @@ fn kind_tokens(leaf: &LeafType) -> TokenStream {
                 "uint32" => quote!(Uint32),
                 "uint64" => quote!(Uint64),
                 "sint32" => quote!(Sint32),
-                _ => quote!(Sint64),
+                "sint64" => quote!(Sint64),
+                other => {
+                    return Err(GenerateError::Internal(format!(
+                        "no snapshot kind for protobuf type {other}"
+                    )));
+                }
             };
-            quote!(Kind::#variant)
+            Ok(quote!(Kind::#variant))
         }
         ProtoBase::Enum(name) => {
             let table = enum_static(name);
-            quote!(Kind::Enum(&#table))
+            Ok(quote!(Kind::Enum(&#table)))
         }
         ProtoBase::Message(name) => {
             let table = struct_static(name);
-            quote!(Kind::Struct(&#table))
+            Ok(quote!(Kind::Struct(&#table)))
         }
     }
 }
@@ -217,7 +222,7 @@ fn leaf_code(
     access: TokenStream,
 ) -> Result<FieldCode, GenerateError> {
     let leaf = proto::leaf_type(plan, node)?;
-    let kind = kind_tokens(&leaf);
+    let kind = kind_tokens(&leaf)?;
     let number = Literal::u32_unsuffixed(number);
     let method = if leaf.repeated {
         quote!(repeated)
