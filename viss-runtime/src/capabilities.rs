@@ -53,6 +53,10 @@ pub struct Capabilities {
     /// The WebSocket sub-protocol of protobuf payloads, when served (PAYLOAD ENCODING: the
     /// capabilities SHALL say how a client asks for them).
     pub protobuf_subprotocol: Option<&'static str>,
+    /// The MQTT request topic (`<VID>/Vehicle`), when MQTT is served.
+    pub mqtt_topic: Option<String>,
+    /// The MQTT topic of protobuf payloads (`<VID>/Vehicle/protobuf`), when served.
+    pub mqtt_protobuf_topic: Option<String>,
     pub tls: bool,
     pub inline_errors: bool,
     pub limits: Limits,
@@ -146,6 +150,20 @@ impl Capabilities {
                 subprotocol,
             );
         }
+        if let Some(topic) = &self.mqtt_topic {
+            nodes.text(
+                "Server.Config.Protocol.Mqtt.Primary.Topic",
+                "MQTT topic of requests with JSON payloads.",
+                topic,
+            );
+        }
+        if let Some(topic) = &self.mqtt_protobuf_topic {
+            nodes.text(
+                "Server.Config.Protocol.Mqtt.Protobuf.Topic",
+                "MQTT topic of requests with protobuf payloads (MqttRequest envelope).",
+                topic,
+            );
+        }
         nodes.flag(
             "Server.Config.Tls",
             "Transports are TLS protected (extension).",
@@ -208,6 +226,7 @@ pub fn port_path(protocol: &str) -> Option<&'static str> {
         "ws" => Some("Server.Config.Protocol.Websocket.Primary.PortNum"),
         "http" => Some("Server.Config.Protocol.Http.Primary.PortNum"),
         "grpc" => Some("Server.Config.Protocol.Grpc.Protobuf.PortNum"),
+        "mqtt" => Some("Server.Config.Protocol.Mqtt.PortNum"),
         _ => None,
     }
 }

@@ -115,6 +115,34 @@ pub struct ServerArgs {
     /// Log one JSON object per line
     #[arg(long, env = "VISS_LOG_JSON")]
     pub log_json: bool,
+    /// Serve VISS over MQTT through this broker: mqtts://host[:port] (TLS, the default) or
+    /// mqtt://host[:port] (plain, with --mqtt-insecure)
+    #[arg(long, value_name = "URL", env = "VISS_MQTT_BROKER")]
+    pub mqtt_broker: Option<String>,
+    /// The vehicle id of the MQTT topics: requests on <VID>/Vehicle
+    #[arg(long, value_name = "VID", env = "VISS_MQTT_VID")]
+    pub mqtt_vid: Option<String>,
+    /// MQTT client id [default: viss-<VID>]
+    #[arg(long, value_name = "ID", env = "VISS_MQTT_CLIENT_ID")]
+    pub mqtt_client_id: Option<String>,
+    /// MQTT user name (the password comes from --mqtt-password-file or VISS_MQTT_PASSWORD)
+    #[arg(long, value_name = "USER", env = "VISS_MQTT_USERNAME")]
+    pub mqtt_username: Option<String>,
+    /// File whose first line is the MQTT password
+    #[arg(long, value_name = "FILE", env = "VISS_MQTT_PASSWORD_FILE")]
+    pub mqtt_password_file: Option<PathBuf>,
+    /// PEM CA certificates to check the broker against [default: the system's]
+    #[arg(long, value_name = "FILE", env = "VISS_MQTT_CA")]
+    pub mqtt_ca: Option<PathBuf>,
+    /// Plain mqtt:// to the broker, without TLS (local development only)
+    #[arg(long, env = "VISS_MQTT_INSECURE")]
+    pub mqtt_insecure: bool,
+    /// MQTT QoS of requests, answers and events: 0 or 1 [default: 1]
+    #[arg(long, value_name = "QOS", env = "VISS_MQTT_QOS")]
+    pub mqtt_qos: Option<u8>,
+    /// Longest wait between two reconnect attempts, in milliseconds [default: 30000]
+    #[arg(long, value_name = "MS", env = "VISS_MQTT_RECONNECT_MAX_MS")]
+    pub mqtt_reconnect_max_ms: Option<u64>,
     /// Feed every sensor with simulated values that move within their limits and enum
     /// values; actuators move to the target a client sets
     #[arg(long, env = "VISS_SIMULATE")]
@@ -184,6 +212,28 @@ impl ServerArgs {
         config.protocol.require_subprotocol |= self.require_subprotocol;
         set(&mut config.log.level, self.log_level.clone());
         config.log.json |= self.log_json;
+        let mqtt = &mut config.mqtt;
+        if self.mqtt_broker.is_some() {
+            mqtt.broker.clone_from(&self.mqtt_broker);
+        }
+        for (slot, value) in [
+            (&mut mqtt.vid, &self.mqtt_vid),
+            (&mut mqtt.client_id, &self.mqtt_client_id),
+            (&mut mqtt.username, &self.mqtt_username),
+        ] {
+            if value.is_some() {
+                slot.clone_from(value);
+            }
+        }
+        if self.mqtt_password_file.is_some() {
+            mqtt.password_file.clone_from(&self.mqtt_password_file);
+        }
+        if self.mqtt_ca.is_some() {
+            mqtt.ca_file.clone_from(&self.mqtt_ca);
+        }
+        mqtt.insecure |= self.mqtt_insecure;
+        set(&mut mqtt.qos, self.mqtt_qos);
+        set(&mut mqtt.reconnect_max_ms, self.mqtt_reconnect_max_ms);
         config.simulator.enabled |= self.simulate;
         set(&mut config.simulator.period_ms, self.simulate_period_ms);
     }

@@ -18,6 +18,7 @@ pub struct ServerConfig {
     pub protocol: ProtocolConfig,
     pub log: LogConfig,
     pub simulator: SimulatorConfig,
+    pub mqtt: MqttConfig,
 }
 
 /// Protocol choices where VISS leaves room (`docs/conformance.md`).
@@ -254,6 +255,103 @@ impl Default for SimulatorConfig {
     }
 }
 
+/// VISS over MQTT (TRANSPORT §5.3; feature `mqtt`): the server connects out to a broker as
+/// an MQTT client and serves requests published to `<vid>/Vehicle` (JSON) and
+/// `<vid>/Vehicle/protobuf`. Off until `broker` is set.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MqttConfig {
+    /// `mqtts://host[:8883]` (TLS) or `mqtt://host[:1883]` (plain text: refused unless
+    /// `insecure`, or `tls.insecure`, says so).
+    pub broker: Option<String>,
+    /// The vehicle identifier of the topics (`<vid>/Vehicle`): one per vehicle on a shared
+    /// broker. Required with `broker`.
+    pub vid: Option<String>,
+    /// The MQTT client id; `viss-<vid>` when unset. Two clients with one id throw each
+    /// other off the broker, so every vehicle needs its own.
+    pub client_id: Option<String>,
+    /// Broker user name.
+    pub username: Option<String>,
+    /// A file holding the broker password (its first line). The variable
+    /// `VISS_MQTT_PASSWORD` is read when no file is set; a password is never a flag.
+    pub password_file: Option<PathBuf>,
+    /// PEM CA certificates the broker's certificate must chain to; the system's trust
+    /// store when unset.
+    pub ca_file: Option<PathBuf>,
+    /// PEM client certificate chain and key, for brokers that authenticate clients by
+    /// certificate (both or neither).
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    /// Plain `mqtt://` to the broker. The broker sees all traffic in clear anyway
+    /// (TRANSPORT §5.3 "Security Aspects"); without TLS so does everyone on the way.
+    pub insecure: bool,
+    /// Seconds between MQTT keep-alive pings (the broker drops us after 1.5 × this).
+    pub keep_alive_secs: u16,
+    /// QoS of the request topics' subscription and of every answer and event: 0 (at most
+    /// once) or 1 (at least once; repeated `set`s are answered, not applied, twice).
+    pub qos: u8,
+    /// Serve `<vid>/Vehicle/protobuf` too (PAYLOAD ENCODING, MQTT realization).
+    pub protobuf: bool,
+    /// Ask the broker to keep our session (subscription and undelivered requests) while
+    /// we are away. Off by default: a request that arrived while the vehicle was offline
+    /// may be stale, and a message the server cannot read would come back on every
+    /// reconnect.
+    pub persistent_session: bool,
+    /// Answers and events waiting for the broker (e.g. while it is unreachable); beyond,
+    /// the oldest is dropped and counted.
+    pub queue: usize,
+    /// Subscriptions all MQTT clients together may hold; more are answered 429.
+    pub max_subscriptions: usize,
+    /// Largest MQTT packet read from the broker. Larger ones make the client library drop
+    /// the connection, so keep the broker's own limit (mosquitto `max_packet_size`) at or
+    /// below it; requests between `limits.max_message_bytes` and this are answered 400.
+    pub max_packet_bytes: usize,
+    /// Reconnect backoff: the first wait, doubled per failed attempt up to the cap, each
+    /// wait drawn at random from its upper half (jitter, so a fleet does not reconnect in
+    /// step after a broker restart).
+    pub reconnect_min_ms: u64,
+    pub reconnect_max_ms: u64,
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        Self {
+            broker: None,
+            vid: None,
+            client_id: None,
+            username: None,
+            password_file: None,
+            ca_file: None,
+            client_cert: None,
+            client_key: None,
+            insecure: false,
+            keep_alive_secs: 30,
+            qos: 1,
+            protobuf: true,
+            persistent_session: false,
+            queue: 4096,
+            max_subscriptions: 10_000,
+            max_packet_bytes: 4 * 1024 * 1024,
+            reconnect_min_ms: 250,
+            reconnect_max_ms: 30_000,
+        }
+    }
+}
+
+impl MqttConfig {
+    /// The topic JSON requests arrive on: `<vid>/Vehicle`.
+    pub fn request_topic(&self) -> Option<String> {
+        self.vid.as_ref().map(|vid| format!("{vid}/Vehicle"))
+    }
+
+    /// The topic protobuf requests arrive on, when served: `<vid>/Vehicle/protobuf`.
+    pub fn protobuf_topic(&self) -> Option<String> {
+        self.request_topic()
+            .filter(|_| self.protobuf)
+            .map(|topic| format!("{topic}/protobuf"))
+    }
+}
+
 /// A configuration file that could not be used.
 #[derive(Debug)]
 pub enum ConfigError {
@@ -303,6 +401,25 @@ mod tests {
         let config = ServerConfig::from_toml("[limits]\nidle_timeout_ms = 300\n").unwrap();
         assert_eq!(config.limits.idle_timeout(), Duration::from_millis(300));
         assert_eq!(Limits::default().idle_timeout(), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn mqtt_is_off_until_a_broker_is_named() {
+        let config = ServerConfig::default();
+        assert_eq!(config.mqtt.broker, None);
+        let config = ServerConfig::from_toml(
+            "[mqtt]\nbroker = \"mqtts://broker.example:8883\"\nvid = \"VIN123\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            config.mqtt.request_topic().as_deref(),
+            Some("VIN123/Vehicle")
+        );
+        assert_eq!(
+            config.mqtt.protobuf_topic().as_deref(),
+            Some("VIN123/Vehicle/protobuf")
+        );
+        assert_eq!(config.mqtt.qos, 1);
     }
 
     #[test]

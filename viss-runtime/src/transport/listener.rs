@@ -35,6 +35,9 @@ pub struct Listening {
     pub http: Option<SocketAddr>,
     /// gRPC address (TLS, or h2c with `insecure`), when the gRPC transport is on.
     pub grpc: Option<SocketAddr>,
+    /// The MQTT broker connection and its topics, when the MQTT transport is on.
+    #[cfg(feature = "mqtt")]
+    pub mqtt: Option<super::mqtt::MqttEndpoint>,
     /// The certificate in use; `None` with `insecure`.
     pub tls: Option<TlsFiles>,
     stop: watch::Sender<bool>,
@@ -103,10 +106,11 @@ pub async fn start<T: VissTree + 'static>(
     let serve_http = config.listen.http && built_in("http", cfg!(feature = "http"));
     // gRPC is optional in every build, so a build without it serves the others quietly.
     let serve_grpc = config.listen.grpc && cfg!(feature = "grpc");
-    if !serve_ws && !serve_http && !serve_grpc {
+    let serve_mqtt = config.mqtt.broker.is_some() && built_in("mqtt", cfg!(feature = "mqtt"));
+    if !serve_ws && !serve_http && !serve_grpc && !serve_mqtt {
         return Err(ServerError::Config(
-            "no transport to serve: enable listen.ws, listen.http or listen.grpc (and its \
-             cargo feature)"
+            "no transport to serve: enable listen.ws, listen.http, listen.grpc or mqtt.broker \
+             (and its cargo feature)"
                 .into(),
         ));
     }
@@ -115,6 +119,8 @@ pub async fn start<T: VissTree + 'static>(
         ws: None,
         http: None,
         grpc: None,
+        #[cfg(feature = "mqtt")]
+        mqtt: None,
         tls,
         stop,
         handles: Vec::new(),
@@ -170,6 +176,14 @@ pub async fn start<T: VissTree + 'static>(
     }
     #[cfg(not(feature = "grpc"))]
     let _ = (serve_grpc, rustls);
+    #[cfg(feature = "mqtt")]
+    if serve_mqtt {
+        let (endpoint, tasks) = super::mqtt::start(Arc::clone(&engine), config, stopped.clone())?;
+        listening.mqtt = Some(endpoint);
+        listening.tasks.extend(tasks);
+    }
+    #[cfg(not(feature = "mqtt"))]
+    let _ = serve_mqtt;
     let timers = run_timers(
         Arc::clone(&engine),
         config.limits.tick(),
@@ -311,6 +325,19 @@ impl Listening {
                 "VISS v3 gRPC on {address} ({security}, service grpcProtobufMessages.VISS)"
             );
         }
+        #[cfg(feature = "mqtt")]
+        if let Some(mqtt) = &self.mqtt {
+            tracing::info!(
+                "VISS v3 over MQTT through {}://{} on topics {}{}",
+                if mqtt.tls { "mqtts" } else { "mqtt" },
+                mqtt.broker,
+                mqtt.request_topic,
+                mqtt.protobuf_topic
+                    .as_deref()
+                    .map(|topic| format!(", {topic}"))
+                    .unwrap_or_default()
+            );
+        }
         if let Some(files) = &self.tls {
             tracing::info!(cert = %files.cert.display(), self_signed = files.self_signed, "TLS certificate");
         }
@@ -358,6 +385,7 @@ mod tests {
         config.listen.ws = false;
         config.listen.http = false;
         config.listen.grpc = false;
+        config.mqtt.broker = None;
         let error = start(engine, &config).await.unwrap_err();
         assert!(error.to_string().contains("no transport"), "{error}");
     }

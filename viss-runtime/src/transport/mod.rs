@@ -24,6 +24,8 @@ pub mod config;
 pub mod grpc;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
 pub mod simulator;
 #[cfg(feature = "tls")]
 pub mod tls;
@@ -39,8 +41,8 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 pub use config::{
-    ConfigError, Limits, ListenConfig, LogConfig, ProtocolConfig, ServerConfig, SimulatorConfig,
-    TlsConfig, TlsFiles,
+    ConfigError, Limits, ListenConfig, LogConfig, MqttConfig, ProtocolConfig, ServerConfig,
+    SimulatorConfig, TlsConfig, TlsFiles,
 };
 pub use listener::{Listening, run, start};
 
@@ -100,6 +102,26 @@ pub fn capabilities(config: &ServerConfig, engine: &EngineConfig) -> Capabilitie
             capabilities.encodings.push("protobuf");
         }
     }
+    if cfg!(feature = "mqtt")
+        && let Some(broker) = &config.mqtt.broker
+    {
+        let port = mqtt_broker_port(broker);
+        capabilities.protocols.push(Protocol { name: "mqtt", port });
+        capabilities.mqtt_topic = config.mqtt.request_topic();
+        if cfg!(feature = "protobuf") {
+            capabilities.mqtt_protobuf_topic = config.mqtt.protobuf_topic();
+            if capabilities.mqtt_protobuf_topic.is_some()
+                && !capabilities.encodings.contains(&"protobuf")
+            {
+                capabilities.encodings.push("protobuf");
+            }
+        }
+        if broker.starts_with("mqtt://") {
+            capabilities
+                .deviations
+                .push("plain mqtt:// to the broker without TLS (insecure)".into());
+        }
+    }
     capabilities.tls = !config.tls.insecure;
     if config.tls.insecure {
         capabilities
@@ -108,6 +130,17 @@ pub fn capabilities(config: &ServerConfig, engine: &EngineConfig) -> Capabilitie
     }
     capabilities.limits.max_message_bytes = config.limits.max_message_bytes as u64;
     capabilities
+}
+
+/// The broker port a `mqtt(s)://host[:port]` URL names (the scheme's default without one);
+/// 0 when the URL cannot be read (the transport refuses it at start).
+fn mqtt_broker_port(url: &str) -> u16 {
+    #[cfg(feature = "mqtt")]
+    if let Ok((_, _, port)) = mqtt::parse_broker_url(url) {
+        return port;
+    }
+    let _ = url;
+    0
 }
 
 /// `tree` with the `Server` capabilities tree of `config` beside it: what every server
