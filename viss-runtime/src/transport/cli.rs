@@ -470,6 +470,20 @@ fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize, roots
             "  gRPC:      {address}  ({security}, service grpcProtobufMessages.VISS)"
         );
     }
+    #[cfg(feature = "mqtt")]
+    if let Some(mqtt) = &listening.mqtt {
+        let scheme = if mqtt.tls { "mqtts" } else { "mqtt" };
+        let protobuf = mqtt
+            .protobuf_topic
+            .as_deref()
+            .map(|topic| format!(", {topic} (protobuf)"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            stdout,
+            "  MQTT:      {scheme}://{}  topics {}{protobuf}",
+            mqtt.broker, mqtt.request_topic
+        );
+    }
     if let Some(files) = &listening.tls {
         let kind = if files.self_signed {
             "self-signed"

@@ -74,7 +74,8 @@ impl LinkOptions {
             ));
         }
         let (tls, host, port) = parse_broker_url(broker)?;
-        if !tls && !(config.insecure || insecure) {
+        let plain_chosen = config.insecure || insecure;
+        if !tls && !plain_chosen {
             return Err(format!(
                 "mqtt.broker {broker}: plain mqtt:// sends every request in clear; use \
                  mqtts://, or choose plain text explicitly (mqtt.insecure = true, \

@@ -3,7 +3,7 @@
 //! but applied once.
 
 use std::collections::VecDeque;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
 /// How long a `set`'s answer is kept for a repeat.
@@ -37,9 +37,7 @@ impl Default for RecentSets {
 
 impl RecentSets {
     fn key(&self, topic: &str, request_id: &str, request: &[u8]) -> u64 {
-        let mut hasher = self.hasher.build_hasher();
-        (topic, request_id, request).hash(&mut hasher);
-        hasher.finish()
+        self.hasher.hash_one((topic, request_id, request))
     }
 
     /// The answer given to this very `set`, if it came within the TTL.
