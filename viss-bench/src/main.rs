@@ -11,6 +11,7 @@ mod client;
 mod connections;
 mod grpc;
 mod load;
+mod mqtt;
 mod servers;
 mod stats;
 mod subscription;
@@ -40,6 +41,9 @@ enum Mode {
     /// gRPC get RTT (1 stream) and throughput (N streams on one connection) of an
     /// in-process server beside a tonic echo service of the same VISS service
     Grpc(grpc::GrpcArgs),
+    /// VISS over MQTT through mosquitto (started here): get RTT beside a broker echo floor,
+    /// events/s of 100 subscriptions, and 1,000 vehicles on one broker
+    Mqtt(mqtt::MqttArgs),
 }
 
 /// Where an external server listens.
@@ -86,12 +90,8 @@ impl Target {
 
     /// The server's RSS in KiB, when its PID is known.
     pub fn server_rss_kib(&self) -> Option<u64> {
-        let pid = self.server_pid?;
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
+        let rss = stats::rss_kib_of(self.server_pid?);
+        (rss > 0).then_some(rss)
     }
 }
 
@@ -102,6 +102,7 @@ fn main() -> ExitCode {
         Mode::Connections(args) => connections::main(args),
         Mode::Abuse(args) => abuse::main(args),
         Mode::Grpc(args) => grpc::main(args),
+        Mode::Mqtt(args) => mqtt::main(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -61,7 +61,16 @@ impl Samples {
 
 /// Resident set size of this process in KiB (Linux `/proc/self/status`), 0 if unknown.
 pub fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+    rss_kib_from("/proc/self/status")
+}
+
+/// Resident set size of process `pid` in KiB, 0 if unknown.
+pub fn rss_kib_of(pid: u32) -> u64 {
+    rss_kib_from(&format!("/proc/{pid}/status"))
+}
+
+fn rss_kib_from(status: &str) -> u64 {
+    std::fs::read_to_string(status)
         .ok()
         .and_then(|status| {
             status

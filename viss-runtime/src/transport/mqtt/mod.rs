@@ -52,7 +52,7 @@ use crate::request::Action;
 use crate::subscription::Session;
 use crate::{Engine, VissTree};
 
-pub use self::link::parse_broker_url;
+pub use self::link::{network_options, parse_broker_url};
 pub use self::recent::RECENT_SET_TTL;
 
 /// Events sent per subscription per turn before the others get theirs.
