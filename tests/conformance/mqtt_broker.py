@@ -64,7 +64,7 @@ class Mosquitto:
         # run as ourselves: started as root, mosquitto would switch to its own user, which
         # cannot read the certificate in our private temporary folder
         lines = [f"user {getpass.getuser()}",
-                 f"listener {self.port} 127.0.0.1", "allow_anonymous true", "persistence false",
+                 f"listener {self.port} 127.0.0.1", "allow_anonymous true", "persistence false", "set_tcp_nodelay true",
                  # the hostile tests publish 1 MB envelopes
                  "max_packet_size 4000000"]
         if tls:

@@ -42,13 +42,13 @@ pub mod typed;
 pub mod value;
 pub mod vss_json;
 
-/// Transports and server configuration (features `ws` and/or `http`, each with or without
-/// `tls`; `server` is all three plus the command line).
-#[cfg(any(feature = "ws", feature = "http"))]
+/// Transports and server configuration (features `ws`, `http`, `grpc`, `mqtt`, each with or
+/// without `tls`; `server` is all of them plus the command line).
+#[cfg(any(feature = "ws", feature = "http", feature = "grpc", feature = "mqtt"))]
 pub mod transport;
 /// The server API a binary or generated `main.rs` calls: [`server::ServerConfig`],
 /// [`server::run`], [`server::shutdown_signal`].
-#[cfg(any(feature = "ws", feature = "http"))]
+#[cfg(any(feature = "ws", feature = "http", feature = "grpc", feature = "mqtt"))]
 pub use transport as server;
 
 /// IR → [`DynamicTree`] (feature `vss-model`).

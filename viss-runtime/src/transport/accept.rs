@@ -7,6 +7,12 @@
 //! of such half-open connections could take every file descriptor. A connection over the
 //! cap is closed as soon as it is accepted.
 
+// Unused in an MQTT-only build (no listener to cap).
+#![cfg_attr(
+    not(any(feature = "ws", feature = "http", feature = "grpc")),
+    allow(dead_code)
+)]
+
 use std::future::{Ready, ready};
 use std::io;
 use std::pin::Pin;

@@ -1,6 +1,13 @@
 //! Binds the listeners, starts the transports, the timer task and the simulator, and
 //! stops them all on shutdown.
 
+// A build whose only transport is MQTT (it connects out) binds no listener: the listener
+// half of this module is then compiled but unused.
+#![cfg_attr(
+    not(any(feature = "ws", feature = "http", feature = "grpc")),
+    allow(dead_code, unused_variables, unused_imports)
+)]
+
 use std::future::Future;
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -101,7 +108,6 @@ pub async fn start<T: VissTree + 'static>(
     engine: Arc<Engine<T>>,
     config: &ServerConfig,
 ) -> Result<Listening, ServerError> {
-    let (tls, rustls) = tls_setup(&config.tls).await?;
     let serve_ws = config.listen.ws && built_in("ws", cfg!(feature = "ws"));
     let serve_http = config.listen.http && built_in("http", cfg!(feature = "http"));
     // gRPC is optional in every build, so a build without it serves the others quietly.
@@ -114,6 +120,12 @@ pub async fn start<T: VissTree + 'static>(
                 .into(),
         ));
     }
+    // Certificates are for listeners; a server that only connects out (MQTT) needs none.
+    let (tls, rustls) = if serve_ws || serve_http || serve_grpc {
+        tls_setup(&config.tls).await?
+    } else {
+        (None, None)
+    };
     let (stop, stopped) = watch::channel(false);
     let mut listening = Listening {
         ws: None,

@@ -218,6 +218,10 @@ pub async fn run_timers<T: VissTree + 'static>(
     }
 }
 
+#[cfg_attr(
+    not(any(feature = "ws", feature = "http", feature = "mqtt")),
+    allow(dead_code)
+)]
 /// A complete error message with a transport-specific description (the engine's own
 /// errors use the table's texts): `{"action":..,"error":{..},"ts":..}`.
 pub(crate) fn write_transport_error(
