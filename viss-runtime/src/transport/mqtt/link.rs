@@ -8,8 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rumqttc::{
-    AsyncClient, Broker, ConnectionError, Event, EventLoop, MqttOptions, Packet, PublishOptions,
-    QoS, TlsConfiguration, Transport,
+    AsyncClient, Broker, ClientError, ConnectionError, Event, EventLoop, MqttOptions, Packet,
+    PublishOptions, QoS, TlsConfiguration, Transport,
 };
 
 use crate::transport::config::MqttConfig;
@@ -35,6 +35,9 @@ pub(crate) trait LinkClient: Clone + Send + Sync + 'static {
         topic: &str,
         payload: Vec<u8>,
     ) -> impl Future<Output = Result<(), String>> + Send;
+    /// Publishes without waiting: the payload comes back when the library's queue is full.
+    /// Other failures (the connection task is gone) lose it, as `publish` would.
+    fn try_publish(&self, topic: &str, payload: Vec<u8>) -> Result<(), Vec<u8>>;
     /// Says goodbye to the broker (MQTT DISCONNECT).
     fn disconnect(&self) -> impl Future<Output = ()> + Send;
 }
@@ -277,6 +280,23 @@ impl LinkClient for RumqttClient {
             .publish(topic, payload, PublishOptions::new(self.qos))
             .await
             .map_err(|error| error.to_string())
+    }
+
+    fn try_publish(&self, topic: &str, payload: Vec<u8>) -> Result<(), Vec<u8>> {
+        match self
+            .client
+            .try_publish(topic, payload, PublishOptions::new(self.qos))
+        {
+            Ok(()) => Ok(()),
+            Err(ClientError::RequestChannelFull(request)) => match *request {
+                rumqttc::Request::Publish(publish) => Err(Vec::from(publish.payload)),
+                _ => Ok(()),
+            },
+            Err(error) => {
+                tracing::debug!(%error, "MQTT publish failed");
+                Ok(())
+            }
+        }
     }
 
     async fn disconnect(&self) {

@@ -111,7 +111,7 @@ pub(crate) fn start<T: VissTree + 'static>(
         broker: endpoint.broker.clone(),
         outbox: Arc::clone(&outbox),
     };
-    let service = Service::new(
+    let mut service = Service::new(
         engine,
         request_topic,
         protobuf_topic,
@@ -119,6 +119,10 @@ pub(crate) fn start<T: VissTree + 'static>(
         mqtt.max_subscriptions,
         Arc::clone(&outbox),
     );
+    let direct = client.clone();
+    service.direct = Some(Box::new(move |topic, payload| {
+        direct.try_publish(topic, payload)
+    }));
     let tasks = vec![
         tokio::spawn(pump.run(events, incoming, stopped.clone())),
         tokio::spawn(publish(client, outbox, stopped.clone())),
@@ -232,6 +236,7 @@ async fn publish(client: impl LinkClient, outbox: Arc<Outbox>, mut stopped: watc
             _ = stopped.wait_for(|stop| *stop) => break,
             sent = client.publish(&topic, payload) => sent,
         };
+        outbox.done();
         if let Err(error) = sent {
             tracing::debug!(%error, "MQTT publish failed");
         }
@@ -240,6 +245,7 @@ async fn publish(client: impl LinkClient, outbox: Arc<Outbox>, mut stopped: watc
         while outbox.len() > 0 {
             let message = outbox.pop().await;
             let _ = client.publish(&message.topic, message.payload).await;
+            outbox.done();
         }
     };
     let _ = tokio::time::timeout(DRAIN, drain).await;
@@ -262,6 +268,9 @@ struct Route {
     queued: Arc<AtomicBool>,
 }
 
+/// Hands a message to the client library without waiting; gives it back when full.
+type DirectSend = Box<dyn Fn(&str, Vec<u8>) -> Result<(), Vec<u8>> + Send>;
+
 /// Answers requests and routes events.
 struct Service<T: VissTree> {
     engine: Arc<Engine<T>>,
@@ -275,6 +284,8 @@ struct Service<T: VissTree> {
     next_id: u64,
     ready: Arc<Ready>,
     outbox: Arc<Outbox>,
+    /// The client library, when answers may skip the outbox (nothing queued before them).
+    direct: Option<DirectSend>,
     recent_sets: RecentSets,
     out: Vec<u8>,
     /// Envelopes refused without a reply topic (logged at debug, counted here).
@@ -302,6 +313,7 @@ impl<T: VissTree + 'static> Service<T> {
             next_id: 1,
             ready: Arc::new(Ready::default()),
             outbox,
+            direct: None,
             recent_sets: RecentSets::default(),
             out: Vec::with_capacity(1024),
             dropped_envelopes: 0,
@@ -414,7 +426,7 @@ impl<T: VissTree + 'static> Service<T> {
                     && let Some(answer) = self.recent_sets.answered(&topic, id, json)
                 {
                     tracing::debug!(request_id = %id, "repeated MQTT set answered, not applied again");
-                    self.outbox.push(Outgoing {
+                    self.send(Outgoing {
                         topic,
                         payload: answer,
                     });
@@ -425,7 +437,7 @@ impl<T: VissTree + 'static> Service<T> {
                     codec.encode(&mut self.out);
                     self.recent_sets.remember(&topic, id, json, &self.out);
                     let payload = std::mem::take(&mut self.out);
-                    self.outbox.push(Outgoing { topic, payload });
+                    self.send(Outgoing { topic, payload });
                     return;
                 }
             }
@@ -512,10 +524,22 @@ impl<T: VissTree + 'static> Service<T> {
     fn publish_out(&mut self, topic: &Arc<str>, codec: &'static dyn Codec) {
         codec.encode(&mut self.out);
         let payload = std::mem::replace(&mut self.out, Vec::with_capacity(1024));
-        self.outbox.push(Outgoing {
+        self.send(Outgoing {
             topic: Arc::clone(topic),
             payload,
         });
+    }
+
+    /// Straight to the client library when nothing waits before it, else through the
+    /// outbox: in order either way, and never waiting.
+    fn send(&self, message: Outgoing) {
+        match &self.direct {
+            Some(direct) => self.outbox.push_or_send(message, |message| {
+                let Outgoing { topic, payload } = message;
+                direct(&topic, payload).map_err(|payload| Outgoing { topic, payload })
+            }),
+            None => self.outbox.push(message),
+        }
     }
 
     /// Sends the events of every subscription listed ready, a batch each; a subscription
@@ -550,7 +574,7 @@ impl<T: VissTree + 'static> Service<T> {
                 return false;
             }
             route.codec.encode(&mut event);
-            self.outbox.push(Outgoing {
+            self.send(Outgoing {
                 topic: Arc::clone(&route.topic),
                 payload: event,
             });

@@ -17,10 +17,18 @@ pub(crate) struct Outgoing {
     pub payload: Vec<u8>,
 }
 
+/// The queue, and whether the publisher holds a message it took from it (still to be handed
+/// to the client library).
+#[derive(Debug, Default)]
+struct Queue {
+    messages: VecDeque<Outgoing>,
+    holding: bool,
+}
+
 /// A bounded drop-oldest queue with one waiting consumer.
 #[derive(Debug)]
 pub(crate) struct Outbox {
-    queue: Mutex<VecDeque<Outgoing>>,
+    queue: Mutex<Queue>,
     capacity: usize,
     ready: Notify,
     dropped: AtomicU64,
@@ -33,7 +41,7 @@ const LOG_EVERY: Duration = Duration::from_secs(10);
 impl Outbox {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
-            queue: Mutex::new(VecDeque::new()),
+            queue: Mutex::new(Queue::default()),
             capacity: capacity.max(1),
             ready: Notify::new(),
             dropped: AtomicU64::new(0),
@@ -43,14 +51,33 @@ impl Outbox {
 
     /// Queues `message`; when full, drops the oldest (counted, logged at most every 10 s).
     pub(crate) fn push(&self, message: Outgoing) {
+        self.push_or_send(message, Err);
+    }
+
+    /// Hands `message` to `send` at once when nothing is queued or held before it (no task
+    /// hop to the publisher: the common case), else queues it behind the others, in order.
+    /// `send` must not block; it gives the message back when it cannot take it.
+    pub(crate) fn push_or_send(
+        &self,
+        message: Outgoing,
+        send: impl FnOnce(Outgoing) -> Result<(), Outgoing>,
+    ) {
         let dropped = {
             let mut queue = self.queue.lock();
-            let dropped = if queue.len() >= self.capacity {
-                queue.pop_front()
+            let message = if queue.messages.is_empty() && !queue.holding {
+                match send(message) {
+                    Ok(()) => return,
+                    Err(message) => message,
+                }
+            } else {
+                message
+            };
+            let dropped = if queue.messages.len() >= self.capacity {
+                queue.messages.pop_front()
             } else {
                 None
             };
-            queue.push_back(message);
+            queue.messages.push_back(message);
             dropped
         };
         if let Some(dropped) = dropped {
@@ -74,18 +101,28 @@ impl Outbox {
         }
     }
 
-    /// The oldest message, waiting for one.
+    /// The oldest message, waiting for one; the caller holds it (nothing jumps ahead of it)
+    /// until [`Outbox::done`].
     pub(crate) async fn pop(&self) -> Outgoing {
         loop {
-            if let Some(message) = self.queue.lock().pop_front() {
-                return message;
+            {
+                let mut queue = self.queue.lock();
+                if let Some(message) = queue.messages.pop_front() {
+                    queue.holding = true;
+                    return message;
+                }
             }
             self.ready.notified().await;
         }
     }
 
+    /// The message taken by [`Outbox::pop`] is with the client library.
+    pub(crate) fn done(&self) {
+        self.queue.lock().holding = false;
+    }
+
     pub(crate) fn len(&self) -> usize {
-        self.queue.lock().len()
+        self.queue.lock().messages.len()
     }
 
     /// Messages dropped since start.
@@ -114,7 +151,36 @@ mod tests {
         assert_eq!((outbox.len(), outbox.dropped()), (3, 2));
         for n in 2..5 {
             assert_eq!(outbox.pop().await, message(n));
+            outbox.done();
         }
+    }
+
+    #[tokio::test]
+    async fn sends_directly_only_when_nothing_is_ahead() {
+        let outbox = Outbox::new(3);
+        let mut sent = Vec::new();
+        outbox.push_or_send(message(1), |m| {
+            sent.push(m);
+            Ok(())
+        });
+        assert_eq!((sent.len(), outbox.len()), (1, 0));
+        // The library is full: queued.
+        outbox.push_or_send(message(2), Err);
+        // Something is queued: the next one waits behind it, not handed over.
+        outbox.push_or_send(message(3), |_| panic!("overtook a queued message"));
+        assert_eq!(outbox.pop().await, message(2));
+        // Popped but not yet with the library: still held, still no overtaking.
+        outbox.push_or_send(message(4), |_| panic!("overtook a held message"));
+        outbox.done();
+        assert_eq!(outbox.pop().await, message(3));
+        outbox.done();
+        assert_eq!(outbox.pop().await, message(4));
+        outbox.done();
+        outbox.push_or_send(message(5), |m| {
+            sent.push(m);
+            Ok(())
+        });
+        assert_eq!(sent, [message(1), message(5)]);
     }
 
     #[tokio::test]
