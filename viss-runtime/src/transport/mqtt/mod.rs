@@ -170,8 +170,11 @@ impl<C: LinkClient> Pump<C> {
         let mut failures: u32 = 0;
         loop {
             let event = tokio::select! {
-                _ = stopped.wait_for(|stop| *stop) => return,
-                event = events.next() => event,
+                _ = stopped.wait_for(|stop| *stop) => None,
+                event = events.next() => Some(event),
+            };
+            let Some(event) = event else {
+                return Self::drain(events).await;
             };
             match event {
                 LinkEvent::Connected { session_present } => {
@@ -203,6 +206,7 @@ impl<C: LinkClient> Pump<C> {
                         return;
                     }
                 }
+                LinkEvent::Lost(_) if *stopped.borrow() => return,
                 LinkEvent::Lost(reason) => {
                     failures = failures.saturating_add(1);
                     let wait = self.backoff.next_wait();
@@ -219,6 +223,15 @@ impl<C: LinkClient> Pump<C> {
                 }
             }
         }
+    }
+}
+
+impl<C> Pump<C> {
+    /// At shutdown: keeps the connection going while the publisher sends what is queued
+    /// and says goodbye (its DISCONNECT ends the connection), for a bounded time.
+    async fn drain(mut events: impl LinkEvents) {
+        let until_closed = async { while !matches!(events.next().await, LinkEvent::Lost(_)) {} };
+        let _ = tokio::time::timeout(DRAIN + Duration::from_secs(1), until_closed).await;
     }
 }
 
