@@ -50,10 +50,27 @@ def make_certificate(folder: Path) -> tuple[Path, Path]:
     return ca_cert, key
 
 
-class Mosquitto:
-    """One broker on 127.0.0.1:`port` (kept across restarts)."""
+def make_client_certificate(folder: Path, name: str) -> tuple[Path, Path]:
+    """A client certificate signed by the test CA of `make_certificate` (same folder)."""
+    key, request, cert = folder / f"{name}-key.pem", folder / f"{name}.csr", folder / f"{name}-cert.pem"
+    extensions = folder / f"{name}.ext"
+    extensions.write_text("basicConstraints=critical,CA:FALSE\nextendedKeyUsage=clientAuth\n")
+    for command in (
+        ["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-subj", f"/CN={name}", "-keyout", str(key), "-out", str(request)],
+        ["x509", "-req", "-in", str(request), "-CA", str(folder / "ca-cert.pem"),
+         "-CAkey", str(folder / "ca-key.pem"), "-CAcreateserial", "-days", "1",
+         "-extfile", str(extensions), "-out", str(cert)],
+    ):
+        subprocess.run(["openssl", *command], check=True, capture_output=True, timeout=30)
+    return cert, key
 
-    def __init__(self, folder: Path, tls: bool = False):
+
+class Mosquitto:
+    """One broker on 127.0.0.1:`port` (kept across restarts). With `require_certificate`
+    (TLS only) a client must present a certificate signed by the test CA."""
+
+    def __init__(self, folder: Path, tls: bool = False, require_certificate: bool = False):
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -70,6 +87,8 @@ class Mosquitto:
         if tls:
             self.cert, key = make_certificate(folder)  # clients trust `cert`, the test CA
             lines += [f"certfile {folder / 'broker-cert.pem'}", f"keyfile {key}"]
+            if require_certificate:
+                lines += [f"cafile {self.cert}", "require_certificate true"]
         self.config = folder / "mosquitto.conf"
         self.config.write_text("\n".join(lines) + "\n")
 

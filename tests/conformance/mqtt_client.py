@@ -18,7 +18,8 @@ _ids = itertools.count(1)
 
 
 class MqttVissClient:
-    def __init__(self, broker, vid: str, name: str = "cloud", reply_topic: str | None = None):
+    def __init__(self, broker, vid: str, name: str = "cloud", reply_topic: str | None = None,
+                 certificate: tuple | None = None):
         self.vid = vid
         self.reply_topic = reply_topic or f"cloud/{name}/{uuid.uuid4().hex}"
         self.messages: queue.Queue[tuple[str, bytes]] = queue.Queue()
@@ -27,7 +28,9 @@ class MqttVissClient:
                                   client_id=f"test-{name}-{uuid.uuid4().hex[:8]}",
                                   protocol=mqtt.MQTTv311)
         if broker.tls:
-            self.client.tls_set(ca_certs=str(broker.cert))
+            cert, key = certificate or (None, None)
+            self.client.tls_set(ca_certs=str(broker.cert),
+                                certfile=cert and str(cert), keyfile=key and str(key))
         self.client.reconnect_delay_set(min_delay=0.1, max_delay=1)
         self.client.on_connect = self._on_connect
         self.client.on_subscribe = lambda *_: self.subscribed.set()

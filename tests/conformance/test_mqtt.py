@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from mqtt_broker import Mosquitto
+from mqtt_broker import Mosquitto, make_client_certificate
 from mqtt_client import MqttVissClient, wait_until_served
 
 VID = "VIN-TEST-1"
@@ -212,6 +212,7 @@ def test_broker_killed_and_restarted_mid_subscription(server, broker):
         broker.start()
         # Back within the backoff bound (jitter below the cap) plus connect time.
         took = wait_until_served(cloud, timeout=RECONNECT_MAX_MS / 1000 + 10)
+        print(f"\nserved again {took:.2f} s after the broker came back")
         assert took < RECONNECT_MAX_MS / 1000 + 5, took
         # The set acknowledged before the crash is there, once.
         assert value_of(cloud.request({"action": "get", "path": MASSAGE})) == "1"
@@ -245,3 +246,30 @@ def test_tls_to_the_broker_and_plain_text_only_when_chosen(launch, tmp_path_fact
         assert "mqtt.insecure" in str(refused.value), refused.value
     finally:
         tls_broker.stop()
+
+
+def test_a_broker_that_wants_client_certificates_gets_the_vehicles(launch, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("mosquitto-mtls")
+    broker = Mosquitto(folder, tls=True, require_certificate=True).start()
+    try:
+        vehicle = make_client_certificate(folder, "vehicle")
+        cloud_cert = make_client_certificate(folder, "cloud")
+        launch.demo_car("--mqtt-broker", broker.url, "--mqtt-vid", "VIN-MTLS",
+                        "--mqtt-ca", str(broker.cert), "--mqtt-client-cert", str(vehicle[0]),
+                        "--mqtt-client-key", str(vehicle[1]))
+        client = MqttVissClient(broker, "VIN-MTLS", "mtls", certificate=cloud_cert)
+        try:
+            wait_until_served(client)
+        finally:
+            client.close()
+        # Without its certificate the vehicle never gets in: nothing answers.
+        launch.demo_car("--mqtt-broker", broker.url, "--mqtt-vid", "VIN-NOCERT",
+                        "--mqtt-ca", str(broker.cert))
+        client = MqttVissClient(broker, "VIN-NOCERT", "nocert", certificate=cloud_cert)
+        try:
+            with pytest.raises(AssertionError, match="did not answer"):
+                wait_until_served(client, timeout=3)
+        finally:
+            client.close()
+    finally:
+        broker.stop()

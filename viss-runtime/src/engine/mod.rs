@@ -273,6 +273,13 @@ impl<T: VissTree> Engine<T> {
         Session::new(self.config.queue_capacity, version)
     }
 
+    /// A new session speaking `version` whose event queue holds `queue_capacity` events
+    /// instead of the configured count: a transport with a buffer of its own behind the
+    /// session (MQTT's outbox) keeps its many one-subscription sessions small.
+    pub fn open_session_with_queue(&self, version: Version, queue_capacity: usize) -> Session {
+        Session::new(queue_capacity, version)
+    }
+
     /// Ends every subscription of `session` now (dropping the session does it lazily).
     pub fn close_session(&self, session: &mut Session) {
         let subscriptions: Vec<_> = session
@@ -292,12 +299,7 @@ impl<T: VissTree> Engine<T> {
         let Some(subscription) = session.subscriptions.remove(&id) else {
             return false;
         };
-        self.forget(&subscription);
-        let now = self.clock.now();
-        let version = subscription.version;
-        subscription.queue.push_error_with(|out| {
-            response::error_event(out, itoa::Buffer::new().format(id), error, now, version)
-        });
+        self.end_with_error(&subscription, error, self.clock.now());
         true
     }
 
@@ -433,14 +435,8 @@ impl<T: VissTree> Engine<T> {
                 .collect()
         };
         for subscription in expired {
-            self.forget(&subscription);
             let error = VissError::Default(crate::error::ErrorKind::RequestTimeout);
-            let mut id = itoa::Buffer::new();
-            let id = id.format(subscription.id);
-            let version = subscription.version;
-            subscription
-                .queue
-                .push_error_with(|out| response::error_event(out, id, error, now, version));
+            self.end_with_error(&subscription, error, now);
         }
     }
 }

@@ -279,6 +279,32 @@ impl<T: VissTree> Engine<T> {
 
     pub(super) fn forget(&self, subscription: &Arc<Subscription>) {
         subscription.deactivate();
+        self.unhook(subscription);
+    }
+
+    /// Ends `subscription` with an error event, the last message it sends: unhooked first
+    /// (taking the watcher and timer locks waits out a fan-out or tick in progress, so no
+    /// event can follow), then the error queued, then marked inactive. Marking it inactive
+    /// first would let a transport that closes inactive subscriptions with empty queues
+    /// close it before the error is queued, and lose the error.
+    pub(super) fn end_with_error(
+        &self,
+        subscription: &Arc<Subscription>,
+        error: VissError,
+        now: Timestamp,
+    ) {
+        self.unhook(subscription);
+        let mut id = itoa::Buffer::new();
+        let id = id.format(subscription.id);
+        let version = subscription.version;
+        subscription
+            .queue
+            .push_error_with(|out| crate::response::error_event(out, id, error, now, version));
+        subscription.deactivate();
+    }
+
+    /// Removes `subscription` from the watcher lists of its nodes and from the timers.
+    fn unhook(&self, subscription: &Arc<Subscription>) {
         for node in subscription.nodes.iter() {
             if let Some(watchers) = self.watchers.get(node.index()) {
                 watchers

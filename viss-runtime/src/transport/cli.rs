@@ -134,6 +134,23 @@ pub struct ServerArgs {
     /// PEM CA certificates to check the broker against [default: the system's]
     #[arg(long, value_name = "FILE", env = "VISS_MQTT_CA")]
     pub mqtt_ca: Option<PathBuf>,
+    /// PEM client certificate chain for brokers that authenticate vehicles by certificate
+    /// (with --mqtt-client-key)
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "VISS_MQTT_CLIENT_CERT",
+        requires = "mqtt_client_key"
+    )]
+    pub mqtt_client_cert: Option<PathBuf>,
+    /// PEM private key of --mqtt-client-cert
+    #[arg(
+        long,
+        value_name = "FILE",
+        env = "VISS_MQTT_CLIENT_KEY",
+        requires = "mqtt_client_cert"
+    )]
+    pub mqtt_client_key: Option<PathBuf>,
     /// Plain mqtt:// to the broker, without TLS (local development only)
     #[arg(long, env = "VISS_MQTT_INSECURE")]
     pub mqtt_insecure: bool,
@@ -228,8 +245,14 @@ impl ServerArgs {
         if self.mqtt_password_file.is_some() {
             mqtt.password_file.clone_from(&self.mqtt_password_file);
         }
-        if self.mqtt_ca.is_some() {
-            mqtt.ca_file.clone_from(&self.mqtt_ca);
+        for (slot, value) in [
+            (&mut mqtt.ca_file, &self.mqtt_ca),
+            (&mut mqtt.client_cert, &self.mqtt_client_cert),
+            (&mut mqtt.client_key, &self.mqtt_client_key),
+        ] {
+            if value.is_some() {
+                slot.clone_from(value);
+            }
         }
         mqtt.insecure |= self.mqtt_insecure;
         set(&mut mqtt.qos, self.mqtt_qos);

@@ -300,6 +300,8 @@ pub struct MqttConfig {
     /// Answers and events waiting for the broker (e.g. while it is unreachable); beyond,
     /// the oldest is dropped and counted.
     pub queue: usize,
+    /// The same queue's bound in payload bytes.
+    pub queue_bytes: usize,
     /// Subscriptions all MQTT clients together may hold; more are answered 429.
     pub max_subscriptions: usize,
     /// Largest MQTT packet read from the broker. Larger ones make the client library drop
@@ -330,6 +332,7 @@ impl Default for MqttConfig {
             protobuf: true,
             persistent_session: false,
             queue: 4096,
+            queue_bytes: 16 * 1024 * 1024,
             max_subscriptions: 10_000,
             max_packet_bytes: 4 * 1024 * 1024,
             reconnect_min_ms: 250,

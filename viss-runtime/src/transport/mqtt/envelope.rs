@@ -114,8 +114,15 @@ pub fn parse_protobuf(payload: &[u8]) -> Result<Envelope<'_>, Refused<'_>> {
     })
 }
 
+/// U+FDD0..U+FDEF and the last two code points of every plane.
+fn is_noncharacter(c: char) -> bool {
+    let code = u32::from(c);
+    (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE
+}
+
 /// A reply topic we may publish to: not empty, no wildcards (`#`, `+`: a publish topic
-/// cannot have them), no NUL, not a broker-reserved `$` topic, bounded in length.
+/// cannot have them), no control characters or non-characters, not a broker-reserved `$`
+/// topic, bounded in length.
 fn check_topic(topic: Cow<'_, str>) -> Result<Cow<'_, str>, String> {
     let problem = if topic.is_empty() {
         Some("is empty")
@@ -123,8 +130,11 @@ fn check_topic(topic: Cow<'_, str>) -> Result<Cow<'_, str>, String> {
         Some("is too long")
     } else if topic.contains(['#', '+']) {
         Some("has a wildcard (`#` or `+`)")
-    } else if topic.contains('\0') {
-        Some("has a NUL character")
+    } else if topic.chars().any(|c| c.is_control() || is_noncharacter(c)) {
+        // MQTT forbids these in topic names (U+0000, controls SHOULD NOT, non-characters
+        // SHOULD NOT); mosquitto disconnects a client that publishes to one, which would
+        // let any client knock the vehicle off the broker.
+        Some("has a control character or a Unicode non-character")
     } else if topic.starts_with('$') {
         Some("is a reserved `$` topic")
     } else {
@@ -176,7 +186,19 @@ mod tests {
 
     #[test]
     fn wildcards_reserved_and_oversized_topics_are_never_answered() {
-        for topic in ["a/#", "+/b", "", "$SYS/x", "a\u{0}b"] {
+        for topic in [
+            "a/#",
+            "+/b",
+            "",
+            "$SYS/x",
+            "a\u{0}b",
+            "a\u{1}b",
+            "a\u{7f}",
+            "a\u{9f}",
+            "\u{fffe}",
+            "\u{fdd0}",
+            "\u{10ffff}",
+        ] {
             let payload = serde_json::json!({"topic": topic, "request": "{}"}).to_string();
             let refused = parse_json(payload.as_bytes()).unwrap_err();
             assert_eq!(refused.topic, None, "{topic:?}");

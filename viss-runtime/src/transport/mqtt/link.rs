@@ -19,8 +19,13 @@ use crate::transport::config::MqttConfig;
 pub(crate) enum LinkEvent {
     /// Connected (again); `session_present`: the broker kept our subscriptions.
     Connected { session_present: bool },
-    /// A message on a subscribed topic.
-    Message { topic: String, payload: Vec<u8> },
+    /// A message on a subscribed topic; `retained`: a retained message the broker replays
+    /// on (re)subscription, not one just published.
+    Message {
+        topic: String,
+        payload: Vec<u8>,
+        retained: bool,
+    },
     /// The connection failed or was lost; the next [`LinkEvents::next`] reconnects.
     Lost(String),
 }
@@ -208,6 +213,9 @@ fn client_tls(config: &MqttConfig) -> Result<rustls::ClientConfig, String> {
     }
 }
 
+/// Requests the client library queues before it writes them (see [`open`]).
+const LIBRARY_QUEUE: usize = 8;
+
 /// TCP_NODELAY: an answer is one small write, and Nagle's algorithm against the broker's
 /// delayed ACK held each one ~40 ms (measured: 88 ms get round trips through mosquitto).
 pub fn network_options() -> rumqttc::NetworkOptions {
@@ -232,16 +240,17 @@ pub(crate) fn open(options: &LinkOptions) -> (RumqttClient, RumqttEvents) {
     mqtt.set_keep_alive(options.keep_alive_secs)
         .set_clean_session(options.clean_session)
         .set_max_packet_size(options.max_packet_bytes, options.max_packet_bytes)
-        // Room for a burst of answers while the connection writes; beyond, `publish` waits
-        // and our own bounded queue takes over (drop-oldest).
-        .set_request_channel_capacity(256);
+        // Small: what sits in the library's queue when the connection drops is lost with
+        // it (its session state is cleared on a clean reconnect), uncounted; the backlog
+        // belongs in our outbox, which counts and logs what it drops.
+        .set_request_channel_capacity(LIBRARY_QUEUE);
     if let Some((user, password)) = &options.credentials {
         mqtt.set_credentials(user.clone(), password.clone().into_bytes());
     }
     if let Some(tls) = &options.tls {
         mqtt.set_transport(Transport::Tls(TlsConfiguration::Rustls(Arc::clone(tls))));
     }
-    let (client, mut events) = AsyncClient::builder(mqtt).capacity(256).build();
+    let (client, mut events) = AsyncClient::builder(mqtt).capacity(LIBRARY_QUEUE).build();
     events.set_network_options(network_options());
     (
         RumqttClient {
@@ -334,6 +343,7 @@ impl LinkEvents for RumqttEvents {
                     return LinkEvent::Message {
                         topic: topic.to_owned(),
                         payload: Vec::from(publish.payload),
+                        retained: publish.retain,
                     };
                 }
                 Ok(_) => {}

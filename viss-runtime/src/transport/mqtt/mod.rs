@@ -43,7 +43,7 @@ use self::backoff::Backoff;
 use self::envelope::{Envelope, Refused};
 use self::link::{LinkClient, LinkEvent, LinkEvents, LinkOptions};
 use self::outbox::{Outbox, Outgoing};
-use self::recent::RecentSets;
+use self::recent::{RecentSets, Reply};
 use super::config::{MqttConfig, ServerConfig};
 use super::{ServerError, write_transport_error};
 use crate::codec::{self, Codec};
@@ -57,6 +57,14 @@ pub use self::recent::RECENT_SET_TTL;
 
 /// Events sent per subscription per turn before the others get theirs.
 const BATCH: usize = 32;
+/// Events a subscription's session holds until the service moves them to the outbox (the
+/// real buffer, bounded for all subscriptions together): small, as a server may hold
+/// thousands of MQTT subscriptions.
+const SESSION_QUEUE: usize = 64;
+/// A connection that lasted this long was a good one: the next loss starts the backoff
+/// from its minimum again. (Reset on every connect, a broker that accepts and then drops
+/// us, e.g. over a message it refuses, would be retried at the minimum wait forever.)
+const STABLE: Duration = Duration::from_secs(10);
 /// Messages read from the broker and not yet answered.
 const INCOMING: usize = 64;
 /// Time given to publish what is queued at shutdown.
@@ -96,7 +104,7 @@ pub(crate) fn start<T: VissTree + 'static>(
         );
     }
     let (client, events) = link::open(&options);
-    let outbox = Arc::new(Outbox::new(mqtt.queue));
+    let outbox = Arc::new(Outbox::new(mqtt.queue, mqtt.queue_bytes));
     let (incoming, requests) = mpsc::channel(INCOMING);
     let mut subscribe_to = vec![request_topic.clone()];
     subscribe_to.extend(protobuf_topic.clone());
@@ -115,8 +123,11 @@ pub(crate) fn start<T: VissTree + 'static>(
         engine,
         request_topic,
         protobuf_topic,
-        config.limits.max_message_bytes,
-        mqtt.max_subscriptions,
+        Limits {
+            max_request_bytes: config.limits.max_message_bytes,
+            max_packet_bytes: options.max_packet_bytes,
+            max_subscriptions: mqtt.max_subscriptions,
+        },
         Arc::clone(&outbox),
     );
     let direct = client.clone();
@@ -168,6 +179,7 @@ impl<C: LinkClient> Pump<C> {
         mut stopped: watch::Receiver<bool>,
     ) {
         let mut failures: u32 = 0;
+        let mut connected_at: Option<std::time::Instant> = None;
         loop {
             let event = tokio::select! {
                 _ = stopped.wait_for(|stop| *stop) => None,
@@ -178,7 +190,7 @@ impl<C: LinkClient> Pump<C> {
             };
             match event {
                 LinkEvent::Connected { session_present } => {
-                    self.backoff.reset();
+                    connected_at = Some(std::time::Instant::now());
                     tracing::info!(
                         broker = %self.broker,
                         after_failures = failures,
@@ -201,14 +213,24 @@ impl<C: LinkClient> Pump<C> {
                         }
                     });
                 }
-                LinkEvent::Message { topic, payload } => {
+                LinkEvent::Message {
+                    topic, retained, ..
+                } if retained => {
+                    // Replayed by the broker on every subscription: a retained `set` would
+                    // be applied again after each reconnect, a retained `subscribe` pile up.
+                    tracing::debug!(topic, "retained message on a request topic: ignored");
+                }
+                LinkEvent::Message { topic, payload, .. } => {
                     if incoming.send(Incoming { topic, payload }).await.is_err() {
-                        return;
+                        return Self::drain(events).await;
                     }
                 }
                 LinkEvent::Lost(_) if *stopped.borrow() => return,
                 LinkEvent::Lost(reason) => {
                     failures = failures.saturating_add(1);
+                    if connected_at.take().is_some_and(|at| at.elapsed() >= STABLE) {
+                        self.backoff.reset();
+                    }
                     let wait = self.backoff.next_wait();
                     let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
                     if failures == 1 {
@@ -281,6 +303,18 @@ struct Route {
     queued: Arc<AtomicBool>,
 }
 
+/// What the service enforces.
+#[derive(Debug, Clone, Copy)]
+struct Limits {
+    /// Largest request read (`limits.max_message_bytes`).
+    max_request_bytes: usize,
+    /// Largest MQTT packet the connection carries: larger answers and events are refused
+    /// here, as the client library would drop the connection over them.
+    max_packet_bytes: usize,
+    /// Subscriptions of all MQTT clients together.
+    max_subscriptions: usize,
+}
+
 /// Hands a message to the client library without waiting; gives it back when full.
 type DirectSend = Box<dyn Fn(&str, Vec<u8>) -> Result<(), Vec<u8>> + Send>;
 
@@ -289,8 +323,12 @@ struct Service<T: VissTree> {
     engine: Arc<Engine<T>>,
     request_topic: String,
     protobuf_topic: Option<String>,
-    max_message_bytes: usize,
-    max_subscriptions: usize,
+    limits: Limits,
+    /// Keys subscription ids: unguessable, so a client cannot end another's subscription
+    /// by counting.
+    ids: std::collections::hash_map::RandomState,
+    /// Messages refused for being larger than the broker connection carries.
+    oversized: u64,
     /// Answers get, set and failed requests (subscriptions get sessions of their own).
     shared: Session,
     routes: HashMap<u64, Route>,
@@ -310,8 +348,7 @@ impl<T: VissTree + 'static> Service<T> {
         engine: Arc<Engine<T>>,
         request_topic: String,
         protobuf_topic: Option<String>,
-        max_message_bytes: usize,
-        max_subscriptions: usize,
+        limits: Limits,
         outbox: Arc<Outbox>,
     ) -> Self {
         let shared = engine.open_session_for(Version::V3);
@@ -319,8 +356,12 @@ impl<T: VissTree + 'static> Service<T> {
             engine,
             request_topic,
             protobuf_topic,
-            max_message_bytes,
-            max_subscriptions: max_subscriptions.max(1),
+            limits: Limits {
+                max_subscriptions: limits.max_subscriptions.max(1),
+                ..limits
+            },
+            ids: std::collections::hash_map::RandomState::new(),
+            oversized: 0,
             shared,
             routes: HashMap::new(),
             next_id: 1,
@@ -340,8 +381,8 @@ impl<T: VissTree + 'static> Service<T> {
     ) {
         let ready = Arc::clone(&self.ready);
         loop {
+            // Not biased: a steady stream of requests must not starve event delivery.
             tokio::select! {
-                biased;
                 _ = stopped.wait_for(|stop| *stop) => break,
                 request = requests.recv() => match request {
                     Some(request) => self.on_message(&request.topic, &request.payload),
@@ -410,11 +451,11 @@ impl<T: VissTree + 'static> Service<T> {
 
     fn answer(&mut self, codec: &'static dyn Codec, envelope: Envelope<'_>) {
         let topic: Arc<str> = Arc::from(envelope.topic.as_ref());
-        if envelope.request.len() > self.max_message_bytes {
+        if envelope.request.len() > self.limits.max_request_bytes {
             let description = format!(
                 "The request is {} bytes; this server accepts at most {}",
                 envelope.request.len(),
-                self.max_message_bytes
+                self.limits.max_request_bytes
             );
             write_transport_error(&mut self.out, None, "400", "bad_request", &description);
             return self.publish_out(&topic, codec);
@@ -428,6 +469,10 @@ impl<T: VissTree + 'static> Service<T> {
                 return self.publish_out(&topic, codec);
             }
         };
+        let reply = Reply {
+            topic: &topic,
+            encoding: codec.name(),
+        };
         let request = crate::request::parse(json).ok();
         let action = request.as_ref().map(|request| request.action);
         let request_id = request
@@ -436,7 +481,7 @@ impl<T: VissTree + 'static> Service<T> {
         match action {
             Some(Action::Set) => {
                 if let Some(id) = &request_id
-                    && let Some(answer) = self.recent_sets.answered(&topic, id, json)
+                    && let Some(answer) = self.recent_sets.answered(reply, id, json)
                 {
                     tracing::debug!(request_id = %id, "repeated MQTT set answered, not applied again");
                     self.send(Outgoing {
@@ -447,8 +492,8 @@ impl<T: VissTree + 'static> Service<T> {
                 }
                 self.engine.handle(&mut self.shared, json, &mut self.out);
                 if let Some(id) = &request_id {
-                    codec.encode(&mut self.out);
-                    self.recent_sets.remember(&topic, id, json, &self.out);
+                    self.encode_answer(&topic, codec);
+                    self.recent_sets.remember(reply, id, json, &self.out);
                     let payload = std::mem::take(&mut self.out);
                     self.send(Outgoing { topic, payload });
                     return;
@@ -472,10 +517,10 @@ impl<T: VissTree + 'static> Service<T> {
     /// A new session for the subscription (its id drawn from the server-wide count), kept
     /// when the engine accepted it.
     fn subscribe(&mut self, json: &[u8], topic: &Arc<str>, codec: &'static dyn Codec) {
-        if self.routes.len() >= self.max_subscriptions {
+        if self.routes.len() >= self.limits.max_subscriptions {
             let description = format!(
                 "This server holds at most {} MQTT subscriptions",
-                self.max_subscriptions
+                self.limits.max_subscriptions
             );
             write_transport_error(
                 &mut self.out,
@@ -486,11 +531,10 @@ impl<T: VissTree + 'static> Service<T> {
             );
             return;
         }
-        let id = self.next_id;
-        self.next_id += 1;
+        let id = self.new_subscription_id();
         let mut session = self
             .engine
-            .open_session_for(Version::V3)
+            .open_session_with_queue(Version::V3, SESSION_QUEUE)
             .numbering_subscriptions_from(id);
         let queued = Arc::new(AtomicBool::new(false));
         let ready = Arc::clone(&self.ready);
@@ -517,6 +561,18 @@ impl<T: VissTree + 'static> Service<T> {
         );
     }
 
+    /// A fresh id: a keyed hash of a count, below 2^53 (exact in every JSON number reader)
+    /// and never 0 or one in use.
+    fn new_subscription_id(&mut self) -> u64 {
+        loop {
+            self.next_id += 1;
+            let id = std::hash::BuildHasher::hash_one(&self.ids, self.next_id) & ((1 << 53) - 1);
+            if id != 0 && !self.routes.contains_key(&id) {
+                return id;
+            }
+        }
+    }
+
     /// Routed to the subscription's own session, whichever topic asks; the route goes
     /// with the subscription. An unknown id is answered by the shared session (404).
     fn unsubscribe(&mut self, json: &[u8], id: Option<u64>) {
@@ -533,9 +589,10 @@ impl<T: VissTree + 'static> Service<T> {
         }
     }
 
-    /// Encodes `out` for the reply topic and queues it.
+    /// Encodes `out` for the reply topic and queues it; an answer too large for the broker
+    /// connection is replaced by an error saying so.
     fn publish_out(&mut self, topic: &Arc<str>, codec: &'static dyn Codec) {
-        codec.encode(&mut self.out);
+        self.encode_answer(topic, codec);
         let payload = std::mem::replace(&mut self.out, Vec::with_capacity(1024));
         self.send(Outgoing {
             topic: Arc::clone(topic),
@@ -553,6 +610,41 @@ impl<T: VissTree + 'static> Service<T> {
             }),
             None => self.outbox.push(message),
         }
+    }
+
+    /// Encodes the answer in `out` with `codec`, or the error that replaces it when it does
+    /// not fit in an MQTT packet.
+    fn encode_answer(&mut self, topic: &str, codec: &'static dyn Codec) {
+        codec.encode(&mut self.out);
+        let length = self.out.len();
+        if self.too_big(topic, length) {
+            let description = format!(
+                "The answer is {} bytes, more than the broker connection carries ({} bytes): \
+                 ask for less (a smaller subtree, a paths filter)",
+                self.out.len(),
+                self.limits.max_packet_bytes
+            );
+            write_transport_error(&mut self.out, None, "400", "bad_request", &description);
+            codec.encode(&mut self.out);
+        }
+    }
+
+    /// True (logged, counted) when a payload of `payload_len` bytes for `topic` is larger than an MQTT packet of
+    /// the broker connection: the client library would drop the connection over it.
+    fn too_big(&mut self, topic: &str, payload_len: usize) -> bool {
+        // Fixed header (≤ 5), topic length (2), packet id (2).
+        let packet = payload_len + topic.len() + 9;
+        if packet <= self.limits.max_packet_bytes {
+            return false;
+        }
+        self.oversized += 1;
+        tracing::warn!(
+            bytes = packet,
+            max_packet_bytes = self.limits.max_packet_bytes,
+            oversized_total = self.oversized,
+            "an MQTT answer or event is larger than the broker connection carries: not sent"
+        );
+        true
     }
 
     /// Sends the events of every subscription listed ready, a batch each; a subscription
@@ -587,6 +679,9 @@ impl<T: VissTree + 'static> Service<T> {
                 return false;
             }
             route.codec.encode(&mut event);
+            if self.too_big(&route.topic, event.len()) {
+                continue;
+            }
             self.send(Outgoing {
                 topic: Arc::clone(&route.topic),
                 payload: event,

@@ -22,14 +22,17 @@ pub(crate) struct Outgoing {
 #[derive(Debug, Default)]
 struct Queue {
     messages: VecDeque<Outgoing>,
+    /// Payload bytes of `messages`.
+    bytes: usize,
     holding: bool,
 }
 
-/// A bounded drop-oldest queue with one waiting consumer.
+/// A drop-oldest queue bounded in messages and in bytes, with one waiting consumer.
 #[derive(Debug)]
 pub(crate) struct Outbox {
     queue: Mutex<Queue>,
     capacity: usize,
+    max_bytes: usize,
     ready: Notify,
     dropped: AtomicU64,
     /// When a drop was last logged (drops are logged at most every [`LOG_EVERY`]).
@@ -39,10 +42,11 @@ pub(crate) struct Outbox {
 const LOG_EVERY: Duration = Duration::from_secs(10);
 
 impl Outbox {
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize, max_bytes: usize) -> Self {
         Self {
             queue: Mutex::new(Queue::default()),
             capacity: capacity.max(1),
+            max_bytes: max_bytes.max(1),
             ready: Notify::new(),
             dropped: AtomicU64::new(0),
             last_logged: Mutex::new(None),
@@ -72,17 +76,25 @@ impl Outbox {
             } else {
                 message
             };
-            let dropped = if queue.messages.len() >= self.capacity {
-                queue.messages.pop_front()
-            } else {
-                None
-            };
+            let mut dropped = 0u64;
+            let mut last_topic = None;
+            while !queue.messages.is_empty()
+                && (queue.messages.len() >= self.capacity
+                    || queue.bytes + message.payload.len() > self.max_bytes)
+            {
+                if let Some(old) = queue.messages.pop_front() {
+                    queue.bytes -= old.payload.len();
+                    dropped += 1;
+                    last_topic = Some(old.topic);
+                }
+            }
+            queue.bytes += message.payload.len();
             queue.messages.push_back(message);
-            dropped
+            last_topic.map(|topic| (dropped, topic))
         };
-        if let Some(dropped) = dropped {
-            let total = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            self.log_drop(&dropped.topic, total);
+        if let Some((dropped, topic)) = dropped {
+            let total = self.dropped.fetch_add(dropped, Ordering::Relaxed) + dropped;
+            self.log_drop(&topic, total);
         }
         self.ready.notify_one();
     }
@@ -94,6 +106,7 @@ impl Outbox {
             tracing::warn!(
                 dropped_total = total,
                 capacity = self.capacity,
+                max_bytes = self.max_bytes,
                 topic,
                 "MQTT outgoing queue full (broker unreachable or slow): dropping the oldest \
                  messages"
@@ -108,6 +121,7 @@ impl Outbox {
             {
                 let mut queue = self.queue.lock();
                 if let Some(message) = queue.messages.pop_front() {
+                    queue.bytes -= message.payload.len();
                     queue.holding = true;
                     return message;
                 }
@@ -144,7 +158,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_outbox_drops_the_oldest_and_counts() {
-        let outbox = Outbox::new(3);
+        let outbox = Outbox::new(3, 1 << 20);
         for n in 0..5 {
             outbox.push(message(n));
         }
@@ -156,8 +170,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_byte_bound_drops_the_oldest_too() {
+        let outbox = Outbox::new(100, 10);
+        let big = |n: u8| Outgoing {
+            topic: Arc::from("t"),
+            payload: vec![n; 4],
+        };
+        for n in 0..4 {
+            outbox.push(big(n));
+        }
+        // 4 bytes each, 10 at most: two fit.
+        assert_eq!((outbox.len(), outbox.dropped()), (2, 2));
+        assert_eq!(outbox.pop().await, big(2));
+        outbox.done();
+        // One message larger than the bound still goes (alone).
+        outbox.push(Outgoing {
+            topic: Arc::from("t"),
+            payload: vec![9; 20],
+        });
+        assert_eq!((outbox.len(), outbox.dropped()), (1, 3));
+    }
+
+    #[tokio::test]
     async fn sends_directly_only_when_nothing_is_ahead() {
-        let outbox = Outbox::new(3);
+        let outbox = Outbox::new(3, 1 << 20);
         let mut sent = Vec::new();
         outbox.push_or_send(message(1), |m| {
             sent.push(m);
@@ -185,7 +221,7 @@ mod tests {
 
     #[tokio::test]
     async fn pop_waits_for_a_push() {
-        let outbox = Arc::new(Outbox::new(2));
+        let outbox = Arc::new(Outbox::new(2, 1 << 20));
         let waiter = tokio::spawn({
             let outbox = Arc::clone(&outbox);
             async move { outbox.pop().await }

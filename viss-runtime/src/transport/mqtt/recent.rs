@@ -6,10 +6,19 @@ use std::collections::VecDeque;
 use std::hash::BuildHasher;
 use std::time::{Duration, Instant};
 
-/// How long a `set`'s answer is kept for a repeat.
-pub const RECENT_SET_TTL: Duration = Duration::from_secs(60);
+/// How long a `set`'s answer is kept for a repeat: long enough for a QoS 1 client to
+/// reconnect and publish again, short enough that a client restarted with its `requestId`
+/// count reset is soon applied again (a client must not reuse a `requestId` anyway).
+pub const RECENT_SET_TTL: Duration = Duration::from_secs(30);
 /// How many answers are kept (the oldest goes first).
 const CAPACITY: usize = 1024;
+
+/// Where an answer goes: the reply topic and the encoding it is written in.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Reply<'a> {
+    pub topic: &'a str,
+    pub encoding: &'a str,
+}
 
 #[derive(Debug)]
 struct Answered {
@@ -18,8 +27,9 @@ struct Answered {
     answer: Vec<u8>,
 }
 
-/// Recent `set` answers keyed by reply topic, `requestId` and the request's bytes (a
-/// client that reuses a `requestId` for a different `set` is applied, not replayed).
+/// Recent `set` answers keyed by reply topic (with the channel's encoding, which the
+/// answer is in), `requestId` and the request's bytes (a client that reuses a `requestId`
+/// for a different `set` is applied, not replayed).
 #[derive(Debug)]
 pub(crate) struct RecentSets {
     entries: VecDeque<Answered>,
@@ -36,19 +46,20 @@ impl Default for RecentSets {
 }
 
 impl RecentSets {
-    fn key(&self, topic: &str, request_id: &str, request: &[u8]) -> u64 {
-        self.hasher.hash_one((topic, request_id, request))
+    fn key(&self, reply: Reply<'_>, request_id: &str, request: &[u8]) -> u64 {
+        self.hasher
+            .hash_one((reply.encoding, reply.topic, request_id, request))
     }
 
     /// The answer given to this very `set`, if it came within the TTL.
     pub(crate) fn answered(
         &mut self,
-        topic: &str,
+        reply: Reply<'_>,
         request_id: &str,
         request: &[u8],
     ) -> Option<Vec<u8>> {
         self.expire(Instant::now());
-        let key = self.key(topic, request_id, request);
+        let key = self.key(reply, request_id, request);
         self.entries
             .iter()
             .rev()
@@ -59,7 +70,7 @@ impl RecentSets {
     /// Keeps `answer` for a repeat of this `set`.
     pub(crate) fn remember(
         &mut self,
-        topic: &str,
+        reply: Reply<'_>,
         request_id: &str,
         request: &[u8],
         answer: &[u8],
@@ -69,7 +80,7 @@ impl RecentSets {
         if self.entries.len() >= CAPACITY {
             self.entries.pop_front();
         }
-        let key = self.key(topic, request_id, request);
+        let key = self.key(reply, request_id, request);
         self.entries.push_back(Answered {
             key,
             at: now,
@@ -92,29 +103,43 @@ impl RecentSets {
 mod tests {
     use super::*;
 
+    const JSON_T: Reply<'static> = Reply {
+        topic: "t",
+        encoding: "json",
+    };
+
     #[test]
     fn a_repeated_set_finds_its_answer_and_a_different_one_does_not() {
         let mut recent = RecentSets::default();
         let set = br#"{"action":"set","path":"A","value":"1","requestId":"7"}"#;
-        assert_eq!(recent.answered("t", "7", set), None);
-        recent.remember("t", "7", set, b"answer");
+        assert_eq!(recent.answered(JSON_T, "7", set), None);
+        recent.remember(JSON_T, "7", set, b"answer");
         assert_eq!(
-            recent.answered("t", "7", set).as_deref(),
+            recent.answered(JSON_T, "7", set).as_deref(),
             Some(&b"answer"[..])
         );
-        assert_eq!(recent.answered("other", "7", set), None);
+        let other_topic = Reply {
+            topic: "other",
+            ..JSON_T
+        };
+        assert_eq!(recent.answered(other_topic, "7", set), None);
+        let other_encoding = Reply {
+            encoding: "protobuf",
+            ..JSON_T
+        };
+        assert_eq!(recent.answered(other_encoding, "7", set), None);
         let changed = br#"{"action":"set","path":"A","value":"2","requestId":"7"}"#;
-        assert_eq!(recent.answered("t", "7", changed), None);
+        assert_eq!(recent.answered(JSON_T, "7", changed), None);
     }
 
     #[test]
     fn the_cache_is_bounded() {
         let mut recent = RecentSets::default();
         for n in 0..(CAPACITY + 10) {
-            recent.remember("t", &n.to_string(), b"x", b"a");
+            recent.remember(JSON_T, &n.to_string(), b"x", b"a");
         }
         assert_eq!(recent.entries.len(), CAPACITY);
-        assert_eq!(recent.answered("t", "0", b"x"), None);
-        assert!(recent.answered("t", "20", b"x").is_some());
+        assert_eq!(recent.answered(JSON_T, "0", b"x"), None);
+        assert!(recent.answered(JSON_T, "20", b"x").is_some());
     }
 }

@@ -34,9 +34,12 @@ fn service(hook: Arc<CountingHook>, max_subscriptions: usize) -> Service<Dynamic
         Arc::new(engine),
         VEHICLE.into(),
         Some(format!("{VEHICLE}/protobuf")),
-        64 * 1024,
-        max_subscriptions,
-        Arc::new(Outbox::new(100)),
+        Limits {
+            max_request_bytes: 64 * 1024,
+            max_packet_bytes: 4096,
+            max_subscriptions,
+        },
+        Arc::new(Outbox::new(100, 1 << 20)),
     )
 }
 
@@ -245,4 +248,128 @@ fn the_protobuf_topic_answers_in_protobuf() {
     let json = Response::from_envelope(answer).unwrap().to_json();
     assert_eq!(json["data"]["dp"]["value"], "7", "{json}");
     assert_eq!(json["requestId"], "9");
+}
+
+#[test]
+fn an_answer_too_large_for_the_broker_connection_becomes_an_error_saying_so() {
+    let mut service = service(Arc::default(), 10);
+    // The test's packets are 4,096 bytes; a long request id makes the answer longer.
+    let id = "i".repeat(5000);
+    let get = json!({"action": "get", "path": "Vehicle.Speed", "requestId": id});
+    feed_speed(&mut service, 1.0);
+    service.on_message(VEHICLE, &envelope("cloud/a", &get));
+    let answers = published(&service);
+    assert_eq!(answers.len(), 1);
+    let error = &answers[0].1["error"];
+    assert_eq!(error["number"], "400");
+    assert!(
+        error["description"]
+            .as_str()
+            .unwrap()
+            .contains("more than the broker connection carries"),
+        "{error}"
+    );
+    assert_eq!(service.oversized, 1);
+}
+
+#[test]
+fn subscription_ids_are_not_a_count() {
+    let mut service = service(Arc::default(), 10);
+    let subscribe = json!({"action": "subscribe", "path": "Vehicle.Speed",
+        "filter": {"variant": "change", "parameter": {"logic-op": "ne", "diff": "0"}}});
+    for _ in 0..3 {
+        service.on_message(VEHICLE, &envelope("cloud/a", &subscribe));
+    }
+    let ids: Vec<u64> = published(&service)
+        .iter()
+        .map(|(_, answer)| answer["subscriptionId"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.iter().all(|id| *id > 0 && *id < 1 << 53), "{ids:?}");
+    assert!(
+        ids.windows(2).all(|pair| pair[1] != pair[0] + 1),
+        "sequential: {ids:?}"
+    );
+}
+
+/// The broker connection as the pump sees it: a script of events, then silence.
+struct Scripted(std::collections::VecDeque<LinkEvent>);
+
+impl LinkEvents for Scripted {
+    async fn next(&mut self) -> LinkEvent {
+        match self.0.pop_front() {
+            Some(event) => event,
+            None => std::future::pending().await,
+        }
+    }
+}
+
+/// Subscribes and publishes nowhere (the pump only subscribes).
+#[derive(Clone, Default)]
+struct Nowhere(Arc<Mutex<Vec<String>>>);
+
+impl LinkClient for Nowhere {
+    async fn subscribe(&self, topic: &str) -> Result<(), String> {
+        self.0.lock().push(topic.to_owned());
+        Ok(())
+    }
+    async fn publish(&self, _topic: &str, _payload: Vec<u8>) -> Result<(), String> {
+        Ok(())
+    }
+    fn try_publish(&self, _topic: &str, _payload: Vec<u8>) -> Result<(), Vec<u8>> {
+        Ok(())
+    }
+    async fn disconnect(&self) {}
+}
+
+#[tokio::test]
+async fn retained_requests_are_ignored_and_topics_subscribed_on_every_connect() {
+    let message = |payload: &str, retained| LinkEvent::Message {
+        topic: VEHICLE.into(),
+        payload: payload.as_bytes().to_vec(),
+        retained,
+    };
+    let script = Scripted(
+        [
+            LinkEvent::Connected {
+                session_present: false,
+            },
+            message("retained", true),
+            message("live", false),
+            LinkEvent::Lost("test".into()),
+            LinkEvent::Connected {
+                session_present: false,
+            },
+        ]
+        .into(),
+    );
+    let client = Nowhere::default();
+    let pump = Pump {
+        client: client.clone(),
+        topics: vec![VEHICLE.into()],
+        backoff: Backoff::new(Duration::from_millis(1), Duration::from_millis(2)),
+        broker: "test".into(),
+        outbox: Arc::new(Outbox::new(10, 1 << 20)),
+    };
+    let (incoming, mut requests) = mpsc::channel(8);
+    let (stop, stopped) = watch::channel(false);
+    let task = tokio::spawn(pump.run(script, incoming, stopped));
+    let first = tokio::time::timeout(Duration::from_secs(5), requests.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.payload, b"live");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        requests.try_recv().is_err(),
+        "the retained request got through"
+    );
+    assert_eq!(
+        *client.0.lock(),
+        [VEHICLE, VEHICLE],
+        "subscribed on each connect"
+    );
+    // (At a stop the pump keeps the connection for the goodbye; nothing to wait for here.)
+    drop(stop);
+    task.abort();
 }
