@@ -70,7 +70,8 @@ class Mosquitto:
     """One broker on 127.0.0.1:`port` (kept across restarts). With `require_certificate`
     (TLS only) a client must present a certificate signed by the test CA."""
 
-    def __init__(self, folder: Path, tls: bool = False, require_certificate: bool = False):
+    def __init__(self, folder: Path, tls: bool = False, require_certificate: bool = False,
+                 persistence: bool = False):
         self.folder = folder
         self.folder.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
@@ -81,7 +82,9 @@ class Mosquitto:
         # run as ourselves: started as root, mosquitto would switch to its own user, which
         # cannot read the certificate in our private temporary folder
         lines = [f"user {getpass.getuser()}",
-                 f"listener {self.port} 127.0.0.1", "allow_anonymous true", "persistence false", "set_tcp_nodelay true",
+                 f"listener {self.port} 127.0.0.1", "allow_anonymous true", "set_tcp_nodelay true",
+                 *(["persistence true", f"persistence_location {folder}/"] if persistence
+                   else ["persistence false"]),
                  # the hostile tests publish 1 MB envelopes
                  "max_packet_size 4000000"]
         if tls:

@@ -273,3 +273,31 @@ def test_a_broker_that_wants_client_certificates_gets_the_vehicles(launch, tmp_p
             client.close()
     finally:
         broker.stop()
+
+
+def test_a_vehicle_with_a_persistent_session_answers_what_came_while_it_was_away(
+        launch, tmp_path_factory):
+    """The vehicle in a tunnel: requests published while it is offline wait at the broker
+    (its session kept, QoS 1) and are answered when it is back."""
+    broker = Mosquitto(tmp_path_factory.mktemp("mosquitto-persist"), persistence=True).start()
+    flags = ("--mqtt-broker", broker.url, "--mqtt-vid", "VIN-TUNNEL", "--mqtt-insecure",
+             "--mqtt-persistent-session")
+    try:
+        vehicle = launch.demo_car(*flags)
+        client = MqttVissClient(broker, "VIN-TUNNEL", "tunnel")
+        try:
+            wait_until_served(client)
+            client.request({"action": "set", "path": MASSAGE, "value": "3"})
+            client.drain()
+            vehicle.process.stop()  # SIGTERM: a clean goodbye, the broker keeps the session
+            client.send({"action": "get", "path": MASSAGE, "requestId": "while-away"})
+            time.sleep(0.5)
+            assert client.drain() == [], "answered while the vehicle was away"
+            launch.demo_car(*flags)  # the same client id: the broker hands over what waited
+            answer = client.receive(timeout=15)
+            assert answer["requestId"] == "while-away", answer
+            assert "error" in answer or answer["data"]["dp"]["value"] in {"0", "1", "2", "3"}
+        finally:
+            client.close()
+    finally:
+        broker.stop()

@@ -151,6 +151,10 @@ pub struct ServerArgs {
         requires = "mqtt_client_cert"
     )]
     pub mqtt_client_key: Option<PathBuf>,
+    /// Ask the broker to keep the vehicle's MQTT session while it is offline: requests
+    /// published meanwhile are answered when it is back
+    #[arg(long, env = "VISS_MQTT_PERSISTENT_SESSION")]
+    pub mqtt_persistent_session: bool,
     /// Plain mqtt:// to the broker, without TLS (local development only)
     #[arg(long, env = "VISS_MQTT_INSECURE")]
     pub mqtt_insecure: bool,
@@ -255,6 +259,7 @@ impl ServerArgs {
             }
         }
         mqtt.insecure |= self.mqtt_insecure;
+        mqtt.persistent_session |= self.mqtt_persistent_session;
         set(&mut mqtt.qos, self.mqtt_qos);
         set(&mut mqtt.reconnect_max_ms, self.mqtt_reconnect_max_ms);
         config.simulator.enabled |= self.simulate;
