@@ -320,11 +320,36 @@ impl<T: VissTree> Engine<T> {
                 return error_response(out, context, rejected.error, now);
             }
         };
+        self.answer(session, &request, now, out);
+    }
+
+    /// Answers a request already parsed (a transport that reads a request to route it,
+    /// as MQTT does for `unsubscribe`, parses it once): clears `out` and writes the
+    /// response into it.
+    #[cfg_attr(not(feature = "mqtt"), allow(dead_code))]
+    pub(crate) fn handle_parsed(
+        &self,
+        session: &mut Session,
+        request: &request::Request<'_>,
+        out: &mut Vec<u8>,
+    ) {
+        out.clear();
+        self.answer(session, request, self.clock.now(), out);
+    }
+
+    fn answer(
+        &self,
+        session: &mut Session,
+        request: &request::Request<'_>,
+        now: Timestamp,
+        out: &mut Vec<u8>,
+    ) {
+        let version = session.version;
         let result = match request.action {
-            Action::Get => self.get(session, &request, now, out),
-            Action::Set => self.set(&request, now, out),
-            Action::Subscribe => self.subscribe(session, &request, now, out),
-            Action::Unsubscribe => self.unsubscribe(session, &request, now, out),
+            Action::Get => self.get(session, request, now, out),
+            Action::Set => self.set(request, now, out),
+            Action::Subscribe => self.subscribe(session, request, now, out),
+            Action::Unsubscribe => self.unsubscribe(session, request, now, out),
         };
         if let Err(error) = result {
             // VISSv2 echoes the subscriptionId in unsubscribe errors (A6).

@@ -234,30 +234,20 @@ impl ServerArgs {
         set(&mut config.log.level, self.log_level.clone());
         config.log.json |= self.log_json;
         let mqtt = &mut config.mqtt;
-        if self.mqtt_broker.is_some() {
-            mqtt.broker.clone_from(&self.mqtt_broker);
-        }
-        for (slot, value) in [
-            (&mut mqtt.vid, &self.mqtt_vid),
-            (&mut mqtt.client_id, &self.mqtt_client_id),
-            (&mut mqtt.username, &self.mqtt_username),
-        ] {
-            if value.is_some() {
-                slot.clone_from(value);
-            }
-        }
-        if self.mqtt_password_file.is_some() {
-            mqtt.password_file.clone_from(&self.mqtt_password_file);
-        }
-        for (slot, value) in [
-            (&mut mqtt.ca_file, &self.mqtt_ca),
-            (&mut mqtt.client_cert, &self.mqtt_client_cert),
-            (&mut mqtt.client_key, &self.mqtt_client_key),
-        ] {
-            if value.is_some() {
-                slot.clone_from(value);
-            }
-        }
+        set(&mut mqtt.broker, self.mqtt_broker.clone().map(Some));
+        set(&mut mqtt.vid, self.mqtt_vid.clone().map(Some));
+        set(&mut mqtt.client_id, self.mqtt_client_id.clone().map(Some));
+        set(&mut mqtt.username, self.mqtt_username.clone().map(Some));
+        set(
+            &mut mqtt.password_file,
+            self.mqtt_password_file.clone().map(Some),
+        );
+        set(&mut mqtt.ca_file, self.mqtt_ca.clone().map(Some));
+        set(
+            &mut mqtt.client_cert,
+            self.mqtt_client_cert.clone().map(Some),
+        );
+        set(&mut mqtt.client_key, self.mqtt_client_key.clone().map(Some));
         mqtt.insecure |= self.mqtt_insecure;
         mqtt.persistent_session |= self.mqtt_persistent_session;
         set(&mut mqtt.qos, self.mqtt_qos);

@@ -473,14 +473,19 @@ impl<T: VissTree + 'static> Service<T> {
             topic: &topic,
             encoding: codec.name(),
         };
-        let request = crate::request::parse(json).ok();
-        let action = request.as_ref().map(|request| request.action);
-        let request_id = request
-            .as_ref()
-            .and_then(|request| request.request_id.clone());
-        match action {
-            Some(Action::Set) => {
-                if let Some(id) = &request_id
+        // Parsed once: read here to route the request, answered from the parse.
+        let request = match crate::request::parse(json) {
+            Ok(request) => request,
+            Err(_) => {
+                // Not a request: the engine writes the spec's error for it.
+                self.engine.handle(&mut self.shared, json, &mut self.out);
+                return self.publish_out(&topic, codec);
+            }
+        };
+        match request.action {
+            Action::Set => {
+                let request_id = request.request_id.as_deref();
+                if let Some(id) = request_id
                     && let Some(answer) = self.recent_sets.answered(reply, id, json)
                 {
                     tracing::debug!(request_id = %id, "repeated MQTT set answered, not applied again");
@@ -490,8 +495,9 @@ impl<T: VissTree + 'static> Service<T> {
                     });
                     return;
                 }
-                self.engine.handle(&mut self.shared, json, &mut self.out);
-                if let Some(id) = &request_id {
+                self.engine
+                    .handle_parsed(&mut self.shared, &request, &mut self.out);
+                if let Some(id) = request_id {
                     self.encode_answer(&topic, codec);
                     self.recent_sets.remember(reply, id, json, &self.out);
                     let payload = std::mem::take(&mut self.out);
@@ -499,16 +505,11 @@ impl<T: VissTree + 'static> Service<T> {
                     return;
                 }
             }
-            Some(Action::Subscribe) => self.subscribe(json, &topic, codec),
-            Some(Action::Unsubscribe) => {
-                let id = request
-                    .as_ref()
-                    .and_then(|request| request.subscription_id.as_deref())
-                    .and_then(|id| id.parse::<u64>().ok());
-                self.unsubscribe(json, id);
-            }
-            Some(Action::Get) | None => {
-                self.engine.handle(&mut self.shared, json, &mut self.out);
+            Action::Subscribe => self.subscribe(&request, &topic, codec),
+            Action::Unsubscribe => self.unsubscribe(&request),
+            Action::Get => {
+                self.engine
+                    .handle_parsed(&mut self.shared, &request, &mut self.out);
             }
         }
         self.publish_out(&topic, codec);
@@ -516,7 +517,12 @@ impl<T: VissTree + 'static> Service<T> {
 
     /// A new session for the subscription (its id drawn from the server-wide count), kept
     /// when the engine accepted it.
-    fn subscribe(&mut self, json: &[u8], topic: &Arc<str>, codec: &'static dyn Codec) {
+    fn subscribe(
+        &mut self,
+        request: &crate::request::Request<'_>,
+        topic: &Arc<str>,
+        codec: &'static dyn Codec,
+    ) {
         if self.routes.len() >= self.limits.max_subscriptions {
             let description = format!(
                 "This server holds at most {} MQTT subscriptions",
@@ -545,7 +551,8 @@ impl<T: VissTree + 'static> Service<T> {
                 ready.notify.notify_one();
             }
         });
-        self.engine.handle(&mut session, json, &mut self.out);
+        self.engine
+            .handle_parsed(&mut session, request, &mut self.out);
         if session.subscription_count() == 0 {
             self.engine.close_session(&mut session);
             return;
@@ -575,11 +582,18 @@ impl<T: VissTree + 'static> Service<T> {
 
     /// Routed to the subscription's own session, whichever topic asks; the route goes
     /// with the subscription. An unknown id is answered by the shared session (404).
-    fn unsubscribe(&mut self, json: &[u8], id: Option<u64>) {
+    fn unsubscribe(&mut self, request: &crate::request::Request<'_>) {
+        let id = request
+            .subscription_id
+            .as_deref()
+            .and_then(|id| id.parse::<u64>().ok());
         let Some(route) = id.and_then(|id| self.routes.get_mut(&id)) else {
-            return self.engine.handle(&mut self.shared, json, &mut self.out);
+            return self
+                .engine
+                .handle_parsed(&mut self.shared, request, &mut self.out);
         };
-        self.engine.handle(&mut route.session, json, &mut self.out);
+        self.engine
+            .handle_parsed(&mut route.session, request, &mut self.out);
         if route.session.subscription_count() == 0
             && let Some(id) = id
             && let Some(mut route) = self.routes.remove(&id)
