@@ -28,12 +28,16 @@ def server(launch):
     return launch.demo_car()
 
 
-@pytest.fixture(scope="module")
-def channel(server):
-    endpoints = server.endpoints
+def tls_channel(endpoints):
+    """A channel trusting only the server's self-signed certificate."""
     assert endpoints.grpc_port and endpoints.grpc_tls, "the demo car serves gRPC over TLS"
     credentials = grpc.ssl_channel_credentials(root_certificates=endpoints.cert.read_bytes())
-    with grpc.secure_channel(f"localhost:{endpoints.grpc_port}", credentials) as channel:
+    return grpc.secure_channel(f"localhost:{endpoints.grpc_port}", credentials)
+
+
+@pytest.fixture(scope="module")
+def channel(server):
+    with tls_channel(server.endpoints) as channel:
         grpc.channel_ready_future(channel).result(timeout=TIMEOUT_S)
         yield channel
 
@@ -204,20 +208,31 @@ def test_a_refused_subscribe_is_one_error_message_and_the_end_of_the_stream(viss
     assert_error(curvelog_on_bool[0].Response.ErrorResponse, "400", "bad_request")
 
 
-def test_a_cancelled_stream_frees_its_subscription(viss, stubs):
-    stream = subscribe(viss, stubs, MASSAGE)
-    subscription_id = next(stream).Response.SubscriptionId
-    stream.cancel()
-    # The server notices the cancellation asynchronously: bounded polling.
-    deadline = time.monotonic() + TIMEOUT_S
-    while True:
+def test_a_cancelled_stream_frees_its_subscription(launch, stubs):
+    """With room for one subscription stream (`--max-connections 1`), a new subscribe is
+    refused until the cancelled stream's task has ended: polling with subscribes never
+    ends the old subscription itself (an unsubscribe would, if it won the race with the
+    server noticing the cancel). Once the room is free, the old id names nothing."""
+    with tls_channel(launch.demo_car("--max-connections", "1").endpoints) as channel:
+        viss = stubs.grpc.VISSStub(channel)
+        stream = subscribe(viss, stubs, MASSAGE)
+        subscription_id = next(stream).Response.SubscriptionId
+        stream.cancel()
+        deadline = time.monotonic() + TIMEOUT_S
+        while True:
+            retry = subscribe(viss, stubs, MASSAGE)
+            try:
+                assert next(retry).Status == SUCCESS
+                break
+            except grpc.RpcError as refused:
+                assert refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED, refused
+                assert time.monotonic() < deadline, "the cancelled stream still holds its room"
+                time.sleep(0.02)
+        retry.cancel()
         answer = viss.UnsubscribeRequest(stubs.pb.UnsubscribeRequestMessage(SubscriptionId=subscription_id),
                                          timeout=TIMEOUT_S)
-        if answer.Status == ERROR:
-            assert_error(answer.ErrorResponse, "404", "unavailable_data")
-            break
-        # A success here would mean the subscription outlived its stream.
-        assert time.monotonic() < deadline and answer.Status == ERROR, "still subscribed after cancel"
+        assert answer.Status == ERROR, "still subscribed after cancel"
+        assert_error(answer.ErrorResponse, "404", "unavailable_data")
 
 
 def test_a_message_over_the_size_limit_is_refused_and_the_channel_lives(viss, stubs):
@@ -272,9 +287,7 @@ def test_calls_beyond_the_stream_cap_wait_until_a_stream_ends(launch, stubs):
     """`--max-concurrent-streams 2` is the HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS the server
     announces: with two subscription streams open, a third call waits (here until its
     deadline) and is served as soon as one stream ends."""
-    endpoints = launch.demo_car("--max-concurrent-streams", "2").endpoints
-    credentials = grpc.ssl_channel_credentials(root_certificates=endpoints.cert.read_bytes())
-    with grpc.secure_channel(f"localhost:{endpoints.grpc_port}", credentials) as channel:
+    with tls_channel(launch.demo_car("--max-concurrent-streams", "2").endpoints) as channel:
         viss = stubs.grpc.VISSStub(channel)
         first = subscribe(viss, stubs, MASSAGE)
         second = subscribe(viss, stubs, "Vehicle.Cabin.Temperature")
