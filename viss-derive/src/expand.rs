@@ -367,12 +367,36 @@ fn template(name: &str, hot: TokenStream, cold: TokenStream) -> TokenStream {
     }
 }
 
+/// The hot `validate: Some(..),` of a tagged node; nothing for an untagged one (the
+/// placeholder's `None`). The value was checked to be one of the four tags.
+fn validate_field(common: &CommonAttrs) -> TokenStream {
+    let Some(tag) = &common.validate else {
+        return TokenStream::new();
+    };
+    let (protection, consent) = match tag.value.strip_suffix("+consent") {
+        Some(protection) => (protection, true),
+        None => (tag.value.as_str(), false),
+    };
+    let protects = if protection == "write-only" {
+        quote!(Writes)
+    } else {
+        quote!(ReadsAndWrites)
+    };
+    quote! {
+        validate: ::core::option::Option::Some(::viss_runtime::Validate::new(
+            ::viss_runtime::Protects::#protects,
+            #consent,
+        )),
+    }
+}
+
 fn branch_template(name: &str, common: &CommonAttrs) -> TokenStream {
+    let validate = validate_field(common);
     let common = common_fields(common);
     let none = quote!(::core::option::Option::None);
     template(
         name,
-        quote!(kind: ::viss_runtime::NodeKind::Branch,),
+        quote!(kind: ::viss_runtime::NodeKind::Branch, #validate),
         quote! {
             unit: #none,
             min_text: #none,
@@ -386,6 +410,7 @@ fn branch_template(name: &str, common: &CommonAttrs) -> TokenStream {
 
 fn leaf_template(field: &Field<'_>, handle: &syn::Ident, value_ty: &syn::Type) -> TokenStream {
     let attrs = &field.attrs;
+    let validate = validate_field(&attrs.common);
     let common = common_fields(&attrs.common);
     let unit = optional_text(attrs.unit.as_ref());
     let min = optional_number(attrs.min.as_ref().map(|min| min.value.value));
@@ -420,6 +445,7 @@ fn leaf_template(field: &Field<'_>, handle: &syn::Ident, value_ty: &syn::Type) -
             max: #max,
             allowed: #allowed,
             default: #default,
+            #validate
         },
         quote! {
             unit: #unit,

@@ -55,22 +55,32 @@
 //!
 //! On the struct: `root` or `root = "Vehicle"` (this struct is the tree's root; its node is
 //! named after the struct unless given), `description`, `comment`, `deprecation`, `fka`,
-//! `const_uid`, `extended(..)` (the root node's metadata, root only: a nested struct's node
-//! takes its metadata from the parent's field, and the derive rejects them on a non-root
-//! struct rather than drop them).
+//! `const_uid`, `validate`, `extended(..)` (the root node's metadata, root only: a nested
+//! struct's node takes its metadata from the parent's field, and the derive rejects them on
+//! a non-root struct rather than drop them).
 //!
 //! On fields: `name`, `description`, `comment`, `deprecation`, `fka = ["Vehicle.Old"]`,
-//! `const_uid = "0x1234ABCD"` (VSS `constUID`), `extended(dbc = "Speed", priority = 1)`
-//! (all nodes); `unit`, `min`, `max` (numeric leaves), `allowed = [..]` (string or numeric
-//! leaves and arrays of them), `default = lit` / `default = [..]` (primitive leaves),
+//! `const_uid = "0x1234ABCD"` (VSS `constUID`), `validate = "read-write"`,
+//! `extended(dbc = "Speed", priority = 1)` (all nodes: leaves, branches, instance sets);
+//! `unit`, `min`, `max` (numeric leaves), `allowed = [..]` (string or numeric leaves and
+//! arrays of them), `default = lit` / `default = [..]` (primitive leaves),
 //! `enum("NONE" = 0, "RAIN" = 1)` (integer leaves; names as strings or identifiers, values
 //! in source order), `pattern = "^[A-Z]{3}$"` (string leaves; a regular expression of the
-//! `regex` crate, checked at compile time, enforced on `set`), `uuid`, `validate`
-//! (`"write-only"` / `"read-write"`) (leaves); `instances(..)` (array fields).
+//! `regex` crate, checked at compile time, enforced on `set`), `uuid` (leaves);
+//! `instances(..)` (array fields). On an instance set, the metadata keys describe the set's
+//! node and every instance branch below it (VSS instance expansion copies them too).
 //! An extended attribute's value is a literal, `null`, an array of values, or
 //! `json("...")` with any JSON text (objects included); its name is not a VSS core name.
 //! Every key may appear once. `description` is optional, as in vss-tools 6.1.
-//! `uuid` and `validate` are checked but not yet part of the runtime's `NodeInfo`.
+//! `uuid` is checked but not yet part of the runtime's `NodeInfo`.
+//!
+//! `validate` is the node's VISS access-control tag (CORE §8.8): `"write-only"` (writes
+//! need a validated token) or `"read-write"` (reads and writes do), either with `+consent`
+//! (`"read-write+consent"`: the data also needs the owner's consent). It is the node's own
+//! tag, in the hot table (`NodeInfo::validate`, `None` when untagged: such a node inherits
+//! its nearest tagged ancestor's tag, which the engine resolves); tagging the root protects
+//! the whole tree. Metadata responses and the VSS JSON export show it as `"validate"`. It
+//! is not an extended attribute (`extended(validate = ..)` is rejected).
 //!
 //! # Checks
 //!
@@ -80,10 +90,10 @@
 //! boolean or struct leaves, `default` of the wrong type,
 //! outside `min`..`max` or not in `allowed`/`enum`, `enum` on non-integer leaves, duplicate
 //! `enum` names or values outside the leaf type, `pattern` on non-string leaves or not a
-//! valid regular expression, extended attributes with a core or duplicate name or invalid
-//! `json(..)`, leaf keys on branches, `instances` on
-//! non-arrays and arrays without `instances`, instance counts that differ from the
-//! array length, and unsupported field or value types.
+//! valid regular expression, `validate` other than the four tags (or on a non-root struct),
+//! extended attributes with a core or duplicate name (or `validate`) or invalid `json(..)`,
+//! leaf keys on branches, `instances` on non-arrays and arrays without `instances`, instance
+//! counts that differ from the array length, and unsupported field or value types.
 //!
 //! # What is generated
 //!

@@ -62,7 +62,7 @@ pub use subscription::{EventQueue, Session};
 pub use tree::{
     AttributeDefault, DataType, DynamicTree, DynamicTreeBuilder, EnumEntry, Extended, Forest,
     ForestError, Lit, LitKind, Literal, MetaFlags, NodeId, NodeInfo, NodeKind, NodeMeta, NodeSpec,
-    ScalarType, StructMember, StructType, VissTree,
+    Protects, ScalarType, StructMember, StructType, Validate, VissTree,
 };
 pub use typed::enums::{NotAVariant, VissEnum};
 /// Per-tree protobuf snapshots (the generated `snapshot.rs` is written in these).

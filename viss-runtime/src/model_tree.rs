@@ -6,7 +6,7 @@ use vss_model::model::{Node, NodeKind as ModelKind};
 
 use crate::tree::{
     BuilderNode, DataType, DynamicTree, EnumEntry, Extended, Lit, LitKind, Literal, NodeKind,
-    NodeSpec, StructMember, StructType, TreeBuildError,
+    NodeSpec, Protects, StructMember, StructType, TreeBuildError, Validate,
 };
 
 /// Builds a [`DynamicTree`] from every branch, sensor, actuator and attribute of `model`
@@ -99,9 +99,11 @@ fn node_spec(node: &Node) -> Option<NodeSpec> {
     spec.pattern = data.pattern.clone();
     spec.fka = data.fka.clone();
     spec.const_uid = data.const_uid.clone();
+    // The typed tag goes to the hot table; the IR also keeps it, as written, among the
+    // extended attributes (vss-tools exports it as one), which must not repeat it.
+    spec.validate = data.validate.map(validate);
     spec.extended = data
-        .extended
-        .iter()
+        .untyped_extended()
         .filter(|(_, value)| !is_null_or_empty_list(value))
         .map(|(name, value)| Extended {
             name: name.clone().into(),
@@ -109,6 +111,15 @@ fn node_spec(node: &Node) -> Option<NodeSpec> {
         })
         .collect();
     Some(spec)
+}
+
+/// The IR's `validate` tag as the runtime's.
+fn validate(tag: vss_model::Validate) -> Validate {
+    let protects = match tag.protects {
+        vss_model::Protects::Writes => Protects::Writes,
+        vss_model::Protects::ReadsAndWrites => Protects::ReadsAndWrites,
+    };
+    Validate::new(protects, tag.consent)
 }
 
 /// vss-tools' JSON export drops extended attributes that are null or `[]` on inner nodes.
@@ -186,6 +197,71 @@ mod tests {
         let expected: serde_json::Value =
             serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
         assert!(exported == expected, "the export differs from vss.json");
+    }
+
+    #[test]
+    fn every_validate_tag_maps_to_the_runtime_tag_of_the_same_spelling() {
+        for tag in vss_model::Validate::ALL {
+            assert_eq!(validate(tag).as_str(), tag.as_str());
+            assert_eq!(Validate::parse(tag.as_str()), Some(validate(tag)));
+        }
+    }
+
+    /// A VSS JSON export with `validate` on the root, a branch and a leaf (one `null`): the
+    /// tags reach the hot table, not the extended attributes, and the tree exports itself
+    /// back to the same JSON (each tag once; the null one dropped, as vss-tools drops null
+    /// extended attributes of inner nodes).
+    #[test]
+    fn validate_from_vss_json_reaches_the_hot_table_and_round_trips() {
+        let text = concat!(
+            r#"{"Vehicle":{"children":{"#,
+            r#""Cabin":{"children":{"#,
+            r#""Door":{"datatype":"boolean","type":"actuator","validate":null},"#,
+            r#""Temperature":{"datatype":"float","dbc":"T","type":"sensor","validate":"read-write+consent"}},"#,
+            r#""type":"branch","validate":"read-write"},"#,
+            r#""Speed":{"datatype":"float","type":"sensor"}},"#,
+            r#""description":"Root.","type":"branch","validate":"write-only"}}"#
+        );
+        let loaded =
+            vss_model::json::load_str(std::path::Path::new("vss.json"), text.to_owned(), None);
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let tree = dynamic_tree_from_model(&loaded.tree.unwrap()).unwrap();
+        let tag = |path: &str| tree.node(tree.lookup(path).unwrap()).validate;
+        assert_eq!(tag("Vehicle"), Validate::parse("write-only"));
+        assert_eq!(
+            tag("Vehicle.Cabin"),
+            Some(Validate::new(Protects::ReadsAndWrites, false))
+        );
+        assert_eq!(
+            tag("Vehicle.Cabin.Temperature"),
+            Some(Validate::new(Protects::ReadsAndWrites, true))
+        );
+        assert_eq!(tag("Vehicle.Cabin.Door"), None);
+        assert_eq!(tag("Vehicle.Speed"), None);
+        let temperature = tree.meta(tree.lookup("Vehicle.Cabin.Temperature").unwrap());
+        let names: Vec<&str> = temperature.extended.iter().map(|e| &*e.name).collect();
+        assert_eq!(names, ["dbc"], "the tag is not an extended attribute");
+        let exported = crate::vss_json::to_string(&tree);
+        assert_eq!(
+            exported,
+            text.replace(r#","validate":null"#, ""),
+            "the export round-trips"
+        );
+        assert_eq!(exported.matches(r#""validate""#).count(), 3);
+    }
+
+    #[test]
+    fn a_bad_validate_in_vss_json_is_a_load_error() {
+        let text = r#"{"Vehicle":{"type":"branch","validate":"read"}}"#;
+        let loaded =
+            vss_model::json::load_str(std::path::Path::new("vss.json"), text.to_owned(), None);
+        assert!(loaded.tree.is_none(), "no tree to convert");
+        let rendered = loaded.diagnostics.render(&loaded.sources);
+        assert!(
+            rendered.contains("vss.json:1:40: error[json::invalid-attribute]")
+                && rendered.contains("'validate' must be one of"),
+            "{rendered}"
+        );
     }
 
     #[test]

@@ -5,6 +5,9 @@
 //! Values keep their JSON types: `min`/`max` as numbers in the text the source wrote
 //! ([`NodeMeta::min_text`], so `0` and `0.0` stay apart), `allowed`/`default` items as
 //! [`Lit`]s, `enum` as an object of name → value, extended attributes as their JSON text.
+//! A node's `validate` tag ([`NodeInfo::validate`], the node's own) is written as
+//! `"validate"` where vss-tools writes it, among the extended attributes (it is one for
+//! vss-tools); an extended attribute of that name is never written beside it.
 //! A served tree can so export itself; for a tree generated from VSS sources the output
 //! equals vss-tools' export of the signal tree.
 
@@ -145,7 +148,13 @@ fn attributes(info: &NodeInfo, meta: &NodeMeta) -> Vec<(String, Vec<u8>)> {
             out.push(b'}');
         });
     }
-    for extended in meta.extended.iter() {
+    if let Some(tag) = info.validate {
+        put(attribute::VALIDATE, &|out| {
+            write_json_str(out, tag.as_str())
+        });
+    }
+    let typed = |name: &str| info.validate.is_some() && name == attribute::VALIDATE;
+    for extended in meta.extended.iter().filter(|e| !typed(&e.name)) {
         put(&extended.name, &|out| {
             out.extend_from_slice(extended.json.as_bytes())
         });
@@ -179,11 +188,20 @@ mod tests {
         });
         vin.default = Some(Literal::Scalar(Lit::owned(crate::LitKind::String, "1")));
         builder.insert_path("Vehicle.VIN", vin).unwrap();
+        let mut door = NodeSpec::leaf("Door", NodeKind::Actuator, "boolean");
+        door.validate = crate::tree::Validate::parse("read-write+consent");
+        // A hand-made extended attribute of the same name does not repeat the tag.
+        door.extended.push(crate::tree::Extended {
+            name: "validate".into(),
+            json: "\"write-only\"".into(),
+        });
+        builder.insert_path("Vehicle.Door", door).unwrap();
         let tree = builder.build();
         assert_eq!(
             to_string(&tree),
             concat!(
                 r#"{"Vehicle":{"children":{"#,
+                r#""Door":{"datatype":"boolean","type":"actuator","validate":"read-write+consent"},"#,
                 r#""Precipitation":{"datatype":"uint8","enum":{"NONE":1,"RAIN":2},"type":"sensor"},"#,
                 r#""Speed":{"datatype":"float","max":250.0,"min":0,"type":"sensor","unit":"km/h"},"#,
                 r#""VIN":{"datatype":"string","dbc":"Vin","default":"1","pattern":"^[A-Z]{3}$","type":"attribute"}"#,

@@ -262,6 +262,31 @@ mod tests {
     }
 
     #[test]
+    fn reads_validate_on_any_node_and_locates_a_bad_one() {
+        let loaded = load_text(
+            r#"{"V": {"children": {"B": {"type": "branch", "validate": "read-write"},
+                      "S": {"datatype": "float", "type": "sensor", "validate": "write-only+consent"}},
+                "type": "branch", "validate": "write-only"}}"#,
+        );
+        assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
+        let tree = loaded.tree.unwrap();
+        let tag = |path: &str| tree.get(tree.lookup(path).unwrap()).data.validate;
+        assert_eq!(tag("V").map(|t| t.as_str()), Some("write-only"));
+        assert_eq!(tag("V.B").map(|t| t.as_str()), Some("read-write"));
+        assert_eq!(tag("V.S").map(|t| t.as_str()), Some("write-only+consent"));
+        let loaded = load_text(
+            "{\"V\": {\"children\": {\n  \"B\": {\"type\": \"branch\", \"validate\": \"rw\"}},\n \"type\": \"branch\"}}",
+        );
+        assert!(loaded.tree.is_none());
+        assert!(
+            first_error(&loaded)
+                .starts_with("in.json:2:39 json::invalid-attribute V.B: 'validate' must be one of"),
+            "{}",
+            first_error(&loaded)
+        );
+    }
+
+    #[test]
     fn reports_unreadable_files() {
         let loaded = load(&JsonOptions {
             source: PathBuf::from("/nonexistent/vss.json"),

@@ -24,7 +24,8 @@ pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use input::{Source, TreeInput};
 pub use loaded::Loaded;
 pub use model::{
-    InstanceOrigin, Node, NodeData, NodeId, NodeKind, Quantity, Unit, UnitTable, Value, VssTree,
+    InstanceOrigin, Node, NodeData, NodeId, NodeKind, Protects, Quantity, Unit, UnitTable,
+    Validate, Value, VssTree,
 };
 pub use source::{FileId, SourceLocation, SourceMap};
 pub use vspec::{VspecOptions, load};

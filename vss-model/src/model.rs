@@ -89,6 +89,61 @@ pub struct InstanceOrigin {
     pub instances: Vec<String>,
 }
 
+/// What a `validate` tag protects (VISS CORE §8.8).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Protects {
+    /// `write-only`: reads are free; writes need a validated read-write token.
+    Writes,
+    /// `read-write`: reads and writes need a validated token.
+    ReadsAndWrites,
+}
+
+/// A node's own `validate` tag (VISS CORE §8.8, access-control selection), as read from the
+/// attribute of that name. Untagged nodes inherit their nearest tagged ancestor's tag; that
+/// is resolved by the server, not here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Validate {
+    pub protects: Protects,
+    /// `+consent`: the data also needs the owner's consent (CORE §9).
+    pub consent: bool,
+}
+
+impl Validate {
+    /// The four tags, in the order of [`vss_vocab::attribute::VALIDATE_VALUES`].
+    pub const ALL: [Validate; 4] = [
+        Validate::new(Protects::Writes, false),
+        Validate::new(Protects::ReadsAndWrites, false),
+        Validate::new(Protects::Writes, true),
+        Validate::new(Protects::ReadsAndWrites, true),
+    ];
+
+    pub const fn new(protects: Protects, consent: bool) -> Validate {
+        Validate { protects, consent }
+    }
+
+    /// The tag as written (`read-write+consent`).
+    pub const fn as_str(self) -> &'static str {
+        let index = match (self.protects, self.consent) {
+            (Protects::Writes, false) => 0,
+            (Protects::ReadsAndWrites, false) => 1,
+            (Protects::Writes, true) => 2,
+            (Protects::ReadsAndWrites, true) => 3,
+        };
+        vss_vocab::attribute::VALIDATE_VALUES[index]
+    }
+
+    /// Reads a written tag; `None` for anything but the four values (exact spelling).
+    pub fn parse(text: &str) -> Option<Validate> {
+        Validate::ALL.into_iter().find(|tag| tag.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for Validate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Every attribute a node can carry. `None` / empty means absent in the source.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct NodeData {
@@ -120,8 +175,26 @@ pub struct NodeData {
     pub instances_relation_sibling: bool,
     /// The deployment-specific `aggregate` flag (not exported to JSON by vss-tools).
     pub aggregate: Option<bool>,
-    /// Extended (non-core) attributes, in source order, values as written.
+    /// Extended (non-core) attributes, in source order, values as written. `validate` stays
+    /// here too, as written: for vss-tools it is an extended attribute, and the JSON export
+    /// writes it by the extended attributes' rules. Consumers that read [`NodeData::validate`]
+    /// take the others from [`NodeData::untyped_extended`].
     pub extended: IndexMap<String, Value>,
+    /// The node's own `validate` tag, checked and typed, from the `validate` entry of
+    /// [`NodeData::extended`] (`None`: untagged, or `validate: null`). Any node kind, the root
+    /// included; instance branches carry their template branch's tag.
+    pub validate: Option<Validate>,
+}
+
+impl NodeData {
+    /// The extended attributes without those the IR also holds typed (`validate`): what a
+    /// consumer that reads [`NodeData::validate`] carries as extended attributes, so the tag
+    /// is not written twice.
+    pub fn untyped_extended(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.extended
+            .iter()
+            .filter(|(name, _)| name.as_str() != vss_vocab::attribute::VALIDATE)
+    }
 }
 
 /// One node of the tree.
@@ -382,6 +455,44 @@ mod tests {
         assert!(tree.get(speed).is_leaf());
         assert_eq!(NodeKind::from_name("actuator"), Some(NodeKind::Actuator));
         assert_eq!(NodeKind::from_name("Actuator"), None);
+    }
+
+    #[test]
+    fn validate_tags_read_and_write_the_four_values_only() {
+        for tag in Validate::ALL {
+            assert_eq!(Validate::parse(tag.as_str()), Some(tag));
+        }
+        assert_eq!(
+            Validate::parse("read-write+consent"),
+            Some(Validate::new(Protects::ReadsAndWrites, true))
+        );
+        assert_eq!(
+            Validate::new(Protects::Writes, false).to_string(),
+            "write-only"
+        );
+        for bad in [
+            "",
+            "read-only",
+            "Read-Write",
+            "write-only+",
+            "consent",
+            " read-write",
+        ] {
+            assert_eq!(Validate::parse(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn untyped_extended_leaves_out_validate_only() {
+        let mut data = NodeData::default();
+        data.extended.insert("dbc".into(), serde_json::json!(1));
+        data.extended
+            .insert("validate".into(), serde_json::json!("read-write"));
+        let names: Vec<_> = data
+            .untyped_extended()
+            .map(|(name, _)| name.as_str())
+            .collect();
+        assert_eq!(names, ["dbc"]);
     }
 
     #[test]

@@ -412,6 +412,26 @@ const CASES: &[Expectation] = &[
         1,
         1,
     ),
+    (
+        "invalid_validate",
+        &[],
+        false,
+        "vss::invalid-validate",
+        E,
+        "invalid_validate/test.vspec",
+        8,
+        13,
+    ),
+    (
+        "invalid_validate",
+        &["overlay.vspec"],
+        false,
+        "vss::invalid-validate",
+        E,
+        "invalid_validate/overlay.vspec",
+        3,
+        13,
+    ),
 ];
 
 #[test]
@@ -484,6 +504,31 @@ fn every_error_is_collected_not_just_the_first() {
     );
     assert!(
         rendered.contains("inline.vspec:11:9: error[vss::unknown-unit]"),
+        "{rendered}"
+    );
+}
+
+#[test]
+fn a_bad_validate_names_the_four_tags_and_is_the_only_error() {
+    let loaded = run("invalid_validate", &["overlay.vspec"], false);
+    let rendered = loaded.diagnostics.render(&loaded.sources);
+    assert_eq!(loaded.diagnostics.error_count(), 2, "{rendered}");
+    assert!(
+        rendered.contains(
+            "'A.B': 'validate': 'readwrite' Input should be one of 'write-only', 'read-write', \
+             'write-only+consent', 'read-write+consent'"
+        ),
+        "{rendered}"
+    );
+    assert!(
+        rendered.contains("'A.B.Level': 'validate': '[\"read-write\"]' Input should be"),
+        "{rendered}"
+    );
+    assert!(
+        loaded
+            .diagnostics
+            .iter()
+            .all(|d| d.code != "vss::unknown-attribute"),
         "{rendered}"
     );
 }

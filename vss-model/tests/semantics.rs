@@ -229,3 +229,53 @@ fn include_dirs_are_searched_after_the_root_directory() {
         "`includes` is consumed"
     );
 }
+
+/// `validate` (VISS access control) is read typed on every node kind, the root included,
+/// copied onto instance branches, added, changed and removed (`null`) by overlays, kept as
+/// written among the extended attributes, and never reported as unknown, even `--strict`.
+#[test]
+fn validate_tags_are_read_on_every_node_and_set_by_overlays() {
+    use vss_model::{Protects, Validate};
+    let base = "A:\n  type: branch\n  description: a\n  validate: write-only\nA.D:\n  type: branch\n  instances: [Left, Right]\n  description: d\n  validate: read-write\nA.D.X:\n  type: actuator\n  datatype: float\n  description: x\nA.S:\n  type: sensor\n  datatype: float\n  description: s\n  validate: write-only+consent\nA.T:\n  type: sensor\n  datatype: float\n  description: t\n  validate: read-write\n";
+    let overlay = "A.D.Left.X:\n  validate: read-write+consent\nA.N:\n  type: attribute\n  datatype: string\n  description: n\n  validate: write-only\nA.T:\n  validate: null\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("base.vspec"), base).unwrap();
+    std::fs::write(dir.path().join("overlay.vspec"), overlay).unwrap();
+    for strict in [false, true] {
+        let mut o = options();
+        o.source = dir.path().join("base.vspec");
+        o.overlays = vec![dir.path().join("overlay.vspec")];
+        o.strict = strict;
+        let loaded = load(&o);
+        let rendered = loaded.diagnostics.render(&loaded.sources);
+        assert!(loaded.diagnostics.is_empty(), "strict={strict}: {rendered}");
+        let t = loaded.tree.unwrap();
+        let tag = |path: &str| t.get(t.lookup(path).unwrap()).data.validate;
+        let (rw, wo) = (Protects::ReadsAndWrites, Protects::Writes);
+        assert_eq!(tag("A"), Some(Validate::new(wo, false)), "the root");
+        assert_eq!(tag("A.D"), Some(Validate::new(rw, false)), "a branch");
+        assert_eq!(tag("A.D.Left"), Some(Validate::new(rw, false)), "instance");
+        assert_eq!(tag("A.D.Right"), Some(Validate::new(rw, false)), "instance");
+        assert_eq!(tag("A.D.Left.X"), Some(Validate::new(rw, true)), "overlay");
+        assert_eq!(tag("A.D.Right.X"), None, "inheritance is not resolved here");
+        assert_eq!(tag("A.S"), Some(Validate::new(wo, true)), "a leaf");
+        assert_eq!(
+            tag("A.N"),
+            Some(Validate::new(wo, false)),
+            "an overlay node"
+        );
+        assert_eq!(tag("A.T"), None, "an overlay removes the tag");
+        let t_node = t.get(t.lookup("A.T").unwrap());
+        assert_eq!(
+            t_node.data.extended.get("validate"),
+            Some(&serde_json::Value::Null),
+            "kept as written for the export"
+        );
+        let left_x = t.get(t.lookup("A.D.Left.X").unwrap());
+        assert_eq!(
+            left_x.data.extended.get("validate"),
+            Some(&serde_json::json!("read-write+consent"))
+        );
+        assert_eq!(left_x.data.untyped_extended().count(), 0);
+    }
+}

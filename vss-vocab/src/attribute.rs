@@ -59,6 +59,21 @@ pub const JSON_MEMBERS: &[&str] = &[
     "aggregate",
 ];
 
+/// `validate` (VISS CORE §8.8, access-control selection): which requests to a node need a
+/// validated access token. For vss-tools it is an extended attribute like any other (so a
+/// JSON export writes it where it writes extended attributes); the model, the generator,
+/// the derive and the runtime read it as a known property of every node type.
+pub const VALIDATE: &str = "validate";
+
+/// The values `validate` takes, as written: the protection, optionally with `+consent`
+/// (CORE §9: the data also needs the owner's consent).
+pub const VALIDATE_VALUES: [&str; 4] = [
+    "write-only",
+    "read-write",
+    "write-only+consent",
+    "read-write+consent",
+];
+
 /// True for every attribute name that is core for some node type.
 pub fn is_core_anywhere(name: &str) -> bool {
     COMMON.contains(&name) || BRANCH.contains(&name) || DATA.contains(&name)
@@ -109,6 +124,17 @@ mod tests {
         assert!(is_core_anywhere("instances") && is_core_anywhere("datatype"));
         assert!(!is_core_anywhere("children"));
         assert!(is_json_member("children") && !is_json_member("delete"));
+    }
+
+    #[test]
+    fn validate_is_an_extended_attribute_for_vss_tools() {
+        assert!(!is_core_anywhere(VALIDATE) && !is_json_member(VALIDATE));
+        assert_eq!(VALIDATE_VALUES.len(), 4);
+        assert!(
+            VALIDATE_VALUES
+                .iter()
+                .all(|value| value.starts_with("write-only") || value.starts_with("read-write"))
+        );
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! Vehicle.Speed sensor datatype=float unit=km/h
 //! ```
 //!
-//! Fields appear only when set, always in the same order: `datatype`, `unit`, `instances`
+//! Fields appear only when set, always in the same order: `datatype`, `unit`, `validate`
+//! (the node's own access-control tag), `instances`
 //! (unexpanded trees), `origin` (the instance template and instance names of expanded
 //! nodes), `implicit` (branches created for undefined parents). A blank line separates roots.
 
@@ -37,6 +38,9 @@ fn dump_node(out: &mut String, node: &Node) {
     }
     if let Some(unit) = &data.unit {
         let _ = write!(out, " unit={unit}");
+    }
+    if let Some(tag) = data.validate {
+        let _ = write!(out, " validate={tag}");
     }
     if let Some(instances) = &data.instances {
         let _ = write!(out, " instances={instances}");
@@ -91,6 +95,7 @@ mod tests {
         let speed = NodeData {
             datatype: Some(Datatype::primitive(Primitive::Float)),
             unit: Some("km/h".into()),
+            validate: vss_model::Validate::parse("read-write+consent"),
             ..NodeData::default()
         };
         tree.add_node(Some(root), "Speed", NodeKind::Sensor, speed)
@@ -101,7 +106,7 @@ mod tests {
             dump_ir(&tree),
             "V branch\nV.Door branch instances=[\"Row[1,2]\"]\n\
              V.Door.Row1 branch origin=V.Door[Row1] implicit\n\
-             V.Speed sensor datatype=float unit=km/h\n\nT branch\n"
+             V.Speed sensor datatype=float unit=km/h validate=read-write+consent\n\nT branch\n"
         );
     }
 }

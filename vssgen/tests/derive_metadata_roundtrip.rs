@@ -5,7 +5,10 @@
 //! derived tree's VSS JSON export) against this workspace's viss-runtime and compares it
 //! with `../shared/vss/json/vss.json` as `serde_json::Value`s: every node, every attribute
 //! (`enum` and `pattern` included), numbers compared exactly (`0` and `0.0` differ), with
-//! no exemptions.
+//! no exemptions. The tree is loaded with a deployment overlay of `validate` tags (VISS
+//! access control) on a branch, an instance set and a leaf, so the expected JSON is
+//! `vss.json` with those tags where vss-tools writes them (the set's copied onto every
+//! instance branch).
 
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -28,15 +31,32 @@ fn main() {
 }
 "##;
 
+/// `validate` tags a deployment adds with an overlay: a branch, an instance set, a leaf.
+const TAGS: &[(&str, &str)] = &[
+    ("Vehicle.Body", "read-write"),
+    ("Vehicle.Cabin.Door", "write-only+consent"),
+    ("Vehicle.Speed", "write-only"),
+];
+
 /// The VSS JSON export of the generated standard tree's derived node table.
 fn derived_export() -> Value {
+    let dir = tempfile::tempdir().unwrap();
+    let overlay: String = TAGS
+        .iter()
+        .map(|(path, tag)| format!("{path}:\n  validate: {tag}\n"))
+        .collect();
+    std::fs::write(dir.path().join("tags.vspec"), overlay).unwrap();
     let loaded = vspec::load(&VspecOptions {
         source: shared_path("vss/spec/VehicleSignalSpecification.vspec"),
+        overlays: vec![dir.path().join("tags.vspec")],
         ..VspecOptions::default()
     });
     let tree = loaded.tree.unwrap();
     let text = rust::generate_tree(&tree, &GenerateOptions::new("probe")).unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        text.contains("pub door: [[Door; 2]; 2],"),
+        "the tagged instance set stays an array"
+    );
     let runtime = workspace_root().join("viss-runtime");
     let manifest = format!(
         "[package]\nname = \"vss-metadata-probe\"\nversion = \"0.1.0\"\nedition = \"2024\"\n\
@@ -88,10 +108,37 @@ fn first_difference(path: &str, expected: &Value, actual: &Value) -> Option<Stri
     }
 }
 
+/// `vss.json` with the [`TAGS`], as vss-tools exports them: on the tagged node and, for an
+/// instance set, on every instance branch expansion creates below it.
+fn expected_export() -> Value {
+    let mut expected: Value =
+        serde_json::from_slice(&std::fs::read(shared_path("vss/json/vss.json")).unwrap()).unwrap();
+    for (path, tag) in TAGS {
+        let mut node = &mut expected;
+        for (depth, name) in path.split('.').enumerate() {
+            node = if depth == 0 {
+                &mut node[name]
+            } else {
+                &mut node["children"][name]
+            };
+        }
+        node["validate"] = Value::from(*tag);
+        if *path == "Vehicle.Cabin.Door" {
+            for row in ["Row1", "Row2"] {
+                let row = &mut node["children"][row];
+                row["validate"] = Value::from(*tag);
+                for side in ["DriverSide", "PassengerSide"] {
+                    row["children"][side]["validate"] = Value::from(*tag);
+                }
+            }
+        }
+    }
+    expected
+}
+
 #[test]
 fn derived_export_of_the_standard_tree_equals_vss_json() {
-    let expected: Value =
-        serde_json::from_slice(&std::fs::read(shared_path("vss/json/vss.json")).unwrap()).unwrap();
+    let expected = expected_export();
     let actual = derived_export();
     assert!(
         expected == actual,
@@ -102,6 +149,8 @@ fn derived_export_of_the_standard_tree_equals_vss_json() {
     let text = actual.to_string();
     assert_eq!(text.matches("\"enum\":").count(), 5);
     assert_eq!(text.matches("\"pattern\":").count(), 1);
+    // The three tags, and the door set's on its 2 + 4 instance branches, each once.
+    assert_eq!(text.matches("\"validate\":").count(), 3 + 6);
 }
 
 #[test]

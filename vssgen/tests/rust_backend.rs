@@ -84,6 +84,75 @@ fn struct_types_extended_attributes_and_renames() {
     assert!(tree.contains("max = 200"), "the overlay's altered max");
 }
 
+/// `validate` tags become `#[viss(validate = "..")]` on the root, branch fields, instance
+/// sets (which stay arrays: the derive gives the tag to every instance) and leaves, never an
+/// `extended(..)` entry; an instance-specific tag makes the instances differ.
+#[test]
+fn validate_tags_are_emitted_on_every_node_kind() {
+    let base = "A:\n  type: branch\n  description: a\n  validate: write-only\n\
+                A.B:\n  type: branch\n  description: b\n  validate: read-write\n\
+                A.B.S:\n  type: sensor\n  datatype: boolean\n  description: s\n  validate: read-write+consent\n  dbc: x\n\
+                A.D:\n  type: branch\n  instances: [Left, Right]\n  description: d\n  validate: write-only+consent\n\
+                A.D.X:\n  type: actuator\n  datatype: boolean\n  description: x\n\
+                A.E:\n  type: branch\n  instances: [Left, Right]\n  description: e\n\
+                A.E.Y:\n  type: actuator\n  datatype: boolean\n  description: y\n";
+    let generate = |overlay: Option<&str>| {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("base.vspec"), base).unwrap();
+        let mut overlays = Vec::new();
+        if let Some(overlay) = overlay {
+            std::fs::write(dir.path().join("overlay.vspec"), overlay).unwrap();
+            overlays.push(dir.path().join("overlay.vspec"));
+        }
+        let loaded = vspec::load(&VspecOptions {
+            source: dir.path().join("base.vspec"),
+            overlays,
+            ..VspecOptions::default()
+        });
+        let rendered = loaded.diagnostics.render(&loaded.sources);
+        let tree = loaded.tree.unwrap_or_else(|| panic!("{rendered}"));
+        rust::generate_tree(&tree, &GenerateOptions::new("tagged")).unwrap()
+    };
+    let tree = generate(None);
+    assert!(
+        tree.contains(r#"#[viss(root = "A", description = "a", validate = "write-only")]"#),
+        "{tree}"
+    );
+    assert!(
+        tree.contains(r#"#[viss(description = "b", validate = "read-write")]"#),
+        "{tree}"
+    );
+    assert!(
+        tree.contains(
+            r#"#[viss(description = "s", validate = "read-write+consent", extended(dbc = "x"))]"#
+        ),
+        "{tree}"
+    );
+    assert!(
+        tree.contains(
+            r#"validate = "write-only+consent"
+    )]
+    pub d: [D; 2],"#
+        ),
+        "the set's field, still an array: {tree}"
+    );
+    assert!(tree.contains("pub e: [E; 2],"), "{tree}");
+    assert_eq!(tree.matches("validate = ").count(), 4, "{tree}");
+    assert!(!tree.contains("extended(validate"), "{tree}");
+    // Tagging one instance (a deployment overlay) makes that instance a type of its own.
+    let tree = generate(Some("A.E.Left:\n  validate: read-write\n"));
+    assert!(!tree.contains("pub e: [E; 2],"), "{tree}");
+    assert!(
+        tree.contains(r#"#[viss(description = "e", validate = "read-write")]"#),
+        "A.E.Left: {tree}"
+    );
+    assert_eq!(
+        tree.matches(r#"validate = "read-write""#).count(),
+        2,
+        "A.B and A.E.Left: {tree}"
+    );
+}
+
 #[test]
 fn the_standard_tree_uses_raw_identifiers_for_keywords() {
     let loaded = vspec::load(&VspecOptions {

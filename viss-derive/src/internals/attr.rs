@@ -104,6 +104,8 @@ pub struct CommonAttrs {
     pub const_uid: Option<Spanned<String>>,
     /// `extended(dbc = "Speed", priority = 1)`.
     pub extended: Option<Spanned<Vec<ExtendedAttr>>>,
+    /// `validate = "read-write"` (VISS access control), the span of the string literal.
+    pub validate: Option<Spanned<String>>,
 }
 
 /// Attributes of the derived struct.
@@ -128,7 +130,6 @@ pub struct FieldAttrs {
     pub allowed: Option<Spanned<Vec<Spanned<Scalar>>>>,
     pub default: Option<Spanned<DefaultValue>>,
     pub uuid: Option<Spanned<String>>,
-    pub validate: Option<Spanned<String>>,
     pub instances: Option<Spanned<Dimensions>>,
     /// `enum("NONE" = 0, "RAIN" = 1)`.
     pub enumeration: Option<Spanned<Vec<EnumEntry>>>,
@@ -150,10 +151,6 @@ impl FieldAttrs {
         add(symbol::MAX, self.max.as_ref().map(|item| item.span));
         add(symbol::ALLOWED, self.allowed.as_ref().map(|item| item.span));
         add(symbol::DEFAULT, self.default.as_ref().map(|item| item.span));
-        add(
-            symbol::VALIDATE,
-            self.validate.as_ref().map(|item| item.span),
-        );
         add(
             symbol::ENUM,
             self.enumeration.as_ref().map(|item| item.span),
@@ -237,6 +234,7 @@ struct CommonParser<'c> {
     fka: Attr<'c, Vec<Spanned<String>>>,
     const_uid: Attr<'c, String>,
     extended: Attr<'c, Vec<ExtendedAttr>>,
+    validate: Attr<'c, String>,
 }
 
 impl<'c> CommonParser<'c> {
@@ -248,6 +246,7 @@ impl<'c> CommonParser<'c> {
             fka: Attr::none(cx, symbol::FKA),
             const_uid: Attr::none(cx, symbol::CONST_UID),
             extended: Attr::none(cx, symbol::EXTENDED),
+            validate: Attr::none(cx, symbol::VALIDATE),
         }
     }
 
@@ -275,6 +274,8 @@ impl<'c> CommonParser<'c> {
             &mut self.deprecation
         } else if meta.path == symbol::CONST_UID {
             &mut self.const_uid
+        } else if meta.path == symbol::VALIDATE {
+            &mut self.validate
         } else {
             return Ok(false);
         };
@@ -291,6 +292,7 @@ impl<'c> CommonParser<'c> {
             fka: self.fka.get(),
             const_uid: self.const_uid.get(),
             extended: self.extended.get(),
+            validate: self.validate.get(),
         }
     }
 }
@@ -413,7 +415,6 @@ struct FieldParser<'c> {
     name: Attr<'c, String>,
     unit: Attr<'c, String>,
     uuid: Attr<'c, String>,
-    validate: Attr<'c, String>,
     min: Attr<'c, Number>,
     max: Attr<'c, Number>,
     allowed: Attr<'c, Vec<Spanned<Scalar>>>,
@@ -431,7 +432,6 @@ impl<'c> FieldParser<'c> {
             name: Attr::none(cx, symbol::NAME),
             unit: Attr::none(cx, symbol::UNIT),
             uuid: Attr::none(cx, symbol::UUID),
-            validate: Attr::none(cx, symbol::VALIDATE),
             min: Attr::none(cx, symbol::MIN),
             max: Attr::none(cx, symbol::MAX),
             allowed: Attr::none(cx, symbol::ALLOWED),
@@ -482,8 +482,6 @@ impl<'c> FieldParser<'c> {
             Some(&mut self.unit)
         } else if path == &symbol::UUID {
             Some(&mut self.uuid)
-        } else if path == &symbol::VALIDATE {
-            Some(&mut self.validate)
         } else if path == &symbol::PATTERN {
             Some(&mut self.pattern)
         } else {
@@ -518,7 +516,6 @@ impl<'c> FieldParser<'c> {
             allowed: self.allowed.get(),
             default: self.default.get(),
             uuid: self.uuid.get(),
-            validate: self.validate.get(),
             instances: self.instances.get(),
             enumeration: self.enumeration.get(),
             pattern: self.pattern.get(),

@@ -4,14 +4,12 @@
 use std::collections::HashMap;
 
 use proc_macro2::Span;
+use vss_vocab::attribute::{VALIDATE, VALIDATE_VALUES};
 
 use super::Ctxt;
 use super::ast::{Container, Datatype, Field, FieldKind, Primitive, describe_with_article};
 use super::attr::{CommonAttrs, DefaultValue, FieldAttrs, Number, Scalar, Spanned};
 use super::symbol;
-
-/// VSS access-control values of `validate`.
-const VALIDATE_VALUES: &[&str] = &["write-only", "read-write"];
 
 pub fn check(cx: &Ctxt, container: &Container<'_>) {
     if let Some(root) = &container.attrs.root
@@ -68,6 +66,10 @@ fn reject_branch_metadata(cx: &Ctxt, common: &CommonAttrs) {
             symbol::EXTENDED,
             common.extended.as_ref().map(|item| item.span),
         ),
+        (
+            symbol::VALIDATE,
+            common.validate.as_ref().map(|item| item.span),
+        ),
     ];
     for (key, span) in keys {
         if let Some(span) = span {
@@ -82,18 +84,33 @@ fn reject_branch_metadata(cx: &Ctxt, common: &CommonAttrs) {
     }
 }
 
-/// `fka` paths are not empty; extended attribute names are unique and not VSS core names.
+/// `fka` paths are not empty; `validate` is one of the four tags; extended attribute names
+/// are unique and neither VSS core names nor `validate`.
 fn check_common(cx: &Ctxt, common: &CommonAttrs) {
     for path in common.fka.iter().flat_map(|fka| &fka.value) {
         if path.value.is_empty() {
             cx.error_at(path.span, "`fka` paths must not be empty");
         }
     }
+    if let Some(validate) = &common.validate
+        && !VALIDATE_VALUES.contains(&validate.value.as_str())
+    {
+        let values = VALIDATE_VALUES
+            .map(|value| format!("`{value:?}`"))
+            .join(", ");
+        cx.error_at(validate.span, format!("`validate` is one of {values}"));
+    }
     let mut seen: Vec<&str> = Vec::new();
     for attr in common.extended.iter().flat_map(|extended| &extended.value) {
         let name = attr.name.value.as_str();
         if name.is_empty() {
             cx.error_at(attr.name.span, "extended attribute name must not be empty");
+        } else if name == VALIDATE {
+            cx.error_at(
+                attr.name.span,
+                "`validate` is a node property the server reads, not an extended attribute: \
+                 write `validate = \"read-write\"` beside `extended(..)`",
+            );
         } else if vss_vocab::attribute::is_json_member(name) {
             cx.error_at(
                 attr.name.span,
@@ -214,14 +231,6 @@ fn check_leaf(cx: &Ctxt, attrs: &FieldAttrs, datatype: Datatype) {
         cx.error_at(
             instances.span,
             "`instances` applies to branches, not to leaves",
-        );
-    }
-    if let Some(validate) = &attrs.validate
-        && !VALIDATE_VALUES.contains(&validate.value.as_str())
-    {
-        cx.error_at(
-            validate.span,
-            "`validate` is `\"write-only\"` or `\"read-write\"`",
         );
     }
     if let Some(uuid) = &attrs.uuid

@@ -53,6 +53,7 @@ pub const CONTAINER_KEYS: &[Symbol] = &[
     FKA,
     CONST_UID,
     EXTENDED,
+    VALIDATE,
 ];
 
 /// The keys a field accepts, for the "unknown attribute" message.

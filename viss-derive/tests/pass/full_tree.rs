@@ -6,7 +6,13 @@ mod tree {
     use viss_runtime::{Actuator, Attribute, Sensor, VissTree};
 
     #[derive(Debug, VissTree)]
-    #[viss(root = "Vehicle", description = "Root.", comment = "c", deprecation = "d")]
+    #[viss(
+        root = "Vehicle",
+        description = "Root.",
+        comment = "c",
+        deprecation = "d",
+        validate = "write-only"
+    )]
     pub(crate) struct Car {
         #[viss(unit = "km/h", min = 0, max = 250, description = "Speed.")]
         pub(crate) speed: Sensor<f32>,
@@ -14,13 +20,14 @@ mod tree {
         pub(crate) modes: Attribute<Vec<String>>,
         #[viss(validate = "read-write", default = -3, min = -5, max = 5)]
         pub(crate) trim: Actuator<i8>,
+        #[viss(validate = "read-write+consent")]
         pub(crate) cabin: Cabin,
         pub(crate) empty: Empty,
     }
 
     #[derive(Debug, VissTree)]
     pub(crate) struct Cabin {
-        #[viss(instances(["Row1", "Row2"], ["Left", "Right"]))]
+        #[viss(instances(["Row1", "Row2"], ["Left", "Right"]), validate = "write-only+consent")]
         pub(crate) door: [[Door; 2]; 2],
         #[viss(instances("Front"))]
         pub(crate) light: [Door; 1],
@@ -42,6 +49,10 @@ struct NodeInfo;
 struct Option;
 #[allow(dead_code)]
 const OFFSETS: () = ();
+#[allow(dead_code)]
+struct Validate;
+#[allow(dead_code)]
+enum Protects {}
 
 fn main() {
     use viss_runtime::VissTree as _;

@@ -5,7 +5,9 @@
 //! addressed node, keyed by node name (by full path when several nodes are addressed through
 //! `paths`, so equal names cannot collide); each value is a nested object with every
 //! metadata item the tree has (`type`, `datatype`, `unit`, `min`, `max`, `allowed`,
-//! `default`, `enum` (name → value), `pattern`, `description`, `comment`, `deprecation`) and, for branches within the depth,
+//! `default`, `enum` (name → value), `pattern`, `description`, `comment`, `deprecation`,
+//! `validate` (the node's own access-control tag, CORE §8.8: `"read-write"`; untagged
+//! nodes inherit theirs)) and, for branches within the depth,
 //! `children` as an object keyed by child name (the reference server's layout, §18-Q16).
 //! All scalar metadata values are strings, as every value in VISS.
 
@@ -106,6 +108,10 @@ pub fn write_node<T: VissTree>(
         key(out, "pattern");
         write_json_str(out, pattern);
     }
+    if let Some(tag) = info.validate.filter(|_| wanted("validate")) {
+        key(out, "validate");
+        write_json_str(out, tag.as_str());
+    }
     if generations != 1 && tree.children(node).next().is_some() {
         key(out, "children");
         out.push(b'{');
@@ -120,4 +126,63 @@ pub fn write_node<T: VissTree>(
         out.push(b'}');
     }
     out.push(b'}');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tree::{DynamicTree, Extended, NodeKind, NodeSpec, Protects, Validate};
+
+    /// `Vehicle` (write-only) > `Cabin` (read-write, also a stray extended `validate`) >
+    /// `Seat` (untagged), and `Vehicle.Speed` (read-write+consent).
+    fn forest() -> Forest<DynamicTree> {
+        let mut builder = DynamicTree::builder();
+        let mut root = NodeSpec::branch("Vehicle");
+        root.validate = Some(Validate::new(Protects::Writes, false));
+        builder.insert_path("Vehicle", root).unwrap();
+        let mut cabin = NodeSpec::branch("Cabin");
+        cabin.validate = Some(Validate::new(Protects::ReadsAndWrites, false));
+        cabin.extended.push(Extended {
+            name: "validate".into(),
+            json: "\"write-only\"".into(),
+        });
+        builder.insert_path("Vehicle.Cabin", cabin).unwrap();
+        let seat = NodeSpec::leaf("Seat", NodeKind::Sensor, "uint8");
+        builder.insert_path("Vehicle.Cabin.Seat", seat).unwrap();
+        let mut speed = NodeSpec::leaf("Speed", NodeKind::Sensor, "float");
+        speed.validate = Some(Validate::new(Protects::ReadsAndWrites, true));
+        builder.insert_path("Vehicle.Speed", speed).unwrap();
+        Forest::new(builder.build())
+    }
+
+    fn metadata(keys: &[String]) -> (String, serde_json::Value) {
+        let forest = forest();
+        let mut out = Vec::new();
+        write_node(&mut out, &forest, NodeId(0), 0, keys);
+        let text = String::from_utf8(out).unwrap();
+        let value = serde_json::from_str(&text).unwrap();
+        (text, value)
+    }
+
+    #[test]
+    fn shows_each_nodes_own_validate_tag_once() {
+        let (text, value) = metadata(&[]);
+        assert_eq!(text.matches(r#""validate""#).count(), 3, "{text}");
+        assert_eq!(value["validate"], "write-only");
+        let cabin = &value["children"]["Cabin"];
+        assert_eq!(cabin["validate"], "read-write", "{text}");
+        assert!(
+            cabin["children"]["Seat"].get("validate").is_none(),
+            "inherited tags are not shown as the node's own"
+        );
+        assert_eq!(value["children"]["Speed"]["validate"], "read-write+consent");
+    }
+
+    #[test]
+    fn validate_is_a_key_static_metadata_can_ask_for() {
+        let (_, value) = metadata(&["validate".to_owned()]);
+        assert_eq!(value["children"]["Cabin"]["validate"], "read-write");
+        let (text, _) = metadata(&["unit".to_owned()]);
+        assert!(!text.contains("validate"), "{text}");
+    }
 }

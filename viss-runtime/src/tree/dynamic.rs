@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use super::{
     DataType, EnumEntry, Extended, Lit, LitKind, Literal, MetaFlags, NodeId, NodeInfo, NodeKind,
-    NodeMeta, ScalarType, StructType, VissTree,
+    NodeMeta, ScalarType, StructType, Validate, VissTree,
 };
 
 /// A tree built at run time (tests, trees loaded at start-up).
@@ -65,6 +65,8 @@ pub struct NodeSpec {
     pub fka: Vec<String>,
     pub const_uid: Option<String>,
     pub extended: Vec<Extended>,
+    /// The node's own `validate` tag (CORE §8.8).
+    pub validate: Option<Validate>,
 }
 
 impl NodeSpec {
@@ -89,6 +91,7 @@ impl NodeSpec {
             fka: Vec::new(),
             const_uid: None,
             extended: Vec::new(),
+            validate: None,
         }
     }
 
@@ -112,6 +115,12 @@ impl NodeSpec {
 
     pub fn unit(mut self, text: impl Into<String>) -> Self {
         self.unit = Some(text.into());
+        self
+    }
+
+    /// The node's own `validate` tag (its subtree inherits it).
+    pub fn validate(mut self, tag: Validate) -> Self {
+        self.validate = Some(tag);
         self
     }
 
@@ -345,6 +354,7 @@ impl DynamicTreeBuilder {
                 meta_flags: MetaFlags::of(&node_meta),
                 parent: parent_of[*index],
                 end: 0,
+                validate: spec.validate,
             });
             meta.push(node_meta);
         }

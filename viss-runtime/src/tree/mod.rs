@@ -20,7 +20,7 @@ pub use dynamic::{BuilderNode, DynamicTree, DynamicTreeBuilder, NodeSpec, TreeBu
 pub use forest::{Forest, ForestError};
 pub use node::{
     AttributeDefault, DataType, EnumEntry, Extended, Lit, LitKind, Literal, MetaFlags, NodeId,
-    NodeInfo, NodeKind, NodeMeta, ScalarType, StructMember, StructType, Text,
+    NodeInfo, NodeKind, NodeMeta, Protects, ScalarType, StructMember, StructType, Text, Validate,
 };
 
 /// A VSS tree the engine can serve. Implemented by generated code and by [`DynamicTree`].

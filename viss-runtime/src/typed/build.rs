@@ -46,6 +46,7 @@ pub const PLACEHOLDER: NodeInfo = NodeInfo {
     meta_flags: MetaFlags::NONE,
     parent: None,
     end: 0,
+    validate: None,
 };
 
 /// The hot and the cold table of a derived tree, filled together by one [`NodeWriter`]

@@ -2,7 +2,7 @@
 
 use serde_json::Value as Json;
 use viss_runtime::tree::BuilderNode;
-use viss_runtime::{DynamicTree, DynamicTreeBuilder, Literal, NodeKind, NodeSpec};
+use viss_runtime::{DynamicTree, DynamicTreeBuilder, Literal, NodeKind, NodeSpec, Validate};
 
 /// The standard VSS tree (about 1,720 nodes).
 pub fn standard_tree() -> DynamicTree {
@@ -49,6 +49,14 @@ fn add(builder: &mut DynamicTreeBuilder, parent: Option<BuilderNode>, name: &str
     spec.deprecation = text(node, "deprecation");
     spec.min = node.get("min").and_then(Json::as_f64);
     spec.max = node.get("max").and_then(Json::as_f64);
+    spec.validate = node
+        .get("validate")
+        .filter(|tag| !tag.is_null())
+        .map(|tag| {
+            tag.as_str()
+                .and_then(Validate::parse)
+                .unwrap_or_else(|| panic!("{name}: bad validate tag {tag}"))
+        });
     if let Some(allowed) = node.get("allowed").and_then(Json::as_array) {
         spec.allowed = allowed
             .iter()

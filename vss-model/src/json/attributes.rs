@@ -1,14 +1,17 @@
 //! One node object of a vss-tools JSON export → kind, [`NodeData`] and children.
 //!
 //! Known keys become typed attributes; every other key is an extended attribute (that is how
-//! vss-tools exports them, and consumers such as KUKSA add their own). Old exports carried a
-//! `uuid`, which is accepted and dropped.
+//! vss-tools exports them, and consumers such as KUKSA add their own). `validate` (VISS
+//! access control) is both: read typed into [`NodeData::validate`] and kept as written among
+//! the extended attributes, as the `.vspec` front end does. Old exports carried a `uuid`,
+//! which is accepted and dropped.
 
 use indexmap::IndexMap;
 use serde_json::{Map, Number};
+use vss_vocab::attribute::{VALIDATE, VALIDATE_VALUES};
 
 use crate::datatype::{Datatype, ElementType, split_array_suffix};
-use crate::model::{NodeData, NodeKind, Value};
+use crate::model::{NodeData, NodeKind, Validate, Value};
 
 /// A node object read into the IR's terms, before it is placed in the tree.
 #[derive(Debug)]
@@ -136,6 +139,11 @@ fn read_attribute(
         "instances_relation" => check(relation(value).map(|s| data.instances_relation_sibling = s)),
         "default" => data.default = Some(value),
         "instances" => data.instances = Some(value),
+        VALIDATE => {
+            check(validate(&value).map(|tag| data.validate = tag));
+            // Kept as written too: for vss-tools it is an extended attribute.
+            data.extended.insert(key, value);
+        }
         ignored if IGNORED_KEYS.contains(&ignored) => {}
         _ => {
             data.extended.insert(key, value);
@@ -160,6 +168,25 @@ fn string(value: Value, attribute: &'static str) -> Result<String, AttributeErro
         Value::String(s) => Ok(s),
         _ => Err(AttributeError::invalid(attribute, "a string")),
     }
+}
+
+/// `validate` (VISS access control): one of the four tags, or null for none.
+fn validate(value: &Value) -> Result<Option<Validate>, AttributeError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(text) => Validate::parse(text).map(Some).ok_or(()),
+        _ => Err(()),
+    }
+    .map_err(|()| {
+        let expected = VALIDATE_VALUES
+            .map(|value| format!("\"{value}\""))
+            .join(", ");
+        AttributeError::new(
+            "json::invalid-attribute",
+            Some(VALIDATE),
+            format!("'{VALIDATE}' must be one of {expected}, not {value}"),
+        )
+    })
 }
 
 fn number(value: Value, attribute: &'static str) -> Result<Number, AttributeError> {
@@ -299,6 +326,37 @@ mod tests {
         assert_eq!(node.data.fka, ["A.B"]);
         assert_eq!(node.data.extended.keys().collect::<Vec<_>>(), ["dbc"]);
         assert_eq!(node.data.enumeration.unwrap()["ON"], 1);
+    }
+
+    #[test]
+    fn reads_validate_typed_and_keeps_it_as_written() {
+        let node = parse_node(object(
+            r#"{"type": "branch", "validate": "write-only+consent", "dbc": 1}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            node.data.validate,
+            Some(Validate::new(crate::model::Protects::Writes, true))
+        );
+        assert_eq!(
+            node.data.extended.get("validate"),
+            Some(&Value::from("write-only+consent"))
+        );
+        let null = parse_node(object(r#"{"type": "branch", "validate": null}"#)).unwrap();
+        assert_eq!(null.data.validate, None);
+        for bad in [r#""read-only""#, "2", r#"["read-write"]"#] {
+            let errors = parse_node(object(&format!(
+                r#"{{"type": "sensor", "datatype": "int8", "validate": {bad}}}"#
+            )))
+            .unwrap_err();
+            assert_eq!(errors.len(), 1, "{bad}");
+            assert_eq!(errors[0].attribute, Some("validate"));
+            assert!(
+                errors[0].message.contains("\"read-write+consent\""),
+                "{}",
+                errors[0].message
+            );
+        }
     }
 
     #[test]

@@ -347,10 +347,13 @@ impl Pipeline<'_> {
 
     fn tree_checks(&mut self, vss: &VssTree, root: crate::model::NodeId, has_types: bool) {
         let options = self.options;
+        // `validate` is a known property of signal-tree nodes (VISS access control); struct
+        // types are not served nodes, so there it is as unknown as in vss-tools.
         strict::unknown_attributes(
             vss,
             root,
             &options.extended_attributes,
+            &[vss_vocab::attribute::VALIDATE],
             options.strict,
             self.diagnostics,
         );
@@ -359,6 +362,7 @@ impl Pipeline<'_> {
                 vss,
                 *types_root,
                 &options.extended_attributes,
+                &[],
                 true,
                 self.diagnostics,
             );

@@ -73,18 +73,21 @@ pub fn naming(tree: &VssTree, root: NodeId, diagnostics: &mut Diagnostics) {
     }
 }
 
-/// Extended attributes not whitelisted with `-e`: a warning, or an error when `strict`.
+/// Extended attributes not whitelisted with `-e` nor `known` (properties this tool reads,
+/// such as `validate`, which vss-tools treats as extended): a warning, or an error when
+/// `strict`.
 pub fn unknown_attributes(
     tree: &VssTree,
     root: NodeId,
     allowed: &[String],
+    known: &[&str],
     strict: bool,
     diagnostics: &mut Diagnostics,
 ) {
     for id in tree.subtree(root) {
         let node = tree.get(id);
         for name in node.data.extended.keys() {
-            if allowed.iter().any(|a| a == name) {
+            if allowed.iter().any(|a| a == name) || known.contains(&name.as_str()) {
                 continue;
             }
             let message = format!("Unknown extra attribute: '{}':'{name}'", node.path);

@@ -12,11 +12,11 @@ use super::instances;
 use super::raw::Attr;
 use crate::datatype::{Datatype, ElementType, Primitive, split_array_suffix};
 use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::{NodeData, NodeKind, UnitTable};
+use crate::model::{NodeData, NodeKind, UnitTable, Validate};
 use crate::source::SourceLocation;
 
 pub use vss_vocab::attribute::is_core_anywhere;
-use vss_vocab::attribute::{BRANCH, COMMON, DATA};
+use vss_vocab::attribute::{BRANCH, COMMON, DATA, VALIDATE, VALIDATE_VALUES};
 
 fn is_core_for(kind: NodeKind, name: &str) -> bool {
     COMMON.contains(&name)
@@ -66,6 +66,7 @@ pub fn resolve_node(
     let kind = v.kind()?;
     let mut data = NodeData::default();
     v.extras(kind, &mut data);
+    v.validate_tag(&mut data);
     v.common(&mut data);
     let delete = v.flag("delete").unwrap_or(false);
     v.flag("instantiate");
@@ -157,6 +158,26 @@ impl NodeValidator<'_> {
                 continue;
             }
             data.extended.insert(name.clone(), attr.value.clone());
+        }
+    }
+
+    /// `validate` (VISS CORE §8.8) on any node kind: one of the four tags, or null for none.
+    /// The attribute itself stays in `data.extended` (see [`NodeData::validate`]).
+    fn validate_tag(&mut self, data: &mut NodeData) {
+        let Some(attr) = self.get(VALIDATE) else {
+            return;
+        };
+        match attr.value.as_str().and_then(Validate::parse) {
+            Some(tag) => data.validate = Some(tag),
+            None => {
+                let (at, text) = (attr.value_loc, display(&attr.value));
+                let expected = VALIDATE_VALUES.map(|value| format!("'{value}'")).join(", ");
+                self.error(
+                    "vss::invalid-validate",
+                    format!("'{VALIDATE}': '{text}' Input should be one of {expected}"),
+                    Some(at),
+                );
+            }
         }
     }
 

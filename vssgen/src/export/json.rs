@@ -284,6 +284,48 @@ mod tests {
         assert_eq!(export.signals[COMPLEX_DATA_TYPES]["T"]["tx"], json!(2));
     }
 
+    /// `validate` is an extended attribute for vss-tools: written on inner nodes (typed
+    /// tag or not, exactly once), on the signal root only with `-e validate` (or
+    /// `--extend-all-attributes`), and `null` only where an `-e` root keeps nulls.
+    #[test]
+    fn validate_is_exported_where_vss_tools_writes_extended_attributes() {
+        let text = "A:\n  type: branch\n  description: a\n  validate: write-only\n\
+                    A.B:\n  type: branch\n  description: b\n  validate: read-write+consent\n\
+                    A.B.S:\n  type: sensor\n  datatype: boolean\n  description: s\n  validate: read-write\n\
+                    A.B.T:\n  type: sensor\n  datatype: boolean\n  description: t\n  validate: null\n";
+        let loaded = vss_model::vspec::load_from_str(
+            "inline.vspec",
+            text,
+            &vss_model::VspecOptions::default(),
+        );
+        let tree = loaded.tree.unwrap();
+        let plain = JsonExportOptions::default();
+        assert_eq!(
+            export(&tree, &plain).signals_text(&plain),
+            concat!(
+                r#"{"A": {"children": {"B": {"children": {"#,
+                r#""S": {"datatype": "boolean", "description": "s", "type": "sensor", "validate": "read-write"}, "#,
+                r#""T": {"datatype": "boolean", "description": "t", "type": "sensor"}}, "#,
+                r#""description": "b", "type": "branch", "validate": "read-write+consent"}}, "#,
+                r#""description": "a", "type": "branch"}}"#
+            )
+        );
+        let whitelisted = JsonExportOptions {
+            extended_attributes: vec!["validate".into()],
+            ..JsonExportOptions::default()
+        };
+        let signals = export(&tree, &whitelisted).signals;
+        assert_eq!(signals["A"]["validate"], json!("write-only"));
+        let all = JsonExportOptions {
+            extend_all_attributes: true,
+            ..JsonExportOptions::default()
+        };
+        assert_eq!(
+            export(&tree, &all).signals["A"]["validate"],
+            json!("write-only")
+        );
+    }
+
     #[test]
     fn splits_types_when_asked() {
         let options = JsonExportOptions {

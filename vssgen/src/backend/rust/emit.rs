@@ -227,10 +227,11 @@ fn instances_attr(dimensions: &[Vec<String>]) -> TokenStream {
     quote!(instances(#(#lists),*))
 }
 
-/// `description`, `comment`, `deprecation`, `fka`, `const_uid`, `extended(..)`.
+/// `description`, `comment`, `deprecation`, `fka`, `const_uid`, `validate`, `extended(..)`.
 ///
 /// Extended attributes follow vss-tools' JSON export of inner nodes: null or `[]` values
-/// are dropped (the export keeps them on the root only for `-e` names).
+/// are dropped (the export keeps them on the root only for `-e` names). `validate` is the
+/// typed tag (the derive puts it in the hot node table), so it is not an `extended` entry.
 fn common_attrs(data: &vss_model::NodeData) -> Vec<TokenStream> {
     let mut attrs = Vec::new();
     if let Some(text) = &data.description {
@@ -249,9 +250,12 @@ fn common_attrs(data: &vss_model::NodeData) -> Vec<TokenStream> {
     if let Some(uid) = &data.const_uid {
         attrs.push(quote!(const_uid = #uid));
     }
+    if let Some(tag) = data.validate {
+        let tag = tag.as_str();
+        attrs.push(quote!(validate = #tag));
+    }
     let extended: Vec<TokenStream> = data
-        .extended
-        .iter()
+        .untyped_extended()
         .filter(|(_, value)| !is_null_or_empty_list(value))
         .map(|(name, value)| {
             let name = attr_name(name);

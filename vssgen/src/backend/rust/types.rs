@@ -260,7 +260,8 @@ fn shape_key(shape: &Shape) -> String {
 
 /// The instance names per level below `set` and the innermost instance branches, when the
 /// branch's children are instances only, form a full grid, and carry the set's own
-/// description, comment and deprecation and nothing else (what the derive gives them).
+/// description, comment, deprecation and `validate` tag and nothing else (what the derive
+/// gives them).
 fn instance_grid(tree: &VssTree, set: NodeId) -> Option<(Vec<Vec<String>>, Vec<NodeId>)> {
     let mut dimensions = Vec::new();
     let mut level = vec![set];
@@ -299,13 +300,22 @@ fn instance_grid(tree: &VssTree, set: NodeId) -> Option<(Vec<Vec<String>>, Vec<N
     (!dimensions.is_empty()).then_some((dimensions, level))
 }
 
-/// The attributes an instance branch of `set` has: the set's description, comment and
-/// deprecation.
+/// The attributes an instance branch of `set` has: the set's description, comment,
+/// deprecation and `validate` tag (typed, and as written among the extended attributes,
+/// where expansion copies it).
 fn instance_data(set: &NodeData) -> NodeData {
+    let validate = vss_vocab::attribute::VALIDATE;
     NodeData {
         description: set.description.clone(),
         comment: set.comment.clone(),
         deprecation: set.deprecation.clone(),
+        validate: set.validate,
+        extended: set
+            .extended
+            .get(validate)
+            .map(|written| (validate.to_owned(), written.clone()))
+            .into_iter()
+            .collect(),
         ..NodeData::default()
     }
 }
