@@ -99,9 +99,24 @@ pub enum VissError {
     BranchAction,
     OutsideLimit,
     IncorrectDataType,
-    // 401 invalid_token alternatives (TRANSPORT §4.1.5).
+    // 401 invalid_token alternatives (TRANSPORT §4.1.5), and the access-control denials
+    // of CORE §8.4.4, which all answer `401 invalid_token` and say why in the description.
     TokenExpired,
     TokenMissing,
+    /// Malformed, badly signed, or signed with an algorithm or key the server does not
+    /// accept (the table's default text: no more detail to an attacker).
+    TokenInvalid,
+    TokenNotYetValid,
+    TokenOtherVehicle,
+    TokenOtherAudience,
+    /// The token's scope does not cover every addressed node.
+    TokenScope,
+    /// A read-only permission used for a `set`.
+    TokenReadOnly,
+    /// Data tagged `+consent` without the owner's consent in the token.
+    TokenConsent,
+    /// A token handle this session was not given, or one whose token has expired.
+    TokenHandleUnknown,
     // 404 unavailable_data alternatives (TRANSPORT §4.1.2, §4.1.6).
     DataTemporarilyUnaccessible,
     DataUnknown,
@@ -126,7 +141,16 @@ impl VissError {
             | Self::OutsideLimit
             | Self::IncorrectDataType
             | Self::InvalidSubscriptionId => ErrorKind::InvalidData,
-            Self::TokenExpired | Self::TokenMissing => ErrorKind::InvalidToken,
+            Self::TokenExpired
+            | Self::TokenMissing
+            | Self::TokenInvalid
+            | Self::TokenNotYetValid
+            | Self::TokenOtherVehicle
+            | Self::TokenOtherAudience
+            | Self::TokenScope
+            | Self::TokenReadOnly
+            | Self::TokenConsent
+            | Self::TokenHandleUnknown => ErrorKind::InvalidToken,
             Self::DataTemporarilyUnaccessible
             | Self::DataUnknown
             | Self::UnknownSubscriptionId
@@ -159,6 +183,14 @@ impl VissError {
             Self::IncorrectDataType => "Incorrect data type",
             Self::TokenExpired => "Access token has expired",
             Self::TokenMissing => "Access token is missing",
+            Self::TokenInvalid => "Access token is invalid",
+            Self::TokenNotYetValid => "Access token is not yet valid",
+            Self::TokenOtherVehicle => "Access token is for another vehicle",
+            Self::TokenOtherAudience => "Access token is for another audience",
+            Self::TokenScope => "Access token does not cover the requested data",
+            Self::TokenReadOnly => "Access token does not permit writes",
+            Self::TokenConsent => "Consent for the requested data is missing",
+            Self::TokenHandleUnknown => "Unknown token handle",
             Self::DataTemporarilyUnaccessible => "Data temporarily unaccessible",
             Self::DataUnknown => "Data is unknown",
             Self::UnknownSubscriptionId | Self::InvalidSubscriptionId => "Unknown subscription Id",

@@ -23,6 +23,7 @@
 //! assert!(out.starts_with(br#"{"action":"get","requestId":"1","data":{"path":"Vehicle.Speed","dp":{"value":"41.5""#));
 //! ```
 
+pub mod access;
 pub mod capabilities;
 pub mod codec;
 pub mod dc;

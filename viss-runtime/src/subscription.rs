@@ -210,6 +210,8 @@ pub struct Session {
     /// Filters may use VISSv2's forms too (`type`, `boundary-op`, the metadata types):
     /// transports that carry no version marker (HTTP).
     pub(crate) v2_filters: bool,
+    /// Tokens this session validated, and their handles (access control).
+    pub(crate) tokens: crate::access::TokenCache,
 }
 
 impl Session {
@@ -221,6 +223,7 @@ impl Session {
             scratch: PathScratch::default(),
             version,
             v2_filters: version == Version::V2,
+            tokens: crate::access::TokenCache::default(),
         }
     }
 

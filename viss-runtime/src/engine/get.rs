@@ -3,6 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::Engine;
+use crate::access::Access;
 use crate::dc::{self, Dc};
 use crate::error::VissError;
 use crate::filter::{self, Condition, Filter};
@@ -47,13 +48,20 @@ impl<T: VissTree> Engine<T> {
             Some(Condition::Capabilities) => self.write_capabilities(request, now, out),
             Some(Condition::History(period)) => {
                 self.addressed(session, node, &filter)?;
+                let nodes = &session.scratch.nodes;
+                self.clear(&mut session.tokens, request, Access::Read, nodes, now)?;
                 self.write_history(&session.scratch.nodes, request, period, now, out)?;
                 self.compress(out, dc, session.scratch.nodes.len() == 1);
                 Ok(())
             }
             _ => {
                 self.addressed(session, node, &filter)?;
-                let inline = version == Version::V3 && self.config.inline_errors;
+                let nodes = &session.scratch.nodes;
+                let cleared = self.clear(&mut session.tokens, request, Access::Read, nodes, now)?;
+                // No in-line errors in an access-controlled answer (CORE §8.4.4).
+                let inline = version == Version::V3
+                    && self.config.inline_errors
+                    && cleared.token_expires.is_none();
                 self.write_values(&session.scratch.nodes, request, inline, now, out)?;
                 self.compress(out, dc, session.scratch.nodes.len() == 1);
                 Ok(())

@@ -8,6 +8,7 @@
 //! The engine is `Send + Sync`: every method takes `&self`, per-signal state sits behind
 //! per-slot locks, per-subscription state behind per-subscription locks.
 
+mod access;
 mod events;
 mod get;
 mod set;
@@ -156,8 +157,11 @@ pub struct Engine<T: VissTree> {
     /// The subscriptions watching each node; a chunk exists once one of its nodes is watched.
     watchers: NodeSlots<RwLock<Vec<Arc<Subscription>>>>,
     timed: Mutex<Vec<Arc<Subscription>>>,
-    /// Subscriptions with a duration limit, checked by `tick`.
-    limited: Mutex<Vec<(Timestamp, Arc<Subscription>)>>,
+    /// Subscriptions with an end, checked by `tick`: when, and the error event that ends
+    /// them (a duration limit's `408`, a token's expiry `401`).
+    limited: Mutex<Vec<(Timestamp, Arc<Subscription>, VissError)>>,
+    /// Access control, once installed ([`Engine::install_access_control`]).
+    guard: OnceLock<crate::access::Guard>,
     /// [`EngineConfig::curvelog_groups`] as node ids, resolved by the first curvelog
     /// subscription (resolving reads the path index and node table, which a starting
     /// server otherwise leaves alone).
@@ -211,6 +215,7 @@ impl<T: VissTree> Engine<T> {
             watchers,
             timed: Mutex::new(Vec::new()),
             limited: Mutex::new(Vec::new()),
+            guard: OnceLock::new(),
             groups: OnceLock::new(),
             patterns,
         }
@@ -347,10 +352,15 @@ impl<T: VissTree> Engine<T> {
         let version = session.version;
         let result = match request.action {
             Action::Get => self.get(session, request, now, out),
-            Action::Set => self.set(request, now, out),
+            Action::Set => self.set(&mut session.tokens, request, now, out),
             Action::Subscribe => self.subscribe(session, request, now, out),
             Action::Unsubscribe => self.unsubscribe(session, request, now, out),
         };
+        let handle = session.tokens.take_announced();
+        if let (Ok(()), Some(handle)) = (&result, handle) {
+            access::announce_handle(out, &handle);
+            session.tokens.delivered(&handle);
+        }
         if let Err(error) = result {
             // VISSv2 echoes the subscriptionId in unsubscribe errors (A6).
             let echo_subscription = version == Version::V2 && request.action == Action::Unsubscribe;
@@ -442,26 +452,26 @@ impl<T: VissTree> Engine<T> {
         }
     }
 
-    /// Ends subscriptions past their duration limit with a `408` error event.
+    /// Ends subscriptions past their end (duration limit, token expiry) with their error
+    /// event.
     fn end_expired(&self, now: Timestamp) {
-        let expired: Vec<Arc<Subscription>> = {
+        let expired = {
             let mut limited = self.limited.lock();
             if limited.is_empty() {
                 return;
             }
             let (expired, running) = std::mem::take(&mut *limited)
                 .into_iter()
-                .filter(|(_, subscription)| subscription.is_active())
-                .partition::<Vec<_>, _>(|(deadline, _)| *deadline <= now);
+                .filter(|(_, subscription, _)| subscription.is_active())
+                .partition::<Vec<_>, _>(|(deadline, _, _)| *deadline <= now);
             *limited = running;
             expired
-                .into_iter()
-                .map(|(_, subscription)| subscription)
-                .collect()
         };
-        for subscription in expired {
-            let error = VissError::Default(crate::error::ErrorKind::RequestTimeout);
-            self.end_with_error(&subscription, error, now);
+        for (_, subscription, error) in expired {
+            // A subscription with two ends (duration limit, token expiry) ends once.
+            if subscription.is_active() {
+                self.end_with_error(&subscription, error, now);
+            }
         }
     }
 }

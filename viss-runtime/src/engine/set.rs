@@ -5,6 +5,7 @@ use std::sync::OnceLock;
 use jiff::Timestamp;
 
 use super::Engine;
+use crate::access::{Access, TokenCache};
 use crate::error::VissError;
 use crate::request::Request;
 use crate::response::{begin, finish};
@@ -16,6 +17,7 @@ use crate::value::{Value, parse_wire};
 impl<T: VissTree> Engine<T> {
     pub(super) fn set(
         &self,
+        tokens: &mut TokenCache,
         request: &Request<'_>,
         now: Timestamp,
         out: &mut Vec<u8>,
@@ -24,6 +26,7 @@ impl<T: VissTree> Engine<T> {
         if request.filter.is_some() {
             return Err(VissError::IncorrectFilter);
         }
+        self.clear(tokens, request, Access::Write, &[node], now)?;
         let info = self.forest.node(node);
         match info.kind {
             NodeKind::Branch => return Err(VissError::BranchAction),

@@ -6,6 +6,7 @@ use jiff::{SignedDuration, Timestamp};
 use parking_lot::Mutex;
 
 use super::Engine;
+use crate::access::Access;
 use crate::error::VissError;
 use crate::filter::curvelog::CurveBuffer;
 use crate::filter::{self, Condition, Filter};
@@ -41,6 +42,13 @@ impl<T: VissTree> Engine<T> {
             return Err(VissError::Default(crate::error::ErrorKind::TooManyRequests));
         }
         self.addressed(session, node, &filter)?;
+        let cleared = self.clear(
+            &mut session.tokens,
+            request,
+            Access::Read,
+            &session.scratch.nodes,
+            now,
+        )?;
         let nodes: Box<[NodeId]> = session.scratch.nodes.as_slice().into();
         let trigger = self.trigger_for(&filter, node, &nodes)?;
         let id = session.next_id;
@@ -59,9 +67,16 @@ impl<T: VissTree> Engine<T> {
         self.start(&subscription, now);
         if let Some(limit) = self.config.max_subscription_duration {
             let deadline = now.checked_add(limit).unwrap_or(Timestamp::MAX);
+            let error = VissError::Default(crate::error::ErrorKind::RequestTimeout);
             self.limited
                 .lock()
-                .push((deadline, Arc::clone(&subscription)));
+                .push((deadline, Arc::clone(&subscription), error));
+        }
+        if let Some(expires) = cleared.token_expires {
+            // The token's end is the subscription's (TRANSPORT's example: a 401 event).
+            self.limited
+                .lock()
+                .push((expires, Arc::clone(&subscription), VissError::TokenExpired));
         }
         begin(out, Some("subscribe"), request.request_id.as_deref());
         key(out, "subscriptionId");

@@ -16,6 +16,7 @@ use tracing_subscriber::util::SubscriberInitExt as _;
 use super::{Listening, LogConfig, ServerConfig, serving_forest, shutdown_signal, start};
 use jiff::SignedDuration;
 
+use crate::access::{AccessControlConfig, KeyConfig};
 use crate::tree::ForestError;
 use crate::{Engine, EngineConfig, HistoryConfig, SetHook, VissTree};
 
@@ -164,6 +165,38 @@ pub struct ServerArgs {
     /// Longest wait between two reconnect attempts, in milliseconds [default: 30000]
     #[arg(long, value_name = "MS", env = "VISS_MQTT_RECONNECT_MAX_MS")]
     pub mqtt_reconnect_max_ms: Option<u64>,
+    /// A key access tokens are signed with, as ALG:FILE (repeatable): ES256/ES384/RS256/
+    /// PS256/EdDSA with a PEM public key, or HS256 with a file of the secret shared with
+    /// the ATS. The algorithm is pinned to the key.
+    #[arg(
+        long,
+        value_name = "ALG:FILE",
+        env = "VISS_TOKEN_KEY",
+        value_delimiter = ','
+    )]
+    pub token_key: Vec<String>,
+    /// Accepted token audience (repeatable) [default: covesa.global/VISSv3]
+    #[arg(
+        long,
+        value_name = "AUD",
+        env = "VISS_TOKEN_AUDIENCE",
+        value_delimiter = ','
+    )]
+    pub token_audience: Vec<String>,
+    /// Clock skew tolerated on token times, in seconds [default: 30]
+    #[arg(long, value_name = "SECS", env = "VISS_TOKEN_LEEWAY_SECS")]
+    pub token_leeway_secs: Option<u64>,
+    /// The ecosystem's purpose list (JSON, CORE §8.7.1) for tokens whose scope is a purpose
+    #[arg(long, value_name = "FILE", env = "VISS_PURPOSES")]
+    pub purposes: Option<PathBuf>,
+    /// This vehicle's identity, compared with a token's `vin` claim [default: the tree's
+    /// Vehicle.VehicleIdentification.VIN]
+    #[arg(long, value_name = "VIN", env = "VISS_VIN")]
+    pub vin: Option<String>,
+    /// Serve nodes the tree protects with `validate` tags without tokens (development
+    /// only; logged as a warning and listed in Server.Config.Deviations)
+    #[arg(long, env = "VISS_NO_ACCESS_CONTROL")]
+    pub no_access_control: bool,
     /// Feed every sensor with simulated values that move within their limits and enum
     /// values; actuators move to the target a client sets
     #[arg(long, env = "VISS_SIMULATE")]
@@ -174,14 +207,35 @@ pub struct ServerArgs {
 }
 
 impl ServerArgs {
-    /// Defaults < TOML file < environment < flags (clap reads the `VISS_*` variables).
+    /// Defaults < TOML file < environment < flags (clap reads the `VISS_*` variables); a
+    /// flag that cannot be read is an error.
     pub fn load_config(&self) -> Result<ServerConfig, String> {
         let mut config = match &self.config {
             Some(path) => ServerConfig::from_file(path).map_err(|error| error.to_string())?,
             None => ServerConfig::default(),
         };
         self.apply(&mut config);
+        self.apply_access_control(&mut config.access_control)?;
         Ok(config)
+    }
+
+    /// Lays the access-control flags over `access`.
+    fn apply_access_control(&self, access: &mut AccessControlConfig) -> Result<(), String> {
+        if !self.token_key.is_empty() {
+            access.keys = self
+                .token_key
+                .iter()
+                .map(|flag| KeyConfig::parse_flag(flag))
+                .collect::<Result<_, _>>()?;
+        }
+        if !self.token_audience.is_empty() {
+            access.audiences.clone_from(&self.token_audience);
+        }
+        set(&mut access.leeway_secs, self.token_leeway_secs);
+        set(&mut access.purposes, self.purposes.clone().map(Some));
+        set(&mut access.vin, self.vin.clone().map(Some));
+        access.enabled &= !self.no_access_control;
+        Ok(())
     }
 
     /// Lays the flags (and their environment variables) over `config`.

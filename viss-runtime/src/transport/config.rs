@@ -19,6 +19,7 @@ pub struct ServerConfig {
     pub log: LogConfig,
     pub simulator: SimulatorConfig,
     pub mqtt: MqttConfig,
+    pub access_control: crate::access::AccessControlConfig,
 }
 
 /// Protocol choices where VISS leaves room (`docs/conformance.md`).

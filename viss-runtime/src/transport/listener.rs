@@ -103,6 +103,31 @@ pub async fn run<T: VissTree + 'static>(
     Ok(())
 }
 
+/// Secure by default: a tree with `validate` tags is served with token validation, or not
+/// at all (unless access control is switched off explicitly, which is logged loudly).
+fn install_access_control<T: VissTree>(
+    engine: &Engine<T>,
+    config: &crate::access::AccessControlConfig,
+) -> Result<(), ServerError> {
+    if engine.enforces_access_control() {
+        return Ok(()); // installed by the embedding application
+    }
+    match crate::access::install(engine, config).map_err(ServerError::Config)? {
+        crate::access::Installed::NoTags => {}
+        crate::access::Installed::Enforced { protected } => tracing::info!(
+            protected_nodes = protected,
+            keys = config.keys.len(),
+            "access control: tokens are checked for the nodes the tree's `validate` tags protect"
+        ),
+        crate::access::Installed::Disabled { protected } => tracing::warn!(
+            protected_nodes = protected,
+            "ACCESS CONTROL IS OFF (--no-access-control): nodes the tree protects with \
+             `validate` tags are served to anybody without a token; development only"
+        ),
+    }
+    Ok(())
+}
+
 /// Binds, starts every transport and background task, and returns at once.
 pub async fn start<T: VissTree + 'static>(
     engine: Arc<Engine<T>>,
@@ -120,6 +145,7 @@ pub async fn start<T: VissTree + 'static>(
                 .into(),
         ));
     }
+    install_access_control(&engine, &config.access_control)?;
     // Certificates are for listeners; a server that only connects out (MQTT) needs none.
     let (tls, rustls) = if serve_ws || serve_http || serve_grpc {
         tls_setup(&config.tls).await?

@@ -122,6 +122,15 @@ pub fn capabilities(config: &ServerConfig, engine: &EngineConfig) -> Capabilitie
                 .push("plain mqtt:// to the broker without TLS (insecure)".into());
         }
     }
+    let access = &config.access_control;
+    if cfg!(feature = "auth") && access.enabled && !access.keys.is_empty() {
+        capabilities.security.push("accesscontrol");
+    }
+    if !access.enabled {
+        capabilities
+            .deviations
+            .push("access control off: `validate` tags are not enforced (insecure)".into());
+    }
     capabilities.tls = !config.tls.insecure;
     if config.tls.insecure {
         capabilities

@@ -1,0 +1,132 @@
+//! The ecosystem's purpose list (CORE §8.7.1): each purpose's short name, the client
+//! contexts allowed to use it, and the signals it covers. The ATS issues purpose tokens
+//! from it; the server resolves a token's purpose to its signals with the same document.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::{ScopeEntry, SignalAccess};
+
+/// `{"purposes":[{"short","long","contexts","signal_access"}]}`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct PurposeList {
+    pub purposes: Vec<Purpose>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Purpose {
+    pub short: String,
+    #[serde(default)]
+    pub long: String,
+    pub contexts: Vec<Context>,
+    pub signal_access: Vec<SignalAccess>,
+}
+
+/// One allowed combination of roles (CORE §8.6): each role one name or a list of names.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct Context {
+    pub user: Roles,
+    pub app: Roles,
+    pub device: Roles,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Roles {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Roles {
+    /// Role names compare without case: CORE spells "Third Party" and "Third party".
+    fn allows(&self, role: &str) -> bool {
+        match self {
+            Self::One(one) => one.eq_ignore_ascii_case(role),
+            Self::Many(many) => many.iter().any(|one| one.eq_ignore_ascii_case(role)),
+        }
+    }
+}
+
+impl Context {
+    /// Whether the `clx` triplet `user+app+device` is one of this context's combinations.
+    pub fn allows(&self, clx: &str) -> bool {
+        let mut roles = clx.split('+');
+        match (roles.next(), roles.next(), roles.next(), roles.next()) {
+            (Some(user), Some(app), Some(device), None) => {
+                self.user.allows(user) && self.app.allows(app) && self.device.allows(device)
+            }
+            _ => false,
+        }
+    }
+}
+
+impl PurposeList {
+    /// Reads and checks a purpose list: every permission must be one CORE names.
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read(path)
+            .map_err(|error| format!("cannot read the purpose list {}: {error}", path.display()))?;
+        let list: Self = serde_json::from_slice(&text)
+            .map_err(|error| format!("purpose list {}: {error}", path.display()))?;
+        for purpose in &list.purposes {
+            if let Some(bad) = purpose
+                .signal_access
+                .iter()
+                .find(|entry| entry.to_scope_entry().is_none())
+            {
+                return Err(format!(
+                    "purpose list {}: purpose `{}`: access_permission `{}` is neither \
+                     read-only nor read-write",
+                    path.display(),
+                    purpose.short,
+                    bad.access_permission
+                ));
+            }
+        }
+        Ok(list)
+    }
+
+    pub fn purpose(&self, short: &str) -> Option<&Purpose> {
+        self.purposes.iter().find(|purpose| purpose.short == short)
+    }
+
+    /// The signals of purpose `short` for a client in context `clx`; `None` when the
+    /// purpose is unknown or not allowed in that context.
+    pub fn signals(&self, short: &str, clx: &str) -> Option<Vec<ScopeEntry>> {
+        let purpose = self.purpose(short)?;
+        if !purpose.contexts.iter().any(|context| context.allows(clx)) {
+            return None;
+        }
+        purpose
+            .signal_access
+            .iter()
+            .map(SignalAccess::to_scope_entry)
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIST: &str = r#"{"purposes":[{"short":"trip-log","long":"Position and speed.",
+        "contexts":[{"user":["Owner","Driver"],"app":"Third party","device":"Cloud"}],
+        "signal_access":[{"path":"Vehicle.Speed","access_permission":"read-only"},
+                         {"path":"Vehicle.Cabin","access_permission":"read-write"}]}]}"#;
+
+    #[test]
+    fn a_purpose_resolves_to_its_signals_for_an_allowed_context_only() {
+        let list: PurposeList = serde_json::from_str(LIST).expect("valid");
+        let signals = list
+            .signals("trip-log", "Driver+Third Party+Cloud")
+            .expect("allowed");
+        assert_eq!(signals.len(), 2);
+        assert!(signals[1].writable && !signals[0].writable);
+        assert!(
+            list.signals("trip-log", "Passenger+Third party+Cloud")
+                .is_none()
+        );
+        assert!(list.signals("trip-log", "Driver+Third party").is_none());
+        assert!(list.signals("other", "Driver+Third party+Cloud").is_none());
+    }
+}
