@@ -7,10 +7,11 @@ use std::process::Command;
 
 use test_support::workspace_root;
 
-/// The generated demo car's server binary: `VISS_DEMO_CAR_BIN`, else built here (the
-/// workspace's test build compiles its crate but not its executable).
-fn demo_car_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("VISS_DEMO_CAR_BIN") {
+/// A binary of another workspace package the suite runs (the generated demo car's server,
+/// `viss-auth`): `variable` when set, else built here (the workspace's test build compiles
+/// their crates but not their executables).
+fn workspace_binary(variable: &str, package: &str) -> PathBuf {
+    if let Some(path) = std::env::var_os(variable) {
         return PathBuf::from(path);
     }
     let build = Command::new(env!("CARGO"))
@@ -19,7 +20,7 @@ fn demo_car_binary() -> PathBuf {
             "build",
             "--offline",
             "-p",
-            "demo-car",
+            package,
             "--message-format",
             "short",
         ])
@@ -27,11 +28,11 @@ fn demo_car_binary() -> PathBuf {
         .expect("cargo runs");
     assert!(
         build.status.success(),
-        "cannot build demo-car:\n{}",
+        "cannot build {package}:\n{}",
         String::from_utf8_lossy(&build.stderr)
     );
     let server = PathBuf::from(env!("CARGO_BIN_EXE_viss-server"));
-    server.with_file_name(format!("demo-car{}", std::env::consts::EXE_SUFFIX))
+    server.with_file_name(format!("{package}{}", std::env::consts::EXE_SUFFIX))
 }
 
 #[test]
@@ -51,7 +52,14 @@ fn the_conformance_suite_passes_against_the_real_binaries() {
             "no:cacheprovider",
         ])
         .env("VISS_SERVER_BIN", env!("CARGO_BIN_EXE_viss-server"))
-        .env("VISS_DEMO_CAR_BIN", demo_car_binary())
+        .env(
+            "VISS_DEMO_CAR_BIN",
+            workspace_binary("VISS_DEMO_CAR_BIN", "demo-car"),
+        )
+        .env(
+            "VISS_AUTH_BIN",
+            workspace_binary("VISS_AUTH_BIN", "viss-auth"),
+        )
         .env("VSS_SHARED", test_support::shared_dir())
         .env("VISS_CONFORMANCE_REPORT", &report)
         .output()

@@ -21,6 +21,10 @@ pub struct Purpose {
     pub long: String,
     pub contexts: Vec<Context>,
     pub signal_access: Vec<SignalAccess>,
+    /// The ATS asks the owner's consent before it issues a token for this purpose (our
+    /// extension: CORE §8.7.1 leaves "any consent requirement" unspecified).
+    #[serde(default)]
+    pub consent: bool,
 }
 
 /// One allowed combination of roles (CORE §8.6): each role one name or a list of names.

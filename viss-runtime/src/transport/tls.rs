@@ -58,8 +58,8 @@ pub fn ensure_self_signed(dir: &Path) -> Result<TlsFiles, ServerError> {
     Ok(files)
 }
 
-/// Writes a private key readable by its owner only.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Writes a private key readable by its owner only (0600 on Unix).
+pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
