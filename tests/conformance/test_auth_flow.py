@@ -29,6 +29,7 @@ GUARDED_VSPEC = Path(__file__).resolve().parents[1] / "trees" / "Guarded.vspec"
 VIN = "WVWZZZ1JZXW000001"
 PROOF = "test-fixture-proof-not-a-real-secret"
 CONTEXT = "Owner+Third party+Cloud"
+CLIENT = "test-fixture-app"
 START_TIMEOUT_S = 20
 TIMEOUT_S = 5
 
@@ -127,7 +128,7 @@ class Ecosystem:
     def decide(self, purpose: str, consent: str):
         store = json.loads(self.consent_file.read_text()) if self.consent_file.exists() else {}
         store.setdefault("decisions", []).append(
-            {"vin": VIN, "purpose": purpose, "context": CONTEXT, "consent": consent})
+            {"vin": VIN, "purpose": purpose, "client": CLIENT, "context": CONTEXT, "consent": consent})
         self.consent_file.write_text(json.dumps(store))
 
 
@@ -135,7 +136,7 @@ class Ecosystem:
 def ecosystem(tmp_path_factory):
     directory = tmp_path_factory.mktemp("ecosystem")
     (directory / "clients.json").write_text(json.dumps({"clients": [
-        {"name": "test-fixture-app", "proof_sha256": sha256(PROOF.encode()).hexdigest(),
+        {"name": CLIENT, "proof_sha256": sha256(PROOF.encode()).hexdigest(),
          "contexts": [CONTEXT, "Driver+Third party+Cloud"]}]}))
     (directory / "purposes.json").write_text(json.dumps(PURPOSES))
     auth = AuthProcess(auth_binary(), ["--port", "0", "--key-dir", str(directory / "keys"),
@@ -157,7 +158,8 @@ def server(launch, ecosystem):
 def test_keys_were_generated_on_first_start_and_printed(ecosystem):
     assert any("generated new signing keys" in line for line in ecosystem.auth.output), ecosystem.auth.output
     assert (ecosystem.keys / "ats-es256.pub.pem").read_text().startswith("-----BEGIN PUBLIC KEY-----")
-    assert oct((ecosystem.keys / "ats-es256.pem").stat().st_mode & 0o777) == "0o600"
+    for private in ("ats-es256.pem", "agts-es256.pem", "tls/key.pem"):
+        assert (ecosystem.keys / private).stat().st_mode & 0o777 == 0o600, private
 
 
 def test_the_agts_checks_proof_roles_and_vehicle(ecosystem):
@@ -165,9 +167,12 @@ def test_the_agts_checks_proof_roles_and_vehicle(ecosystem):
            "unknown role": ({"context": "King+Third party+Cloud"}, 401),
            "context the client may not use": ({"context": "Dealer+OEM+Vehicle"}, 401),
            "vehicle outside the ecosystem": ({"vin": "OTHERVIN000000000"}, 403),
+           "no vehicle (a token for every vehicle)": ({"vin": None}, 400),
            "long-term grant": ({"key": "thumbprint"}, 400)}
     for name, (changes, status) in bad.items():
-        code, answer = ecosystem.post("agts", {"vin": VIN, "context": CONTEXT, "proof": PROOF, **changes})
+        body = {key: value for key, value in {"vin": VIN, "context": CONTEXT, "proof": PROOF,
+                                              **changes}.items() if value is not None}
+        code, answer = ecosystem.post("agts", body)
         assert code == status and "error" in answer and "token" not in answer, (name, code, answer)
 
 
@@ -210,8 +215,8 @@ def test_consent_asked_then_granted(ecosystem, server):
     status, answer = ecosystem.token("find-my-car")
     assert status == 201 and answer["consent"] == "NOT_SET" and "aToken" not in answer, answer
     session = answer["sessionId"]
-    asks = json.loads(ecosystem.consent_file.read_text())["asks"]
-    assert {"vin": VIN, "purpose": "find-my-car", "context": CONTEXT} in asks, asks
+    asks = json.loads(ecosystem.consent_file.with_suffix(".asks.json").read_text())["asks"]
+    assert {"vin": VIN, "purpose": "find-my-car", "client": CLIENT, "context": CONTEXT} in asks, asks
     status, answer = ecosystem.post("ats", {"action": "at-inquiry", "sessionId": session})
     assert answer["consent"] == "NOT_SET" and "aToken" not in answer, answer
     ecosystem.decide("find-my-car", "YES")

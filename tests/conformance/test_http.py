@@ -92,7 +92,8 @@ def test_post_without_a_value_is_status_400(http, body):
 
 
 def test_authorization_bearer_is_accepted(http):
-    """No access control is configured, so a token must not make a request fail."""
+    """The standard tree has no `validate` tags: a token is carried but never needed, and must
+    not make a request fail (tagged trees: test_access_control.py)."""
     headers = {"Authorization": f"Bearer {TOKEN}"}
     assert http.get(slash(DOOR_COUNT), headers=headers).status == 200
     assert http.post(slash(VOLUME), {"value": "34"}, headers=headers).status == 200

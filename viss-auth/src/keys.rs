@@ -34,7 +34,15 @@ pub enum Origin {
 pub fn load_or_generate(dir: &Path, name: &'static str) -> Result<(SigningKey, Origin), String> {
     let private_file = dir.join(format!("{name}-es256.pem"));
     let public_file = dir.join(format!("{name}-es256.pub.pem"));
-    let origin = if private_file.is_file() && public_file.is_file() {
+    let origin = if private_file.is_file() {
+        check_private(&private_file)?;
+        // The public half is derived again when it went missing: never a new pair over an
+        // existing key (that would rotate the key under every deployed verifier).
+        if !public_file.is_file() {
+            let pair = rcgen::KeyPair::from_pem(&read_text(&private_file)?)
+                .map_err(|error| format!("{}: {error}", private_file.display()))?;
+            write_public(dir, &public_file, &pair)?;
+        }
         Origin::Read
     } else {
         generate(dir, &private_file, &public_file)?;
@@ -68,5 +76,36 @@ fn generate(dir: &Path, private_file: &Path, public_file: &Path) -> Result<(), S
     std::fs::create_dir_all(dir).map_err(failed)?;
     viss_runtime::server::tls::write_private(private_file, pair.serialize_pem().as_bytes())
         .map_err(failed)?;
-    std::fs::write(public_file, pair.public_key_pem()).map_err(failed)
+    write_public(dir, public_file, &pair)
+}
+
+fn write_public(dir: &Path, public_file: &Path, pair: &rcgen::KeyPair) -> Result<(), String> {
+    std::fs::write(public_file, pair.public_key_pem())
+        .map_err(|error| format!("cannot write keys to {}: {error}", dir.display()))
+}
+
+fn read_text(path: &Path) -> Result<String, String> {
+    std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))
+}
+
+/// A private key others can read is refused, not used.
+fn check_private(path: &Path) -> Result<(), String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(path)
+            .map_err(|error| format!("cannot read {}: {error}", path.display()))?
+            .permissions()
+            .mode();
+        if mode & 0o077 != 0 {
+            return Err(format!(
+                "{} is readable by others (mode {:o}): chmod 600 it, or give a new key directory",
+                path.display(),
+                mode & 0o777
+            ));
+        }
+    }
+    let _ = path;
+    Ok(())
 }

@@ -12,8 +12,8 @@ use clap::Parser;
 use viss_auth::clients::Clients;
 use viss_auth::consent::FileConsentStore;
 use viss_auth::keys::{self, Origin};
-use viss_auth::service::{Lifetimes, Service};
-use viss_runtime::access::purposes::PurposeList;
+use viss_auth::service::{Ecosystem, Lifetimes, Service};
+use viss_runtime::access::policy::PurposeList;
 use viss_runtime::server::tls;
 
 const NAME: &str = "viss-auth";
@@ -44,6 +44,9 @@ struct Cli {
     /// A vehicle of the ecosystem (repeatable); without any, every VIN is accepted
     #[arg(long, env = "VISS_AUTH_VIN", value_delimiter = ',')]
     vin: Vec<String>,
+    /// This AGTS runs in the vehicle with its clients: grant requests may omit the VIN
+    #[arg(long, env = "VISS_AUTH_IN_VEHICLE")]
+    in_vehicle: bool,
     /// TLS certificate chain (PEM) [default: a self-signed one in --key-dir]
     #[arg(long, requires = "key", env = "VISS_AUTH_CERT")]
     cert: Option<PathBuf>,
@@ -100,13 +103,18 @@ async fn run(cli: Cli) -> Result<(), String> {
         .clone()
         .unwrap_or_else(|| cli.key_dir.join("consent.json"));
     let ats_public = ats_key.public_file.clone();
+    let consent = Arc::new(FileConsentStore::new(consent_file.clone()));
+    let asks_file = consent.asks_file().to_owned();
     let service = Service::new(
         agts_key,
         ats_key,
-        Clients::from_file(&cli.clients)?,
-        PurposeList::from_file(&cli.purposes)?,
-        cli.vin.clone(),
-        Arc::new(FileConsentStore::new(consent_file.clone())),
+        Ecosystem {
+            clients: Clients::from_file(&cli.clients)?,
+            purposes: PurposeList::from_file(&cli.purposes)?,
+            vins: cli.vin.clone(),
+            in_vehicle: cli.in_vehicle,
+        },
+        consent,
         Lifetimes {
             agt_secs: cli.agt_lifetime_secs,
             at_secs: cli.at_lifetime_secs,
@@ -143,7 +151,11 @@ async fn run(cli: Cli) -> Result<(), String> {
         ats_public.display()
     );
     println!("  TLS certificate: {}", files.cert.display());
-    println!("  consent store: {}", consent_file.display());
+    println!(
+        "  consent store: {} (open questions in {})",
+        consent_file.display(),
+        asks_file.display()
+    );
     viss_runtime::server::shutdown_signal().await;
     handle.graceful_shutdown(Some(Duration::from_secs(2)));
     match task.await {

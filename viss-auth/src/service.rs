@@ -21,7 +21,7 @@ use parking_lot::Mutex;
 use serde::Deserialize;
 use serde_json::{Value as Json, json};
 use viss_runtime::access::VISS_AUDIENCE;
-use viss_runtime::access::purposes::PurposeList;
+use viss_runtime::access::policy::PurposeList;
 
 use crate::clients::{Clients, hex};
 use crate::consent::{Consent, ConsentFramework, Question};
@@ -52,14 +52,25 @@ impl Default for Lifetimes {
 /// Consent sessions open at once at most (the oldest is dropped).
 const MAX_SESSIONS: usize = 10_000;
 
-/// Everything both servers need.
-pub struct Service {
-    pub agts_key: SigningKey,
-    pub ats_key: SigningKey,
+/// What the ecosystem manager provisions: who may ask, for which purposes, for which
+/// vehicles.
+#[derive(Debug, Clone, Default)]
+pub struct Ecosystem {
     pub clients: Clients,
     pub purposes: PurposeList,
     /// The ecosystem's vehicles; empty = any VIN (logged at start).
     pub vins: Vec<String>,
+    /// The AGTS runs in the vehicle with its clients: a grant request may omit the VIN
+    /// (CORE §8.3.1; everywhere else it SHALL name one, or its tokens would open every
+    /// vehicle that trusts the ATS).
+    pub in_vehicle: bool,
+}
+
+/// Everything both servers need.
+pub struct Service {
+    pub agts_key: SigningKey,
+    pub ats_key: SigningKey,
+    pub ecosystem: Ecosystem,
     pub consent: Arc<dyn ConsentFramework>,
     pub lifetimes: Lifetimes,
     sessions: Mutex<HashMap<String, Pending>>,
@@ -68,9 +79,9 @@ pub struct Service {
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Service")
-            .field("clients", &self.clients.clients.len())
-            .field("purposes", &self.purposes.purposes.len())
-            .field("vins", &self.vins.len())
+            .field("clients", &self.ecosystem.clients.clients.len())
+            .field("purposes", &self.ecosystem.purposes.purposes.len())
+            .field("vins", &self.ecosystem.vins.len())
             .field("consent_sessions", &self.sessions.lock().len())
             .finish_non_exhaustive()
     }
@@ -109,6 +120,8 @@ pub struct AtRequest {
 #[derive(Debug, Clone, Deserialize)]
 struct AgtClaims {
     vin: Option<String>,
+    /// The registered client the grant was issued to.
+    sub: String,
     clx: String,
     exp: i64,
 }
@@ -127,18 +140,14 @@ impl Service {
     pub fn new(
         agts_key: SigningKey,
         ats_key: SigningKey,
-        clients: Clients,
-        purposes: PurposeList,
-        vins: Vec<String>,
+        ecosystem: Ecosystem,
         consent: Arc<dyn ConsentFramework>,
         lifetimes: Lifetimes,
     ) -> Self {
         Self {
             agts_key,
             ats_key,
-            clients,
-            purposes,
-            vins,
+            ecosystem,
             consent,
             lifetimes,
             sessions: Mutex::new(HashMap::new()),
@@ -155,22 +164,28 @@ impl Service {
                 "long-term grants (a client key) are not supported",
             );
         }
-        let (_, context) = match self.clients.authorise(&request.proof, &request.context) {
+        let (client, context) = match self
+            .ecosystem
+            .clients
+            .authorise(&request.proof, &request.context)
+        {
             Ok(found) => found,
             Err(why) => return refuse(401, ACTION, why),
         };
-        if let Some(vin) = &request.vin
-            && !self.vins.is_empty()
-            && !self.vins.contains(vin)
-        {
-            return refuse(403, ACTION, "the vehicle is not in this ecosystem");
+        match &request.vin {
+            None if !self.ecosystem.in_vehicle => return refuse(400, ACTION, "vin is required"),
+            Some(vin) if !self.ecosystem.vins.is_empty() && !self.ecosystem.vins.contains(vin) => {
+                return refuse(403, ACTION, "the vehicle is not in this ecosystem");
+            }
+            _ => {}
         }
         let now = now.as_second();
         let Some(jti) = random_id() else {
             return refuse(503, ACTION, "no randomness for a token id");
         };
         let mut claims = json!({"iat": now, "exp": now + self.lifetimes.agt_secs,
-            "clx": context, "aud": VISS_AUDIENCE, "iss": "viss-auth/agts", "jti": jti});
+            "sub": client.name, "clx": context, "aud": VISS_AUDIENCE, "iss": "viss-auth/agts",
+            "jti": jti});
         if let Some(vin) = &request.vin {
             claims["vin"] = vin.as_str().into();
         }
@@ -198,7 +213,7 @@ impl Service {
             Ok(claims) => claims,
             Err(why) => return refuse(401, ACTION, why),
         };
-        let Some(listed) = self.purposes.purpose(purpose) else {
+        let Some(listed) = self.ecosystem.purposes.purpose(purpose) else {
             return refuse(403, ACTION, "the purpose is not in the purpose list");
         };
         if !listed
@@ -313,6 +328,10 @@ impl Service {
             return refuse(503, action, "no randomness for a token id");
         };
         let exp = (now + self.lifetimes.at_secs).min(agt.exp);
+        if exp <= now {
+            // A grant inside its leeway still answers, but no token is issued dead.
+            return refuse(401, action, "the access grant token has expired");
+        }
         let mut claims = json!({"iat": now, "exp": exp, "scp": purpose, "clx": agt.clx,
             "aud": VISS_AUDIENCE, "iss": "viss-auth/ats", "jti": jti});
         if let Some(vin) = &agt.vin {
@@ -336,7 +355,7 @@ impl Service {
         let mut validation = Validation::new(Algorithm::ES256);
         validation.leeway = self.lifetimes.leeway_secs;
         validation.set_audience(&[VISS_AUDIENCE]);
-        validation.set_required_spec_claims(&["exp", "aud"]);
+        validation.set_required_spec_claims(&["exp", "aud", "sub"]);
         let data = jsonwebtoken::decode::<AgtClaims>(token, &self.agts_key.decoding, &validation)
             .map_err(|error| match error.kind() {
             jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
@@ -352,6 +371,7 @@ fn question(agt: &AgtClaims, purpose: &str) -> Question {
     Question {
         vin: agt.vin.clone().unwrap_or_default(),
         purpose: purpose.to_owned(),
+        client: agt.sub.clone(),
         context: agt.clx.clone(),
     }
 }

@@ -227,6 +227,18 @@ impl Session {
         }
     }
 
+    /// A session that keeps no validated token and gives out no token handle: one that
+    /// lives for a single request, or that answers many clients (CORE §8.3.5 handles are
+    /// bound to the one client that received them).
+    #[cfg_attr(
+        not(any(feature = "http", feature = "grpc", feature = "mqtt")),
+        allow(dead_code)
+    )]
+    pub(crate) fn without_token_cache(mut self) -> Self {
+        self.tokens = crate::access::TokenCache::disabled();
+        self
+    }
+
     /// A session whose requests may write filters in VISSv2's forms as well, answered in
     /// `version`'s (for HTTP, which carries no version marker).
     #[cfg_attr(not(feature = "http"), allow(dead_code))]

@@ -393,6 +393,24 @@ fn consent_tagged_data_needs_consent_and_times_may_be_strings() {
     with["exp"] = (NOW + 600).to_string().into();
     let answer = server.send(get("Vehicle.Location.Latitude", Some(&server.es256(&with))));
     assert_eq!(answer["data"]["dp"]["value"], "48.5", "{answer}");
+    // IN_VEHICLE consent: the data may not leave the vehicle, so only an in-vehicle client
+    // (device role `Vehicle`) is served.
+    let mut in_vehicle =
+        claims(json!([{"path": "Vehicle.Location", "access_permission": "read-only"}]));
+    in_vehicle["consent"] = "IN_VEHICLE".into();
+    let answer = server.send(get(
+        "Vehicle.Location.Latitude",
+        Some(&server.es256(&in_vehicle)),
+    ));
+    assert_eq!(answer["data"]["dp"]["value"], "48.5", "{answer}");
+    in_vehicle["clx"] = "Owner+Third party+Cloud".into();
+    assert_denied(
+        &server.send(get(
+            "Vehicle.Location.Latitude",
+            Some(&server.es256(&in_vehicle)),
+        )),
+        "Consent for the requested data is missing",
+    );
 }
 
 #[test]
@@ -465,4 +483,24 @@ fn a_tree_with_tags_does_not_start_without_keys_unless_access_control_is_off() {
         Ok(viss_runtime::access::Installed::Disabled { protected: 5 })
     );
     assert!(!engine.enforces_access_control());
+    // A scope list naming no node of the tree is a mistake that would block nothing.
+    let keys = keys();
+    let scope_list = keys.dir.join("scope.json");
+    std::fs::write(
+        &scope_list,
+        r#"{"scope":[{"contexts":[{"user":"Driver","app":"OEM","device":"Vehicle"}],
+            "no_access":["Vehicle/Cabin/Nope"]}]}"#,
+    )
+    .expect("write");
+    let config = AccessControlConfig {
+        keys: vec![KeyConfig {
+            alg: "ES256".into(),
+            file: keys.dir.join("ats-es256.pub.pem"),
+            kid: None,
+        }],
+        scope_list: Some(scope_list),
+        ..AccessControlConfig::default()
+    };
+    let refused = viss_runtime::access::install(&engine, &config).expect_err("unknown path");
+    assert!(refused.contains("Vehicle/Cabin/Nope"), "{refused}");
 }

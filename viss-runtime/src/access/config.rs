@@ -25,6 +25,8 @@ pub struct AccessControlConfig {
     pub leeway_secs: u64,
     /// The ecosystem's purpose list (CORE §8.7.1): tokens whose `scp` is a purpose.
     pub purposes: Option<PathBuf>,
+    /// The ecosystem's scope list (CORE §8.7.2): nodes never served to given contexts.
+    pub scope_list: Option<PathBuf>,
 }
 
 impl Default for AccessControlConfig {
@@ -36,6 +38,7 @@ impl Default for AccessControlConfig {
             vin: None,
             leeway_secs: 30,
             purposes: None,
+            scope_list: None,
         }
     }
 }

@@ -39,6 +39,10 @@ struct Entry {
 /// One session's validated tokens.
 #[derive(Debug, Default)]
 pub struct TokenCache {
+    /// Sessions that live for one request (HTTP, gRPC unary calls) or serve many clients
+    /// (MQTT's shared session) keep nothing and give out no handle: a handle there would be
+    /// useless, or usable by another client.
+    disabled: bool,
     entries: Vec<Entry>,
     /// A handle given out by the request being answered, for its response.
     announced: Option<Box<str>>,
@@ -52,6 +56,14 @@ pub struct Cached {
 }
 
 impl TokenCache {
+    /// A cache that keeps nothing: every token is validated, no handle is given out.
+    pub fn disabled() -> Self {
+        Self {
+            disabled: true,
+            ..Self::default()
+        }
+    }
+
     /// Keeps `handle` for the response of the request being answered.
     pub fn announce(&mut self, handle: Box<str>) {
         self.announced = Some(handle);
@@ -90,6 +102,15 @@ impl TokenCache {
             return Ok(Cached {
                 grant: Arc::clone(&entry.grant),
                 new_handle: (!entry.delivered).then(|| entry.handle.clone()),
+            });
+        }
+        if self.disabled {
+            if looks_like_handle(credential) {
+                return Err(VissError::TokenHandleUnknown);
+            }
+            return Ok(Cached {
+                grant: Arc::new(verify(credential)?),
+                new_handle: None,
             });
         }
         if looks_like_handle(credential) {
@@ -144,6 +165,7 @@ mod tests {
                 writable: false,
             }],
             consent: false,
+            denied: Vec::new(),
         }
     }
 
@@ -202,6 +224,23 @@ mod tests {
                 .expect("valid");
         }
         assert_eq!(cache.entries.len(), CAPACITY);
+    }
+
+    #[test]
+    fn a_disabled_cache_validates_every_time_and_gives_out_no_handle() {
+        let mut cache = TokenCache::disabled();
+        let mut verified = 0;
+        for _ in 0..2 {
+            let cached = cache
+                .grant("a.b.c", at(10), |_| {
+                    verified += 1;
+                    Ok(grant(at(100)))
+                })
+                .expect("valid");
+            assert!(cached.new_handle.is_none());
+        }
+        assert_eq!(verified, 2);
+        assert!(cache.entries.is_empty());
     }
 
     #[test]

@@ -21,7 +21,7 @@ use jsonwebtoken::{Algorithm, DecodingKey};
 use serde::Deserialize;
 
 use super::config::{AccessControlConfig, KeyConfig};
-use super::purposes::PurposeList;
+use super::policy::{PurposeList, ScopeList};
 use super::{Grant, ScopeEntry, SignalAccess, TokenVerifier};
 use crate::error::VissError;
 
@@ -43,6 +43,7 @@ pub struct JwtVerifier {
     vin: Option<String>,
     leeway_secs: i64,
     purposes: PurposeList,
+    scope_list: ScopeList,
 }
 
 impl JwtVerifier {
@@ -58,12 +59,17 @@ impl JwtVerifier {
             Some(path) => PurposeList::from_file(path)?,
             None => PurposeList::default(),
         };
+        let scope_list = match &config.scope_list {
+            Some(path) => ScopeList::from_file(path)?,
+            None => ScopeList::default(),
+        };
         Ok(Self {
             keys,
             audiences: config.audiences.clone(),
             vin: config.vin.clone().or(vin),
             leeway_secs: i64::try_from(config.leeway_secs).unwrap_or(i64::MAX),
             purposes,
+            scope_list,
         })
     }
 
@@ -124,6 +130,27 @@ impl JwtVerifier {
     }
 }
 
+impl JwtVerifier {
+    /// Every path the scope list names (checked against the tree at start: a typo must not
+    /// silently block nothing).
+    pub fn scope_list_paths(&self) -> impl Iterator<Item = &str> {
+        self.scope_list
+            .scope
+            .iter()
+            .flat_map(|rule| rule.no_access.iter().map(String::as_str))
+    }
+
+    /// The nodes the scope list keeps from the token's context. With a scope list, a token
+    /// without `clx` is refused: the list cannot be applied to it.
+    fn denied(&self, claims: &Claims) -> Result<Vec<String>, VissError> {
+        if self.scope_list.scope.is_empty() {
+            return Ok(Vec::new());
+        }
+        let clx = claims.clx.as_deref().ok_or(VissError::TokenInvalid)?;
+        Ok(self.scope_list.no_access(clx))
+    }
+}
+
 impl TokenVerifier for JwtVerifier {
     fn verify(&self, token: &str, now: Timestamp) -> Result<Grant, VissError> {
         let claims = self.verified_claims(token)?;
@@ -143,8 +170,25 @@ impl TokenVerifier for JwtVerifier {
         Ok(Grant {
             expires: Timestamp::from_second(expires).unwrap_or(Timestamp::MAX),
             scope: self.scope(&claims)?,
-            consent: matches!(claims.consent.as_deref(), Some("YES" | "IN_VEHICLE")),
+            consent: consented(&claims),
+            denied: self.denied(&claims)?,
         })
+    }
+}
+
+/// Whether the token carries consent that covers this client (CORE §9.10): `YES`, or
+/// `IN_VEHICLE` for a client in the vehicle only (its data may not leave the vehicle, so a
+/// cloud or nomadic client does not get it).
+fn consented(claims: &Claims) -> bool {
+    let device = claims
+        .clx
+        .as_deref()
+        .and_then(|clx| clx.rsplit('+').next())
+        .unwrap_or("");
+    match claims.consent.as_deref() {
+        Some("YES") => true,
+        Some("IN_VEHICLE") => device.eq_ignore_ascii_case("Vehicle"),
+        _ => false,
     }
 }
 

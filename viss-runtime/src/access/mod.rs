@@ -22,7 +22,7 @@ mod handles;
 #[cfg(feature = "auth")]
 pub mod jwt;
 #[cfg(feature = "auth")]
-pub mod purposes;
+pub mod policy;
 
 use std::sync::Arc;
 
@@ -35,6 +35,14 @@ use crate::tree::{Forest, NodeId, Protects, Validate, VissTree};
 pub use config::{AccessControlConfig, KeyConfig, VISS_AUDIENCE};
 pub use handles::TokenCache;
 
+/// The token of an `Authorization: Bearer <token>` value (the scheme is case-insensitive,
+/// RFC 7235); `None` for another scheme or an empty token.
+pub fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(char::is_whitespace)?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
 /// What a validated token allows: the signals it covers, until when, and whether it
 /// carries the owner's consent.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,6 +53,9 @@ pub struct Grant {
     pub scope: Vec<ScopeEntry>,
     /// The ATS obtained the owner's consent (`YES` or `IN_VEHICLE`) for the purpose.
     pub consent: bool,
+    /// Nodes the scope list (CORE §8.7.2) keeps from the token's client context, whatever
+    /// its scope says (a branch blocks its subtree).
+    pub denied: Vec<String>,
 }
 
 /// One entry of a scope: a node path (a branch covers its subtree) and whether it may be
@@ -58,9 +69,19 @@ pub struct ScopeEntry {
 impl ScopeEntry {
     /// Whether this entry names `path` or one of its ancestor branches.
     fn covers(&self, path: &str) -> bool {
-        path.strip_prefix(self.path.as_str())
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        is_at_or_below(path, &self.path)
     }
+}
+
+/// A path in the dot form node paths have (VISS also allows `/` as the delimiter).
+pub fn dotted(path: &str) -> String {
+    path.replace('/', ".")
+}
+
+/// Whether `path` is `node` or lies in its subtree.
+fn is_at_or_below(path: &str, node: &str) -> bool {
+    path.strip_prefix(node)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
 }
 
 /// `{"path": .., "access_permission": "read-only" | "read-write"}` (CORE §8.5.3, §8.7.1).
@@ -79,7 +100,7 @@ impl SignalAccess {
             _ => return None,
         };
         Some(ScopeEntry {
-            path: self.path.clone(),
+            path: dotted(&self.path),
             writable,
         })
     }
@@ -97,6 +118,9 @@ pub enum Access {
 impl Grant {
     /// Whether the grant permits `access` to the node at `path` tagged `tag` (effective).
     pub fn permits(&self, path: &str, tag: Validate, access: Access) -> Result<(), VissError> {
+        if self.denied.iter().any(|node| is_at_or_below(path, node)) {
+            return Err(VissError::TokenScope);
+        }
         let mut covering = self.scope.iter().filter(|entry| entry.covers(path));
         let permitted = match access {
             Access::Read => covering.next().is_some(),
@@ -236,6 +260,14 @@ fn install_jwt<T: VissTree>(
             "the tree protects nodes with `validate` tags, so tokens must be checked: {error} (or --no-access-control, for development only)"
         )
     })?;
+    if let Some(unknown) = verifier
+        .scope_list_paths()
+        .find(|path| engine.forest().lookup(path).is_none())
+    {
+        return Err(format!(
+            "the scope list names `{unknown}`, which is no node of the served trees"
+        ));
+    }
     engine
         .install_access_control(Arc::new(verifier))
         .map_err(str::to_owned)
@@ -277,6 +309,7 @@ mod tests {
                 })
                 .collect(),
             consent,
+            denied: Vec::new(),
         }
     }
 
@@ -324,6 +357,21 @@ mod tests {
     }
 
     #[test]
+    fn the_scope_list_overrides_the_token() {
+        let mut grant = grant(&[("Vehicle", true)], false);
+        grant.denied = vec!["Vehicle.Cabin.Door".into()];
+        assert_eq!(
+            grant.permits("Vehicle.Cabin.Door.Row1", RW, Access::Read),
+            Err(VissError::TokenScope)
+        );
+        assert!(
+            grant
+                .permits("Vehicle.Cabin.DoorCount", RW, Access::Read)
+                .is_ok()
+        );
+    }
+
+    #[test]
     fn consent_tagged_data_needs_consent_in_the_grant() {
         let without = grant(&[("Vehicle", true)], false);
         assert_eq!(
@@ -335,6 +383,15 @@ mod tests {
             with.permits("Vehicle.Speed", RW_CONSENT, Access::Read)
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn bearer_tokens_are_read_whatever_the_scheme_case() {
+        assert_eq!(bearer_token("Bearer a.b.c"), Some("a.b.c"));
+        assert_eq!(bearer_token("bearer   a.b.c "), Some("a.b.c"));
+        assert_eq!(bearer_token("Basic dXNlcg=="), None);
+        assert_eq!(bearer_token("Bearer "), None);
+        assert_eq!(bearer_token("a.b.c"), None);
     }
 
     #[test]

@@ -68,7 +68,7 @@ impl<T: VissTree> Engine<T> {
         let credential = request
             .authorization
             .as_deref()
-            .map(|text| text.strip_prefix("Bearer ").unwrap_or(text).trim())
+            .map(|text| crate::access::bearer_token(text).unwrap_or(text.trim()))
             .filter(|text| !text.is_empty())
             .ok_or(VissError::TokenMissing)?;
         if credential.len() > MAX_TOKEN_BYTES {

@@ -3,7 +3,7 @@
 use jiff::{SignedDuration, Timestamp};
 
 use super::Engine;
-use crate::access::Access;
+use crate::access::{Access, Guard};
 use crate::dc::{self, Dc};
 use crate::error::VissError;
 use crate::filter::{self, Condition, Filter};
@@ -220,6 +220,13 @@ impl<T: VissTree> Engine<T> {
         now: Timestamp,
         out: &mut Vec<u8>,
     ) -> Result<(), VissError> {
+        // Metadata is served without a token, but not the values of nodes whose reads need
+        // one: an attribute's `default` is its value.
+        let value_hidden = |node: NodeId| {
+            self.guard
+                .get()
+                .is_some_and(|guard| Guard::needs_token(guard.tag(node), Access::Read))
+        };
         begin(out, Some("get"), request.request_id.as_deref());
         key(out, "metadata");
         out.push(b'{');
@@ -227,7 +234,14 @@ impl<T: VissTree> Engine<T> {
             None => {
                 write_json_str(out, &self.forest.node(node).name);
                 out.push(b':');
-                filter::metadata::write_node(out, &self.forest, node, generations, keys);
+                filter::metadata::write_node(
+                    out,
+                    &self.forest,
+                    node,
+                    generations,
+                    keys,
+                    &value_hidden,
+                );
             }
             Some(expressions) => {
                 filter::paths::resolve(
@@ -243,7 +257,14 @@ impl<T: VissTree> Engine<T> {
                     }
                     write_json_str(out, &self.forest.node(*end).path);
                     out.push(b':');
-                    filter::metadata::write_node(out, &self.forest, *end, generations, keys);
+                    filter::metadata::write_node(
+                        out,
+                        &self.forest,
+                        *end,
+                        generations,
+                        keys,
+                        &value_hidden,
+                    );
                 }
             }
         }

@@ -41,13 +41,16 @@ pub fn parse_keys(raw: &RawValue) -> Result<Vec<String>, VissError> {
 
 /// Writes the metadata object of `node` (without its key), limited to `generations`
 /// (0 = unlimited) and, when `keys` is not empty, to those metadata keys (VISSv2
-/// `static-metadata`; `type` and `children` always stay).
+/// `static-metadata`; `type` and `children` always stay). `value_hidden` says of which
+/// nodes the `default` is left out: an attribute's default is its value, and access
+/// control protects the values of nodes whose reads need a token.
 pub fn write_node<T: VissTree>(
     out: &mut Vec<u8>,
     tree: &Forest<T>,
     node: NodeId,
     generations: u32,
     keys: &[String],
+    value_hidden: &dyn Fn(NodeId) -> bool,
 ) {
     let wanted = |name: &str| keys.is_empty() || keys.iter().any(|key| key == name);
     let info = tree.node(node);
@@ -80,7 +83,11 @@ pub fn write_node<T: VissTree>(
         key(out, "allowed");
         write_json_array(out, info.allowed.iter().map(Lit::as_str), write_json_str);
     }
-    match info.default.as_ref().filter(|_| wanted("default")) {
+    match info
+        .default
+        .as_ref()
+        .filter(|_| wanted("default") && !value_hidden(node))
+    {
         Some(Literal::Scalar(lit)) => {
             key(out, "default");
             write_json_str(out, lit.as_str());
@@ -121,7 +128,14 @@ pub fn write_node<T: VissTree>(
             }
             write_json_str(out, &tree.node(child).name);
             out.push(b':');
-            write_node(out, tree, child, generations.saturating_sub(1), keys);
+            write_node(
+                out,
+                tree,
+                child,
+                generations.saturating_sub(1),
+                keys,
+                value_hidden,
+            );
         }
         out.push(b'}');
     }
@@ -158,7 +172,7 @@ mod tests {
     fn metadata(keys: &[String]) -> (String, serde_json::Value) {
         let forest = forest();
         let mut out = Vec::new();
-        write_node(&mut out, &forest, NodeId(0), 0, keys);
+        write_node(&mut out, &forest, NodeId(0), 0, keys, &|_| false);
         let text = String::from_utf8(out).unwrap();
         let value = serde_json::from_str(&text).unwrap();
         (text, value)

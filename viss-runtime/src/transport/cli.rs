@@ -189,6 +189,10 @@ pub struct ServerArgs {
     /// The ecosystem's purpose list (JSON, CORE §8.7.1) for tokens whose scope is a purpose
     #[arg(long, value_name = "FILE", env = "VISS_PURPOSES")]
     pub purposes: Option<PathBuf>,
+    /// The ecosystem's scope list (JSON, CORE §8.7.2): nodes never served to given client
+    /// contexts, whatever their token says
+    #[arg(long, value_name = "FILE", env = "VISS_SCOPE_LIST")]
+    pub scope_list: Option<PathBuf>,
     /// This vehicle's identity, compared with a token's `vin` claim [default: the tree's
     /// Vehicle.VehicleIdentification.VIN]
     #[arg(long, value_name = "VIN", env = "VISS_VIN")]
@@ -233,6 +237,7 @@ impl ServerArgs {
         }
         set(&mut access.leeway_secs, self.token_leeway_secs);
         set(&mut access.purposes, self.purposes.clone().map(Some));
+        set(&mut access.scope_list, self.scope_list.clone().map(Some));
         set(&mut access.vin, self.vin.clone().map(Some));
         access.enabled &= !self.no_access_control;
         Ok(())

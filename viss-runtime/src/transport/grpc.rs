@@ -16,7 +16,6 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::Router;
 use parking_lot::Mutex;
@@ -25,6 +24,7 @@ use tonic::codegen::tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
 use super::config::Limits;
+use super::subscription_ids::SubscriptionIds;
 use crate::codec::protobuf::proto::viss_server::{Viss, VissServer};
 use crate::codec::protobuf::proto::{
     GetRequestMessage, GetResponseMessage, SetRequestMessage, SetResponseMessage,
@@ -56,7 +56,7 @@ pub(crate) fn router<T: VissTree + 'static>(state: GrpcState<T>) -> Router {
     let service = VissServer::new(VissService {
         state: Arc::new(state),
         subscriptions: Arc::default(),
-        next_id: Arc::new(AtomicU64::new(1)),
+        ids: Arc::default(),
     })
     .max_decoding_message_size(max)
     .max_encoding_message_size(max.saturating_mul(16));
@@ -75,14 +75,18 @@ type Streams = Arc<Mutex<HashMap<u64, mpsc::Sender<Unsubscribe>>>>;
 struct VissService<T: VissTree> {
     state: Arc<GrpcState<T>>,
     subscriptions: Streams,
-    /// The next subscription id: each stream's session numbers from here.
-    next_id: Arc<AtomicU64>,
+    /// Subscription ids: unguessable, since any caller may unsubscribe by id.
+    ids: Arc<Mutex<SubscriptionIds>>,
 }
 
 impl<T: VissTree + 'static> VissService<T> {
     /// Runs one JSON request in a fresh session and returns the engine's JSON answer.
     fn answer(&self, request: &serde_json::Value) -> Vec<u8> {
-        let mut session = self.state.engine.open_session_for(Version::V3);
+        let mut session = self
+            .state
+            .engine
+            .open_session_for(Version::V3)
+            .without_token_cache();
         let mut out = Vec::with_capacity(256);
         handle_json(&self.state.engine, &mut session, request, &mut out);
         self.state.engine.close_session(&mut session);
@@ -124,10 +128,8 @@ fn with_token<M>(request: Request<M>, token: impl FnOnce(&mut M) -> &mut Option<
         .get("authorization")
         .and_then(|value| value.to_str().ok())
         .map(|value| {
-            value
-                .strip_prefix("Bearer ")
-                .unwrap_or(value)
-                .trim()
+            crate::access::bearer_token(value)
+                .unwrap_or(value.trim())
                 .to_owned()
         })
         .filter(|value| !value.is_empty());
@@ -186,8 +188,11 @@ impl<T: VissTree + 'static> Viss for VissService<T> {
         };
         let message = with_token(request, |message| &mut message.authorization);
         let json = protobuf::Request::Subscribe(message).to_json();
-        // One subscription per stream session: its id is drawn from the server-wide count.
-        let first_id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        // One subscription per stream session: its id is drawn server-wide.
+        let first_id = {
+            let open = self.subscriptions.lock();
+            self.ids.lock().next(|id| open.contains_key(&id))
+        };
         let mut session = self
             .state
             .engine

@@ -145,8 +145,7 @@ fn add_authorization(request: &mut Vec<u8>, headers: &HeaderMap) {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .map(str::trim);
+        .and_then(crate::access::bearer_token);
     if let Some(token) = token {
         request.extend_from_slice(b",\"authorization\":");
         write_json_str(request, token);
@@ -157,7 +156,9 @@ fn add_authorization(request: &mut Vec<u8>, headers: &HeaderMap) {
 fn answer<T: VissTree>(engine: &Engine<T>, request: &[u8]) -> Response {
     // HTTP has no subscriptions: a one-slot session is enough.
     // HTTP carries no version marker: answers are v3, filters may be written either way.
-    let mut session = Session::new(1, Version::V3).accepting_v2_filters();
+    let mut session = Session::new(1, Version::V3)
+        .accepting_v2_filters()
+        .without_token_cache();
     let mut out = Vec::with_capacity(256);
     engine.handle(&mut session, request, &mut out);
     match http_body(&out) {

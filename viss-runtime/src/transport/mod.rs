@@ -34,6 +34,8 @@ pub mod ws;
 
 mod accept;
 mod listener;
+#[cfg(any(feature = "grpc", feature = "mqtt"))]
+mod subscription_ids;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -124,7 +126,8 @@ pub fn capabilities(config: &ServerConfig, engine: &EngineConfig) -> Capabilitie
     }
     let access = &config.access_control;
     if cfg!(feature = "auth") && access.enabled && !access.keys.is_empty() {
-        capabilities.security.push("accesscontrol");
+        // Tokens are checked, and `+consent` nodes need the owner's consent in them.
+        capabilities.security.extend(["accesscontrol", "consent"]);
     }
     if !access.enabled {
         capabilities
@@ -159,7 +162,14 @@ pub fn serving_forest<T: VissTree>(
     config: &ServerConfig,
     engine: &EngineConfig,
 ) -> Result<Forest<T>, ForestError> {
-    Forest::new(tree).with(capabilities(config, engine).tree())
+    let mut capabilities = capabilities(config, engine);
+    if !tree.nodes().iter().any(|node| node.validate.is_some()) {
+        // Nothing to protect: no token is ever checked, whatever keys are configured.
+        capabilities
+            .security
+            .retain(|feature| !matches!(*feature, "accesscontrol" | "consent"));
+    }
+    Forest::new(tree).with(capabilities.tree())
 }
 
 /// Why the server could not start or stopped with an error.

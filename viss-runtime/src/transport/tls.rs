@@ -58,17 +58,26 @@ pub fn ensure_self_signed(dir: &Path) -> Result<TlsFiles, ServerError> {
     Ok(files)
 }
 
-/// Writes a private key readable by its owner only (0600 on Unix).
+/// Writes a private key readable by its owner only (0600 on Unix): into a new file (never
+/// through an existing one, whose mode could be wider, or a symlink), then renamed over.
 pub fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
+    let temporary = path.with_extension(format!("{}.tmp", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    options.write(true).create_new(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    options.open(path)?.write_all(bytes)
+    let written = options
+        .open(&temporary)
+        .and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
+        .and_then(|()| std::fs::rename(&temporary, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&temporary);
+    }
+    written
 }
 
 /// A rustls configuration from PEM files (aws-lc-rs provider, TLS 1.2 and 1.3; ALPN `h2`

@@ -45,6 +45,7 @@ use self::link::{LinkClient, LinkEvent, LinkEvents, LinkOptions};
 use self::outbox::{Outbox, Outgoing};
 use self::recent::{RecentSets, Reply};
 use super::config::{MqttConfig, ServerConfig};
+use super::subscription_ids::SubscriptionIds;
 use super::{ServerError, write_transport_error};
 use crate::codec::{self, Codec};
 use crate::protocol::Version;
@@ -324,15 +325,14 @@ struct Service<T: VissTree> {
     request_topic: String,
     protobuf_topic: Option<String>,
     limits: Limits,
-    /// Keys subscription ids: unguessable, so a client cannot end another's subscription
-    /// by counting.
-    ids: std::collections::hash_map::RandomState,
+    /// Subscription ids: unguessable, so a client cannot end another's subscription by
+    /// counting.
+    ids: SubscriptionIds,
     /// Messages refused for being larger than the broker connection carries.
     oversized: u64,
     /// Answers get, set and failed requests (subscriptions get sessions of their own).
     shared: Session,
     routes: HashMap<u64, Route>,
-    next_id: u64,
     ready: Arc<Ready>,
     outbox: Arc<Outbox>,
     /// The client library, when answers may skip the outbox (nothing queued before them).
@@ -351,7 +351,8 @@ impl<T: VissTree + 'static> Service<T> {
         limits: Limits,
         outbox: Arc<Outbox>,
     ) -> Self {
-        let shared = engine.open_session_for(Version::V3);
+        // Many clients share it: no token handles (one would be usable by all of them).
+        let shared = engine.open_session_for(Version::V3).without_token_cache();
         Self {
             engine,
             request_topic,
@@ -360,11 +361,10 @@ impl<T: VissTree + 'static> Service<T> {
                 max_subscriptions: limits.max_subscriptions.max(1),
                 ..limits
             },
-            ids: std::collections::hash_map::RandomState::new(),
+            ids: SubscriptionIds::default(),
             oversized: 0,
             shared,
             routes: HashMap::new(),
-            next_id: 1,
             ready: Arc::new(Ready::default()),
             outbox,
             direct: None,
@@ -541,6 +541,7 @@ impl<T: VissTree + 'static> Service<T> {
         let mut session = self
             .engine
             .open_session_with_queue(Version::V3, SESSION_QUEUE)
+            .without_token_cache()
             .numbering_subscriptions_from(id);
         let queued = Arc::new(AtomicBool::new(false));
         let ready = Arc::clone(&self.ready);
@@ -568,16 +569,10 @@ impl<T: VissTree + 'static> Service<T> {
         );
     }
 
-    /// A fresh id: a keyed hash of a count, below 2^53 (exact in every JSON number reader)
-    /// and never 0 or one in use.
+    /// A fresh id, never one in use.
     fn new_subscription_id(&mut self) -> u64 {
-        loop {
-            self.next_id += 1;
-            let id = std::hash::BuildHasher::hash_one(&self.ids, self.next_id) & ((1 << 53) - 1);
-            if id != 0 && !self.routes.contains_key(&id) {
-                return id;
-            }
-        }
+        let routes = &self.routes;
+        self.ids.next(|id| routes.contains_key(&id))
     }
 
     /// Routed to the subscription's own session, whichever topic asks; the route goes

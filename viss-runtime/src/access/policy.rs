@@ -1,6 +1,10 @@
-//! The ecosystem's purpose list (CORE §8.7.1): each purpose's short name, the client
-//! contexts allowed to use it, and the signals it covers. The ATS issues purpose tokens
-//! from it; the server resolves a token's purpose to its signals with the same document.
+//! The ecosystem's policy documents (CORE §8.7), owned by the ecosystem manager:
+//!
+//! - the purpose list (§8.7.1): each purpose's short name, the client contexts allowed to
+//!   use it, and the signals it covers. The ATS issues purpose tokens from it; the server
+//!   resolves a token's purpose to its signals with the same document;
+//! - the scope list (§8.7.2): nodes never accessible to given client contexts, whatever
+//!   their token says.
 
 use std::path::Path;
 
@@ -109,6 +113,37 @@ impl PurposeList {
     }
 }
 
+/// `{"scope":[{"contexts":[..],"no_access":[paths]}]}`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ScopeList {
+    pub scope: Vec<ScopeRule>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ScopeRule {
+    pub contexts: Vec<Context>,
+    /// Node paths; a branch blocks its subtree.
+    pub no_access: Vec<String>,
+}
+
+impl ScopeList {
+    pub fn from_file(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read(path)
+            .map_err(|error| format!("cannot read the scope list {}: {error}", path.display()))?;
+        serde_json::from_slice(&text)
+            .map_err(|error| format!("scope list {}: {error}", path.display()))
+    }
+
+    /// The paths a client in context `clx` may never access.
+    pub fn no_access(&self, clx: &str) -> Vec<String> {
+        self.scope
+            .iter()
+            .filter(|rule| rule.contexts.iter().any(|context| context.allows(clx)))
+            .flat_map(|rule| rule.no_access.iter().map(|path| super::dotted(path)))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +167,20 @@ mod tests {
         );
         assert!(list.signals("trip-log", "Driver+Third party").is_none());
         assert!(list.signals("other", "Driver+Third party+Cloud").is_none());
+    }
+
+    #[test]
+    fn the_scope_list_blocks_paths_for_its_contexts_only() {
+        let list: ScopeList = serde_json::from_str(
+            r#"{"scope":[{"contexts":[{"user":"Passenger","app":["OEM","Third party"],
+                "device":"Nomadic"}],"no_access":["Vehicle/Cabin/Door","Vehicle.Speed"]}]}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            list.no_access("Passenger+OEM+Nomadic"),
+            ["Vehicle.Cabin.Door", "Vehicle.Speed"],
+            "slash paths in the dot form of node paths"
+        );
+        assert!(list.no_access("Driver+OEM+Nomadic").is_empty());
     }
 }
