@@ -6,6 +6,7 @@
 //! count and time.
 
 mod abuse;
+mod access;
 mod bench;
 mod client;
 mod connections;
@@ -44,6 +45,9 @@ enum Mode {
     /// VISS over MQTT through mosquitto (started here): get RTT beside a broker echo floor,
     /// events/s of 100 subscriptions, and 1,000 vehicles on one broker
     Mqtt(mqtt::MqttArgs),
+    /// Access control: get RTT over wss of a protected leaf by token handle and by token,
+    /// beside the same get on a server without access control
+    Access(access::AccessArgs),
 }
 
 /// Where an external server listens.
@@ -103,6 +107,7 @@ fn main() -> ExitCode {
         Mode::Abuse(args) => abuse::main(args),
         Mode::Grpc(args) => grpc::main(args),
         Mode::Mqtt(args) => mqtt::main(args),
+        Mode::Access(args) => access::main(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,6 +2,8 @@
 //! a token on an engine without access control (the baseline), and the same read of a
 //! protected leaf with a token's handle, with the same token again (cached), and with a
 //! token validated from scratch (a new session each time: ES256 signature and claims).
+//! The unprotected engine also answers the handle request's bytes, to tell the cost of
+//! carrying the member from the cost of checking it.
 //! Run: `cargo bench -p viss-runtime --features auth --bench access`.
 
 use std::hint::black_box;
@@ -99,6 +101,15 @@ fn gets(c: &mut Criterion) {
         .expect("a handle")
         .to_owned();
     let by_handle = with_token(&handle);
+    // The same bytes on the unprotected engine: what parsing the member costs, apart from
+    // checking it.
+    let mut plain_session = plain.open_session();
+    c.bench_function("get, no access control, handle-sized member ignored", |b| {
+        b.iter(|| {
+            plain.handle(&mut plain_session, black_box(&by_handle), &mut out);
+            black_box(out.len())
+        })
+    });
     c.bench_function("get, protected, token handle", |b| {
         b.iter(|| {
             guarded.handle(&mut session, black_box(&by_handle), &mut out);

@@ -6,8 +6,6 @@
 //! them: 32 bytes from the operating system's CSPRNG (over the spec's 24), never logged.
 //! The cache is bounded (the oldest entry goes) and a grant leaves it when it expires.
 
-use std::sync::Arc;
-
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jiff::Timestamp;
@@ -31,7 +29,7 @@ pub const HANDLE_LEN: usize = HANDLE_BYTES.div_ceil(3) * 4 - (3 - HANDLE_BYTES %
 struct Entry {
     token: Box<str>,
     handle: Box<str>,
-    grant: Arc<Grant>,
+    grant: Grant,
     /// The handle went out in a response (a denied or failed request announces nothing).
     delivered: bool,
 }
@@ -44,14 +42,16 @@ pub struct TokenCache {
     /// useless, or usable by another client.
     disabled: bool,
     entries: Vec<Entry>,
+    /// The grant of the request being answered when nothing is kept (`disabled`).
+    uncached: Option<Grant>,
     /// A handle given out by the request being answered, for its response.
     announced: Option<Box<str>>,
 }
 
-/// A cached grant, and its handle while no response has carried it yet.
+/// A grant, and its handle while no response has carried it yet.
 #[derive(Debug)]
-pub struct Cached {
-    pub grant: Arc<Grant>,
+pub struct Cached<'a> {
+    pub grant: &'a Grant,
     pub new_handle: Option<Box<str>>,
 }
 
@@ -92,47 +92,59 @@ impl TokenCache {
         credential: &str,
         now: Timestamp,
         verify: impl FnOnce(&str) -> Result<Grant, VissError>,
-    ) -> Result<Cached, VissError> {
-        self.entries.retain(|entry| entry.grant.expires > now);
-        let known = self
-            .entries
-            .iter()
-            .find(|entry| *entry.token == *credential || *entry.handle == *credential);
-        if let Some(entry) = known {
-            return Ok(Cached {
-                grant: Arc::clone(&entry.grant),
-                new_handle: (!entry.delivered).then(|| entry.handle.clone()),
-            });
+    ) -> Result<Cached<'_>, VissError> {
+        if looks_like_handle(credential) {
+            return self.by_handle(credential, now);
         }
         if self.disabled {
-            if looks_like_handle(credential) {
-                return Err(VissError::TokenHandleUnknown);
-            }
             return Ok(Cached {
-                grant: Arc::new(verify(credential)?),
+                grant: self.uncached.insert(verify(credential)?),
                 new_handle: None,
             });
         }
-        if looks_like_handle(credential) {
-            // A handle this session never gave out (or whose token expired): the client
-            // must send its token again (CORE §8.4.4).
-            return Err(VissError::TokenHandleUnknown);
-        }
-        let grant = Arc::new(verify(credential)?);
+        self.entries.retain(|entry| entry.grant.expires > now);
+        let index = match self
+            .entries
+            .iter()
+            .position(|entry| *entry.token == *credential)
+        {
+            Some(index) => index,
+            None => self.insert(credential, verify(credential)?)?,
+        };
+        let entry = &self.entries[index];
+        Ok(Cached {
+            grant: &entry.grant,
+            new_handle: (!entry.delivered).then(|| entry.handle.clone()),
+        })
+    }
+
+    /// One of this session's handles, while its token is valid; any other word of a
+    /// handle's shape means the client must send its token again (CORE §8.4.4).
+    fn by_handle(&mut self, handle: &str, now: Timestamp) -> Result<Cached<'_>, VissError> {
+        let entry = self
+            .entries
+            .iter()
+            .find(|entry| *entry.handle == *handle && entry.grant.expires > now)
+            .ok_or(VissError::TokenHandleUnknown)?;
+        Ok(Cached {
+            grant: &entry.grant,
+            new_handle: None,
+        })
+    }
+
+    /// Keeps a newly validated token under a new handle; returns its index.
+    fn insert(&mut self, token: &str, grant: Grant) -> Result<usize, VissError> {
         let handle = new_handle()?;
         if self.entries.len() >= CAPACITY {
             self.entries.remove(0);
         }
         self.entries.push(Entry {
-            token: credential.into(),
-            handle: handle.clone(),
-            grant: Arc::clone(&grant),
+            token: token.into(),
+            handle,
+            grant,
             delivered: false,
         });
-        Ok(Cached {
-            grant,
-            new_handle: Some(handle),
-        })
+        Ok(self.entries.len() - 1)
     }
 }
 

@@ -33,14 +33,19 @@ use crate::error::VissError;
 use crate::tree::{Forest, NodeId, Protects, Validate, VissTree};
 
 pub use config::{AccessControlConfig, KeyConfig, VISS_AUDIENCE};
-pub use handles::TokenCache;
+pub use handles::{Cached, TokenCache};
 
 /// The token of an `Authorization: Bearer <token>` value (the scheme is case-insensitive,
 /// RFC 7235); `None` for another scheme or an empty token.
 pub fn bearer_token(value: &str) -> Option<&str> {
-    let (scheme, token) = value.trim().split_once(char::is_whitespace)?;
-    let token = token.trim();
-    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+    // Byte checks, not a Unicode whitespace scan: this runs on every protected request.
+    let value = value.trim_ascii();
+    let (scheme, rest) = value.split_at_checked(6)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || !rest.starts_with([' ', '\t']) {
+        return None;
+    }
+    let token = rest.trim_ascii();
+    (!token.is_empty()).then_some(token)
 }
 
 /// What a validated token allows: the signals it covers, until when, and whether it

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 
 use super::Engine;
-use crate::access::{Access, Guard, TokenCache, TokenVerifier};
+use crate::access::{Access, Cached, Guard, TokenCache, TokenVerifier};
 use crate::error::VissError;
 use crate::request::Request;
 use crate::response::{key, write_json_str};
@@ -74,20 +74,20 @@ impl<T: VissTree> Engine<T> {
         if credential.len() > MAX_TOKEN_BYTES {
             return Err(VissError::TokenInvalid);
         }
-        let cached = tokens.grant(credential, now, |token| guard.verifier().verify(token, now))?;
+        let Cached { grant, new_handle } =
+            tokens.grant(credential, now, |token| guard.verifier().verify(token, now))?;
         for node in nodes {
             let tag = guard.tag(*node);
             if let Some(tag) = tag.filter(|_| Guard::needs_token(tag, access)) {
-                cached
-                    .grant
-                    .permits(&self.forest.node(*node).path, tag, access)?;
+                grant.permits(&self.forest.node(*node).path, tag, access)?;
             }
         }
-        if let Some(handle) = cached.new_handle {
+        let token_expires = grant.expires;
+        if let Some(handle) = new_handle {
             tokens.announce(handle);
         }
         Ok(Cleared {
-            token_expires: Some(cached.grant.expires),
+            token_expires: Some(token_expires),
         })
     }
 }
