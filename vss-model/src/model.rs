@@ -89,60 +89,8 @@ pub struct InstanceOrigin {
     pub instances: Vec<String>,
 }
 
-/// What a `validate` tag protects (VISS CORE §8.8).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Protects {
-    /// `write-only`: reads are free; writes need a validated read-write token.
-    Writes,
-    /// `read-write`: reads and writes need a validated token.
-    ReadsAndWrites,
-}
-
-/// A node's own `validate` tag (VISS CORE §8.8, access-control selection), as read from the
-/// attribute of that name. Untagged nodes inherit their nearest tagged ancestor's tag; that
-/// is resolved by the server, not here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Validate {
-    pub protects: Protects,
-    /// `+consent`: the data also needs the owner's consent (CORE §9).
-    pub consent: bool,
-}
-
-impl Validate {
-    /// The four tags, in the order of [`vss_vocab::attribute::VALIDATE_VALUES`].
-    pub const ALL: [Validate; 4] = [
-        Validate::new(Protects::Writes, false),
-        Validate::new(Protects::ReadsAndWrites, false),
-        Validate::new(Protects::Writes, true),
-        Validate::new(Protects::ReadsAndWrites, true),
-    ];
-
-    pub const fn new(protects: Protects, consent: bool) -> Validate {
-        Validate { protects, consent }
-    }
-
-    /// The tag as written (`read-write+consent`).
-    pub const fn as_str(self) -> &'static str {
-        let index = match (self.protects, self.consent) {
-            (Protects::Writes, false) => 0,
-            (Protects::ReadsAndWrites, false) => 1,
-            (Protects::Writes, true) => 2,
-            (Protects::ReadsAndWrites, true) => 3,
-        };
-        vss_vocab::attribute::VALIDATE_VALUES[index]
-    }
-
-    /// Reads a written tag; `None` for anything but the four values (exact spelling).
-    pub fn parse(text: &str) -> Option<Validate> {
-        Validate::ALL.into_iter().find(|tag| tag.as_str() == text)
-    }
-}
-
-impl std::fmt::Display for Validate {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+/// A node's own `validate` tag (VISS CORE §8.8): the vocabulary's type.
+pub use vss_vocab::validate::{Protects, Validate};
 
 /// Every attribute a node can carry. `None` / empty means absent in the source.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -2,7 +2,7 @@
 //!
 //! What VSS itself defines, independent of any input format or output: the primitive
 //! datatypes with their Rust types and value ranges ([`Primitive`]), the attribute names a
-//! node may carry ([`attribute`]), the rules a node name follows ([`name`]) and which
+//! node may carry ([`attribute`]), the `validate` access-control tag ([`validate`]), the rules a node name follows ([`name`]) and which
 //! attributes an export leaves out ([`attribute::kept_on_export`]).
 //!
 //! The model (`vss-model`), the generator (`vssgen`), the derive (`viss-derive`) and the
@@ -12,5 +12,6 @@
 pub mod attribute;
 mod datatype;
 pub mod name;
+pub mod validate;
 
 pub use datatype::Primitive;

@@ -225,64 +225,8 @@ pub struct Extended {
     pub json: Text,
 }
 
-/// A node's `validate` tag (CORE §8.8, access-control selection): which requests to it
-/// need a validated access token. The tag is the node's own; untagged nodes inherit their
-/// nearest tagged ancestor's (the engine resolves that once, at start).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Validate {
-    pub protects: Protects,
-    /// `+consent`: the data also needs the resource owner's consent (CORE §9).
-    pub consent: bool,
-}
-
-/// What a `validate` tag protects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Protects {
-    /// `write-only`: reads are free; a `set` needs a read-write token.
-    Writes,
-    /// `read-write`: every read needs a token; a `set` needs a read-write token.
-    ReadsAndWrites,
-}
-
-impl Validate {
-    /// The four tags VSS knows, in their written form.
-    pub const ALL: [Self; 4] = [
-        Self::new(Protects::Writes, false),
-        Self::new(Protects::ReadsAndWrites, false),
-        Self::new(Protects::Writes, true),
-        Self::new(Protects::ReadsAndWrites, true),
-    ];
-
-    pub const fn new(protects: Protects, consent: bool) -> Self {
-        Self { protects, consent }
-    }
-
-    /// The tag as written in a vspec, VSS JSON or `#[viss(validate = "..")]`.
-    pub const fn as_str(self) -> &'static str {
-        match (self.protects, self.consent) {
-            (Protects::Writes, false) => "write-only",
-            (Protects::ReadsAndWrites, false) => "read-write",
-            (Protects::Writes, true) => "write-only+consent",
-            (Protects::ReadsAndWrites, true) => "read-write+consent",
-        }
-    }
-
-    /// Reads a written tag; `None` for anything else.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|tag| tag.as_str() == text)
-    }
-
-    /// The stricter of two tags (a request addressing several nodes meets the strictest).
-    pub fn strictest(a: Option<Self>, b: Option<Self>) -> Option<Self> {
-        match (a, b) {
-            (Some(a), Some(b)) => Some(Self::new(
-                a.protects.max(b.protects),
-                a.consent || b.consent,
-            )),
-            (tag, None) | (None, tag) => tag,
-        }
-    }
-}
+/// A node's `validate` tag (CORE §8.8): the VSS vocabulary's type, shared with the model.
+pub use vss_vocab::validate::{Protects, Validate};
 
 /// What the engine reads of one node at start-up and on every request (the **hot** table).
 /// The rest of a node's metadata, read only by the `metadata` filter, exports and `set`
