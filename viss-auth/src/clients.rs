@@ -14,6 +14,7 @@ use std::path::Path;
 
 use aws_lc_rs::{constant_time, digest};
 use serde::Deserialize;
+use viss_runtime::access::policy::read_json;
 
 /// The minimum role sets of CORE §8.6.1–§8.6.3 (an ecosystem may extend them).
 const USERS: &[&str] = &[
@@ -43,10 +44,7 @@ pub struct Client {
 
 impl Clients {
     pub fn from_file(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read(path)
-            .map_err(|error| format!("cannot read the clients file {}: {error}", path.display()))?;
-        let clients: Self = serde_json::from_slice(&text)
-            .map_err(|error| format!("clients file {}: {error}", path.display()))?;
+        let clients: Self = read_json(path, "clients file")?;
         for client in &clients.clients {
             if client.proof_sha256.len() != 64
                 || !client.proof_sha256.bytes().all(|b| b.is_ascii_hexdigit())

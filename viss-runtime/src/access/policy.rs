@@ -12,6 +12,14 @@ use serde::Deserialize;
 
 use super::{ScopeEntry, SignalAccess};
 
+/// A JSON policy document (`what` names it in messages): every problem is a message that
+/// names the file.
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<T, String> {
+    let text = std::fs::read(path)
+        .map_err(|error| format!("cannot read the {what} {}: {error}", path.display()))?;
+    serde_json::from_slice(&text).map_err(|error| format!("{what} {}: {error}", path.display()))
+}
+
 /// `{"purposes":[{"short","long","contexts","signal_access"}]}`.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct PurposeList {
@@ -72,10 +80,7 @@ impl Context {
 impl PurposeList {
     /// Reads and checks a purpose list: every permission must be one CORE names.
     pub fn from_file(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read(path)
-            .map_err(|error| format!("cannot read the purpose list {}: {error}", path.display()))?;
-        let list: Self = serde_json::from_slice(&text)
-            .map_err(|error| format!("purpose list {}: {error}", path.display()))?;
+        let list: Self = read_json(path, "purpose list")?;
         for purpose in &list.purposes {
             if let Some(bad) = purpose
                 .signal_access
@@ -128,10 +133,7 @@ pub struct ScopeRule {
 
 impl ScopeList {
     pub fn from_file(path: &Path) -> Result<Self, String> {
-        let text = std::fs::read(path)
-            .map_err(|error| format!("cannot read the scope list {}: {error}", path.display()))?;
-        serde_json::from_slice(&text)
-            .map_err(|error| format!("scope list {}: {error}", path.display()))
+        read_json(path, "scope list")
     }
 
     /// The paths a client in context `clx` may never access.
