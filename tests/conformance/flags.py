@@ -13,3 +13,5 @@ MAX_SUBSCRIPTION_DURATION_MS = "--max-subscription-duration-ms"
 EVENT_QUEUE = "--event-queue"
 HISTORY_SAMPLES = "--history-samples"
 REQUIRE_SUBPROTOCOL = "--require-subprotocol"
+DATA_DIR = "--data-dir"  # durable state: <dir>/viss.sqlite
+RECORD_HISTORY = "--record-history"  # VISS path globs recorded in the database

@@ -35,6 +35,8 @@ pub mod protocol;
 pub mod request;
 pub mod response;
 mod slots;
+#[cfg(feature = "storage")]
+pub mod storage;
 pub mod store;
 pub mod structs;
 pub mod subscription;

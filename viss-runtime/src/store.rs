@@ -47,6 +47,10 @@ pub struct SignalStore {
     targets: NodeSlots<SampleSlot>,
     /// Per-signal history rings, when recording is configured.
     history: Option<(HistoryConfig, NodeSlots<Mutex<VecDeque<Sample>>>)>,
+    /// Where every write is also sent to be stored (`storage::attach`); one atomic load
+    /// on each write when there is none.
+    #[cfg(feature = "storage")]
+    journal: std::sync::OnceLock<crate::storage::Journal>,
 }
 
 impl SignalStore {
@@ -61,6 +65,8 @@ impl SignalStore {
             current: NodeSlots::new(len),
             targets: NodeSlots::new(len),
             history: history.map(|config| (config, NodeSlots::new(len))),
+            #[cfg(feature = "storage")]
+            journal: std::sync::OnceLock::new(),
         };
         forest.visit_attribute_defaults(|id, attribute| {
             if let Some(sample) = attribute_default(attribute, now) {
@@ -93,6 +99,10 @@ impl SignalStore {
         {
             record(&mut ring.lock(), &sample, *config);
         }
+        #[cfg(feature = "storage")]
+        if let Some(journal) = self.journal.get() {
+            journal.record(node, crate::storage::Kind::Current, &sample);
+        }
         *slot.write() = Some(sample);
     }
 
@@ -105,6 +115,10 @@ impl SignalStore {
 
     /// Stores the target of an accepted `set`.
     pub fn write_target(&self, node: NodeId, sample: Sample) {
+        #[cfg(feature = "storage")]
+        if let Some(journal) = self.journal.get() {
+            journal.record(node, crate::storage::Kind::Target, &sample);
+        }
         if let Some(slot) = self.targets.get_or_create(node.index()) {
             *slot.write() = Some(sample);
         }
@@ -126,6 +140,48 @@ impl SignalStore {
     /// True when history recording is configured.
     pub fn records_history(&self) -> bool {
         self.history.is_some()
+    }
+
+    /// The history recorder's limits, when recording is configured.
+    pub fn history_config(&self) -> Option<HistoryConfig> {
+        self.history.as_ref().map(|(config, _)| *config)
+    }
+
+    /// Puts a stored sample back as `node`'s current value or target, without recording
+    /// it again (start-up, before serving).
+    #[cfg(feature = "storage")]
+    pub(crate) fn restore(&self, node: NodeId, kind: crate::storage::Kind, sample: Sample) {
+        let slots = match kind {
+            crate::storage::Kind::Current => &self.current,
+            crate::storage::Kind::Target => &self.targets,
+        };
+        if let Some(slot) = slots.get_or_create(node.index()) {
+            *slot.write() = Some(sample);
+        }
+    }
+
+    /// Puts a stored history sample back into `node`'s ring (oldest first).
+    #[cfg(feature = "storage")]
+    pub(crate) fn restore_history(&self, node: NodeId, sample: Sample) {
+        if let Some((config, rings)) = &self.history
+            && let Some(ring) = rings.get_or_create(node.index())
+        {
+            record(&mut ring.lock(), &sample, *config);
+        }
+    }
+
+    /// Returns once an accepted `set`'s writes are stored, when storage asks for that.
+    #[cfg(feature = "storage")]
+    pub(crate) fn wait_for_set(&self) {
+        if let Some(journal) = self.journal.get() {
+            journal.wait_for_set();
+        }
+    }
+
+    /// From now on, every write is also sent to `journal`. Only the first one counts.
+    #[cfg(feature = "storage")]
+    pub(crate) fn attach_journal(&self, journal: crate::storage::Journal) -> bool {
+        self.journal.set(journal).is_ok()
     }
 
     /// Calls `visit` for every recorded sample of `node` captured at or after `since`,

@@ -63,9 +63,27 @@ impl<T: VissTree> Engine<T> {
         } else {
             self.store.write_target(node, Sample { value, ts: now });
         }
+        #[cfg(feature = "storage")]
+        self.store.wait_for_set();
         begin(out, Some("set"), request.request_id.as_deref());
         finish(out, now);
         Ok(())
+    }
+
+    /// A stored value (its wire text) read back for `node` as a `set` would read it: the
+    /// tree's datatype, limits and struct types as they are today.
+    #[cfg(feature = "storage")]
+    pub(crate) fn parse_stored(&self, node: NodeId, wire: &str) -> Result<Value, VissError> {
+        let raw: &serde_json::value::RawValue =
+            serde_json::from_str(wire).map_err(|_| VissError::InvalidValue)?;
+        let info = self.forest.node(node);
+        let value = parse_wire(raw, info, self.forest.enumeration(node))?;
+        match &info.datatype {
+            Some(datatype) => {
+                structs::check(value, datatype, &|name| self.forest.struct_type(name))
+            }
+            None => Ok(value),
+        }
     }
 
     /// String values of a node with a `pattern` must match it (a search, as JSON Schema's

@@ -201,6 +201,21 @@ pub struct ServerArgs {
     /// only; logged as a warning and listed in Server.Config.Deviations)
     #[arg(long, env = "VISS_NO_ACCESS_CONTROL")]
     pub no_access_control: bool,
+    /// Keep the latest values, actuator targets and recorded history in a SQLite database
+    /// in this directory, restored at start [default: in memory only]
+    #[cfg(feature = "storage")]
+    #[arg(long, value_name = "DIR", env = "VISS_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Record every sample of these signals in the database (VISS paths, `*` for one
+    /// level, a branch for all below it; repeat or separate with commas)
+    #[cfg(feature = "storage")]
+    #[arg(
+        long,
+        value_name = "GLOB",
+        env = "VISS_RECORD_HISTORY",
+        value_delimiter = ','
+    )]
+    pub record_history: Vec<String>,
     /// Feed every sensor with simulated values that move within their limits and enum
     /// values; actuators move to the target a client sets
     #[arg(long, env = "VISS_SIMULATE")]
@@ -289,6 +304,16 @@ impl ServerArgs {
             self.history_retention_secs,
         );
         set(&mut config.protocol.inline_errors, self.inline_errors);
+        #[cfg(feature = "storage")]
+        {
+            set(
+                &mut config.storage.data_dir,
+                self.data_dir.clone().map(Some),
+            );
+            if !self.record_history.is_empty() {
+                config.storage.history.clone_from(&self.record_history);
+            }
+        }
         config.protocol.require_subprotocol |= self.require_subprotocol;
         set(&mut config.log.level, self.log_level.clone());
         config.log.json |= self.log_json;

@@ -20,6 +20,9 @@ pub struct ServerConfig {
     pub simulator: SimulatorConfig,
     pub mqtt: MqttConfig,
     pub access_control: crate::access::AccessControlConfig,
+    /// Durable state (`[storage]`, feature `storage`): off until `data_dir` is set.
+    #[cfg(feature = "storage")]
+    pub storage: crate::storage::StorageConfig,
 }
 
 /// Protocol choices where VISS leaves room (`docs/conformance.md`).

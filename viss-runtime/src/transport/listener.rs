@@ -47,6 +47,9 @@ pub struct Listening {
     pub mqtt: Option<super::mqtt::MqttEndpoint>,
     /// The certificate in use; `None` with `insecure`.
     pub tls: Option<TlsFiles>,
+    /// The database every write is recorded in, when one is configured.
+    #[cfg(feature = "storage")]
+    pub storage: Option<crate::storage::Storage>,
     stop: watch::Sender<bool>,
     handles: Vec<Handle<SocketAddr>>,
     tasks: Vec<JoinHandle<()>>,
@@ -72,6 +75,11 @@ impl Listening {
         }
         for task in self.tasks {
             let _ = tokio::time::timeout(DRAIN * 2, task).await;
+        }
+        // Last: what the transports wrote while draining is committed too.
+        #[cfg(feature = "storage")]
+        if let Some(storage) = self.storage {
+            let _ = tokio::task::spawn_blocking(move || storage.close()).await;
         }
         tracing::info!("server stopped");
     }
@@ -128,6 +136,32 @@ fn install_access_control<T: VissTree>(
     Ok(())
 }
 
+/// Opens the configured database and restores the store from it (nothing configured:
+/// in memory only). A database that cannot be used stops the start: a server that
+/// silently started empty would answer with nothing it knew.
+#[cfg(feature = "storage")]
+fn attach_storage<T: VissTree>(
+    engine: &Engine<T>,
+    config: &crate::storage::StorageConfig,
+) -> Result<Option<crate::storage::Storage>, ServerError> {
+    let storage_error =
+        |error: crate::storage::StorageError| ServerError::Storage(error.to_string());
+    let Some(backend) = crate::storage::open_configured(config).map_err(storage_error)? else {
+        return Ok(None);
+    };
+    let started = std::time::Instant::now();
+    let storage = crate::storage::attach(engine, backend, config).map_err(storage_error)?;
+    tracing::info!(
+        data_dir = ?config.data_dir,
+        restored_values = storage.restored.0,
+        restored_history = storage.restored.1,
+        recorded_globs = config.history.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "storage: state restored"
+    );
+    Ok(Some(storage))
+}
+
 /// Binds, starts every transport and background task, and returns at once.
 pub async fn start<T: VissTree + 'static>(
     engine: Arc<Engine<T>>,
@@ -146,6 +180,9 @@ pub async fn start<T: VissTree + 'static>(
         ));
     }
     install_access_control(&engine, &config.access_control)?;
+    // Restored before the first client is served.
+    #[cfg(feature = "storage")]
+    let storage = attach_storage(&engine, &config.storage)?;
     // Certificates are for listeners; a server that only connects out (MQTT) needs none.
     let (tls, rustls) = if serve_ws || serve_http || serve_grpc {
         tls_setup(&config.tls).await?
@@ -160,6 +197,8 @@ pub async fn start<T: VissTree + 'static>(
         #[cfg(feature = "mqtt")]
         mqtt: None,
         tls,
+        #[cfg(feature = "storage")]
+        storage,
         stop,
         handles: Vec::new(),
         tasks: Vec::new(),

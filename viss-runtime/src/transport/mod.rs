@@ -180,6 +180,8 @@ pub enum ServerError {
     Bind(std::net::SocketAddr, std::io::Error),
     Tls(String),
     Io(std::io::Error),
+    /// The configured database cannot be used (feature `storage`).
+    Storage(String),
 }
 
 impl std::fmt::Display for ServerError {
@@ -188,6 +190,7 @@ impl std::fmt::Display for ServerError {
             Self::Config(message) | Self::Tls(message) => f.write_str(message),
             Self::Bind(address, error) => write!(f, "cannot listen on {address}: {error}"),
             Self::Io(error) => write!(f, "server I/O error: {error}"),
+            Self::Storage(message) => write!(f, "storage: {message}"),
         }
     }
 }

@@ -1,0 +1,114 @@
+"""Durable state (docs/storage.md): the real viss-server binary with `--data-dir` keeps the
+latest values, actuator targets and the recorded history in SQLite. It is killed with
+SIGKILL (no shutdown, no flush) in the middle of a stream of sets and started again on the
+same directory: every acknowledged set is there with its original timestamp, and the
+`history` filter returns the recorded samples. A database that is not one stops the start
+with a clear error and is left as it was."""
+
+import os
+import signal
+import subprocess
+
+import pytest
+
+import wire
+from conftest import _binary
+from flags import DATA_DIR, INSECURE, RECORD_HISTORY
+from vss_tree import STANDARD_JSON
+
+VOLUME = "Vehicle.Cabin.Infotainment.Media.Volume"  # uint8 actuator 0..100, recorded
+HOOD = "Vehicle.Body.Hood.Position"  # uint8 actuator 0..100, not recorded
+SETS = 60
+
+
+def start(launch, data_dir, *flags):
+    return launch.standard(DATA_DIR, str(data_dir), RECORD_HISTORY, "Vehicle.Cabin.Infotainment", *flags)
+
+
+def kill_9(server):
+    """SIGKILL by PID: the server gets no chance to flush or close anything."""
+    pid = server.process.pid
+    assert pid and server.process.is_running()
+    os.kill(pid, signal.SIGKILL)
+    server.process._process.wait(timeout=10)
+    assert server.process._process.returncode == -signal.SIGKILL
+
+
+def get(client, path, filter_=None):
+    message = {"action": "get", "path": path}
+    if filter_ is not None:
+        message["filter"] = filter_
+    return client.request(message)
+
+
+def test_acknowledged_sets_and_recorded_history_survive_kill_9(launch, tmp_path):
+    data_dir = tmp_path / "state"
+    first = start(launch, data_dir)
+    acknowledged = []  # (value, response ts) of every acknowledged set, in order
+    with first.client() as client:
+        for n in range(SETS):
+            value = str(n % 101)
+            answer = client.request({"action": "set", "path": VOLUME, "value": value})
+            assert "error" not in answer, answer
+            acknowledged.append((value, answer["ts"]))
+        answer = client.request({"action": "set", "path": HOOD, "value": "42"})
+        assert "error" not in answer, answer
+        hood_ts = answer["ts"]
+        # Killed right after the last answer: nothing waits for the writer thread.
+        kill_9(first)
+
+    second = start(launch, data_dir)
+    with second.client() as client:
+        current = get(client, VOLUME)
+        point = wire.datapoints(wire.data_items(current)[0])[0]
+        last_value, last_ts = acknowledged[-1]
+        assert (point["value"], point["ts"]) == (last_value, last_ts), "the last set, with its time"
+        hood = wire.datapoints(wire.data_items(get(client, HOOD))[0])[0]
+        assert (hood["value"], hood["ts"]) == ("42", hood_ts), "a signal that is not recorded keeps its latest value"
+        history = get(client, VOLUME, {"variant": "history", "parameter": "PT1H"})
+        points = wire.datapoints(wire.data_items(history)[0])
+        # The history leaves out the current value (CORE §6.1.2: the samples before it).
+        assert [(p["value"], p["ts"]) for p in points] == acknowledged[:-1]
+        hood_history = get(client, HOOD, {"variant": "history", "parameter": "PT1H"})
+        # Only the recorded globs have history after a restart: none here.
+        wire.assert_error(hood_history, "404", "unavailable_data")
+
+
+def test_a_clean_restart_keeps_what_was_set_after_a_restore(launch, tmp_path):
+    """State restored at start is stored again when it changes: two restarts in a row."""
+    data_dir = tmp_path / "state"
+    server = start(launch, data_dir)
+    with server.client() as client:
+        assert "error" not in client.request({"action": "set", "path": VOLUME, "value": "7"})
+    server.process.stop()  # SIGTERM: the graceful path flushes and closes
+    server = start(launch, data_dir)
+    with server.client() as client:
+        assert wire.single_value(get(client, VOLUME)) == "7"
+        assert "error" not in client.request({"action": "set", "path": VOLUME, "value": "8"})
+    server.process.stop()
+    server = start(launch, data_dir)
+    with server.client() as client:
+        assert wire.single_value(get(client, VOLUME)) == "8"
+        history = get(client, VOLUME, {"variant": "history", "parameter": "PT1H"})
+        assert [p["value"] for p in wire.datapoints(wire.data_items(history)[0])] == ["7"]
+
+
+def run_to_exit(binary, args, cwd):
+    return subprocess.run([str(binary), *args], cwd=cwd, capture_output=True, text=True, timeout=30,
+                          env={k: v for k, v in os.environ.items() if not k.startswith("VISS_")})
+
+
+@pytest.mark.parametrize("garbage", [bytes(range(256)) * 64, b"not a database: somebody's notes\n" * 300],
+                         ids=["binary", "text"])
+def test_a_file_that_is_no_database_stops_the_start_and_is_left_alone(shared_dir, tmp_path, garbage):
+    data_dir = tmp_path / "state"
+    data_dir.mkdir()
+    database = data_dir / "viss.sqlite"
+    database.write_bytes(garbage)
+    done = run_to_exit(_binary("VISS_SERVER_BIN", "viss-server"),
+                       ["--json", str(shared_dir / STANDARD_JSON), INSECURE, "--ws-port", "0",
+                        "--http-port", "0", "--grpc-port", "0", DATA_DIR, str(data_dir)], tmp_path)
+    assert done.returncode != 0, done.stdout
+    assert "viss.sqlite" in done.stderr and "storage" in done.stderr, done.stderr
+    assert "serving" not in done.stdout, "it must not serve an empty state"
+    assert database.read_bytes() == garbage, "the file is not overwritten"

@@ -1,0 +1,543 @@
+//! Durable state: the latest value of every signal and actuator target, and the history of
+//! the signals configured to record it, kept in a database so that a restarted server
+//! answers `get` with what it knew (and its original timestamp) and `history` with what it
+//! recorded before.
+//!
+//! The engine never waits for the database. [`SignalStore`](crate::store::SignalStore)
+//! hands each write to a [`Journal`]: a bounded queue (`try_send`; a full queue drops the
+//! write and counts it) drained by one writer thread, which commits what it finds in one
+//! transaction per batch. A fed sample is on disk one batch commit after the engine took it
+//! (tens of microseconds when the server is idle, at most `batch` writes later when busy);
+//! a crash in that window loses it. A `set` is different: a client that was told "done"
+//! must find the target after a crash, so with `durable_sets` (the default) its answer
+//! waits for the commit of its own batch (`docs/storage.md`).
+//!
+//! Backends implement [`Backend`]: SQLite (feature `sqlite`, [`sqlite`]) is the embedded one.
+//! Without a configured data directory nothing is stored (the in-memory store alone).
+
+#[cfg(feature = "sqlite")]
+pub mod sqlite;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde::Deserialize;
+
+use crate::engine::Engine;
+use crate::filter::paths::{PathScratch, resolve};
+use crate::store::Sample;
+use crate::tree::{NodeId, NodeKind, VissTree};
+
+/// `[storage]` in the server's TOML file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Where the embedded database lives (`<data_dir>/viss.sqlite`); nothing is stored when
+    /// unset.
+    pub data_dir: Option<PathBuf>,
+    /// Signals whose every sample is recorded in the database, as VISS paths with `*` for
+    /// one level (a branch records every leaf below it), e.g. `Vehicle.Speed`,
+    /// `Vehicle.Cabin.Door.*.*.IsOpen`, `Vehicle.Powertrain`.
+    pub history: Vec<String>,
+    /// Recorded samples older than this are deleted.
+    pub history_retention_secs: u64,
+    /// At most this many recorded samples are kept (the oldest go first).
+    pub history_max_rows: u64,
+    /// Writes waiting for the writer thread; beyond, a write is dropped and counted.
+    pub queue: usize,
+    /// Writes committed in one transaction at most.
+    pub batch: usize,
+    /// A `set` is answered once its target is committed (a crash after the answer loses
+    /// nothing); off, sets are stored like fed samples, a batch later.
+    pub durable_sets: bool,
+    /// The vehicle the rows belong to (a database shared by several servers keeps them
+    /// apart by it); empty for a database of one's own.
+    pub vehicle: String,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: None,
+            history: Vec::new(),
+            history_retention_secs: 7 * 24 * 3600,
+            history_max_rows: 10_000_000,
+            queue: 65_536,
+            batch: 4096,
+            durable_sets: true,
+            vehicle: String::new(),
+        }
+    }
+}
+
+/// What a stored row holds: a signal's current sample or an actuator's target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Current,
+    Target,
+}
+
+impl Kind {
+    /// The column value.
+    pub fn code(self) -> i64 {
+        match self {
+            Self::Current => 0,
+            Self::Target => 1,
+        }
+    }
+
+    pub fn from_code(code: i64) -> Option<Self> {
+        match code {
+            0 => Some(Self::Current),
+            1 => Some(Self::Target),
+            _ => None,
+        }
+    }
+}
+
+/// One stored sample as the database sees it: the path, and the value in its VISS wire
+/// form (`"23.5"`, `["1","2"]`, `{"x":"1"}`), so a changed tree or another program can read it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Row<'a> {
+    pub path: &'a str,
+    pub kind: Kind,
+    pub ts: Timestamp,
+    pub value: &'a str,
+}
+
+/// Why storage failed.
+#[derive(Debug)]
+pub enum StorageError {
+    /// The database cannot be opened or read as one of ours (corrupt, not a database, no
+    /// permission): the server does not start, and nothing is written to it.
+    Open {
+        path: PathBuf,
+        reason: String,
+    },
+    /// A newer server wrote it; this one does not downgrade it.
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
+    Database(String),
+}
+
+impl std::fmt::Display for StorageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Open { path, reason } => {
+                write!(f, "cannot open the database {}: {reason}", path.display())
+            }
+            Self::TooNew { path, found, known } => write!(
+                f,
+                "the database {} has schema version {found}; this server knows versions up \
+                 to {known} (written by a newer server: not opened, not changed)",
+                path.display()
+            ),
+            Self::Database(reason) => write!(f, "database error: {reason}"),
+        }
+    }
+}
+
+impl std::error::Error for StorageError {}
+
+/// A database that keeps the latest samples and the recorded history.
+pub trait Backend: Send + 'static {
+    /// Calls `visit` with every stored latest sample of this vehicle.
+    fn load_latest(&mut self, visit: &mut dyn FnMut(Row<'_>)) -> Result<usize, StorageError>;
+    /// Calls `visit` with the newest `per_path` recorded samples of each path captured at
+    /// or after `since`, oldest first per path.
+    fn load_history(
+        &mut self,
+        since: Timestamp,
+        per_path: usize,
+        visit: &mut dyn FnMut(Row<'_>),
+    ) -> Result<usize, StorageError>;
+    /// Upserts `latest` and appends `history`, in one transaction.
+    fn write(&mut self, latest: &[Row<'_>], history: &[Row<'_>]) -> Result<(), StorageError>;
+    /// Deletes recorded samples older than `before` and beyond the newest `max_rows`;
+    /// returns how many went.
+    fn prune(&mut self, before: Timestamp, max_rows: u64) -> Result<u64, StorageError>;
+}
+
+/// A write on its way to the writer thread.
+#[derive(Debug)]
+enum Message {
+    Write {
+        node: NodeId,
+        kind: Kind,
+        sample: Sample,
+    },
+    /// Commit everything before this, then answer.
+    Flush(SyncSender<()>),
+}
+
+/// The store's side of the queue.
+#[derive(Debug)]
+pub struct Journal {
+    sender: SyncSender<Message>,
+    stats: Arc<Stats>,
+    durable_sets: bool,
+}
+
+/// Counters of the storage path, for logs and tests.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Writes dropped because the queue was full (or the writer had stopped).
+    pub dropped: AtomicU64,
+    /// Rows committed (latest and history).
+    pub committed: AtomicU64,
+    /// Batches the database refused (their rows are lost; logged).
+    pub failed_batches: AtomicU64,
+}
+
+impl Journal {
+    /// Queues a write of `node`; never blocks. A full queue drops it and counts it.
+    pub(crate) fn record(&self, node: NodeId, kind: Kind, sample: &Sample) {
+        let message = Message::Write {
+            node,
+            kind,
+            sample: sample.clone(),
+        };
+        match self.sender.try_send(message) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                let dropped = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+                if dropped.is_power_of_two() {
+                    tracing::warn!(dropped, "storage queue full: writes dropped (not stored)");
+                }
+            }
+        }
+    }
+}
+
+impl Journal {
+    /// With `durable_sets`: returns once what was queued before is committed (or after
+    /// [`DURABLE_WAIT`], or at once when the queue is full: overload answers without the
+    /// guarantee rather than stalling every client).
+    pub(crate) fn wait_for_set(&self) {
+        if !self.durable_sets {
+            return;
+        }
+        let (done, wait) = std::sync::mpsc::sync_channel(1);
+        if self.sender.try_send(Message::Flush(done)).is_ok()
+            && wait.recv_timeout(DURABLE_WAIT).is_err()
+        {
+            tracing::warn!("storage: a set was answered before its commit (database slow)");
+        }
+    }
+}
+
+/// The longest a `set` answer waits for its commit.
+const DURABLE_WAIT: Duration = Duration::from_secs(1);
+
+/// A running storage: the writer thread, and how to flush and stop it.
+#[derive(Debug)]
+pub struct Storage {
+    flush: SyncSender<Message>,
+    writer: Option<JoinHandle<()>>,
+    stats: Arc<Stats>,
+    /// What start-up restored: latest samples, history samples.
+    pub restored: (usize, usize),
+}
+
+impl Storage {
+    /// Counters of the storage path.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// Returns once every write queued before the call is committed (or its batch failed).
+    pub fn flush(&self) {
+        let (done, wait) = std::sync::mpsc::sync_channel(1);
+        if self.flush.send(Message::Flush(done)).is_ok() {
+            let _ = wait.recv();
+        }
+    }
+
+    /// Commits what is queued and stops the writer thread (on shutdown). Writes after
+    /// this are dropped and counted.
+    pub fn close(mut self) {
+        self.flush();
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        // The store keeps a sender for good, so the queue never disconnects: a flush whose
+        // answer nobody waits for tells the writer to stop after committing.
+        let (done, _) = std::sync::mpsc::sync_channel(1);
+        let _ = self.flush.send(Message::Flush(done));
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+        tracing::info!(
+            committed = self.stats.committed.load(Ordering::Relaxed),
+            dropped = self.stats.dropped.load(Ordering::Relaxed),
+            failed_batches = self.stats.failed_batches.load(Ordering::Relaxed),
+            "storage closed"
+        );
+    }
+}
+
+/// Restores what `backend` holds into `engine`'s store, then records every later write
+/// through it. Call before serving; an engine takes one storage.
+pub fn attach<T: VissTree>(
+    engine: &Engine<T>,
+    mut backend: Box<dyn Backend>,
+    config: &StorageConfig,
+) -> Result<Storage, StorageError> {
+    let recorded = recorded_nodes(engine, &config.history);
+    let restored_history = match engine.store().history_config() {
+        Some(ring) => {
+            let since = Timestamp::now()
+                .checked_sub(ring.retention)
+                .unwrap_or(Timestamp::MIN);
+            backend.load_history(since, ring.max_samples, &mut |row| {
+                if let Some((node, sample)) = restore_row(engine, &row) {
+                    engine.store().restore_history(node, sample);
+                }
+            })?
+        }
+        None => 0,
+    };
+    let restored_latest = backend.load_latest(&mut |row| {
+        if let Some((node, sample)) = restore_row(engine, &row) {
+            engine.store().restore(node, row.kind, sample);
+        }
+    })?;
+    let stats = Arc::new(Stats::default());
+    let (sender, receiver) = std::sync::mpsc::sync_channel(config.queue.max(1));
+    let paths = stored_paths(engine);
+    let writer = Writer {
+        backend,
+        paths,
+        recorded,
+        stats: Arc::clone(&stats),
+        retention: Duration::from_secs(config.history_retention_secs),
+        max_rows: config.history_max_rows,
+        batch: config.batch.max(1),
+    };
+    let thread = std::thread::Builder::new()
+        .name("viss-storage".into())
+        .spawn(move || writer.run(receiver))
+        .map_err(|error| StorageError::Database(format!("cannot start the writer: {error}")))?;
+    let journal = Journal {
+        sender: sender.clone(),
+        durable_sets: config.durable_sets,
+        stats: Arc::clone(&stats),
+    };
+    if !engine.store().attach_journal(journal) {
+        return Err(StorageError::Database(
+            "this engine already records to a storage".into(),
+        ));
+    }
+    Ok(Storage {
+        flush: sender,
+        writer: Some(thread),
+        stats,
+        restored: (restored_latest, restored_history),
+    })
+}
+
+/// The path each stored node is kept under, by node index; empty for nodes never stored:
+/// branches, and the `Server` tree (it describes the running server: its ports, limits and
+/// build, which a restart must not bring back).
+fn stored_paths<T: VissTree>(engine: &Engine<T>) -> Arc<[Box<str>]> {
+    let forest = engine.forest();
+    let server = forest.tree_index(crate::capabilities::ROOT);
+    (0..forest.node_count())
+        .map(|index| {
+            let id = NodeId(u32::try_from(index).unwrap_or(u32::MAX));
+            match forest.get(id) {
+                Some(node)
+                    if node.kind != NodeKind::Branch
+                        && forest.locate(id).map(|(tree, _)| tree) != server =>
+                {
+                    Box::from(&*node.path)
+                }
+                _ => Box::from(""),
+            }
+        })
+        .collect()
+}
+
+/// The nodes the `history` globs name (a branch: every leaf below it). A glob that names
+/// nothing is logged, not fatal: trees change under configurations.
+fn recorded_nodes<T: VissTree>(engine: &Engine<T>, globs: &[String]) -> Box<[bool]> {
+    let forest = engine.forest();
+    let mut recorded = vec![false; forest.node_count()].into_boxed_slice();
+    let mut scratch = PathScratch::default();
+    for glob in globs {
+        let (root, rest) = glob.split_once(['.', '/']).unwrap_or((glob, ""));
+        let Some(base) = forest.lookup(root) else {
+            tracing::warn!(glob, "storage.history: no tree has this root");
+            continue;
+        };
+        let expressions = if rest.is_empty() {
+            vec![std::borrow::Cow::Borrowed("*")]
+        } else {
+            vec![std::borrow::Cow::Borrowed(rest)]
+        };
+        match resolve(forest, base, &expressions, true, &mut scratch) {
+            Ok(()) => {
+                for node in &scratch.nodes {
+                    recorded[node.index()] = true;
+                }
+            }
+            Err(_) => tracing::warn!(glob, "storage.history: no signal matches"),
+        }
+    }
+    recorded
+}
+
+/// A stored row as a sample of a node of today's tree, or `None` (logged) when the tree no
+/// longer has the path or the value no longer fits it.
+fn restore_row<T: VissTree>(engine: &Engine<T>, row: &Row<'_>) -> Option<(NodeId, Sample)> {
+    let Some(node) = engine.forest().lookup(row.path) else {
+        tracing::warn!(
+            path = row.path,
+            "stored value of a path the tree lacks: skipped"
+        );
+        return None;
+    };
+    match engine.parse_stored(node, row.value) {
+        Ok(value) => Some((node, Sample { value, ts: row.ts })),
+        Err(error) => {
+            tracing::warn!(path = row.path, %error, "stored value no longer fits the tree: skipped");
+            None
+        }
+    }
+}
+
+/// The writer thread's state.
+struct Writer {
+    backend: Box<dyn Backend>,
+    paths: Arc<[Box<str>]>,
+    recorded: Box<[bool]>,
+    stats: Arc<Stats>,
+    retention: Duration,
+    max_rows: u64,
+    batch: usize,
+}
+
+/// How often old history is pruned.
+const PRUNE_EVERY: Duration = Duration::from_secs(60);
+
+impl Writer {
+    fn run(mut self, receiver: Receiver<Message>) {
+        let mut pending: Vec<(NodeId, Kind, Sample)> = Vec::with_capacity(self.batch);
+        let mut text = Vec::new();
+        self.prune();
+        loop {
+            let first = match receiver.recv_timeout(PRUNE_EVERY) {
+                Ok(message) => message,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.prune();
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            let mut flushes = Vec::new();
+            let mut next = Some(first);
+            while let Some(message) = next.take() {
+                match message {
+                    Message::Write { node, kind, sample } => pending.push((node, kind, sample)),
+                    Message::Flush(done) => flushes.push(done),
+                }
+                if pending.len() < self.batch {
+                    next = receiver.try_recv().ok();
+                }
+            }
+            self.commit(&mut pending, &mut text);
+            for done in flushes {
+                if done.send(()).is_err() {
+                    return; // `Storage::stop`: nobody waits for this answer
+                }
+            }
+        }
+    }
+
+    /// Writes `pending` in one transaction: the newest sample per node and kind into
+    /// `latest`, every sample of a recorded node into `history`.
+    fn commit(&mut self, pending: &mut Vec<(NodeId, Kind, Sample)>, text: &mut Vec<u8>) {
+        if pending.is_empty() {
+            return;
+        }
+        // The wire text of every sample, then rows borrowing it.
+        text.clear();
+        let mut spans = Vec::with_capacity(pending.len());
+        for (_, _, sample) in pending.iter() {
+            let start = text.len();
+            sample.value.write_json(text);
+            spans.push(start..text.len());
+        }
+        let Ok(text) = std::str::from_utf8(text) else {
+            return; // write_json writes JSON text: valid UTF-8
+        };
+        let mut latest: Vec<Row<'_>> = Vec::new();
+        let mut history: Vec<Row<'_>> = Vec::new();
+        for ((node, kind, sample), span) in pending.iter().zip(spans) {
+            let path: &str = &self.paths[node.index()];
+            if path.is_empty() {
+                continue;
+            }
+            let row = Row {
+                path,
+                kind: *kind,
+                ts: sample.ts,
+                value: &text[span],
+            };
+            if *kind == Kind::Current && self.recorded[node.index()] {
+                history.push(row);
+            }
+            // Later samples of a node in the same batch overwrite earlier ones (upserts in
+            // order, one transaction).
+            latest.push(row);
+        }
+        let rows = (latest.len() + history.len()) as u64;
+        match self.backend.write(&latest, &history) {
+            Ok(()) => {
+                self.stats.committed.fetch_add(rows, Ordering::Relaxed);
+            }
+            Err(error) => {
+                self.stats.failed_batches.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(%error, rows, "storage: a batch could not be written");
+            }
+        }
+        pending.clear();
+    }
+
+    fn prune(&mut self) {
+        let before = Timestamp::now()
+            .checked_sub(jiff::SignedDuration::try_from(self.retention).unwrap_or_default())
+            .unwrap_or(Timestamp::MIN);
+        match self.backend.prune(before, self.max_rows) {
+            Ok(0) => {}
+            Ok(deleted) => tracing::debug!(deleted, "storage: old history pruned"),
+            Err(error) => tracing::error!(%error, "storage: pruning failed"),
+        }
+    }
+}
+
+/// Opens the configured backend: SQLite in `data_dir`, or nothing (in memory only).
+pub fn open_configured(config: &StorageConfig) -> Result<Option<Box<dyn Backend>>, StorageError> {
+    let Some(dir) = &config.data_dir else {
+        return Ok(None);
+    };
+    #[cfg(feature = "sqlite")]
+    {
+        let backend = sqlite::SqliteBackend::open(&dir.join("viss.sqlite"), &config.vehicle)?;
+        Ok(Some(Box::new(backend)))
+    }
+    #[cfg(not(feature = "sqlite"))]
+    Err(StorageError::Open {
+        path: dir.clone(),
+        reason: "this server is built without the `sqlite` cargo feature of viss-runtime".into(),
+    })
+}
