@@ -350,14 +350,13 @@ pub fn attach<T: VissTree>(
 /// build, which a restart must not bring back).
 fn stored_paths<T: VissTree>(engine: &Engine<T>) -> Arc<[Box<str>]> {
     let forest = engine.forest();
-    let server = forest.tree_index(crate::capabilities::ROOT);
     (0..forest.node_count())
         .map(|index| {
             let id = NodeId(u32::try_from(index).unwrap_or(u32::MAX));
             match forest.get(id) {
                 Some(node)
                     if node.kind != NodeKind::Branch
-                        && forest.locate(id).map(|(tree, _)| tree) != server =>
+                        && node.path.split('.').next() != Some(crate::capabilities::ROOT) =>
                 {
                     Box::from(&*node.path)
                 }
@@ -478,7 +477,8 @@ impl Writer {
             spans.push(start..text.len());
         }
         let Ok(text) = std::str::from_utf8(text) else {
-            return; // write_json writes JSON text: valid UTF-8
+            pending.clear(); // unreachable: write_json writes JSON text, valid UTF-8
+            return;
         };
         let mut latest: Vec<Row<'_>> = Vec::new();
         let mut history: Vec<Row<'_>> = Vec::new();

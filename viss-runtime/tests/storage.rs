@@ -1,0 +1,174 @@
+//! Storage seen from the engine (feature `sqlite`): feeding never waits for the database
+//! (a full queue drops and counts), a restart restores values with their timestamps, and a
+//! stored value today's tree no longer accepts is skipped, not served.
+
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::{Arc, Barrier, Mutex};
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use support::fixture_tree;
+use viss_runtime::storage::sqlite::SqliteBackend;
+use viss_runtime::storage::{self, Backend, Kind, Row, StorageConfig, StorageError};
+use viss_runtime::{Engine, EngineConfig, Value};
+
+/// A database that takes writes only once the test lets it: the queue in front of it fills.
+struct GatedBackend {
+    gate: Arc<Barrier>,
+    opened: bool,
+    written: Arc<Mutex<usize>>,
+}
+
+impl Backend for GatedBackend {
+    fn load_latest(&mut self, _: &mut dyn FnMut(Row<'_>)) -> Result<usize, StorageError> {
+        Ok(0)
+    }
+
+    fn load_history(
+        &mut self,
+        _: Timestamp,
+        _: usize,
+        _: &mut dyn FnMut(Row<'_>),
+    ) -> Result<usize, StorageError> {
+        Ok(0)
+    }
+
+    fn write(&mut self, latest: &[Row<'_>], _: &[Row<'_>]) -> Result<(), StorageError> {
+        if !self.opened {
+            self.gate.wait();
+            self.opened = true;
+        }
+        *self.written.lock().unwrap() += latest.len();
+        Ok(())
+    }
+
+    fn prune(&mut self, _: Timestamp, _: u64) -> Result<u64, StorageError> {
+        Ok(0)
+    }
+}
+
+#[test]
+fn a_stalled_database_never_stalls_feeding_and_every_write_is_counted() {
+    let engine = Engine::new(fixture_tree(), EngineConfig::default());
+    let gate = Arc::new(Barrier::new(2));
+    let written = Arc::new(Mutex::new(0));
+    let backend = GatedBackend {
+        gate: Arc::clone(&gate),
+        opened: false,
+        written: Arc::clone(&written),
+    };
+    let config = StorageConfig {
+        queue: 16,
+        batch: 4,
+        ..StorageConfig::default()
+    };
+    let storage = storage::attach(&engine, Box::new(backend), &config).unwrap();
+    const FEEDS: usize = 10_000;
+    let started = Instant::now();
+    for step in 0..FEEDS {
+        let speed = Value::Float((step % 300) as f32);
+        engine
+            .update_path("Vehicle.Speed", speed, Timestamp::now())
+            .unwrap();
+    }
+    let feeding = started.elapsed();
+    assert!(
+        feeding < Duration::from_secs(5),
+        "feeding waited for the database: {feeding:?}"
+    );
+    let dropped = storage
+        .stats()
+        .dropped
+        .load(std::sync::atomic::Ordering::Relaxed) as usize;
+    assert!(
+        dropped >= FEEDS - 16 - 4,
+        "a queue of 16 in front of a stalled database drops the rest: {dropped}"
+    );
+    gate.wait();
+    storage.flush();
+    let written = *written.lock().unwrap();
+    assert_eq!(written + dropped, FEEDS, "every write is stored or counted");
+}
+
+#[test]
+fn a_restart_restores_values_targets_and_history_and_skips_what_no_longer_fits() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("viss.sqlite");
+    let config = StorageConfig {
+        history: vec!["Vehicle.Speed".into()],
+        ..StorageConfig::default()
+    };
+    let t0 = Timestamp::from_second(1_800_000_000).unwrap();
+    let at = |second: i64| {
+        t0.checked_add(jiff::SignedDuration::from_secs(second))
+            .unwrap()
+    };
+    {
+        let engine = Engine::new(fixture_tree(), EngineConfig::default());
+        let backend = SqliteBackend::open(&file, "").unwrap();
+        let storage = storage::attach(&engine, Box::new(backend), &config).unwrap();
+        for (second, speed) in [(1, 10.0), (2, 20.0), (3, 30.5)] {
+            engine
+                .update_path("Vehicle.Speed", Value::Float(speed), at(second))
+                .unwrap();
+        }
+        storage.close();
+    }
+    {
+        // Another program (or an older tree) left a value today's tree refuses: 400 km/h
+        // where the maximum is 300, and a path the tree no longer has.
+        let mut backend = SqliteBackend::open(&file, "").unwrap();
+        backend
+            .write(
+                &[
+                    Row {
+                        path: "Vehicle.Powertrain.FuelSystem.Level",
+                        kind: Kind::Current,
+                        ts: at(4),
+                        value: "\"400\"",
+                    },
+                    Row {
+                        path: "Vehicle.Gone",
+                        kind: Kind::Current,
+                        ts: at(4),
+                        value: "\"1\"",
+                    },
+                ],
+                &[],
+            )
+            .unwrap();
+    }
+    let engine = Engine::new(fixture_tree(), EngineConfig::default());
+    let backend = SqliteBackend::open(&file, "").unwrap();
+    let storage = storage::attach(&engine, Box::new(backend), &config).unwrap();
+    assert_eq!(
+        storage.restored,
+        (3, 3),
+        "3 latest rows read (1 usable), 3 history"
+    );
+    let speed = engine.forest().lookup("Vehicle.Speed").unwrap();
+    let current = engine.store().current(speed).unwrap();
+    assert_eq!((current.value, current.ts), (Value::Float(30.5), at(3)));
+    let mut history = Vec::new();
+    engine
+        .store()
+        .visit_history(speed, Timestamp::MIN, |sample| history.push(sample.ts));
+    assert_eq!(
+        history,
+        [at(1), at(2)],
+        "the samples before the current one"
+    );
+    let level = engine
+        .forest()
+        .lookup("Vehicle.Powertrain.FuelSystem.Level")
+        .unwrap();
+    assert_eq!(
+        engine.store().current(level),
+        None,
+        "out of range: not served"
+    );
+    storage.close();
+}
