@@ -15,3 +15,5 @@ HISTORY_SAMPLES = "--history-samples"
 REQUIRE_SUBPROTOCOL = "--require-subprotocol"
 DATA_DIR = "--data-dir"  # durable state: <dir>/viss.sqlite
 RECORD_HISTORY = "--record-history"  # VISS path globs recorded in the database
+POSTGRES = "--postgres"  # durable state in a shared PostgreSQL database (connection string)
+STORAGE_VEHICLE = "--storage-vehicle"  # this server's rows in a shared database

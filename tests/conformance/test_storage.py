@@ -1,19 +1,24 @@
-"""Durable state (docs/storage.md): the real viss-server binary with `--data-dir` keeps the
-latest values, actuator targets and the recorded history in SQLite. It is killed with
-SIGKILL (no shutdown, no flush) in the middle of a stream of sets and started again on the
-same directory: every acknowledged set is there with its original timestamp, and the
-`history` filter returns the recorded samples. A database that is not one stops the start
-with a clear error and is left as it was."""
+"""Durable state (docs/storage.md): the real viss-server binary keeps the latest values,
+actuator targets and the recorded history in SQLite (`--data-dir`) or in a PostgreSQL
+database it shares with other servers (`--postgres`, Debian's PostgreSQL started here). It
+is killed with SIGKILL (no shutdown, no flush) in the middle of a stream of sets and started
+again on the same state: every acknowledged set is there with its original timestamp, and
+the `history` filter returns the recorded samples. Two vehicles in one database never see
+each other's rows. A database that is not one, or cannot be reached, stops the start with a
+clear error, and nothing is overwritten."""
 
 import os
 import signal
 import subprocess
+import uuid
 
 import pytest
 
 import wire
 from conftest import _binary
-from flags import DATA_DIR, INSECURE, RECORD_HISTORY
+from flags import DATA_DIR, INSECURE, POSTGRES, RECORD_HISTORY, STORAGE_VEHICLE
+from mqtt_broker import free_port
+from postgres_server import Postgres
 from vss_tree import STANDARD_JSON
 
 VOLUME = "Vehicle.Cabin.Infotainment.Media.Volume"  # uint8 actuator 0..100, recorded
@@ -21,8 +26,30 @@ HOOD = "Vehicle.Body.Hood.Position"  # uint8 actuator 0..100, not recorded
 SETS = 60
 
 
-def start(launch, data_dir, *flags):
-    return launch.standard(DATA_DIR, str(data_dir), RECORD_HISTORY, "Vehicle.Cabin.Infotainment", *flags)
+def start(launch, storage, *flags):
+    return launch.standard(*storage, RECORD_HISTORY, "Vehicle.Cabin.Infotainment", *flags)
+
+
+@pytest.fixture(scope="module")
+def postgres():
+    server = Postgres().start()
+    yield server
+    server.stop()
+
+
+def fresh_database(postgres) -> str:
+    name = f"viss_{uuid.uuid4().hex[:12]}"
+    postgres.psql(f"CREATE DATABASE {name}")
+    return name
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def storage(request, tmp_path):
+    """The flags of one backend's state, the same on every start of a test."""
+    if request.param == "sqlite":
+        return (DATA_DIR, str(tmp_path / "state"))
+    postgres = request.getfixturevalue("postgres")
+    return (POSTGRES, postgres.connection(fresh_database(postgres)), STORAGE_VEHICLE, "VIN-A")
 
 
 def kill_9(server):
@@ -41,9 +68,8 @@ def get(client, path, filter_=None):
     return client.request(message)
 
 
-def test_acknowledged_sets_and_recorded_history_survive_kill_9(launch, tmp_path):
-    data_dir = tmp_path / "state"
-    first = start(launch, data_dir)
+def test_acknowledged_sets_and_recorded_history_survive_kill_9(launch, storage):
+    first = start(launch, storage)
     acknowledged = []  # (value, response ts) of every acknowledged set, in order
     with first.client() as client:
         for n in range(SETS):
@@ -57,7 +83,7 @@ def test_acknowledged_sets_and_recorded_history_survive_kill_9(launch, tmp_path)
         # Killed right after the last answer: nothing waits for the writer thread.
         kill_9(first)
 
-    second = start(launch, data_dir)
+    second = start(launch, storage)
     with second.client() as client:
         current = get(client, VOLUME)
         point = wire.datapoints(wire.data_items(current)[0])[0]
@@ -74,19 +100,18 @@ def test_acknowledged_sets_and_recorded_history_survive_kill_9(launch, tmp_path)
         wire.assert_error(hood_history, "404", "unavailable_data")
 
 
-def test_a_clean_restart_keeps_what_was_set_after_a_restore(launch, tmp_path):
+def test_a_clean_restart_keeps_what_was_set_after_a_restore(launch, storage):
     """State restored at start is stored again when it changes: two restarts in a row."""
-    data_dir = tmp_path / "state"
-    server = start(launch, data_dir)
+    server = start(launch, storage)
     with server.client() as client:
         assert "error" not in client.request({"action": "set", "path": VOLUME, "value": "7"})
     server.process.stop()  # SIGTERM: the graceful path flushes and closes
-    server = start(launch, data_dir)
+    server = start(launch, storage)
     with server.client() as client:
         assert wire.single_value(get(client, VOLUME)) == "7"
         assert "error" not in client.request({"action": "set", "path": VOLUME, "value": "8"})
     server.process.stop()
-    server = start(launch, data_dir)
+    server = start(launch, storage)
     with server.client() as client:
         assert wire.single_value(get(client, VOLUME)) == "8"
         history = get(client, VOLUME, {"variant": "history", "parameter": "PT1H"})
@@ -112,3 +137,33 @@ def test_a_file_that_is_no_database_stops_the_start_and_is_left_alone(shared_dir
     assert "viss.sqlite" in done.stderr and "storage" in done.stderr, done.stderr
     assert "serving" not in done.stdout, "it must not serve an empty state"
     assert database.read_bytes() == garbage, "the file is not overwritten"
+
+
+def test_two_vehicles_in_one_postgres_database_never_see_each_others_rows(launch, postgres):
+    connection = postgres.connection(fresh_database(postgres))
+    one, two = ((POSTGRES, connection, STORAGE_VEHICLE, vin) for vin in ("VIN-1", "VIN-2"))
+    first, second = start(launch, one), start(launch, two)
+    for server, value in ((first, "11"), (second, "22")):
+        with server.client() as client:
+            assert "error" not in client.request({"action": "set", "path": VOLUME, "value": value})
+    kill_9(first)
+    kill_9(second)
+    for storage, value in ((one, "11"), (two, "22")):
+        with start(launch, storage).client() as client:
+            assert wire.single_value(get(client, VOLUME)) == value
+            history = get(client, VOLUME, {"variant": "history", "parameter": "PT1H"})
+            wire.assert_error(history, "404", "unavailable_data")  # one sample: the current one
+    dbname = connection.rsplit("=", 1)[1]
+    rows = postgres.psql("SELECT vehicle, count(*) FROM latest GROUP BY vehicle ORDER BY vehicle", dbname)
+    assert rows.splitlines() == ["VIN-1|2", "VIN-2|2"], "a value and a target each"
+
+
+def test_an_unreachable_postgres_stops_the_start(shared_dir, tmp_path):
+    nobody = f"host=127.0.0.1 port={free_port()} user=viss dbname=viss"
+    done = run_to_exit(_binary("VISS_SERVER_BIN", "viss-server"),
+                       ["--json", str(shared_dir / STANDARD_JSON), INSECURE, "--ws-port", "0",
+                        "--http-port", "0", "--grpc-port", "0", POSTGRES, nobody,
+                        STORAGE_VEHICLE, "VIN-1"], tmp_path)
+    assert done.returncode != 0, done.stdout
+    assert "storage" in done.stderr and "127.0.0.1" in done.stderr, done.stderr
+    assert "serving" not in done.stdout

@@ -12,9 +12,12 @@
 //! must find the target after a crash, so with `durable_sets` (the default) its answer
 //! waits for the commit of its own batch (`docs/storage.md`).
 //!
-//! Backends implement [`Backend`]: SQLite (feature `sqlite`, [`sqlite`]) is the embedded one.
-//! Without a configured data directory nothing is stored (the in-memory store alone).
+//! Backends implement [`Backend`]: SQLite (feature `sqlite`, [`sqlite`]) is the embedded one,
+//! PostgreSQL (feature `postgres`, [`postgres`]) the one servers share. Without a configured
+//! data directory or database nothing is stored (the in-memory store alone).
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -40,6 +43,13 @@ pub struct StorageConfig {
     /// Where the embedded database lives (`<data_dir>/viss.sqlite`); nothing is stored when
     /// unset.
     pub data_dir: Option<PathBuf>,
+    /// A PostgreSQL database shared with other servers instead (libpq-style:
+    /// `host=127.0.0.1 port=5432 user=viss dbname=viss`); the password comes from
+    /// `VISS_POSTGRES_PASSWORD`, never from this string in a file or a flag. Needs `vehicle`.
+    pub postgres: Option<String>,
+    /// Allow a PostgreSQL host that is not loopback or a Unix socket, without TLS (TLS to
+    /// the database is not built yet): only on a network you trust.
+    pub postgres_insecure: bool,
     /// Signals whose every sample is recorded in the database, as VISS paths with `*` for
     /// one level (a branch records every leaf below it), e.g. `Vehicle.Speed`,
     /// `Vehicle.Cabin.Door.*.*.IsOpen`, `Vehicle.Powertrain`.
@@ -64,6 +74,8 @@ impl Default for StorageConfig {
     fn default() -> Self {
         Self {
             data_dir: None,
+            postgres: None,
+            postgres_insecure: false,
             history: Vec::new(),
             history_retention_secs: 7 * 24 * 3600,
             history_max_rows: 10_000_000,
@@ -525,8 +537,35 @@ impl Writer {
     }
 }
 
-/// Opens the configured backend: SQLite in `data_dir`, or nothing (in memory only).
+/// The variable the PostgreSQL password is read from.
+pub const POSTGRES_PASSWORD_VARIABLE: &str = "VISS_POSTGRES_PASSWORD";
+
+/// Opens the configured backend: PostgreSQL when `postgres` is set, else SQLite in
+/// `data_dir`, else nothing (in memory only). Blocks (connects, migrates): call it where
+/// blocking is allowed, not on an async runtime's thread.
 pub fn open_configured(config: &StorageConfig) -> Result<Option<Box<dyn Backend>>, StorageError> {
+    if let Some(connection) = &config.postgres {
+        #[cfg(feature = "postgres")]
+        {
+            let password = std::env::var(POSTGRES_PASSWORD_VARIABLE).ok();
+            let backend = postgres::PostgresBackend::connect(
+                connection,
+                password.as_deref(),
+                &config.vehicle,
+                config.postgres_insecure,
+            )?;
+            return Ok(Some(Box::new(backend)));
+        }
+        #[cfg(not(feature = "postgres"))]
+        return Err(StorageError::Open {
+            path: PathBuf::from("PostgreSQL"),
+            reason: format!(
+                "this server is built without the `postgres` cargo feature of viss-runtime \
+                 (configured: {} bytes of connection string)",
+                connection.len()
+            ),
+        });
+    }
     let Some(dir) = &config.data_dir else {
         return Ok(None);
     };

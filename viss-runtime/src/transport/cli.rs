@@ -216,6 +216,16 @@ pub struct ServerArgs {
         value_delimiter = ','
     )]
     pub record_history: Vec<String>,
+    /// Keep the state in this shared PostgreSQL database instead ("host=127.0.0.1
+    /// port=5432 user=viss dbname=viss"; password from VISS_POSTGRES_PASSWORD); needs
+    /// --storage-vehicle
+    #[cfg(feature = "storage")]
+    #[arg(long, value_name = "CONNECTION", env = "VISS_POSTGRES")]
+    pub postgres: Option<String>,
+    /// This server's vehicle id in a shared database (rows are kept apart by it)
+    #[cfg(feature = "storage")]
+    #[arg(long, value_name = "ID", env = "VISS_STORAGE_VEHICLE")]
+    pub storage_vehicle: Option<String>,
     /// Feed every sensor with simulated values that move within their limits and enum
     /// values; actuators move to the target a client sets
     #[arg(long, env = "VISS_SIMULATE")]
@@ -310,6 +320,11 @@ impl ServerArgs {
                 &mut config.storage.data_dir,
                 self.data_dir.clone().map(Some),
             );
+            set(
+                &mut config.storage.postgres,
+                self.postgres.clone().map(Some),
+            );
+            set(&mut config.storage.vehicle, self.storage_vehicle.clone());
             if !self.record_history.is_empty() {
                 config.storage.history.clone_from(&self.record_history);
             }

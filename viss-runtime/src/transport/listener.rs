@@ -146,13 +146,29 @@ fn attach_storage<T: VissTree>(
 ) -> Result<Option<crate::storage::Storage>, ServerError> {
     let storage_error =
         |error: crate::storage::StorageError| ServerError::Storage(error.to_string());
-    let Some(backend) = crate::storage::open_configured(config).map_err(storage_error)? else {
+    let started = std::time::Instant::now();
+    // Opening and restoring block (a database client may run a runtime of its own, which
+    // cannot start on this async thread): a plain thread does it while this one waits.
+    let opened = std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let Some(backend) = crate::storage::open_configured(config)? else {
+                    return Ok(None);
+                };
+                crate::storage::attach(engine, backend, config).map(Some)
+            })
+            .join()
+    });
+    let storage = match opened {
+        Ok(result) => result.map_err(storage_error)?,
+        Err(_) => return Err(ServerError::Storage("opening the database panicked".into())),
+    };
+    let Some(storage) = storage else {
         return Ok(None);
     };
-    let started = std::time::Instant::now();
-    let storage = crate::storage::attach(engine, backend, config).map_err(storage_error)?;
     tracing::info!(
         data_dir = ?config.data_dir,
+        postgres = config.postgres.is_some(),
         restored_values = storage.restored.0,
         restored_history = storage.restored.1,
         recorded_globs = config.history.len(),
