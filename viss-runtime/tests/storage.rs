@@ -29,6 +29,7 @@ impl Backend for GatedBackend {
 
     fn load_history(
         &mut self,
+        _: &[&str],
         _: Timestamp,
         _: usize,
         _: &mut dyn FnMut(Row<'_>),

@@ -163,10 +163,12 @@ impl std::error::Error for StorageError {}
 pub trait Backend: Send + 'static {
     /// Calls `visit` with every stored latest sample of this vehicle.
     fn load_latest(&mut self, visit: &mut dyn FnMut(Row<'_>)) -> Result<usize, StorageError>;
-    /// Calls `visit` with the newest `per_path` recorded samples of each path captured at
-    /// or after `since`, oldest first per path.
+    /// Calls `visit` with the newest `per_path` recorded samples of each of `paths`
+    /// captured at or after `since`, oldest first per path (an index range per path, not a
+    /// scan of the whole table).
     fn load_history(
         &mut self,
+        paths: &[&str],
         since: Timestamp,
         per_path: usize,
         visit: &mut dyn FnMut(Row<'_>),
@@ -310,7 +312,14 @@ pub fn attach<T: VissTree>(
             let since = Timestamp::now()
                 .checked_sub(ring.retention)
                 .unwrap_or(Timestamp::MIN);
-            backend.load_history(since, ring.max_samples, &mut |row| {
+            let recorded_paths: Vec<&str> = (0..recorded.len())
+                .filter(|&index| recorded[index])
+                .filter_map(|index| {
+                    let node = engine.forest().get(NodeId(u32::try_from(index).ok()?))?;
+                    Some(&*node.path)
+                })
+                .collect();
+            backend.load_history(&recorded_paths, since, ring.max_samples, &mut |row| {
                 if let Some((node, sample)) = restore_row(engine, &row) {
                     engine.store().restore_history(node, sample);
                 }

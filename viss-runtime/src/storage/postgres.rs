@@ -246,20 +246,25 @@ impl Backend for PostgresBackend {
 
     fn load_history(
         &mut self,
+        paths: &[&str],
         since: Timestamp,
         per_path: usize,
         visit: &mut dyn FnMut(Row<'_>),
     ) -> Result<usize, StorageError> {
         let limit = i64::try_from(per_path).unwrap_or(i64::MAX);
+        // One query, an index range per path (LATERAL), not a scan of the table.
         let rows = self
             .runtime
             .block_on(self.client.query(
-                "SELECT path, ts, value FROM (
-                     SELECT path, ts, value,
-                            row_number() OVER (PARTITION BY path ORDER BY ts DESC) AS newest
-                     FROM history WHERE vehicle = $1 AND ts >= $2
-                 ) AS recent WHERE newest <= $3 ORDER BY path, ts",
-                &[&self.vehicle, &nanos(since), &limit],
+                "SELECT wanted.path, recent.ts, recent.value
+                 FROM UNNEST($2::text[]) AS wanted (path)
+                 CROSS JOIN LATERAL (
+                     SELECT ts, value FROM history
+                     WHERE vehicle = $1 AND path = wanted.path AND ts >= $3
+                     ORDER BY ts DESC LIMIT $4
+                 ) AS recent
+                 ORDER BY wanted.path, recent.ts",
+                &[&self.vehicle, &paths, &nanos(since), &limit],
             ))
             .map_err(database)?;
         let mut count = 0;
@@ -339,6 +344,13 @@ impl Backend for PostgresBackend {
                         &[vehicle, &nanos(before)],
                     )
                     .await?;
+                let rows: i64 = client
+                    .query_one("SELECT count(*) FROM history WHERE vehicle = $1", &[vehicle])
+                    .await?
+                    .get(0);
+                if rows <= keep {
+                    return Ok(by_age);
+                }
                 let by_size = client
                     .execute(
                         "DELETE FROM history WHERE ctid IN (

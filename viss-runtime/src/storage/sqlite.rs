@@ -195,38 +195,43 @@ impl Backend for SqliteBackend {
 
     fn load_history(
         &mut self,
+        paths: &[&str],
         since: Timestamp,
         per_path: usize,
         visit: &mut dyn FnMut(Row<'_>),
     ) -> Result<usize, StorageError> {
+        // The newest `per_path` by the (vehicle, path, ts) index, read newest first and
+        // handed on oldest first.
         let mut statement = self
             .connection
             .prepare(
-                "SELECT path, ts, value FROM (
-                     SELECT path, ts, value,
-                            row_number() OVER (PARTITION BY path ORDER BY ts DESC) AS newest
-                     FROM history WHERE vehicle = ?1 AND ts >= ?2
-                 ) WHERE newest <= ?3 ORDER BY path, ts",
+                "SELECT ts, value FROM history WHERE vehicle = ?1 AND path = ?2 AND ts >= ?3
+                 ORDER BY ts DESC LIMIT ?4",
             )
             .map_err(database)?;
         let limit = i64::try_from(per_path).unwrap_or(i64::MAX);
-        let mut rows = statement
-            .query(params![self.vehicle, nanos(since), limit])
-            .map_err(database)?;
         let mut count = 0;
-        while let Some(row) = rows.next().map_err(database)? {
-            let path: String = row.get(0).map_err(database)?;
-            let Some(ts) = timestamp(row.get(1).map_err(database)?) else {
-                continue;
-            };
-            let value: String = row.get(2).map_err(database)?;
-            visit(Row {
-                path: &path,
-                kind: Kind::Current,
-                ts,
-                value: &value,
-            });
-            count += 1;
+        let mut samples: Vec<(i64, String)> = Vec::new();
+        for path in paths {
+            samples.clear();
+            let mut rows = statement
+                .query(params![self.vehicle, path, nanos(since), limit])
+                .map_err(database)?;
+            while let Some(row) = rows.next().map_err(database)? {
+                samples.push((row.get(0).map_err(database)?, row.get(1).map_err(database)?));
+            }
+            for (ts, value) in samples.iter().rev() {
+                let Some(ts) = timestamp(*ts) else {
+                    continue;
+                };
+                visit(Row {
+                    path,
+                    kind: Kind::Current,
+                    ts,
+                    value,
+                });
+                count += 1;
+            }
         }
         Ok(count)
     }
@@ -276,6 +281,19 @@ impl Backend for SqliteBackend {
             )
             .map_err(database)?;
         let keep = i64::try_from(max_rows).unwrap_or(i64::MAX);
+        // Counting reads the index only; the ordered delete sorts the table, so it runs
+        // only when there is something to delete.
+        let rows: i64 = self
+            .connection
+            .query_row(
+                "SELECT count(*) FROM history WHERE vehicle = ?1",
+                params![self.vehicle],
+                |row| row.get(0),
+            )
+            .map_err(database)?;
+        if rows <= keep {
+            return Ok(by_age as u64);
+        }
         let by_size = self
             .connection
             .execute(
@@ -362,7 +380,9 @@ mod tests {
         let mut seen = Vec::new();
         let since = Timestamp::from_second(102).unwrap();
         backend
-            .load_history(since, 3, &mut |row| seen.push(row.ts.as_second()))
+            .load_history(&["Vehicle.Speed", "Vehicle.Other"], since, 3, &mut |row| {
+                seen.push(row.ts.as_second())
+            })
             .unwrap();
         assert_eq!(
             seen,
@@ -375,7 +395,7 @@ mod tests {
         assert_eq!(deleted, 3 + 2, "100..=102 by age, then 103 and 104 by size");
         let mut left = Vec::new();
         backend
-            .load_history(Timestamp::MIN, 100, &mut |row| {
+            .load_history(&["Vehicle.Speed"], Timestamp::MIN, 100, &mut |row| {
                 left.push(row.ts.as_second())
             })
             .unwrap();
