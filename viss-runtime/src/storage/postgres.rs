@@ -345,7 +345,10 @@ impl Backend for PostgresBackend {
                     )
                     .await?;
                 let rows: i64 = client
-                    .query_one("SELECT count(*) FROM history WHERE vehicle = $1", &[vehicle])
+                    .query_one(
+                        "SELECT count(*) FROM history WHERE vehicle = $1",
+                        &[vehicle],
+                    )
                     .await?
                     .get(0);
                 if rows <= keep {
