@@ -122,6 +122,23 @@ pub struct Row<'a> {
     pub value: &'a str,
 }
 
+/// A timestamp as every backend's `ts` column holds it: nanoseconds since the Unix epoch
+/// in a 64-bit integer (exact for 1677..2262; beyond, clamped).
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn nanos(ts: Timestamp) -> i64 {
+    i64::try_from(ts.as_nanosecond()).unwrap_or(if ts < Timestamp::UNIX_EPOCH {
+        i64::MIN
+    } else {
+        i64::MAX
+    })
+}
+
+/// A `ts` column read back; `None` for a value no timestamp has.
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+fn timestamp(nanos: i64) -> Option<Timestamp> {
+    Timestamp::from_nanosecond(i128::from(nanos)).ok()
+}
+
 /// Why storage failed.
 #[derive(Debug)]
 pub enum StorageError {
@@ -229,9 +246,7 @@ impl Journal {
             }
         }
     }
-}
 
-impl Journal {
     /// With `durable_sets`: returns once what was queued before is committed (or after
     /// [`DURABLE_WAIT`], or at once when the queue is full: overload answers without the
     /// guarantee rather than stalling every client).

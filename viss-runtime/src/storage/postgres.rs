@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use tokio_postgres::{Client, Config, NoTls};
 
-use super::{Backend, Kind, Row, StorageError};
+use super::{Backend, Kind, Row, StorageError, nanos, timestamp};
 
 /// Schema versions: entry `n` takes a database from version `n` to `n + 1`. Append only.
 const MIGRATIONS: &[&str] = &["CREATE TABLE latest (
@@ -59,15 +59,6 @@ impl std::fmt::Debug for PostgresBackend {
 
 fn database(error: tokio_postgres::Error) -> StorageError {
     StorageError::Database(error.to_string())
-}
-
-/// Nanoseconds since the epoch (`BIGINT`), as the SQLite backend keeps them.
-fn nanos(ts: Timestamp) -> i64 {
-    i64::try_from(ts.as_nanosecond()).unwrap_or(if ts < Timestamp::UNIX_EPOCH {
-        i64::MIN
-    } else {
-        i64::MAX
-    })
 }
 
 impl PostgresBackend {
@@ -227,10 +218,7 @@ impl Backend for PostgresBackend {
         for row in &rows {
             let kind: i16 = row.get(1);
             let ts: i64 = row.get(2);
-            let (Some(kind), Ok(ts)) = (
-                Kind::from_code(i64::from(kind)),
-                Timestamp::from_nanosecond(i128::from(ts)),
-            ) else {
+            let (Some(kind), Some(ts)) = (Kind::from_code(i64::from(kind)), timestamp(ts)) else {
                 continue;
             };
             visit(Row {
@@ -270,7 +258,7 @@ impl Backend for PostgresBackend {
         let mut count = 0;
         for row in &rows {
             let ts: i64 = row.get(1);
-            let Ok(ts) = Timestamp::from_nanosecond(i128::from(ts)) else {
+            let Some(ts) = timestamp(ts) else {
                 continue;
             };
             visit(Row {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 use rusqlite::{Connection, OpenFlags, OptionalExtension as _, params};
 
-use super::{Backend, Kind, Row, StorageError};
+use super::{Backend, Kind, Row, StorageError, nanos, timestamp};
 
 /// Schema versions: entry `n` takes a database from version `n` to `n + 1`. Append only.
 const MIGRATIONS: &[&str] = &[
@@ -150,19 +150,6 @@ fn check_integrity(connection: &Connection, path: &Path) -> Result<(), StorageEr
 
 fn database(error: rusqlite::Error) -> StorageError {
     StorageError::Database(error.to_string())
-}
-
-/// Nanoseconds since the epoch: an `INTEGER` column, exact for 1677..2262.
-fn nanos(ts: Timestamp) -> i64 {
-    i64::try_from(ts.as_nanosecond()).unwrap_or(if ts < Timestamp::UNIX_EPOCH {
-        i64::MIN
-    } else {
-        i64::MAX
-    })
-}
-
-fn timestamp(nanos: i64) -> Option<Timestamp> {
-    Timestamp::from_nanosecond(i128::from(nanos)).ok()
 }
 
 impl Backend for SqliteBackend {
