@@ -17,3 +17,11 @@ DATA_DIR = "--data-dir"  # durable state: <dir>/viss.sqlite
 RECORD_HISTORY = "--record-history"  # VISS path globs recorded in the database
 POSTGRES = "--postgres"  # durable state in a shared PostgreSQL database (connection string)
 STORAGE_VEHICLE = "--storage-vehicle"  # this server's rows in a shared database
+
+# VISS file transfer (CORE App. C, viss-core.md §10): on with a directory, where finished
+# downloads land as <dir>/<VSS path of the actuator>/<descriptor name>.
+FILETRANSFER_DIR = "--filetransfer-dir"
+FILETRANSFER_PORT = "--filetransfer-port"  # the data channel's WebSocket port (0: any free one)
+UPLOAD = "--upload"  # VSSPATH=FILE, repeatable: the file an upload sensor serves
+FILETRANSFER_MAX_BYTES = "--filetransfer-max-bytes"  # the largest download accepted
+FILETRANSFER_CHUNK_BYTES = "--filetransfer-chunk-bytes"  # the chunk size of uploads

@@ -40,6 +40,19 @@ pub struct Limits {
     pub history_samples: u64,
 }
 
+/// File transfer (CORE App. C) as served: directions and the data channel's parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct FileTransfer {
+    /// `download`, `upload`.
+    pub directions: Vec<&'static str>,
+    /// The WebSocket data channel's port (0 until bound: [`port_path`]`("filetransfer")`).
+    pub port: u16,
+    /// Chunk size of uploads.
+    pub chunk_bytes: u64,
+    /// Largest download accepted.
+    pub max_file_bytes: u64,
+}
+
 /// Everything the `Server` tree says.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Capabilities {
@@ -57,6 +70,8 @@ pub struct Capabilities {
     pub mqtt_topic: Option<String>,
     /// The MQTT topic of protobuf payloads (`<VID>/Vehicle/protobuf`), when served.
     pub mqtt_protobuf_topic: Option<String>,
+    /// File transfer, when served.
+    pub file_transfer: Option<FileTransfer>,
     pub tls: bool,
     pub inline_errors: bool,
     pub limits: Limits,
@@ -125,6 +140,13 @@ impl Capabilities {
             "Security features.",
             &self.security,
         );
+        if let Some(files) = &self.file_transfer {
+            nodes.list(
+                "Server.Support.Filetransfer",
+                "File transfer directions served (CORE App. C).",
+                &files.directions,
+            );
+        }
         if protocols.contains(&"ws") {
             nodes.list(
                 "Server.Support.SubProtocol",
@@ -149,6 +171,9 @@ impl Capabilities {
                 "WebSocket sub-protocol of protobuf payloads (binary frames).",
                 subprotocol,
             );
+        }
+        if let Some(files) = &self.file_transfer {
+            self.file_transfer_config(&mut nodes, files);
         }
         if let Some(topic) = &self.mqtt_topic {
             nodes.text(
@@ -220,9 +245,47 @@ impl Capabilities {
     }
 }
 
-/// The `PortNum` node of a protocol's primary payload format.
+impl Capabilities {
+    /// `Server.Config.Protocol.Websocket.FileTransfer.*`: where the data channel is (the
+    /// node names VISSR uses) and the rules CORE App. C leaves open (extensions).
+    fn file_transfer_config(&self, nodes: &mut Nodes, files: &FileTransfer) {
+        const BRANCH: &str = "Server.Config.Protocol.Websocket.FileTransfer";
+        nodes.number(
+            &format!("{BRANCH}.PortNum"),
+            "Port of the WebSocket data channel (binary messages, TLS as the other transports).",
+            "uint32",
+            files.port.into(),
+        );
+        nodes.number(
+            &format!("{BRANCH}.ChunkBytes"),
+            "Chunk size of uploads, in bytes (extension).",
+            "uint64",
+            files.chunk_bytes,
+        );
+        nodes.number(
+            &format!("{BRANCH}.MaxFileBytes"),
+            "Largest file a download may bring, in bytes (extension).",
+            "uint64",
+            files.max_file_bytes,
+        );
+        nodes.text(
+            &format!("{BRANCH}.ByteOrder"),
+            "Byte order of the binary messages' integers (extension; App. C is silent).",
+            "big-endian",
+        );
+        nodes.text(
+            &format!("{BRANCH}.LargeFiles"),
+            "How files of more than 255 chunks are numbered (extension; App. C is silent).",
+            "messageNo = chunk index modulo 255 (0..254, then 0 again); stop-and-wait",
+        );
+    }
+}
+
+/// The `PortNum` node of a protocol's primary payload format (`filetransfer`: the file
+/// transfer data channel's).
 pub fn port_path(protocol: &str) -> Option<&'static str> {
     match protocol {
+        "filetransfer" => Some("Server.Config.Protocol.Websocket.FileTransfer.PortNum"),
         "ws" => Some("Server.Config.Protocol.Websocket.Primary.PortNum"),
         "http" => Some("Server.Config.Protocol.Http.Primary.PortNum"),
         "grpc" => Some("Server.Config.Protocol.Grpc.Protobuf.PortNum"),

@@ -29,6 +29,8 @@ pub mod codec;
 pub mod dc;
 pub mod engine;
 pub mod error;
+#[cfg(feature = "filetransfer")]
+pub mod filetransfer;
 pub mod filter;
 pub mod json;
 pub mod protocol;
@@ -58,7 +60,7 @@ pub use transport as server;
 #[cfg(feature = "vss-model")]
 pub mod model_tree;
 
-pub use engine::{Clock, Engine, EngineConfig, ManualClock, SetHook, SystemClock};
+pub use engine::{Clock, Engine, EngineConfig, FileResources, ManualClock, SetHook, SystemClock};
 pub use error::{ErrorKind, VissError};
 pub use store::{HistoryConfig, Sample, SignalStore};
 pub use subscription::{EventQueue, Session};

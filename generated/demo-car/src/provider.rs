@@ -31,6 +31,14 @@ pub trait Provider: Send + Sync + 'static {
     ) {
         let _ = (actuator, target);
     }
+    /// `Vehicle.Navigation.MapFile` (Types.Resources.FileDescriptor).
+    fn set_navigation_map_file(
+        &self,
+        actuator: Actuator<crate::tree::FileDescriptor>,
+        target: crate::tree::FileDescriptor,
+    ) {
+        let _ = (actuator, target);
+    }
     /// `Vehicle.Cabin.AmbientLight` (uint8[]).
     fn set_cabin_ambient_light(&self, actuator: Actuator<Vec<u8>>, target: Vec<u8>) {
         let _ = (actuator, target);
@@ -197,6 +205,13 @@ fn route_navigation<P: Provider + ?Sized>(
     }
     if node == branch.stops.id() {
         deliver(value, |target| provider.set_navigation_stops(branch.stops, target));
+        return true;
+    }
+    if node == branch.map_file.id() {
+        deliver(
+            value,
+            |target| provider.set_navigation_map_file(branch.map_file, target),
+        );
         return true;
     }
     false

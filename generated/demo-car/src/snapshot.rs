@@ -57,6 +57,14 @@ static STRUCT_WAYPOINT: StructCodec = StructCodec::new(
         Member::new(3, "Priority", Kind::Uint32, false),
     ],
 );
+/// The members of struct type `Types.Resources.FileDescriptor`.
+static STRUCT_FILE_DESCRIPTOR: StructCodec = StructCodec::new(
+    &[
+        Member::new(1, "name", Kind::String, false),
+        Member::new(2, "hash", Kind::String, false),
+        Member::new(3, "uid", Kind::String, false),
+    ],
+);
 impl ProtoBranch for crate::tree::Vehicle {
     fn encode_fields<S: SnapshotStore>(&self, store: &S, out: &mut Encoder<'_>) {
         out.leaf(store, 1, self.speed.id(), Kind::Float);
@@ -144,6 +152,7 @@ impl ProtoBranch for crate::tree::Navigation {
         out.leaf(store, 1, self.destination.id(), Kind::Struct(&STRUCT_WAYPOINT));
         out.repeated(store, 2, self.stops.id(), Kind::Struct(&STRUCT_WAYPOINT));
         out.leaf(store, 3, self.is_guiding.id(), Kind::Bool);
+        out.leaf(store, 4, self.map_file.id(), Kind::Struct(&STRUCT_FILE_DESCRIPTOR));
     }
     fn decode_field<S: SnapshotStore>(
         &self,
@@ -153,12 +162,19 @@ impl ProtoBranch for crate::tree::Navigation {
             1 => field.leaf(self.destination.id(), Kind::Struct(&STRUCT_WAYPOINT)),
             2 => field.repeated(self.stops.id(), Kind::Struct(&STRUCT_WAYPOINT)),
             3 => field.leaf(self.is_guiding.id(), Kind::Bool),
+            4 => field.leaf(self.map_file.id(), Kind::Struct(&STRUCT_FILE_DESCRIPTOR)),
             _ => Ok(()),
         }
     }
 }
 impl ProtoBranch for crate::tree::Cabin {
     fn encode_fields<S: SnapshotStore>(&self, store: &S, out: &mut Encoder<'_>) {
+        out.leaf(
+            store,
+            11,
+            self.dash_cam_clip.id(),
+            Kind::Struct(&STRUCT_FILE_DESCRIPTOR),
+        );
         out.leaf(store, 1, self.temperature.id(), Kind::Sint32);
         out.repeated(store, 2, self.ambient_light.id(), Kind::Uint32);
         out.branch(store, 3, &self.door);
@@ -175,6 +191,10 @@ impl ProtoBranch for crate::tree::Cabin {
         field: &mut FieldInput<'_, '_, S>,
     ) -> Result<(), DecodeError> {
         match field.number() {
+            11 => {
+                field
+                    .leaf(self.dash_cam_clip.id(), Kind::Struct(&STRUCT_FILE_DESCRIPTOR))
+            }
             1 => field.leaf(self.temperature.id(), Kind::Sint32),
             2 => field.repeated(self.ambient_light.id(), Kind::Uint32),
             3 => field.branch(&self.door),

@@ -102,12 +102,20 @@ pub struct Navigation {
     pub stops: ::viss_runtime::Actuator<Vec<Waypoint>>,
     #[viss(description = "Whether route guidance is active.")]
     pub is_guiding: ::viss_runtime::Sensor<bool>,
+    #[viss(
+        description = "A map file pushed to the vehicle (file transfer download, CORE App. C)."
+    )]
+    pub map_file: ::viss_runtime::Actuator<FileDescriptor>,
 }
 /// `Vehicle.Cabin`
 ///
 /// The instances of `Door` differ (an instance-specific overlay), so they are separate fields with their own types instead of an array.
 #[derive(Debug, ::viss_runtime::VissTree)]
 pub struct Cabin {
+    #[viss(
+        description = "The latest dash-cam clip, fetched from the vehicle (file transfer upload, CORE App. C)."
+    )]
+    pub dash_cam_clip: ::viss_runtime::Sensor<FileDescriptor>,
     #[viss(
         description = "Cabin air temperature.",
         unit = "celsius",
@@ -522,9 +530,50 @@ impl ::viss_runtime::VssElement for Waypoint {
         "Types.Waypoint",
     );
 }
+/// The VSS struct type `Types.Resources.FileDescriptor`.
+///
+/// A file to transfer; the layout VISS file transfer fixes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileDescriptor {
+    /// File name with a dot-separated extension naming its format.
+    pub name: String,
+    /// SHA-1 of the file content, as hex.
+    pub hash: String,
+    /// The transfer session, a random uint32 as 8 hex digits.
+    pub uid: String,
+}
+impl ::viss_runtime::VssType for FileDescriptor {
+    const DATATYPE: ::viss_runtime::DataType = ::viss_runtime::typed::struct_datatype(
+        "Types.Resources.FileDescriptor",
+    );
+    fn into_value(self) -> ::viss_runtime::Value {
+        ::viss_runtime::Value::Struct(
+            ::std::vec![
+                ("name".to_owned(), ::viss_runtime::VssType::into_value(self.name)),
+                ("hash".to_owned(), ::viss_runtime::VssType::into_value(self.hash)),
+                ("uid".to_owned(), ::viss_runtime::VssType::into_value(self.uid))
+            ],
+        )
+    }
+    fn from_value(value: ::viss_runtime::Value) -> ::core::option::Option<Self> {
+        let ::viss_runtime::Value::Struct(mut fields) = value else {
+            return ::core::option::Option::None;
+        };
+        ::core::option::Option::Some(Self {
+            name: ::viss_runtime::typed::take_field(&mut fields, "name")?,
+            hash: ::viss_runtime::typed::take_field(&mut fields, "hash")?,
+            uid: ::viss_runtime::typed::take_field(&mut fields, "uid")?,
+        })
+    }
+}
+impl ::viss_runtime::VssElement for FileDescriptor {
+    const ARRAY_DATATYPE: ::viss_runtime::DataType = ::viss_runtime::typed::struct_array_datatype(
+        "Types.Resources.FileDescriptor",
+    );
+}
 /// The struct types of the tree: struct values a client sets are checked against
 /// them (members, datatypes, limits).
-pub static STRUCT_TYPES: [::viss_runtime::StructType; 2] = [
+pub static STRUCT_TYPES: [::viss_runtime::StructType; 3] = [
     ::viss_runtime::StructType {
         name: ::std::borrow::Cow::Borrowed("Types.GeoPoint"),
         members: ::std::borrow::Cow::Borrowed(
@@ -576,6 +625,40 @@ pub static STRUCT_TYPES: [::viss_runtime::StructType; 2] = [
                     name: ::std::borrow::Cow::Borrowed("Priority"),
                     datatype: ::viss_runtime::DataType::Scalar(
                         ::viss_runtime::ScalarType::Uint8,
+                    ),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    allowed: ::std::borrow::Cow::Borrowed(&[]),
+                },
+            ],
+        ),
+    },
+    ::viss_runtime::StructType {
+        name: ::std::borrow::Cow::Borrowed("Types.Resources.FileDescriptor"),
+        members: ::std::borrow::Cow::Borrowed(
+            &[
+                ::viss_runtime::StructMember {
+                    name: ::std::borrow::Cow::Borrowed("name"),
+                    datatype: ::viss_runtime::DataType::Scalar(
+                        ::viss_runtime::ScalarType::String,
+                    ),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    allowed: ::std::borrow::Cow::Borrowed(&[]),
+                },
+                ::viss_runtime::StructMember {
+                    name: ::std::borrow::Cow::Borrowed("hash"),
+                    datatype: ::viss_runtime::DataType::Scalar(
+                        ::viss_runtime::ScalarType::String,
+                    ),
+                    min: ::core::option::Option::None,
+                    max: ::core::option::Option::None,
+                    allowed: ::std::borrow::Cow::Borrowed(&[]),
+                },
+                ::viss_runtime::StructMember {
+                    name: ::std::borrow::Cow::Borrowed("uid"),
+                    datatype: ::viss_runtime::DataType::Scalar(
+                        ::viss_runtime::ScalarType::String,
                     ),
                     min: ::core::option::Option::None,
                     max: ::core::option::Option::None,

@@ -10,7 +10,8 @@ use crate::filter::{self, Condition, Filter};
 use crate::protocol::Version;
 use crate::request::{self, Action, Request};
 use crate::response::{
-    begin, finish, key, write_data_objects, write_dp, write_json_array, write_json_str,
+    begin, begin_data_object, finish, key, write_data_objects, write_dp, write_json_array,
+    write_json_str,
 };
 use crate::store::Sample;
 use crate::subscription::Session;
@@ -58,6 +59,11 @@ impl<T: VissTree> Engine<T> {
                 self.addressed(session, node, &filter)?;
                 let nodes = &session.scratch.nodes;
                 let cleared = self.clear(&mut session.tokens, request, Access::Read, nodes, now)?;
+                if let [node] = session.scratch.nodes[..]
+                    && let Some(upload) = self.files.get().and_then(|files| files.upload(node))
+                {
+                    return self.write_one(request, node, &upload?, now, out);
+                }
                 // No in-line errors in an access-controlled answer (CORE §8.4.4).
                 let inline = version == Version::V3
                     && self.config.inline_errors
@@ -191,6 +197,25 @@ impl<T: VissTree> Engine<T> {
             now
         };
         finish(out, executed);
+        Ok(())
+    }
+
+    /// A `get` response of one node's `value`, which is not the stored one (an upload's
+    /// descriptor).
+    fn write_one(
+        &self,
+        request: &Request<'_>,
+        node: NodeId,
+        value: &Value,
+        now: Timestamp,
+        out: &mut Vec<u8>,
+    ) -> Result<(), VissError> {
+        begin(out, Some("get"), request.request_id.as_deref());
+        key(out, "data");
+        begin_data_object(out, &self.forest.node(node).path);
+        write_dp(out, Some(value), now);
+        out.push(b'}');
+        finish(out, now);
         Ok(())
     }
 

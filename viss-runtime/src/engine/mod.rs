@@ -91,6 +91,20 @@ pub trait SetHook: Send + Sync {
     }
 }
 
+/// File resources (CORE App. C): leaves whose value is a `Types.Resources.FileDescriptor`.
+/// The file-transfer service ([`crate::filetransfer`]) installs itself with
+/// [`Engine::install_file_resources`]; the engine asks it about `set`s and single-leaf
+/// `get`s, after the tree's own checks and access control.
+pub trait FileResources: Send + Sync {
+    /// A checked `set` of `node`: `None` when `node` is no download target, else whether the
+    /// download the descriptor announces was registered.
+    fn download(&self, node: NodeId, value: &Value) -> Option<Result<(), VissError>>;
+
+    /// A `get` of `node` alone: `None` when `node` is no upload source, else the
+    /// descriptor of a new upload (answered to this client only, never stored).
+    fn upload(&self, node: NodeId) -> Option<Result<Value, VissError>>;
+}
+
 /// Limits and options. No limit is fixed in code; all are here.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EngineConfig {
@@ -162,6 +176,8 @@ pub struct Engine<T: VissTree> {
     limited: Mutex<Vec<(Timestamp, Arc<Subscription>, VissError)>>,
     /// Access control, once installed ([`Engine::install_access_control`]).
     guard: OnceLock<crate::access::Guard>,
+    /// File transfer, once installed ([`Engine::install_file_resources`]).
+    files: OnceLock<Arc<dyn FileResources>>,
     /// [`EngineConfig::curvelog_groups`] as node ids, resolved by the first curvelog
     /// subscription (resolving reads the path index and node table, which a starting
     /// server otherwise leaves alone).
@@ -216,6 +232,7 @@ impl<T: VissTree> Engine<T> {
             timed: Mutex::new(Vec::new()),
             limited: Mutex::new(Vec::new()),
             guard: OnceLock::new(),
+            files: OnceLock::new(),
             groups: OnceLock::new(),
             patterns,
         }
@@ -245,6 +262,11 @@ impl<T: VissTree> Engine<T> {
             self.providers.resize(index + 1, None);
         }
         self.providers[index] = Some(provider);
+    }
+
+    /// Installs the file-transfer service; false when one is installed already.
+    pub fn install_file_resources(&self, files: Arc<dyn FileResources>) -> bool {
+        self.files.set(files).is_ok()
     }
 
     /// The hook of the tree holding `node`, and the id that tree knows `node` by.

@@ -42,13 +42,24 @@ impl<T: VissTree> Engine<T> {
             None => value,
         };
         self.check_pattern(node, &value)?;
-        let echoes = match self.provider_of(node) {
+        // A file resource's target is the file announced; its current value becomes the
+        // descriptor once the data channel has the whole file.
+        let file = match self
+            .files
+            .get()
+            .and_then(|files| files.download(node, &value))
+        {
+            Some(registered) => registered.map(|()| true)?,
+            None => false,
+        };
+        let provider_echoes = match self.provider_of(node) {
             Some((provider, local)) => {
                 provider.on_set(local, &info.path, &value);
                 provider.echoes_target()
             }
             None => true,
-        } && self.config.state_storage;
+        };
+        let echoes = !file && provider_echoes && self.config.state_storage;
         if echoes {
             // State storage: the target is the current value at once, so set -> get and
             // set -> subscription event work without a vehicle behind the server.

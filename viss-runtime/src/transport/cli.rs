@@ -226,6 +226,26 @@ pub struct ServerArgs {
     #[cfg(feature = "storage")]
     #[arg(long, value_name = "ID", env = "VISS_STORAGE_VEHICLE")]
     pub storage_vehicle: Option<String>,
+    /// Serve file transfer (CORE App. C): received files go to <DIR>/<VSS path>/<name>
+    #[cfg(feature = "filetransfer")]
+    #[arg(long, value_name = "DIR", env = "VISS_FILETRANSFER_DIR")]
+    pub filetransfer_dir: Option<PathBuf>,
+    /// Port of the file-transfer data channel [default: 6445]
+    #[cfg(feature = "filetransfer")]
+    #[arg(long, value_name = "PORT", env = "VISS_FILETRANSFER_PORT")]
+    pub filetransfer_port: Option<u16>,
+    /// Largest file a download may bring, in bytes [default: 1 GiB]
+    #[cfg(feature = "filetransfer")]
+    #[arg(long, value_name = "BYTES", env = "VISS_FILETRANSFER_MAX_BYTES")]
+    pub filetransfer_max_bytes: Option<u64>,
+    /// Chunk size of uploads, in bytes [default: 65536]
+    #[cfg(feature = "filetransfer")]
+    #[arg(long, value_name = "BYTES", env = "VISS_FILETRANSFER_CHUNK_BYTES")]
+    pub filetransfer_chunk_bytes: Option<u32>,
+    /// An upload sensor and the file it serves (repeat for more)
+    #[cfg(feature = "filetransfer")]
+    #[arg(long, value_name = "VSSPATH=FILE", value_parser = parse_upload)]
+    pub upload: Vec<(String, PathBuf)>,
     /// Feed every sensor with simulated values that move within their limits and enum
     /// values; actuators move to the target a client sets
     #[arg(long, env = "VISS_SIMULATE")]
@@ -328,6 +348,15 @@ impl ServerArgs {
             if !self.record_history.is_empty() {
                 config.storage.history.clone_from(&self.record_history);
             }
+        }
+        #[cfg(feature = "filetransfer")]
+        {
+            let files = &mut config.filetransfer;
+            set(&mut files.dir, self.filetransfer_dir.clone().map(Some));
+            set(&mut files.port, self.filetransfer_port);
+            set(&mut files.max_file_bytes, self.filetransfer_max_bytes);
+            set(&mut files.chunk_bytes, self.filetransfer_chunk_bytes);
+            files.uploads.extend(self.upload.iter().cloned());
         }
         config.protocol.require_subprotocol |= self.require_subprotocol;
         set(&mut config.log.level, self.log_level.clone());
@@ -558,6 +587,17 @@ pub async fn serve<T: VissTree + 'static>(
 }
 
 /// The lines a user (and the tests) read to connect.
+/// `--upload VSSPATH=FILE`.
+#[cfg(feature = "filetransfer")]
+fn parse_upload(text: &str) -> Result<(String, PathBuf), String> {
+    match text.split_once('=') {
+        Some((path, file)) if !path.is_empty() && !file.is_empty() => {
+            Ok((path.to_owned(), PathBuf::from(file)))
+        }
+        _ => Err(format!("expected VSSPATH=FILE, got {text:?}")),
+    }
+}
+
 fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize, roots: &str) {
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{name}: serving {nodes} nodes (trees: {roots})");
@@ -585,6 +625,13 @@ fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize, roots
         let _ = writeln!(
             stdout,
             "  gRPC:      {address}  ({security}, service grpcProtobufMessages.VISS)"
+        );
+    }
+    if let Some(address) = listening.filetransfer {
+        let _ = writeln!(
+            stdout,
+            "  Files:     {}://{address}  (file transfer data channel)",
+            listening.ws_scheme()
         );
     }
     #[cfg(feature = "mqtt")]

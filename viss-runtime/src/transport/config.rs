@@ -23,6 +23,9 @@ pub struct ServerConfig {
     /// Durable state (`[storage]`, feature `storage`): off until `data_dir` is set.
     #[cfg(feature = "storage")]
     pub storage: crate::storage::StorageConfig,
+    /// File transfer (`[filetransfer]`, feature `filetransfer`): off until `dir` is set.
+    #[cfg(feature = "filetransfer")]
+    pub filetransfer: crate::filetransfer::FileTransferConfig,
 }
 
 /// Protocol choices where VISS leaves room (`docs/conformance.md`).

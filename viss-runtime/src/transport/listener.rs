@@ -45,6 +45,8 @@ pub struct Listening {
     /// The MQTT broker connection and its topics, when the MQTT transport is on.
     #[cfg(feature = "mqtt")]
     pub mqtt: Option<super::mqtt::MqttEndpoint>,
+    /// The file-transfer data channel (`wss://`, or `ws://` with `insecure`), when served.
+    pub filetransfer: Option<SocketAddr>,
     /// The certificate in use; `None` with `insecure`.
     pub tls: Option<TlsFiles>,
     /// The database every write is recorded in, when one is configured.
@@ -212,6 +214,7 @@ pub async fn start<T: VissTree + 'static>(
         grpc: None,
         #[cfg(feature = "mqtt")]
         mqtt: None,
+        filetransfer: None,
         tls,
         #[cfg(feature = "storage")]
         storage,
@@ -248,6 +251,30 @@ pub async fn start<T: VissTree + 'static>(
         publish_port(&engine, "http", local.port());
         listening.http = Some(local);
         let router = super::http::router(state, config.limits.max_message_bytes);
+        listening.spawn_server(bound, router, rustls.clone(), &config.limits)?;
+    }
+    #[cfg(feature = "filetransfer")]
+    if config.filetransfer.enabled() {
+        let files =
+            crate::filetransfer::FileTransfer::new(engine.forest(), config.filetransfer.clone())
+                .map(Arc::new)
+                .map_err(ServerError::Config)?;
+        if !engine.install_file_resources(Arc::clone(&files) as Arc<dyn crate::FileResources>) {
+            tracing::info!("file transfer: installed by the embedding application already");
+        }
+        let state = Arc::new(crate::filetransfer::channel::ChannelState {
+            engine: Arc::clone(&engine),
+            files,
+            connections: Arc::new(tokio::sync::Semaphore::new(
+                config.limits.max_connections.max(1),
+            )),
+            shutdown: stopped.clone(),
+        });
+        let bound = bind(SocketAddr::new(address, config.filetransfer.port))?;
+        let local = local_address(&bound)?;
+        publish_port(&engine, "filetransfer", local.port());
+        listening.filetransfer = Some(local);
+        let router = crate::filetransfer::channel::router(state);
         listening.spawn_server(bound, router, rustls.clone(), &config.limits)?;
     }
     #[cfg(feature = "grpc")]
@@ -429,6 +456,12 @@ impl Listening {
                     .as_deref()
                     .map(|topic| format!(", {topic}"))
                     .unwrap_or_default()
+            );
+        }
+        if let Some(address) = self.filetransfer {
+            tracing::info!(
+                "VISS file transfer data channel on {}://{address}",
+                self.ws_scheme()
             );
         }
         if let Some(files) = &self.tls {

@@ -163,6 +163,10 @@ pub fn serving_forest<T: VissTree>(
     engine: &EngineConfig,
 ) -> Result<Forest<T>, ForestError> {
     let mut capabilities = capabilities(config, engine);
+    #[cfg(feature = "filetransfer")]
+    if config.filetransfer.enabled() {
+        capabilities.file_transfer = file_transfer_capabilities(&tree, &config.filetransfer);
+    }
     if !tree.nodes().iter().any(|node| node.validate.is_some()) {
         // Nothing to protect: no token is ever checked, whatever keys are configured.
         capabilities
@@ -170,6 +174,32 @@ pub fn serving_forest<T: VissTree>(
             .retain(|feature| !matches!(*feature, "accesscontrol" | "consent"));
     }
     Forest::new(tree).with(capabilities.tree())
+}
+
+/// The file transfer `tree` and `config` serve: downloads when the tree has file
+/// actuators, uploads when sensors are mapped to files; `None` when neither.
+#[cfg(feature = "filetransfer")]
+fn file_transfer_capabilities<T: VissTree>(
+    tree: &T,
+    config: &crate::filetransfer::FileTransferConfig,
+) -> Option<crate::capabilities::FileTransfer> {
+    use crate::filetransfer::descriptor::is_file_type;
+    let downloads = tree.nodes().iter().any(|node| {
+        node.kind == crate::tree::NodeKind::Actuator && is_file_type(node.datatype.as_ref())
+    });
+    let mut directions = Vec::new();
+    if downloads {
+        directions.push("download");
+    }
+    if !config.uploads.is_empty() {
+        directions.push("upload");
+    }
+    (!directions.is_empty()).then(|| crate::capabilities::FileTransfer {
+        directions,
+        port: config.port,
+        chunk_bytes: config.chunk_bytes.into(),
+        max_file_bytes: config.max_file_bytes,
+    })
 }
 
 /// Why the server could not start or stopped with an error.
