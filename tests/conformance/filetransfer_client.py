@@ -187,12 +187,16 @@ def parse(frame: bytes) -> Message:
 class DataChannel:
     """One binary WebSocket connection to the data channel (wss with the CA `cert`)."""
 
-    def __init__(self, url: str, cert: Path | str | None = None, timeout: float = TIMEOUT_S):
+    def __init__(self, url: str, cert: Path | str | None = None, timeout: float = TIMEOUT_S,
+                 token: str | None = None):
+        """`token`: sent as `Authorization: Bearer` in the handshake (the server's rule for
+        the data channel of nodes it protects; App. C leaves this open)."""
         self.url = url
         self.timeout = timeout
         self.transcript: collections.deque[str] = collections.deque(maxlen=20)
         sslopt = {"ca_certs": str(cert)} if url.startswith("wss://") and cert else None
-        self.ws = websocket.create_connection(url, sslopt=sslopt, timeout=timeout)
+        header = [f"Authorization: Bearer {token}"] if token else None
+        self.ws = websocket.create_connection(url, sslopt=sslopt, timeout=timeout, header=header)
 
     def __enter__(self) -> "DataChannel":
         return self

@@ -20,10 +20,13 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 import wire
+from filetransfer_client import TERMINATE, DataChannel, download, new_uid, sha1_hex, upload
+from flags import FILETRANSFER_DIR, FILETRANSFER_PORT, UPLOAD
 from mqtt_broker import Mosquitto
 from mqtt_client import MqttVissClient, wait_until_served
 
-GUARDED_VSPEC = Path(__file__).resolve().parents[1] / "trees" / "Guarded.vspec"
+TREES = Path(__file__).resolve().parents[1] / "trees"
+GUARDED_VSPEC = TREES / "Guarded.vspec"
 VIN = "WVWZZZ1JZXW000001"
 AUDIENCE = "covesa.global/VISSv3"
 LIGHT = "Vehicle.Cabin.Light"
@@ -331,3 +334,42 @@ def test_no_access_control_serves_everything_and_says_so(launch):
         wire.assert_success(request(ws, "set", LIGHT, value="12"))
         deviations = wire.single_value(request(ws, "get", "Server.Config.Deviations"))
         assert any("access control off" in deviation for deviation in deviations), deviations
+
+
+def test_a_protected_file_needs_the_token_on_the_data_channel_too(launch, issuer, tmp_path):
+    """File resources under a `validate` tag: the set/get that starts a transfer needs the
+    token, and so does the data channel that carries it (`Authorization: Bearer` in its
+    handshake). A channel without it, or with a read-only token for a download, gets status
+    255 and the transfer stays for its rightful client."""
+    files, clip = tmp_path / "files", tmp_path / "clip.bin"
+    clip.write_bytes(bytes(range(256)) * 12)
+    server = launch.viss_server(
+        ["-s", str(TREES / "GuardedFiles.vspec"), "-t", str(TREES / "FileTypes.vspec")],
+        "--token-key", f"ES256:{issuer.ec_public}", FILETRANSFER_DIR, str(files),
+        FILETRANSFER_PORT, "0", UPLOAD, f"Vehicle.Cabin.DashCamClip={clip}")
+    token, read_only = issuer.es256(CABIN_RW), issuer.es256(CABIN_RO)
+    cert = server.endpoints.cert
+    data = b"a protected map " * 200
+    descriptor = {"name": "map.kml", "hash": sha1_hex(data), "uid": new_uid()}
+    with server.client() as ws:
+        port = wire.single_value(request(
+            ws, "get", "Server.Config.Protocol.Websocket.FileTransfer.PortNum"))
+        url = f"wss://127.0.0.1:{port}"
+        assert_denied(request(ws, "set", "Vehicle.Cabin.MapFile", value=descriptor), MISSING)
+        wire.assert_success(request(ws, "set", "Vehicle.Cabin.MapFile", token, value=descriptor))
+        for intruder in (None, read_only, "not-a-token"):
+            with DataChannel(url, cert, token=intruder) as channel:
+                channel.send_data(descriptor["uid"], 0, data, True)
+                assert channel.recv_status().status == TERMINATE, intruder
+        with DataChannel(url, cert, token=token) as channel:
+            result = download(channel, descriptor["uid"], data, 1024)
+        assert result.outcome == "ok", result
+        assert (files / "Vehicle.Cabin.MapFile" / "map.kml").read_bytes() == data
+
+        assert_denied(request(ws, "get", "Vehicle.Cabin.DashCamClip"), MISSING)
+        uid = wire.single_value(request(ws, "get", "Vehicle.Cabin.DashCamClip", token))["uid"]
+        with DataChannel(url, cert) as channel:
+            assert upload(channel, uid).outcome == "terminated"
+        with DataChannel(url, cert, token=token) as channel:
+            result = upload(channel, uid)
+        assert result.outcome == "ok" and result.data == clip.read_bytes(), result

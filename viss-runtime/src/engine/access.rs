@@ -46,6 +46,33 @@ impl<T: VissTree> Engine<T> {
         self.guard.get().is_some()
     }
 
+    /// Whether `credential` (a bearer token, presented outside a VISS request, e.g. on a
+    /// file-transfer data channel) grants `access` to `node` now. `Ok` when the node needs
+    /// no token for it (or access control is off); the same `401`s as a request otherwise.
+    pub fn authorize(
+        &self,
+        credential: Option<&str>,
+        node: NodeId,
+        access: Access,
+    ) -> Result<(), VissError> {
+        let Some(guard) = self.guard.get() else {
+            return Ok(());
+        };
+        let tag = guard.tag(node);
+        let Some(tag) = tag.filter(|_| Guard::needs_token(tag, access)) else {
+            return Ok(());
+        };
+        let credential = credential
+            .map(str::trim)
+            .filter(|text| !text.is_empty())
+            .ok_or(VissError::TokenMissing)?;
+        if credential.len() > MAX_TOKEN_BYTES {
+            return Err(VissError::TokenInvalid);
+        }
+        let grant = guard.verifier().verify(credential, self.clock.now())?;
+        grant.permits(&self.forest.node(node).path, tag, access)
+    }
+
     /// Lets the request through, or denies it with a `401`: `nodes` are every node it
     /// addresses (after `paths` and branch expansion).
     pub(super) fn clear(

@@ -13,7 +13,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::State;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
@@ -47,15 +47,23 @@ pub(crate) fn router<T: VissTree + 'static>(state: Arc<ChannelState<T>>) -> Rout
 
 async fn upgrade<T: VissTree + 'static>(
     State(state): State<Arc<ChannelState<T>>>,
+    headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
+    // The control channel's token, for transfers of nodes the tree protects (CORE App. C
+    // leaves the data channel's authorisation open; docs/filetransfer.md).
+    let credential = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(crate::access::bearer_token)
+        .map(str::to_owned);
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     };
     upgrade
         .max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve_connection(socket, state, permit))
+        .on_upgrade(move |socket| serve_connection(socket, state, permit, credential))
 }
 
 /// A transfer a connection has claimed.
@@ -68,10 +76,12 @@ async fn serve_connection<T: VissTree + 'static>(
     mut socket: WebSocket,
     state: Arc<ChannelState<T>>,
     _permit: OwnedSemaphorePermit,
+    credential: Option<String>,
 ) {
     let mut connection = Connection {
         engine: &state.engine,
         files: &state.files,
+        credential,
         transfers: HashMap::new(),
         replies: Vec::new(),
     };
@@ -101,6 +111,8 @@ async fn serve_connection<T: VissTree + 'static>(
 struct Connection<'a, T: VissTree> {
     engine: &'a Engine<T>,
     files: &'a FileTransfer,
+    /// The bearer token of the connection's upgrade request, if any.
+    credential: Option<String>,
     transfers: HashMap<u32, Transfer>,
     replies: Vec<Vec<u8>>,
 }
@@ -192,7 +204,16 @@ impl<T: VissTree> Connection<'_, T> {
             if self.transfers.len() >= MAX_TRANSFERS_PER_CONNECTION {
                 return None;
             }
-            let transfer = match self.files.claim(uid)? {
+            let (engine, credential) = (self.engine, self.credential.as_deref());
+            let allowed = |node, access| match engine.authorize(credential, node, access) {
+                Ok(()) => true,
+                Err(error) => {
+                    tracing::info!(uid = format_args!("{uid:08x}"), %error,
+                        "file transfer: data channel refused by access control");
+                    false
+                }
+            };
+            let transfer = match self.files.claim(uid, allowed)? {
                 Pending::Download(pending) => match Download::start(pending) {
                     Ok(download) => Transfer::Download(download),
                     Err(error) => {

@@ -85,6 +85,16 @@ pub enum Pending {
     Upload(PendingUpload),
 }
 
+impl Pending {
+    /// The file resource, and the access its control request needed (`set`: write).
+    pub fn resource(&self) -> (NodeId, crate::access::Access) {
+        match self {
+            Self::Download(download) => (download.node, crate::access::Access::Write),
+            Self::Upload(upload) => (upload.node, crate::access::Access::Read),
+        }
+    }
+}
+
 /// The file-transfer service: which leaves are file resources, the transfers registered
 /// and under way (bounded), and the hashes of the files served.
 #[derive(Debug)]
@@ -214,14 +224,26 @@ impl FileTransfer {
         directions
     }
 
-    /// Takes the transfer registered under `uid` for a data channel; `None` when there is
-    /// none (never registered, already claimed, or waited too long).
-    pub fn claim(&self, uid: u32) -> Option<Pending> {
+    /// Takes the transfer registered under `uid` for a data channel, if `allowed` lets
+    /// it (the channel's credential grants the access the control request needed); `None`
+    /// when there is none (never registered, already claimed, or waited too long) or it is
+    /// not allowed, in which case it stays registered for its rightful client.
+    pub fn claim(
+        &self,
+        uid: u32,
+        allowed: impl FnOnce(NodeId, crate::access::Access) -> bool,
+    ) -> Option<Pending> {
         let mut transfers = self.transfers.lock();
-        let (registered, pending) = transfers.registered.remove(&uid)?;
+        let (registered, pending) = transfers.registered.get(&uid)?;
         if registered.elapsed() > self.claim_timeout() {
+            transfers.registered.remove(&uid);
             return None;
         }
+        let (node, access) = pending.resource();
+        if !allowed(node, access) {
+            return None;
+        }
+        let (_, pending) = transfers.registered.remove(&uid)?;
         transfers.active.insert(uid);
         Some(pending)
     }
@@ -268,7 +290,7 @@ impl FileTransfer {
         Err(VissError::Default(ErrorKind::ServiceUnavailable))
     }
 
-    fn begin_upload(&self, upload: &Upload) -> Result<Value, VissError> {
+    fn begin_upload(&self, node: NodeId, upload: &Upload) -> Result<Value, VissError> {
         let unavailable = |error: std::io::Error| {
             tracing::warn!(%error, source = %upload.source.display(),
                 "file transfer: the file of an upload sensor cannot be read");
@@ -295,6 +317,7 @@ impl FileTransfer {
         };
         let uid = self.fresh_uid()?;
         let pending = PendingUpload {
+            node,
             uid,
             file,
             len: version.len,
@@ -331,7 +354,7 @@ impl FileResources for FileTransfer {
 
     fn upload(&self, node: NodeId) -> Option<Result<Value, VissError>> {
         let upload = self.uploads.get(&node)?;
-        Some(self.begin_upload(upload))
+        Some(self.begin_upload(node, upload))
     }
 }
 

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 
 use super::wire::{self, RESERVED_NO, Status, status};
+use crate::tree::NodeId;
 
 /// Errors in a row on one message after which the sender gives up (spec: it may after
 /// the second).
@@ -14,6 +15,7 @@ const ERRORS_BEFORE_ABORT: u8 = 2;
 /// An upload registered by a `get` and not yet claimed by a data channel.
 #[derive(Debug)]
 pub struct PendingUpload {
+    pub node: NodeId,
     pub uid: u32,
     /// Opened at the `get`: a producer that replaces the file by renaming a new one over
     /// it does not change what this transfer sends.
@@ -136,6 +138,7 @@ mod tests {
         std::fs::write(&path, content).unwrap();
         let file = File::open(&path).unwrap();
         let pending = PendingUpload {
+            node: NodeId(0),
             uid: 9,
             file,
             len: content.len() as u64,
