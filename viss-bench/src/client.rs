@@ -14,6 +14,9 @@ use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
 pub type BenchError = Box<dyn std::error::Error + Send + Sync>;
 
+/// A client WebSocket, over TCP or TLS.
+pub type WsStream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
 /// How to reach a target.
 #[derive(Clone)]
 pub enum Dial {
@@ -35,11 +38,20 @@ impl std::fmt::Debug for Dial {
 /// One connection.
 pub enum Client {
     Tcp(TcpStream, Vec<u8>),
-    Ws(Box<WebSocketStream<MaybeTlsStream<TcpStream>>>),
+    Ws(Box<WsStream>),
 }
 
 impl Client {
     pub async fn connect(dial: &Dial) -> Result<Client, BenchError> {
+        Self::connect_offering(dial, Some("VISSv3")).await
+    }
+
+    /// A connection offering `subprotocol` in the WebSocket handshake (none: a plain
+    /// binary channel such as file transfer's).
+    pub async fn connect_offering(
+        dial: &Dial,
+        subprotocol: Option<&'static str>,
+    ) -> Result<Client, BenchError> {
         let (address, connector, scheme) = match dial {
             Dial::Tcp(address) => {
                 let stream = TcpStream::connect(address).await?;
@@ -53,9 +65,12 @@ impl Client {
         stream.set_nodelay(true)?;
         let url = format!("{scheme}://localhost:{}/", address.port());
         let mut request = url.into_client_request()?;
-        request
-            .headers_mut()
-            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("VISSv3"));
+        if let Some(subprotocol) = subprotocol {
+            request.headers_mut().insert(
+                "Sec-WebSocket-Protocol",
+                HeaderValue::from_static(subprotocol),
+            );
+        }
         let (socket, _) =
             tokio_tungstenite::client_async_tls_with_config(request, stream, None, Some(connector))
                 .await?;

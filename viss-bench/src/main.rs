@@ -10,6 +10,7 @@ mod access;
 mod bench;
 mod client;
 mod connections;
+mod files;
 mod grpc;
 mod load;
 mod mqtt;
@@ -48,6 +49,9 @@ enum Mode {
     /// Access control: get RTT over wss of a protected leaf by token handle and by token,
     /// beside the same get on a server without access control
     Access(access::AccessArgs),
+    /// File transfer over wss: download and upload MB/s through the data channel beside a
+    /// plain WebSocket echo of the same bytes in the same chunks
+    Files(files::FilesArgs),
 }
 
 /// Where an external server listens.
@@ -108,6 +112,7 @@ fn main() -> ExitCode {
         Mode::Grpc(args) => grpc::main(args),
         Mode::Mqtt(args) => mqtt::main(args),
         Mode::Access(args) => access::main(args),
+        Mode::Files(args) => files::main(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
