@@ -34,13 +34,7 @@ impl<T: VissTree> Engine<T> {
             NodeKind::Actuator => {}
         }
         let raw = request.value.ok_or(VissError::InvalidValue)?;
-        let value = parse_wire(raw, info, self.forest.enumeration(node))?;
-        let value = match &info.datatype {
-            Some(datatype) => {
-                structs::check(value, datatype, &|name| self.forest.struct_type(name))?
-            }
-            None => value,
-        };
+        let value = self.parse_value(node, raw)?;
         self.check_pattern(node, &value)?;
         // A file resource's target is the file announced; its current value becomes the
         // descriptor once the data channel has the whole file.
@@ -87,6 +81,15 @@ impl<T: VissTree> Engine<T> {
     pub(crate) fn parse_stored(&self, node: NodeId, wire: &str) -> Result<Value, VissError> {
         let raw: &serde_json::value::RawValue =
             serde_json::from_str(wire).map_err(|_| VissError::InvalidValue)?;
+        self.parse_value(node, raw)
+    }
+
+    /// A wire value for `node`: its datatype, limits, enumeration and struct type.
+    fn parse_value(
+        &self,
+        node: NodeId,
+        raw: &serde_json::value::RawValue,
+    ) -> Result<Value, VissError> {
         let info = self.forest.node(node);
         let value = parse_wire(raw, info, self.forest.enumeration(node))?;
         match &info.datatype {

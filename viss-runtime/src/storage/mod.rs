@@ -16,6 +16,7 @@
 //! PostgreSQL (feature `postgres`, [`postgres`]) the one servers share. Without a configured
 //! data directory or database nothing is stored (the in-memory store alone).
 
+mod journal;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]
@@ -23,13 +24,11 @@ pub mod sqlite;
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
-use std::thread::JoinHandle;
-use std::time::Duration;
 
 use jiff::Timestamp;
 use serde::Deserialize;
+
+pub use journal::{Journal, Stats, Storage};
 
 use crate::engine::Engine;
 use crate::filter::paths::{PathScratch, resolve};
@@ -197,123 +196,6 @@ pub trait Backend: Send + 'static {
     fn prune(&mut self, before: Timestamp, max_rows: u64) -> Result<u64, StorageError>;
 }
 
-/// A write on its way to the writer thread.
-#[derive(Debug)]
-enum Message {
-    Write {
-        node: NodeId,
-        kind: Kind,
-        sample: Sample,
-    },
-    /// Commit everything before this, then answer.
-    Flush(SyncSender<()>),
-}
-
-/// The store's side of the queue.
-#[derive(Debug)]
-pub struct Journal {
-    sender: SyncSender<Message>,
-    stats: Arc<Stats>,
-    durable_sets: bool,
-}
-
-/// Counters of the storage path, for logs and tests.
-#[derive(Debug, Default)]
-pub struct Stats {
-    /// Writes dropped because the queue was full (or the writer had stopped).
-    pub dropped: AtomicU64,
-    /// Rows committed (latest and history).
-    pub committed: AtomicU64,
-    /// Batches the database refused (their rows are lost; logged).
-    pub failed_batches: AtomicU64,
-}
-
-impl Journal {
-    /// Queues a write of `node`; never blocks. A full queue drops it and counts it.
-    pub(crate) fn record(&self, node: NodeId, kind: Kind, sample: &Sample) {
-        let message = Message::Write {
-            node,
-            kind,
-            sample: sample.clone(),
-        };
-        match self.sender.try_send(message) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                let dropped = self.stats.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-                if dropped.is_power_of_two() {
-                    tracing::warn!(dropped, "storage queue full: writes dropped (not stored)");
-                }
-            }
-        }
-    }
-
-    /// With `durable_sets`: returns once what was queued before is committed (or after
-    /// [`DURABLE_WAIT`], or at once when the queue is full: overload answers without the
-    /// guarantee rather than stalling every client).
-    pub(crate) fn wait_for_set(&self) {
-        if !self.durable_sets {
-            return;
-        }
-        let (done, wait) = std::sync::mpsc::sync_channel(1);
-        if self.sender.try_send(Message::Flush(done)).is_ok()
-            && wait.recv_timeout(DURABLE_WAIT).is_err()
-        {
-            tracing::warn!("storage: a set was answered before its commit (database slow)");
-        }
-    }
-}
-
-/// The longest a `set` answer waits for its commit.
-const DURABLE_WAIT: Duration = Duration::from_secs(1);
-
-/// A running storage: the writer thread, and how to flush and stop it.
-#[derive(Debug)]
-pub struct Storage {
-    flush: SyncSender<Message>,
-    writer: Option<JoinHandle<()>>,
-    stats: Arc<Stats>,
-    /// What start-up restored: latest samples, history samples.
-    pub restored: (usize, usize),
-}
-
-impl Storage {
-    /// Counters of the storage path.
-    pub fn stats(&self) -> &Stats {
-        &self.stats
-    }
-
-    /// Returns once every write queued before the call is committed (or its batch failed).
-    pub fn flush(&self) {
-        let (done, wait) = std::sync::mpsc::sync_channel(1);
-        if self.flush.send(Message::Flush(done)).is_ok() {
-            let _ = wait.recv();
-        }
-    }
-
-    /// Commits what is queued and stops the writer thread (on shutdown). Writes after
-    /// this are dropped and counted.
-    pub fn close(mut self) {
-        self.flush();
-        self.stop();
-    }
-
-    fn stop(&mut self) {
-        // The store keeps a sender for good, so the queue never disconnects: a flush whose
-        // answer nobody waits for tells the writer to stop after committing.
-        let (done, _) = std::sync::mpsc::sync_channel(1);
-        let _ = self.flush.send(Message::Flush(done));
-        if let Some(writer) = self.writer.take() {
-            let _ = writer.join();
-        }
-        tracing::info!(
-            committed = self.stats.committed.load(Ordering::Relaxed),
-            dropped = self.stats.dropped.load(Ordering::Relaxed),
-            failed_batches = self.stats.failed_batches.load(Ordering::Relaxed),
-            "storage closed"
-        );
-    }
-}
-
 /// Restores what `backend` holds into `engine`'s store, then records every later write
 /// through it. Call before serving; an engine takes one storage.
 pub fn attach<T: VissTree>(
@@ -347,38 +229,15 @@ pub fn attach<T: VissTree>(
             engine.store().restore(node, row.kind, sample);
         }
     })?;
-    let stats = Arc::new(Stats::default());
-    let (sender, receiver) = std::sync::mpsc::sync_channel(config.queue.max(1));
     let paths = stored_paths(engine);
-    let writer = Writer {
-        backend,
-        paths,
-        recorded,
-        stats: Arc::clone(&stats),
-        retention: Duration::from_secs(config.history_retention_secs),
-        max_rows: config.history_max_rows,
-        batch: config.batch.max(1),
-    };
-    let thread = std::thread::Builder::new()
-        .name("viss-storage".into())
-        .spawn(move || writer.run(receiver))
-        .map_err(|error| StorageError::Database(format!("cannot start the writer: {error}")))?;
-    let journal = Journal {
-        sender: sender.clone(),
-        durable_sets: config.durable_sets,
-        stats: Arc::clone(&stats),
-    };
+    let (journal, mut storage) = journal::start(backend, paths, recorded, config)?;
     if !engine.store().attach_journal(journal) {
         return Err(StorageError::Database(
             "this engine already records to a storage".into(),
         ));
     }
-    Ok(Storage {
-        flush: sender,
-        writer: Some(thread),
-        stats,
-        restored: (restored_latest, restored_history),
-    })
+    storage.restored = (restored_latest, restored_history);
+    Ok(storage)
 }
 
 /// The path each stored node is kept under, by node index; empty for nodes never stored:
@@ -446,117 +305,6 @@ fn restore_row<T: VissTree>(engine: &Engine<T>, row: &Row<'_>) -> Option<(NodeId
         Err(error) => {
             tracing::warn!(path = row.path, %error, "stored value no longer fits the tree: skipped");
             None
-        }
-    }
-}
-
-/// The writer thread's state.
-struct Writer {
-    backend: Box<dyn Backend>,
-    paths: Arc<[Box<str>]>,
-    recorded: Box<[bool]>,
-    stats: Arc<Stats>,
-    retention: Duration,
-    max_rows: u64,
-    batch: usize,
-}
-
-/// How often old history is pruned.
-const PRUNE_EVERY: Duration = Duration::from_secs(60);
-
-impl Writer {
-    fn run(mut self, receiver: Receiver<Message>) {
-        let mut pending: Vec<(NodeId, Kind, Sample)> = Vec::with_capacity(self.batch);
-        let mut text = Vec::new();
-        self.prune();
-        loop {
-            let first = match receiver.recv_timeout(PRUNE_EVERY) {
-                Ok(message) => message,
-                Err(RecvTimeoutError::Timeout) => {
-                    self.prune();
-                    continue;
-                }
-                Err(RecvTimeoutError::Disconnected) => return,
-            };
-            let mut flushes = Vec::new();
-            let mut next = Some(first);
-            while let Some(message) = next.take() {
-                match message {
-                    Message::Write { node, kind, sample } => pending.push((node, kind, sample)),
-                    Message::Flush(done) => flushes.push(done),
-                }
-                if pending.len() < self.batch {
-                    next = receiver.try_recv().ok();
-                }
-            }
-            self.commit(&mut pending, &mut text);
-            for done in flushes {
-                if done.send(()).is_err() {
-                    return; // `Storage::stop`: nobody waits for this answer
-                }
-            }
-        }
-    }
-
-    /// Writes `pending` in one transaction: the newest sample per node and kind into
-    /// `latest`, every sample of a recorded node into `history`.
-    fn commit(&mut self, pending: &mut Vec<(NodeId, Kind, Sample)>, text: &mut Vec<u8>) {
-        if pending.is_empty() {
-            return;
-        }
-        // The wire text of every sample, then rows borrowing it.
-        text.clear();
-        let mut spans = Vec::with_capacity(pending.len());
-        for (_, _, sample) in pending.iter() {
-            let start = text.len();
-            sample.value.write_json(text);
-            spans.push(start..text.len());
-        }
-        let Ok(text) = std::str::from_utf8(text) else {
-            pending.clear(); // unreachable: write_json writes JSON text, valid UTF-8
-            return;
-        };
-        let mut latest: Vec<Row<'_>> = Vec::new();
-        let mut history: Vec<Row<'_>> = Vec::new();
-        for ((node, kind, sample), span) in pending.iter().zip(spans) {
-            let path: &str = &self.paths[node.index()];
-            if path.is_empty() {
-                continue;
-            }
-            let row = Row {
-                path,
-                kind: *kind,
-                ts: sample.ts,
-                value: &text[span],
-            };
-            if *kind == Kind::Current && self.recorded[node.index()] {
-                history.push(row);
-            }
-            // Later samples of a node in the same batch overwrite earlier ones (upserts in
-            // order, one transaction).
-            latest.push(row);
-        }
-        let rows = (latest.len() + history.len()) as u64;
-        match self.backend.write(&latest, &history) {
-            Ok(()) => {
-                self.stats.committed.fetch_add(rows, Ordering::Relaxed);
-            }
-            Err(error) => {
-                self.stats.failed_batches.fetch_add(1, Ordering::Relaxed);
-                tracing::error!(%error, rows, "storage: a batch could not be written");
-            }
-        }
-        pending.clear();
-    }
-
-    fn prune(&mut self) {
-        let before = Timestamp::now()
-            .checked_sub(jiff::SignedDuration::try_from(self.retention).unwrap_or_default())
-            .unwrap_or(Timestamp::MIN);
-        match self.backend.prune(before, self.max_rows) {
-            Ok(0) => {}
-            Ok(deleted) => tracing::debug!(deleted, "storage: old history pruned"),
-            Err(error) => tracing::error!(%error, "storage: pruning failed"),
         }
     }
 }

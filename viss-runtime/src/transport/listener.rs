@@ -32,6 +32,9 @@ enum TlsSetup {}
 
 /// Time given to open HTTP requests on shutdown.
 const DRAIN: Duration = Duration::from_secs(5);
+/// Time given to the database to commit the last queued writes on shutdown.
+#[cfg(feature = "storage")]
+const STORAGE_CLOSE: Duration = Duration::from_secs(10);
 
 /// A running server: where it listens, and how to stop it.
 #[derive(Debug)]
@@ -81,7 +84,15 @@ impl Listening {
         // Last: what the transports wrote while draining is committed too.
         #[cfg(feature = "storage")]
         if let Some(storage) = self.storage {
-            let _ = tokio::task::spawn_blocking(move || storage.close()).await;
+            // Bounded: a database that stopped answering must not keep the process alive.
+            let closed = tokio::task::spawn_blocking(move || storage.close());
+            if tokio::time::timeout(STORAGE_CLOSE, closed).await.is_err() {
+                tracing::error!(
+                    "storage: the database did not take the last writes within {} s; \
+                     stopping without them",
+                    STORAGE_CLOSE.as_secs()
+                );
+            }
         }
         tracing::info!("server stopped");
     }
