@@ -167,3 +167,24 @@ def test_an_unreachable_postgres_stops_the_start(shared_dir, tmp_path):
     assert done.returncode != 0, done.stdout
     assert "storage" in done.stderr and "127.0.0.1" in done.stderr, done.stderr
     assert "serving" not in done.stdout
+
+
+def test_a_recording_rule_keeps_one_sample_per_interval(launch, storage, tmp_path):
+    """`[[storage.record]]` with `min_interval_ms`: sets within a second of the last recorded
+    sample stay the latest value but not the history, on both backends (the restarted
+    server's history comes from the database alone)."""
+    config = tmp_path / "rules.toml"
+    config.write_text('[[storage.record]]\nglob = "Vehicle.Cabin.Infotainment.Media.Volume"\n'
+                      'min_interval_ms = 60000\n')
+    first = start(launch, storage, "--config", str(config))
+    with first.client() as client:
+        for value in ("1", "2", "3", "4"):
+            assert "error" not in client.request({"action": "set", "path": VOLUME, "value": value})
+        assert "error" not in client.request({"action": "set", "path": HOOD, "value": "5"})
+    first.process.stop()
+    second = start(launch, storage, "--config", str(config))
+    with second.client() as client:
+        assert wire.single_value(get(client, VOLUME)) == "4", "the latest value is always kept"
+        history = get(client, VOLUME, {"variant": "history", "parameter": "PT1H"})
+        # Only "1" was recorded; the history is what precedes the current value ("4").
+        assert [p["value"] for p in wire.datapoints(wire.data_items(history)[0])] == ["1"], history

@@ -155,6 +155,18 @@ impl SignalStore {
             crate::storage::Kind::Current => &self.current,
             crate::storage::Kind::Target => &self.targets,
         };
+        // A ring restored from the recorded history ends with the current sample, as a
+        // live one does (`history` reads the samples before it): a sample a recording rule
+        // thinned out is the current one but not in the database's history.
+        if kind == crate::storage::Kind::Current
+            && let Some((config, rings)) = &self.history
+            && let Some(ring) = rings.get(node.index())
+        {
+            let mut ring = ring.lock();
+            if ring.back().is_some_and(|last| last.ts < sample.ts) {
+                record(&mut ring, &sample, *config);
+            }
+        }
         if let Some(slot) = slots.get_or_create(node.index()) {
             *slot.write() = Some(sample);
         }

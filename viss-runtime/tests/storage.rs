@@ -49,6 +49,10 @@ impl Backend for GatedBackend {
     fn prune(&mut self, _: Timestamp, _: u64) -> Result<u64, StorageError> {
         Ok(0)
     }
+
+    fn prune_paths(&mut self, _: &[&str], _: Timestamp) -> Result<u64, StorageError> {
+        Ok(0)
+    }
 }
 
 #[test]
@@ -171,5 +175,92 @@ fn a_restart_restores_values_targets_and_history_and_skips_what_no_longer_fits()
         None,
         "out of range: not served"
     );
+    storage.close();
+}
+
+/// The recorded samples of `path` in the database at `file`, oldest first.
+fn recorded(file: &std::path::Path, path: &str) -> Vec<Timestamp> {
+    let mut backend = SqliteBackend::open(file, "").unwrap();
+    let mut samples = Vec::new();
+    backend
+        .load_history(&[path], Timestamp::MIN, usize::MAX, &mut |row| {
+            samples.push(row.ts)
+        })
+        .unwrap();
+    samples
+}
+
+#[test]
+fn recording_rules_thin_samples_and_keep_their_own_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("viss.sqlite");
+    let config = StorageConfig {
+        history: vec!["Vehicle.Speed".into()],
+        record: vec![
+            storage::RecordRule {
+                glob: "Vehicle.Speed".into(),
+                min_interval_ms: 1000,
+                retention_secs: None,
+            },
+            storage::RecordRule {
+                glob: "Vehicle.Powertrain.FuelSystem.Level".into(),
+                min_interval_ms: 0,
+                retention_secs: Some(5),
+            },
+        ],
+        ..StorageConfig::default()
+    };
+    let start = Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_secs(60))
+        .unwrap();
+    let at = |millis: i64| {
+        start
+            .checked_add(jiff::SignedDuration::from_millis(millis))
+            .unwrap()
+    };
+    {
+        let engine = Engine::new(fixture_tree(), EngineConfig::default());
+        let backend = SqliteBackend::open(&file, "").unwrap();
+        let storage = storage::attach(&engine, Box::new(backend), &config).unwrap();
+        for millis in [0, 200, 500, 1000, 1500, 2100] {
+            engine
+                .update_path("Vehicle.Speed", Value::Float(1.0), at(millis))
+                .unwrap();
+            engine
+                .update_path(
+                    "Vehicle.Powertrain.FuelSystem.Level",
+                    Value::UInt(50),
+                    at(millis),
+                )
+                .unwrap();
+        }
+        storage.flush();
+        let thinned = storage
+            .stats()
+            .thinned
+            .load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(
+            thinned, 3,
+            "speed samples within 1 s of the last recorded one"
+        );
+        storage.close();
+    }
+    assert_eq!(
+        recorded(&file, "Vehicle.Speed"),
+        [at(0), at(1000), at(2100)],
+        "one sample per second at most, the later rule winning over the plain glob"
+    );
+    assert_eq!(
+        recorded(&file, "Vehicle.Powertrain.FuelSystem.Level").len(),
+        6
+    );
+    // A restart prunes: the level's samples are a minute old, past its 5 s; the speed's
+    // are within the default week.
+    let engine = Engine::new(fixture_tree(), EngineConfig::default());
+    let backend = SqliteBackend::open(&file, "").unwrap();
+    let storage = storage::attach(&engine, Box::new(backend), &config).unwrap();
+    storage.flush();
+    assert_eq!(recorded(&file, "Vehicle.Powertrain.FuelSystem.Level"), []);
+    assert_eq!(recorded(&file, "Vehicle.Speed").len(), 3);
     storage.close();
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use jiff::Timestamp;
 
-use super::{Backend, Kind, Row, StorageConfig, StorageError};
+use super::{Backend, Kind, Row, Rule, StorageConfig, StorageError, nanos};
 use crate::store::Sample;
 use crate::tree::NodeId;
 
@@ -43,6 +43,8 @@ pub struct Stats {
     pub committed: AtomicU64,
     /// Batches the database refused (their rows are lost; logged).
     pub failed_batches: AtomicU64,
+    /// Samples of recorded signals kept out of the history by their rule's minimum interval.
+    pub thinned: AtomicU64,
 }
 
 impl Journal {
@@ -132,21 +134,24 @@ impl Storage {
 }
 
 /// Starts the writer thread over `backend`: `paths` is each node's stored path (empty: not
-/// stored), `recorded` whether its samples go to the history.
+/// stored), `recorded` the recording rule of each node (`None`: not in the history) and
+/// the rules.
 pub(super) fn start(
     backend: Box<dyn Backend>,
     paths: Arc<[Box<str>]>,
-    recorded: Box<[bool]>,
+    (recorded, rules): (Box<[Option<u16>]>, Vec<Rule>),
     config: &StorageConfig,
 ) -> Result<(Journal, Storage), StorageError> {
     let stats = Arc::new(Stats::default());
     let (sender, receiver) = std::sync::mpsc::sync_channel(config.queue.max(1));
+    let last_recorded = vec![i64::MIN; recorded.len()].into_boxed_slice();
     let writer = Writer {
         backend,
         paths,
         recorded,
+        rules,
+        last_recorded,
         stats: Arc::clone(&stats),
-        retention: Duration::from_secs(config.history_retention_secs),
         max_rows: config.history_max_rows,
         batch: config.batch.max(1),
     };
@@ -172,9 +177,12 @@ pub(super) fn start(
 struct Writer {
     backend: Box<dyn Backend>,
     paths: Arc<[Box<str>]>,
-    recorded: Box<[bool]>,
+    /// Each node's recording rule (an index into `rules`).
+    recorded: Box<[Option<u16>]>,
+    rules: Vec<Rule>,
+    /// Each node's last recorded sample time (ns), for the rules' minimum interval.
+    last_recorded: Box<[i64]>,
     stats: Arc<Stats>,
-    retention: Duration,
     max_rows: u64,
     batch: usize,
 }
@@ -234,10 +242,12 @@ impl Writer {
             pending.clear(); // unreachable: write_json writes JSON text, valid UTF-8
             return;
         };
+        // A handle of its own: the rows borrow paths while `records` updates the writer.
+        let paths = Arc::clone(&self.paths);
         let mut latest: Vec<Row<'_>> = Vec::new();
         let mut history: Vec<Row<'_>> = Vec::new();
         for ((node, kind, sample), span) in pending.iter().zip(spans) {
-            let path: &str = &self.paths[node.index()];
+            let path: &str = &paths[node.index()];
             if path.is_empty() {
                 continue;
             }
@@ -247,7 +257,7 @@ impl Writer {
                 ts: sample.ts,
                 value: &text[span],
             };
-            if *kind == Kind::Current && self.recorded[node.index()] {
+            if *kind == Kind::Current && self.records(*node, sample.ts) {
                 history.push(row);
             }
             // Later samples of a node in the same batch overwrite earlier ones (upserts in
@@ -267,11 +277,56 @@ impl Writer {
         pending.clear();
     }
 
+    /// Whether a sample of `node` at `ts` goes to the history: the node is recorded, and
+    /// its rule's minimum interval has passed since the last sample recorded (else the
+    /// sample is counted as thinned).
+    fn records(&mut self, node: NodeId, ts: Timestamp) -> bool {
+        let Some(rule) = self.recorded[node.index()] else {
+            return false;
+        };
+        let interval = self.rules[usize::from(rule)].min_interval_nanos;
+        let last = &mut self.last_recorded[node.index()];
+        let now = nanos(ts);
+        if interval > 0 && now.saturating_sub(*last) < interval {
+            self.stats.thinned.fetch_add(1, Ordering::Relaxed);
+            return false;
+        }
+        *last = now;
+        true
+    }
+
+    /// Deletes history older than its rule's retention, and beyond `max_rows`. Rows of
+    /// paths no rule records (any more) go after the longest retention.
     fn prune(&mut self) {
-        let before = Timestamp::now()
-            .checked_sub(jiff::SignedDuration::try_from(self.retention).unwrap_or_default())
-            .unwrap_or(Timestamp::MIN);
-        match self.backend.prune(before, self.max_rows) {
+        let now = Timestamp::now();
+        let before = |retention: Duration| {
+            now.checked_sub(jiff::SignedDuration::try_from(retention).unwrap_or_default())
+                .unwrap_or(Timestamp::MIN)
+        };
+        let longest = self
+            .rules
+            .iter()
+            .map(|rule| rule.retention)
+            .max()
+            .unwrap_or_default();
+        let mut deleted = self.backend.prune(before(longest), self.max_rows);
+        for (index, rule) in self.rules.iter().enumerate() {
+            if rule.retention >= longest {
+                continue;
+            }
+            let paths: Vec<&str> = self
+                .recorded
+                .iter()
+                .zip(self.paths.iter())
+                .filter(|(recorded, _)| recorded.map(usize::from) == Some(index))
+                .map(|(_, path)| &**path)
+                .collect();
+            if !paths.is_empty() {
+                let by_rule = self.backend.prune_paths(&paths, before(rule.retention));
+                deleted = deleted.and_then(|deleted| Ok(deleted + by_rule?));
+            }
+        }
+        match deleted {
             Ok(0) => {}
             Ok(deleted) => tracing::debug!(deleted, "storage: old history pruned"),
             Err(error) => tracing::error!(%error, "storage: pruning failed"),

@@ -53,7 +53,10 @@ pub struct StorageConfig {
     /// one level (a branch records every leaf below it), e.g. `Vehicle.Speed`,
     /// `Vehicle.Cabin.Door.*.*.IsOpen`, `Vehicle.Powertrain`.
     pub history: Vec<String>,
-    /// Recorded samples older than this are deleted.
+    /// Recording rules with limits of their own (`[[storage.record]]`), applied after
+    /// `history`: a signal several globs name follows the last rule naming it.
+    pub record: Vec<RecordRule>,
+    /// Recorded samples older than this are deleted (a rule may say otherwise).
     pub history_retention_secs: u64,
     /// At most this many recorded samples are kept (the oldest go first).
     pub history_max_rows: u64,
@@ -76,6 +79,7 @@ impl Default for StorageConfig {
             postgres: None,
             postgres_insecure: false,
             history: Vec::new(),
+            record: Vec::new(),
             history_retention_secs: 7 * 24 * 3600,
             history_max_rows: 10_000_000,
             queue: 65_536,
@@ -84,6 +88,63 @@ impl Default for StorageConfig {
             vehicle: String::new(),
         }
     }
+}
+
+/// Signals recorded with their own limits: `[[storage.record]]`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordRule {
+    /// VISS paths with `*` for one level, as in `history`.
+    pub glob: String,
+    /// At most one recorded sample per signal in this many milliseconds (a sample sooner
+    /// after the last recorded one is kept as the latest value, not in the history);
+    /// 0 records every sample.
+    pub min_interval_ms: u64,
+    /// Recorded samples of these signals older than this are deleted [default:
+    /// `history_retention_secs`].
+    pub retention_secs: Option<u64>,
+}
+
+/// A recording rule as the writer applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Rule {
+    min_interval_nanos: i64,
+    retention: std::time::Duration,
+}
+
+/// The rules of `config`, and each node's (an index into them; `None`: not recorded). Rule
+/// 0 is the plain `history` globs'.
+fn recording<T: VissTree>(
+    engine: &Engine<T>,
+    config: &StorageConfig,
+) -> (Box<[Option<u16>]>, Vec<Rule>) {
+    let default_retention = std::time::Duration::from_secs(config.history_retention_secs);
+    let mut rules = vec![Rule {
+        min_interval_nanos: 0,
+        retention: default_retention,
+    }];
+    let mut recorded = vec![None; engine.forest().node_count()].into_boxed_slice();
+    mark(engine, &config.history, 0, &mut recorded);
+    for rule in &config.record {
+        let Ok(index) = u16::try_from(rules.len()) else {
+            tracing::warn!(glob = rule.glob, "storage.record: too many rules; ignored");
+            continue;
+        };
+        rules.push(Rule {
+            min_interval_nanos: i64::try_from(rule.min_interval_ms.saturating_mul(1_000_000))
+                .unwrap_or(i64::MAX),
+            retention: rule
+                .retention_secs
+                .map_or(default_retention, std::time::Duration::from_secs),
+        });
+        mark(
+            engine,
+            std::slice::from_ref(&rule.glob),
+            index,
+            &mut recorded,
+        );
+    }
+    (recorded, rules)
 }
 
 /// What a stored row holds: a signal's current sample or an actuator's target.
@@ -194,6 +255,9 @@ pub trait Backend: Send + 'static {
     /// Deletes recorded samples older than `before` and beyond the newest `max_rows`;
     /// returns how many went.
     fn prune(&mut self, before: Timestamp, max_rows: u64) -> Result<u64, StorageError>;
+    /// Deletes recorded samples of `paths` older than `before` (a rule's own retention);
+    /// returns how many went.
+    fn prune_paths(&mut self, paths: &[&str], before: Timestamp) -> Result<u64, StorageError>;
 }
 
 /// Restores what `backend` holds into `engine`'s store, then records every later write
@@ -203,14 +267,14 @@ pub fn attach<T: VissTree>(
     mut backend: Box<dyn Backend>,
     config: &StorageConfig,
 ) -> Result<Storage, StorageError> {
-    let recorded = recorded_nodes(engine, &config.history);
+    let (recorded, rules) = recording(engine, config);
     let restored_history = match engine.store().history_config() {
         Some(ring) => {
             let since = Timestamp::now()
                 .checked_sub(ring.retention)
                 .unwrap_or(Timestamp::MIN);
             let recorded_paths: Vec<&str> = (0..recorded.len())
-                .filter(|&index| recorded[index])
+                .filter(|&index| recorded[index].is_some())
                 .filter_map(|index| {
                     let node = engine.forest().get(NodeId(u32::try_from(index).ok()?))?;
                     Some(&*node.path)
@@ -230,7 +294,7 @@ pub fn attach<T: VissTree>(
         }
     })?;
     let paths = stored_paths(engine);
-    let (journal, mut storage) = journal::start(backend, paths, recorded, config)?;
+    let (journal, mut storage) = journal::start(backend, paths, (recorded, rules), config)?;
     if !engine.store().attach_journal(journal) {
         return Err(StorageError::Database(
             "this engine already records to a storage".into(),
@@ -261,16 +325,20 @@ fn stored_paths<T: VissTree>(engine: &Engine<T>) -> Arc<[Box<str>]> {
         .collect()
 }
 
-/// The nodes the `history` globs name (a branch: every leaf below it). A glob that names
-/// nothing is logged, not fatal: trees change under configurations.
-fn recorded_nodes<T: VissTree>(engine: &Engine<T>, globs: &[String]) -> Box<[bool]> {
+/// Marks the nodes `globs` name (a branch: every leaf below it) with `rule`. A glob that
+/// names nothing is logged, not fatal: trees change under configurations.
+fn mark<T: VissTree>(
+    engine: &Engine<T>,
+    globs: &[String],
+    rule: u16,
+    recorded: &mut [Option<u16>],
+) {
     let forest = engine.forest();
-    let mut recorded = vec![false; forest.node_count()].into_boxed_slice();
     let mut scratch = PathScratch::default();
     for glob in globs {
         let (root, rest) = glob.split_once(['.', '/']).unwrap_or((glob, ""));
         let Some(base) = forest.lookup(root) else {
-            tracing::warn!(glob, "storage.history: no tree has this root");
+            tracing::warn!(glob, "storage: no tree has the root of this glob");
             continue;
         };
         let expressions = if rest.is_empty() {
@@ -281,13 +349,12 @@ fn recorded_nodes<T: VissTree>(engine: &Engine<T>, globs: &[String]) -> Box<[boo
         match resolve(forest, base, &expressions, true, &mut scratch) {
             Ok(()) => {
                 for node in &scratch.nodes {
-                    recorded[node.index()] = true;
+                    recorded[node.index()] = Some(rule);
                 }
             }
-            Err(_) => tracing::warn!(glob, "storage.history: no signal matches"),
+            Err(_) => tracing::warn!(glob, "storage: no signal matches this glob"),
         }
     }
-    recorded
 }
 
 /// A stored row as a sample of a node of today's tree, or `None` (logged) when the tree no

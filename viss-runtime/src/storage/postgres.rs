@@ -355,6 +355,15 @@ impl Backend for PostgresBackend {
             })
             .map_err(database)
     }
+
+    fn prune_paths(&mut self, paths: &[&str], before: Timestamp) -> Result<u64, StorageError> {
+        self.runtime
+            .block_on(self.client.execute(
+                "DELETE FROM history WHERE vehicle = $1 AND path = ANY($2::text[]) AND ts < $3",
+                &[&self.vehicle, &paths, &nanos(before)],
+            ))
+            .map_err(database)
+    }
 }
 
 #[cfg(test)]

@@ -297,6 +297,24 @@ impl Backend for SqliteBackend {
         }
         Ok(deleted)
     }
+
+    fn prune_paths(&mut self, paths: &[&str], before: Timestamp) -> Result<u64, StorageError> {
+        // One index range per path, in one transaction.
+        let transaction = self.connection.transaction().map_err(database)?;
+        let mut deleted = 0;
+        {
+            let mut statement = transaction
+                .prepare_cached("DELETE FROM history WHERE vehicle = ?1 AND path = ?2 AND ts < ?3")
+                .map_err(database)?;
+            for path in paths {
+                deleted += statement
+                    .execute(params![self.vehicle, path, nanos(before)])
+                    .map_err(database)?;
+            }
+        }
+        transaction.commit().map_err(database)?;
+        Ok(deleted as u64)
+    }
 }
 
 #[cfg(test)]
