@@ -51,6 +51,9 @@ pub struct SignalStore {
     /// on each write when there is none.
     #[cfg(feature = "storage")]
     journal: std::sync::OnceLock<crate::storage::Journal>,
+    /// The recorded history behind the rings (`storage::attach`).
+    #[cfg(feature = "storage")]
+    archive: std::sync::OnceLock<crate::storage::Archive>,
 }
 
 impl SignalStore {
@@ -67,6 +70,8 @@ impl SignalStore {
             history: history.map(|config| (config, NodeSlots::new(len))),
             #[cfg(feature = "storage")]
             journal: std::sync::OnceLock::new(),
+            #[cfg(feature = "storage")]
+            archive: std::sync::OnceLock::new(),
         };
         forest.visit_attribute_defaults(|id, attribute| {
             if let Some(sample) = attribute_default(attribute, now) {
@@ -194,6 +199,30 @@ impl SignalStore {
     #[cfg(feature = "storage")]
     pub(crate) fn attach_journal(&self, journal: crate::storage::Journal) -> bool {
         self.journal.set(journal).is_ok()
+    }
+
+    /// The recorded history behind the rings, when storage records some.
+    #[cfg(feature = "storage")]
+    pub(crate) fn archive(&self) -> Option<&crate::storage::Archive> {
+        self.archive.get()
+    }
+
+    /// Installs the recorded history behind the rings. Only the first one counts.
+    #[cfg(feature = "storage")]
+    pub(crate) fn attach_archive(&self, archive: crate::storage::Archive) -> bool {
+        self.archive.set(archive).is_ok()
+    }
+
+    /// The time of the oldest sample `node`'s ring holds (the current one when it holds
+    /// only that), or of its current sample when it has no ring.
+    #[cfg(feature = "storage")]
+    pub(crate) fn history_starts(&self, node: NodeId) -> Option<Timestamp> {
+        let ring = self
+            .history
+            .as_ref()
+            .and_then(|(_, rings)| rings.get(node.index()))
+            .and_then(|ring| ring.lock().front().map(|sample| sample.ts));
+        ring.or_else(|| self.read(node, |sample| sample.map(|sample| sample.ts)))
     }
 
     /// Calls `visit` for every recorded sample of `node` captured at or after `since`,

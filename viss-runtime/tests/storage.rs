@@ -30,7 +30,7 @@ impl Backend for GatedBackend {
     fn load_history(
         &mut self,
         _: &[&str],
-        _: Timestamp,
+        _: std::ops::Range<Timestamp>,
         _: usize,
         _: &mut dyn FnMut(Row<'_>),
     ) -> Result<usize, StorageError> {
@@ -52,6 +52,12 @@ impl Backend for GatedBackend {
 
     fn prune_paths(&mut self, _: &[&str], _: Timestamp) -> Result<u64, StorageError> {
         Ok(0)
+    }
+
+    fn reader(&self) -> Result<Box<dyn Backend>, StorageError> {
+        Err(StorageError::Database(
+            "no reads from this test database".into(),
+        ))
     }
 }
 
@@ -183,9 +189,12 @@ fn recorded(file: &std::path::Path, path: &str) -> Vec<Timestamp> {
     let mut backend = SqliteBackend::open(file, "").unwrap();
     let mut samples = Vec::new();
     backend
-        .load_history(&[path], Timestamp::MIN, usize::MAX, &mut |row| {
-            samples.push(row.ts)
-        })
+        .load_history(
+            &[path],
+            Timestamp::MIN..Timestamp::MAX,
+            usize::MAX,
+            &mut |row| samples.push(row.ts),
+        )
         .unwrap();
     samples
 }
@@ -262,5 +271,62 @@ fn recording_rules_thin_samples_and_keep_their_own_retention() {
     storage.flush();
     assert_eq!(recorded(&file, "Vehicle.Powertrain.FuelSystem.Level"), []);
     assert_eq!(recorded(&file, "Vehicle.Speed").len(), 3);
+    storage.close();
+}
+
+#[test]
+fn history_reads_reach_past_the_ring_into_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("viss.sqlite");
+    let config = StorageConfig {
+        history: vec!["Vehicle.Speed".into()],
+        ..StorageConfig::default()
+    };
+    let engine_config = EngineConfig {
+        history: Some(viss_runtime::HistoryConfig {
+            retention: jiff::SignedDuration::from_hours(1),
+            max_samples: 3,
+        }),
+        ..EngineConfig::default()
+    };
+    let engine = Engine::new(fixture_tree(), engine_config);
+    let backend = SqliteBackend::open(&file, "").unwrap();
+    let storage = storage::attach(&engine, Box::new(backend), &config).unwrap();
+    let start = Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_secs(100))
+        .unwrap();
+    for second in 0..10 {
+        let ts = start
+            .checked_add(jiff::SignedDuration::from_secs(second))
+            .unwrap();
+        engine
+            .update_path("Vehicle.Speed", Value::Float(second as f32), ts)
+            .unwrap();
+    }
+    storage.flush();
+    let history = |period: &str| {
+        let mut session = engine.open_session();
+        let mut out = Vec::new();
+        let request = format!(
+            r#"{{"action":"get","path":"Vehicle.Speed","requestId":"1","filter":{{"variant":"history","parameter":"{period}"}}}}"#
+        );
+        engine.handle(&mut session, request.as_bytes(), &mut out);
+        let answer: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        answer["data"]["dp"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{answer}"))
+            .iter()
+            .map(|point| point["value"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    // The ring holds the newest 3 (the last is the current value); the database the rest.
+    assert_eq!(
+        history("PT1H"),
+        ["0", "1", "2", "3", "4", "5", "6", "7", "8"],
+        "every sample before the current one, the older ones from the database"
+    );
+    // A shorter period: 96 s ago is within second 4 (the test takes well under a second),
+    // so seconds 5.. are in it; the database adds 5 and 6, the ring 7 and 8.
+    assert_eq!(history("PT96S"), ["5", "6", "7", "8"]);
     storage.close();
 }

@@ -310,10 +310,13 @@ impl<T: VissTree> Engine<T> {
             return Err(VissError::UnsupportedFeature);
         }
         let since = now.checked_sub(period).unwrap_or(Timestamp::MIN);
-        let with_history: Vec<NodeId> = nodes
+        // Per node: what the database recorded before its ring begins, then the ring.
+        let with_history: Vec<(NodeId, Vec<Sample>)> = nodes
             .iter()
-            .copied()
-            .filter(|node| self.store.visit_history(*node, since, |_| {}) > 0)
+            .map(|node| (*node, self.archived_history(*node, since)))
+            .filter(|(node, archived)| {
+                !archived.is_empty() || self.store.visit_history(*node, since, |_| {}) > 0
+            })
             .collect();
         if with_history.is_empty() {
             return Err(VissError::Default(crate::error::ErrorKind::UnavailableData));
@@ -323,22 +326,47 @@ impl<T: VissTree> Engine<T> {
         write_data_objects(
             out,
             with_history.iter(),
-            |node| &self.forest.node(**node).path,
-            |out, node| {
+            |(node, _)| &self.forest.node(*node).path,
+            |out, (node, archived)| {
                 out.push(b'[');
                 let mut first = true;
-                self.store.visit_history(*node, since, |sample| {
+                let mut write = |sample: &Sample| {
                     if !first {
                         out.push(b',');
                     }
                     first = false;
                     write_dp(out, Some(&sample.value), sample.ts);
-                });
+                };
+                archived.iter().for_each(&mut write);
+                self.store.visit_history(*node, since, write);
                 out.push(b']');
             },
         );
         finish(out, now);
         Ok(())
+    }
+}
+
+impl<T: VissTree> Engine<T> {
+    /// The samples of `node` the database recorded from `since` until its ring begins
+    /// (none without storage, or for a signal it does not record), read back as a `set`
+    /// would read them.
+    fn archived_history(&self, node: NodeId, since: Timestamp) -> Vec<Sample> {
+        #[cfg(feature = "storage")]
+        if let Some(archive) = self.store.archive()
+            && let Some(until) = self.store.history_starts(node)
+        {
+            let mut samples = Vec::new();
+            let path = &self.forest.node(node).path;
+            archive.read(node, path, since..until, &mut |row| {
+                if let Ok(value) = self.parse_stored(node, row.value) {
+                    samples.push(Sample { value, ts: row.ts });
+                }
+            });
+            return samples;
+        }
+        let _ = (node, since);
+        Vec::new()
     }
 }
 

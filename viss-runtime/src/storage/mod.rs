@@ -60,6 +60,9 @@ pub struct StorageConfig {
     pub history_retention_secs: u64,
     /// At most this many recorded samples are kept (the oldest go first).
     pub history_max_rows: u64,
+    /// Recorded samples one `history` read takes from the database per signal at most
+    /// (the newest of its period), beyond what the in-memory ring holds.
+    pub history_read_limit: usize,
     /// Writes waiting for the writer thread; beyond, a write is dropped and counted.
     pub queue: usize,
     /// Writes committed in one transaction at most.
@@ -82,6 +85,7 @@ impl Default for StorageConfig {
             record: Vec::new(),
             history_retention_secs: 7 * 24 * 3600,
             history_max_rows: 10_000_000,
+            history_read_limit: 10_000,
             queue: 65_536,
             batch: 4096,
             durable_sets: true,
@@ -241,15 +245,18 @@ pub trait Backend: Send + 'static {
     /// Calls `visit` with every stored latest sample of this vehicle.
     fn load_latest(&mut self, visit: &mut dyn FnMut(Row<'_>)) -> Result<usize, StorageError>;
     /// Calls `visit` with the newest `per_path` recorded samples of each of `paths`
-    /// captured at or after `since`, oldest first per path (an index range per path, not a
-    /// scan of the whole table).
+    /// captured within `range`, oldest first per path (an index range per path, not a scan
+    /// of the whole table).
     fn load_history(
         &mut self,
         paths: &[&str],
-        since: Timestamp,
+        range: std::ops::Range<Timestamp>,
         per_path: usize,
         visit: &mut dyn FnMut(Row<'_>),
     ) -> Result<usize, StorageError>;
+    /// A second connection to the same database, for `history` reads while the writer
+    /// thread holds this one (it reads only).
+    fn reader(&self) -> Result<Box<dyn Backend>, StorageError>;
     /// Upserts `latest` and appends `history`, in one transaction.
     fn write(&mut self, latest: &[Row<'_>], history: &[Row<'_>]) -> Result<(), StorageError>;
     /// Deletes recorded samples older than `before` and beyond the newest `max_rows`;
@@ -258,6 +265,68 @@ pub trait Backend: Send + 'static {
     /// Deletes recorded samples of `paths` older than `before` (a rule's own retention);
     /// returns how many went.
     fn prune_paths(&mut self, paths: &[&str], before: Timestamp) -> Result<u64, StorageError>;
+}
+
+/// The recorded history behind the in-memory rings: a `history` read whose period reaches
+/// further back than a signal's ring reads the rest here, through a connection of its own.
+pub struct Archive {
+    reader: parking_lot::Mutex<Box<dyn Backend>>,
+    recorded: Box<[bool]>,
+    limit: usize,
+}
+
+impl std::fmt::Debug for Archive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Archive")
+            .field("limit", &self.limit)
+            .finish()
+    }
+}
+
+impl Archive {
+    /// Calls `visit` with the newest recorded samples of `node` (at `path`) within `range`
+    /// (at most the configured limit), oldest first. A read that fails is logged and reads
+    /// nothing: the ring still answers.
+    pub(crate) fn read(
+        &self,
+        node: NodeId,
+        path: &str,
+        range: std::ops::Range<Timestamp>,
+        visit: &mut dyn FnMut(Row<'_>),
+    ) {
+        if !self.recorded.get(node.index()).copied().unwrap_or(false) || range.is_empty() {
+            return;
+        }
+        // On a plain thread: a backend may block on a runtime of its own (PostgreSQL),
+        // which cannot run on the async worker thread a request is answered on.
+        let read = std::thread::scope(|scope| {
+            scope
+                .spawn(|| {
+                    let mut rows = Vec::new();
+                    self.reader
+                        .lock()
+                        .load_history(&[path], range, self.limit, &mut |row| {
+                            rows.push((row.ts, row.value.to_owned()));
+                        })
+                        .map(|_| rows)
+                })
+                .join()
+        });
+        match read {
+            Ok(Ok(rows)) => {
+                for (ts, value) in &rows {
+                    visit(Row {
+                        path,
+                        kind: Kind::Current,
+                        ts: *ts,
+                        value,
+                    });
+                }
+            }
+            Ok(Err(error)) => tracing::warn!(%error, path, "storage: history read failed"),
+            Err(_) => tracing::error!(path, "storage: history read panicked"),
+        }
+    }
 }
 
 /// Restores what `backend` holds into `engine`'s store, then records every later write
@@ -280,7 +349,8 @@ pub fn attach<T: VissTree>(
                     Some(&*node.path)
                 })
                 .collect();
-            backend.load_history(&recorded_paths, since, ring.max_samples, &mut |row| {
+            let range = since..Timestamp::MAX;
+            backend.load_history(&recorded_paths, range, ring.max_samples, &mut |row| {
                 if let Some((node, sample)) = restore_row(engine, &row) {
                     engine.store().restore_history(node, sample);
                 }
@@ -294,6 +364,14 @@ pub fn attach<T: VissTree>(
         }
     })?;
     let paths = stored_paths(engine);
+    if recorded.iter().any(Option::is_some) {
+        let archive = Archive {
+            reader: parking_lot::Mutex::new(backend.reader()?),
+            recorded: recorded.iter().map(Option::is_some).collect(),
+            limit: config.history_read_limit,
+        };
+        let _ = engine.store().attach_archive(archive);
+    }
     let (journal, mut storage) = journal::start(backend, paths, (recorded, rules), config)?;
     if !engine.store().attach_journal(journal) {
         return Err(StorageError::Database(

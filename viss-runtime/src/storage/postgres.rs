@@ -44,6 +44,8 @@ const MIGRATION_LOCK: i64 = 0x5649_5353; // "VISS"
 pub struct PostgresBackend {
     runtime: tokio::runtime::Runtime,
     client: Client,
+    /// How to connect again (a reader's own connection); holds the password.
+    config: Config,
     vehicle: String,
     target: String,
 }
@@ -95,28 +97,11 @@ impl PostgresBackend {
                     .into(),
             ));
         }
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|error| open_error(error.to_string()))?;
-        let client = runtime.block_on(async {
-            let (client, connection) =
-                tokio::time::timeout(std::time::Duration::from_secs(10), config.connect(NoTls))
-                    .await
-                    .map_err(|_| "no answer within 10 s".to_owned())?
-                    .map_err(|error| error.to_string())?;
-            // Driven whenever the runtime runs (each `block_on`): the writer's calls.
-            tokio::spawn(async move {
-                if let Err(error) = connection.await {
-                    tracing::error!(%error, "storage: the PostgreSQL connection ended");
-                }
-            });
-            Ok::<_, String>(client)
-        });
-        let client = client.map_err(open_error)?;
+        let (runtime, client) = open(&config).map_err(open_error)?;
         let mut backend = Self {
             runtime,
             client,
+            config,
             vehicle: vehicle.to_owned(),
             target: connection_label(connection),
         };
@@ -170,6 +155,28 @@ impl PostgresBackend {
             transaction.commit().await.map_err(open_error)
         })
     }
+}
+
+/// A connection, driven by a current-thread runtime of its own (each `block_on`).
+fn open(config: &Config) -> Result<(tokio::runtime::Runtime, Client), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|error| error.to_string())?;
+    let client = runtime.block_on(async {
+        let (client, connection) =
+            tokio::time::timeout(std::time::Duration::from_secs(10), config.connect(NoTls))
+                .await
+                .map_err(|_| "no answer within 10 s".to_owned())?
+                .map_err(|error| error.to_string())?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::error!(%error, "storage: the PostgreSQL connection ended");
+            }
+        });
+        Ok::<_, String>(client)
+    })?;
+    Ok((runtime, client))
 }
 
 /// `host:port/dbname` of a connection string, for messages (never its password).
@@ -235,7 +242,7 @@ impl Backend for PostgresBackend {
     fn load_history(
         &mut self,
         paths: &[&str],
-        since: Timestamp,
+        range: std::ops::Range<Timestamp>,
         per_path: usize,
         visit: &mut dyn FnMut(Row<'_>),
     ) -> Result<usize, StorageError> {
@@ -248,11 +255,17 @@ impl Backend for PostgresBackend {
                  FROM UNNEST($2::text[]) AS wanted (path)
                  CROSS JOIN LATERAL (
                      SELECT ts, value FROM history
-                     WHERE vehicle = $1 AND path = wanted.path AND ts >= $3
+                     WHERE vehicle = $1 AND path = wanted.path AND ts >= $3 AND ts < $5
                      ORDER BY ts DESC LIMIT $4
                  ) AS recent
                  ORDER BY wanted.path, recent.ts",
-                &[&self.vehicle, &paths, &nanos(since), &limit],
+                &[
+                    &self.vehicle,
+                    &paths,
+                    &nanos(range.start),
+                    &limit,
+                    &nanos(range.end),
+                ],
             ))
             .map_err(database)?;
         let mut count = 0;
@@ -354,6 +367,20 @@ impl Backend for PostgresBackend {
                 Ok(by_age + by_size)
             })
             .map_err(database)
+    }
+
+    fn reader(&self) -> Result<Box<dyn Backend>, StorageError> {
+        let (runtime, client) = open(&self.config).map_err(|reason| StorageError::Open {
+            path: self.target.clone().into(),
+            reason: format!("opening a reader: {reason}"),
+        })?;
+        Ok(Box::new(Self {
+            runtime,
+            client,
+            config: self.config.clone(),
+            vehicle: self.vehicle.clone(),
+            target: self.target.clone(),
+        }))
     }
 
     fn prune_paths(&mut self, paths: &[&str], before: Timestamp) -> Result<u64, StorageError> {

@@ -183,7 +183,7 @@ impl Backend for SqliteBackend {
     fn load_history(
         &mut self,
         paths: &[&str],
-        since: Timestamp,
+        range: std::ops::Range<Timestamp>,
         per_path: usize,
         visit: &mut dyn FnMut(Row<'_>),
     ) -> Result<usize, StorageError> {
@@ -192,7 +192,8 @@ impl Backend for SqliteBackend {
         let mut statement = self
             .connection
             .prepare(
-                "SELECT ts, value FROM history WHERE vehicle = ?1 AND path = ?2 AND ts >= ?3
+                "SELECT ts, value FROM history
+                 WHERE vehicle = ?1 AND path = ?2 AND ts >= ?3 AND ts < ?5
                  ORDER BY ts DESC LIMIT ?4",
             )
             .map_err(database)?;
@@ -202,7 +203,13 @@ impl Backend for SqliteBackend {
         for path in paths {
             samples.clear();
             let mut rows = statement
-                .query(params![self.vehicle, path, nanos(since), limit])
+                .query(params![
+                    self.vehicle,
+                    path,
+                    nanos(range.start),
+                    limit,
+                    nanos(range.end)
+                ])
                 .map_err(database)?;
             while let Some(row) = rows.next().map_err(database)? {
                 samples.push((row.get(0).map_err(database)?, row.get(1).map_err(database)?));
@@ -298,6 +305,22 @@ impl Backend for SqliteBackend {
         Ok(deleted)
     }
 
+    fn reader(&self) -> Result<Box<dyn Backend>, StorageError> {
+        let path = self.path();
+        let connection = Connection::open_with_flags(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|error| StorageError::Open {
+            path: path.clone(),
+            reason: format!("opening a reader: {error}"),
+        })?;
+        Ok(Box::new(Self {
+            connection,
+            vehicle: self.vehicle.clone(),
+        }))
+    }
+
     fn prune_paths(&mut self, paths: &[&str], before: Timestamp) -> Result<u64, StorageError> {
         // One index range per path, in one transaction.
         let transaction = self.connection.transaction().map_err(database)?;
@@ -385,9 +408,12 @@ mod tests {
         let mut seen = Vec::new();
         let since = Timestamp::from_second(102).unwrap();
         backend
-            .load_history(&["Vehicle.Speed", "Vehicle.Other"], since, 3, &mut |row| {
-                seen.push(row.ts.as_second())
-            })
+            .load_history(
+                &["Vehicle.Speed", "Vehicle.Other"],
+                since..Timestamp::MAX,
+                3,
+                &mut |row| seen.push(row.ts.as_second()),
+            )
             .unwrap();
         assert_eq!(
             seen,
@@ -400,9 +426,12 @@ mod tests {
         assert_eq!(deleted, 3 + 2, "100..=102 by age, then 103 and 104 by size");
         let mut left = Vec::new();
         backend
-            .load_history(&["Vehicle.Speed"], Timestamp::MIN, 100, &mut |row| {
-                left.push(row.ts.as_second())
-            })
+            .load_history(
+                &["Vehicle.Speed"],
+                Timestamp::MIN..Timestamp::MAX,
+                100,
+                &mut |row| left.push(row.ts.as_second()),
+            )
             .unwrap();
         assert_eq!(left, [105, 106, 107, 108, 109]);
     }
