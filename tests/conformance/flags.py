@@ -16,6 +16,7 @@ REQUIRE_SUBPROTOCOL = "--require-subprotocol"
 DATA_DIR = "--data-dir"  # durable state: <dir>/viss.sqlite
 RECORD_HISTORY = "--record-history"  # VISS path globs recorded in the database
 POSTGRES = "--postgres"  # durable state in a shared PostgreSQL database (connection string)
+POSTGRES_CA = "--postgres-ca"  # CA certificates the database's certificate is checked against
 STORAGE_VEHICLE = "--storage-vehicle"  # this server's rows in a shared database
 
 # VISS file transfer (CORE App. C, viss-core.md §10): on with a directory, where finished

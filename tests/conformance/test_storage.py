@@ -16,9 +16,10 @@ import pytest
 
 import wire
 from conftest import _binary
-from flags import DATA_DIR, HISTORY_SAMPLES, INSECURE, POSTGRES, RECORD_HISTORY, STORAGE_VEHICLE
+from flags import (DATA_DIR, HISTORY_SAMPLES, INSECURE, POSTGRES, POSTGRES_CA, RECORD_HISTORY,
+                   STORAGE_VEHICLE)
 from mqtt_broker import free_port
-from postgres_server import Postgres
+from postgres_server import Postgres, make_ca_and_server_cert
 from vss_tree import STANDARD_JSON
 
 VOLUME = "Vehicle.Cabin.Infotainment.Media.Volume"  # uint8 actuator 0..100, recorded
@@ -190,3 +191,41 @@ def test_a_recording_rule_keeps_one_sample_per_interval(launch, storage, tmp_pat
         history = get(client, VOLUME, {"variant": "history", "parameter": "PT1H"})
         # Only "1" was recorded; the history is what precedes the current value ("4").
         assert [p["value"] for p in wire.datapoints(wire.data_items(history)[0])] == ["1"], history
+
+
+@pytest.fixture(scope="module")
+def tls_postgres():
+    server = Postgres(tls=True).start()
+    yield server
+    server.stop()
+
+
+def test_a_database_over_tls_is_checked_against_its_ca(launch, tls_postgres, shared_dir, tmp_path):
+    """`sslmode=require` with `--postgres-ca`: the server's connections to PostgreSQL are TLS
+    (PostgreSQL's own `pg_stat_ssl` says so), and a database whose certificate another CA
+    signed is refused at start, with a clear error and a non-zero exit."""
+    database = fresh_database(tls_postgres)
+    connection = tls_postgres.connection(database) + " sslmode=require"
+    storage = (POSTGRES, connection, STORAGE_VEHICLE, "VIN-TLS", POSTGRES_CA, str(tls_postgres.ca))
+    server = start(launch, storage)
+    with server.client() as client:
+        assert "error" not in client.request({"action": "set", "path": VOLUME, "value": "9"})
+    encrypted = tls_postgres.psql(
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
+        f"WHERE a.datname = '{database}' AND s.ssl")
+    plain = tls_postgres.psql(
+        "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) "
+        f"WHERE a.datname = '{database}' AND NOT s.ssl")
+    assert (int(encrypted), int(plain)) == (2, 0), "the writer and the history reader, both over TLS"
+    server.process.stop()
+    stored = tls_postgres.psql(f"SELECT DISTINCT value FROM latest WHERE path = '{VOLUME}'", database)
+    assert stored == '"9"', "the current value and the target, written over TLS"
+
+    other_ca, _, _ = make_ca_and_server_cert(tmp_path, "other")
+    done = run_to_exit(_binary("VISS_SERVER_BIN", "viss-server"),
+                       ["--json", str(shared_dir / STANDARD_JSON), INSECURE, "--ws-port", "0",
+                        "--http-port", "0", "--grpc-port", "0", POSTGRES, connection,
+                        STORAGE_VEHICLE, "VIN-TLS", POSTGRES_CA, str(other_ca)], tmp_path)
+    assert done.returncode != 0, done.stdout
+    assert "certificate" in done.stderr.lower() and "storage" in done.stderr, done.stderr
+    assert "serving" not in done.stdout

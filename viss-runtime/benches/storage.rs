@@ -71,7 +71,7 @@ fn backends(dir: &std::path::Path, tag: &str) -> Vec<(&'static str, Box<dyn Back
             &connection,
             None,
             &format!("BENCH-{tag}"),
-            false,
+            &storage::postgres::Security::default(),
         )
         .expect("postgres");
         found.push(("postgres", Box::new(backend)));
@@ -221,7 +221,7 @@ fn restart(c: &mut Criterion) {
                     value: "\"1.5\"",
                 })
                 .collect();
-            backend.write(&rows, &rows).expect("write");
+            backend.write(&rows, &rows, &[]).expect("write");
         }
     }
     let mut group = c.benchmark_group("restart");

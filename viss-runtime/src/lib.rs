@@ -25,6 +25,8 @@
 
 pub mod access;
 pub mod capabilities;
+#[cfg(any(feature = "mqtt", feature = "postgres"))]
+mod client_tls;
 pub mod codec;
 pub mod dc;
 pub mod engine;

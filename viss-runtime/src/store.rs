@@ -116,6 +116,10 @@ impl SignalStore {
         if let Some(slot) = self.current.get(node.index()) {
             *slot.write() = None;
         }
+        #[cfg(feature = "storage")]
+        if let Some(journal) = self.journal.get() {
+            journal.record_unavailable(node);
+        }
     }
 
     /// Stores the target of an accepted `set`.

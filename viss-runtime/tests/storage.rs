@@ -37,7 +37,7 @@ impl Backend for GatedBackend {
         Ok(0)
     }
 
-    fn write(&mut self, latest: &[Row<'_>], _: &[Row<'_>]) -> Result<(), StorageError> {
+    fn write(&mut self, latest: &[Row<'_>], _: &[Row<'_>], _: &[&str]) -> Result<(), StorageError> {
         if !self.opened {
             self.gate.wait();
             self.opened = true;
@@ -148,6 +148,7 @@ fn a_restart_restores_values_targets_and_history_and_skips_what_no_longer_fits()
                         value: "\"1\"",
                     },
                 ],
+                &[],
                 &[],
             )
             .unwrap();
@@ -328,5 +329,54 @@ fn history_reads_reach_past_the_ring_into_the_database() {
     // A shorter period: 96 s ago is within second 4 (the test takes well under a second),
     // so seconds 5.. are in it; the database adds 5 and 6, the ring 7 and 8.
     assert_eq!(history("PT96S"), ["5", "6", "7", "8"]);
+    storage.close();
+}
+
+#[test]
+fn a_signal_marked_not_available_stays_so_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("viss.sqlite");
+    let config = StorageConfig::default();
+    let restarted = || {
+        let engine = Engine::new(fixture_tree(), EngineConfig::default());
+        let backend = SqliteBackend::open(&file, "").unwrap();
+        let storage = storage::attach(&engine, Box::new(backend), &config).unwrap();
+        (engine, storage)
+    };
+    let (engine, storage) = restarted();
+    let speed = engine.forest().lookup("Vehicle.Speed").unwrap();
+    let level = engine
+        .forest()
+        .lookup("Vehicle.Powertrain.FuelSystem.Level")
+        .unwrap();
+    // In one batch: written, withdrawn, written again (the level); written then withdrawn
+    // (the speed).
+    engine
+        .update(level, Value::UInt(40), Timestamp::now())
+        .unwrap();
+    engine.mark_unavailable(level);
+    engine
+        .update(level, Value::UInt(41), Timestamp::now())
+        .unwrap();
+    engine
+        .update(speed, Value::Float(88.0), Timestamp::now())
+        .unwrap();
+    engine.mark_unavailable(speed);
+    storage.close();
+    let (engine, storage) = restarted();
+    assert_eq!(
+        engine.store().current(speed),
+        None,
+        "withdrawn last: not restored"
+    );
+    assert_eq!(
+        engine.store().current(level).map(|sample| sample.value),
+        Some(Value::UInt(41))
+    );
+    // Withdrawn in a later batch than its write.
+    engine.mark_unavailable(level);
+    storage.close();
+    let (engine, storage) = restarted();
+    assert_eq!(engine.store().current(level), None);
     storage.close();
 }

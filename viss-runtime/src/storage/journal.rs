@@ -17,10 +17,11 @@ use crate::tree::NodeId;
 /// A write on its way to the writer thread.
 #[derive(Debug)]
 enum Message {
+    /// A sample of `node`; `None`: marked not available (its stored value goes).
     Write {
         node: NodeId,
         kind: Kind,
-        sample: Sample,
+        sample: Option<Sample>,
     },
     /// Commit everything before this, then answer.
     Flush(SyncSender<()>),
@@ -50,11 +51,24 @@ pub struct Stats {
 impl Journal {
     /// Queues a write of `node`; never blocks. A full queue drops it and counts it.
     pub(crate) fn record(&self, node: NodeId, kind: Kind, sample: &Sample) {
-        let message = Message::Write {
+        self.send(Message::Write {
             node,
             kind,
-            sample: sample.clone(),
-        };
+            sample: Some(sample.clone()),
+        });
+    }
+
+    /// Queues the "not available" mark of `node`: its stored current value goes, so a
+    /// restart does not bring back a value the feeder withdrew.
+    pub(crate) fn record_unavailable(&self, node: NodeId) {
+        self.send(Message::Write {
+            node,
+            kind: Kind::Current,
+            sample: None,
+        });
+    }
+
+    fn send(&self, message: Message) {
         match self.sender.try_send(message) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
@@ -192,7 +206,7 @@ const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
 impl Writer {
     fn run(mut self, receiver: Receiver<Message>) {
-        let mut pending: Vec<(NodeId, Kind, Sample)> = Vec::with_capacity(self.batch);
+        let mut pending: Vec<(NodeId, Kind, Option<Sample>)> = Vec::with_capacity(self.batch);
         let mut text = Vec::new();
         self.prune();
         loop {
@@ -225,8 +239,9 @@ impl Writer {
     }
 
     /// Writes `pending` in one transaction: the newest sample per node and kind into
-    /// `latest`, every sample of a recorded node into `history`.
-    fn commit(&mut self, pending: &mut Vec<(NodeId, Kind, Sample)>, text: &mut Vec<u8>) {
+    /// `latest` (or its deletion, for a node marked not available last), every sample of a
+    /// recorded node into `history`.
+    fn commit(&mut self, pending: &mut Vec<(NodeId, Kind, Option<Sample>)>, text: &mut Vec<u8>) {
         if pending.is_empty() {
             return;
         }
@@ -235,7 +250,9 @@ impl Writer {
         let mut spans = Vec::with_capacity(pending.len());
         for (_, _, sample) in pending.iter() {
             let start = text.len();
-            sample.value.write_json(text);
+            if let Some(sample) = sample {
+                sample.value.write_json(text);
+            }
             spans.push(start..text.len());
         }
         let Ok(text) = std::str::from_utf8(text) else {
@@ -246,11 +263,21 @@ impl Writer {
         let paths = Arc::clone(&self.paths);
         let mut latest: Vec<Row<'_>> = Vec::new();
         let mut history: Vec<Row<'_>> = Vec::new();
+        let mut unavailable: Vec<&str> = Vec::new();
         for ((node, kind, sample), span) in pending.iter().zip(spans) {
             let path: &str = &paths[node.index()];
             if path.is_empty() {
                 continue;
             }
+            let Some(sample) = sample else {
+                // Marked not available: what the batch wrote before goes, and the row.
+                latest.retain(|row| row.path != path || row.kind != *kind);
+                if !unavailable.contains(&path) {
+                    unavailable.push(path);
+                }
+                continue;
+            };
+            unavailable.retain(|withdrawn| *withdrawn != path);
             let row = Row {
                 path,
                 kind: *kind,
@@ -264,8 +291,8 @@ impl Writer {
             // order, one transaction).
             latest.push(row);
         }
-        let rows = (latest.len() + history.len()) as u64;
-        match self.backend.write(&latest, &history) {
+        let rows = (latest.len() + history.len() + unavailable.len()) as u64;
+        match self.backend.write(&latest, &history, &unavailable) {
             Ok(()) => {
                 self.stats.committed.fetch_add(rows, Ordering::Relaxed);
             }

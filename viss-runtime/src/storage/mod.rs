@@ -46,9 +46,12 @@ pub struct StorageConfig {
     /// `host=127.0.0.1 port=5432 user=viss dbname=viss`); the password comes from
     /// `VISS_POSTGRES_PASSWORD`, never from this string in a file or a flag. Needs `vehicle`.
     pub postgres: Option<String>,
-    /// Allow a PostgreSQL host that is not loopback or a Unix socket, without TLS (TLS to
-    /// the database is not built yet): only on a network you trust.
+    /// Allow a PostgreSQL host that is not loopback or a Unix socket without TLS: only on
+    /// a network you trust. Otherwise such a host is reached over TLS only.
     pub postgres_insecure: bool,
+    /// The CA certificates (PEM) the database's certificate is checked against; the
+    /// system's roots without one.
+    pub postgres_ca: Option<PathBuf>,
     /// Signals whose every sample is recorded in the database, as VISS paths with `*` for
     /// one level (a branch records every leaf below it), e.g. `Vehicle.Speed`,
     /// `Vehicle.Cabin.Door.*.*.IsOpen`, `Vehicle.Powertrain`.
@@ -81,6 +84,7 @@ impl Default for StorageConfig {
             data_dir: None,
             postgres: None,
             postgres_insecure: false,
+            postgres_ca: None,
             history: Vec::new(),
             record: Vec::new(),
             history_retention_secs: 7 * 24 * 3600,
@@ -257,8 +261,15 @@ pub trait Backend: Send + 'static {
     /// A second connection to the same database, for `history` reads while the writer
     /// thread holds this one (it reads only).
     fn reader(&self) -> Result<Box<dyn Backend>, StorageError>;
-    /// Upserts `latest` and appends `history`, in one transaction.
-    fn write(&mut self, latest: &[Row<'_>], history: &[Row<'_>]) -> Result<(), StorageError>;
+    /// Upserts `latest`, appends `history` and deletes the current value of the paths in
+    /// `unavailable` (marked not available; none of them is in `latest`), in one
+    /// transaction.
+    fn write(
+        &mut self,
+        latest: &[Row<'_>],
+        history: &[Row<'_>],
+        unavailable: &[&str],
+    ) -> Result<(), StorageError>;
     /// Deletes recorded samples older than `before` and beyond the newest `max_rows`;
     /// returns how many went.
     fn prune(&mut self, before: Timestamp, max_rows: u64) -> Result<u64, StorageError>;
@@ -465,11 +476,15 @@ pub fn open_configured(config: &StorageConfig) -> Result<Option<Box<dyn Backend>
         #[cfg(feature = "postgres")]
         {
             let password = std::env::var(POSTGRES_PASSWORD_VARIABLE).ok();
+            let security = postgres::Security {
+                insecure: config.postgres_insecure,
+                ca_file: config.postgres_ca.as_deref(),
+            };
             let backend = postgres::PostgresBackend::connect(
                 connection,
                 password.as_deref(),
                 &config.vehicle,
-                config.postgres_insecure,
+                &security,
             )?;
             return Ok(Some(Box::new(backend)));
         }

@@ -6,13 +6,17 @@
 //! with). Start-up reads run on a thread of their own for the same reason
 //! ([`super::attach`] is called from async code, where a runtime cannot block).
 //!
-//! TLS to the database is not built yet: connections go to loopback or a Unix socket only,
-//! unless `postgres_insecure` says the network between is trusted.
+//! TLS (rustls, the listeners' stack): a host that is not loopback or a Unix socket is
+//! reached over TLS only, its certificate checked against `postgres_ca` or the system's
+//! roots, unless `postgres_insecure` says the network between is trusted; a loopback host
+//! uses TLS when the connection string asks (`sslmode=require`).
 
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::config::SslMode;
+use tokio_postgres::tls::MakeTlsConnect;
+use tokio_postgres::{Client, Config, NoTls, Socket};
 
 use super::{Backend, Kind, Row, StorageError, nanos, timestamp};
 
@@ -46,6 +50,8 @@ pub struct PostgresBackend {
     client: Client,
     /// How to connect again (a reader's own connection); holds the password.
     config: Config,
+    /// The TLS client configuration, when the connection uses TLS.
+    tls: Option<rustls::ClientConfig>,
     vehicle: String,
     target: String,
 }
@@ -60,7 +66,20 @@ impl std::fmt::Debug for PostgresBackend {
 }
 
 fn database(error: tokio_postgres::Error) -> StorageError {
-    StorageError::Database(error.to_string())
+    StorageError::Database(with_causes(&error))
+}
+
+/// An error and the errors under it: tokio-postgres says "error performing TLS handshake",
+/// its source says why (e.g. the certificate's issuer is unknown).
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 impl PostgresBackend {
@@ -71,7 +90,7 @@ impl PostgresBackend {
         connection: &str,
         password: Option<&str>,
         vehicle: &str,
-        insecure: bool,
+        security: &Security<'_>,
     ) -> Result<Self, StorageError> {
         let open_error = |reason: String| StorageError::Open {
             path: connection_label(connection).into(),
@@ -90,18 +109,16 @@ impl PostgresBackend {
         if let Some(password) = password {
             config.password(password);
         }
-        if !insecure && !only_local_hosts(&config) {
-            return Err(open_error(
-                "TLS to PostgreSQL is not built yet: connect over loopback or a Unix socket, \
-                 or set storage.postgres_insecure = true for a trusted network"
-                    .into(),
-            ));
-        }
-        let (runtime, client) = open(&config).map_err(open_error)?;
+        let tls = match use_tls(&mut config, security.insecure).map_err(open_error)? {
+            true => Some(tls_config(security.ca_file).map_err(open_error)?),
+            false => None,
+        };
+        let (runtime, client) = open(&config, tls.as_ref()).map_err(open_error)?;
         let mut backend = Self {
             runtime,
             client,
             config,
+            tls,
             vehicle: vehicle.to_owned(),
             target: connection_label(connection),
         };
@@ -157,26 +174,80 @@ impl PostgresBackend {
     }
 }
 
-/// A connection, driven by a current-thread runtime of its own (each `block_on`).
-fn open(config: &Config) -> Result<(tokio::runtime::Runtime, Client), String> {
+/// How the connection to the database is secured.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Security<'a> {
+    /// Allow a host that is not loopback or a Unix socket without TLS.
+    pub insecure: bool,
+    /// The CA certificates to check the database's certificate against (PEM); the
+    /// system's roots without one.
+    pub ca_file: Option<&'a std::path::Path>,
+}
+
+/// Whether the connection uses TLS: always to a host that is not loopback or a Unix socket
+/// (`sslmode=require` is then set), unless `insecure`; to a local one when the connection
+/// string asks (`sslmode=require`). `sslmode=disable` to a remote host is refused.
+fn use_tls(config: &mut Config, insecure: bool) -> Result<bool, String> {
+    if config.get_ssl_mode() == SslMode::Require {
+        return Ok(true);
+    }
+    if only_local_hosts(config) || insecure {
+        return Ok(false);
+    }
+    if config.get_ssl_mode() == SslMode::Disable {
+        return Err(
+            "sslmode=disable to a host that is not loopback or a Unix socket: use TLS, \
+             or set storage.postgres_insecure = true for a trusted network"
+                .into(),
+        );
+    }
+    config.ssl_mode(SslMode::Require);
+    Ok(true)
+}
+
+/// The rustls client configuration for the database.
+fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig, String> {
+    let roots = crate::client_tls::roots(ca_file, "storage.postgres_ca")?;
+    Ok(crate::client_tls::builder(roots)?.with_no_client_auth())
+}
+
+/// A connection, driven by a current-thread runtime of its own (each `block_on`), over TLS
+/// with `tls`.
+fn open(
+    config: &Config,
+    tls: Option<&rustls::ClientConfig>,
+) -> Result<(tokio::runtime::Runtime, Client), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|error| error.to_string())?;
-    let client = runtime.block_on(async {
-        let (client, connection) =
-            tokio::time::timeout(std::time::Duration::from_secs(10), config.connect(NoTls))
-                .await
-                .map_err(|_| "no answer within 10 s".to_owned())?
-                .map_err(|error| error.to_string())?;
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::error!(%error, "storage: the PostgreSQL connection ended");
-            }
-        });
-        Ok::<_, String>(client)
-    })?;
+    let client = match tls {
+        Some(tls) => {
+            let connector = tokio_postgres_rustls::MakeRustlsConnect::new(tls.clone());
+            runtime.block_on(connect(config, connector))
+        }
+        None => runtime.block_on(connect(config, NoTls)),
+    }?;
     Ok((runtime, client))
+}
+
+/// Connects through `tls` and drives the connection on the current runtime.
+async fn connect<T>(config: &Config, tls: T) -> Result<Client, String>
+where
+    T: MakeTlsConnect<Socket>,
+    T::Stream: Send + 'static,
+{
+    let (client, connection) =
+        tokio::time::timeout(std::time::Duration::from_secs(10), config.connect(tls))
+            .await
+            .map_err(|_| "no answer within 10 s".to_owned())?
+            .map_err(|error| with_causes(&error))?;
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::error!(%error, "storage: the PostgreSQL connection ended");
+        }
+    });
+    Ok(client)
 }
 
 /// `host:port/dbname` of a connection string, for messages (never its password).
@@ -285,7 +356,12 @@ impl Backend for PostgresBackend {
         Ok(count)
     }
 
-    fn write(&mut self, latest: &[Row<'_>], history: &[Row<'_>]) -> Result<(), StorageError> {
+    fn write(
+        &mut self,
+        latest: &[Row<'_>],
+        history: &[Row<'_>],
+        unavailable: &[&str],
+    ) -> Result<(), StorageError> {
         // One statement per table (arrays unnested), not one per row: a batch is one round
         // trip each. An upsert may touch a key once, so the newest row per key goes.
         let mut newest: HashMap<(&str, i64), usize> = HashMap::with_capacity(latest.len());
@@ -325,6 +401,15 @@ impl Backend for PostgresBackend {
                         "INSERT INTO history (vehicle, path, ts, value)
                          SELECT $1, * FROM UNNEST($2::text[], $3::bigint[], $4::text[])",
                         &[vehicle, &history_paths, &history_stamps, &history_values],
+                    )
+                    .await?;
+            }
+            if !unavailable.is_empty() {
+                transaction
+                    .execute(
+                        "DELETE FROM latest WHERE vehicle = $1 AND path = ANY($2::text[])
+                         AND kind = $3",
+                        &[vehicle, &unavailable, &(Kind::Current.code() as i16)],
                     )
                     .await?;
             }
@@ -370,14 +455,16 @@ impl Backend for PostgresBackend {
     }
 
     fn reader(&self) -> Result<Box<dyn Backend>, StorageError> {
-        let (runtime, client) = open(&self.config).map_err(|reason| StorageError::Open {
-            path: self.target.clone().into(),
-            reason: format!("opening a reader: {reason}"),
-        })?;
+        let (runtime, client) =
+            open(&self.config, self.tls.as_ref()).map_err(|reason| StorageError::Open {
+                path: self.target.clone().into(),
+                reason: format!("opening a reader: {reason}"),
+            })?;
         Ok(Box::new(Self {
             runtime,
             client,
             config: self.config.clone(),
+            tls: self.tls.clone(),
             vehicle: self.vehicle.clone(),
             target: self.target.clone(),
         }))
@@ -405,17 +492,43 @@ mod tests {
         assert!(only_local_hosts(&local));
         let remote: Config = "host=db.fleet.example user=viss".parse().unwrap();
         assert!(!only_local_hosts(&remote));
-        let error =
-            PostgresBackend::connect("host=db.fleet.example user=viss", None, "VIN1", false)
-                .unwrap_err();
-        assert!(error.to_string().contains("TLS"), "{error}");
+        let mut remote: Config = "host=db.fleet.example user=viss".parse().unwrap();
+        assert_eq!(use_tls(&mut remote, false), Ok(true));
+        assert_eq!(
+            remote.get_ssl_mode(),
+            SslMode::Require,
+            "a remote host needs TLS"
+        );
+        let mut plain: Config = "host=db.fleet.example sslmode=disable".parse().unwrap();
+        assert!(
+            use_tls(&mut plain, false)
+                .unwrap_err()
+                .contains("postgres_insecure")
+        );
+        assert_eq!(
+            use_tls(&mut plain, true),
+            Ok(false),
+            "unless the network is trusted"
+        );
+        let mut local: Config = "host=127.0.0.1 user=viss".parse().unwrap();
+        assert_eq!(use_tls(&mut local, false), Ok(false));
+        let mut asked: Config = "host=127.0.0.1 sslmode=require".parse().unwrap();
+        assert_eq!(
+            use_tls(&mut asked, false),
+            Ok(true),
+            "asked for: TLS on loopback too"
+        );
     }
 
     #[test]
     fn a_shared_database_needs_a_vehicle_id_and_messages_never_show_the_password() {
-        let error =
-            PostgresBackend::connect("host=127.0.0.1 user=viss password=hunter2", None, "", false)
-                .unwrap_err();
+        let error = PostgresBackend::connect(
+            "host=127.0.0.1 user=viss password=hunter2",
+            None,
+            "",
+            &Security::default(),
+        )
+        .unwrap_err();
         let message = error.to_string();
         assert!(message.contains("vehicle id"), "{message}");
         assert!(!message.contains("hunter2"), "{message}");

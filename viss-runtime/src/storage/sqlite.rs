@@ -230,7 +230,12 @@ impl Backend for SqliteBackend {
         Ok(count)
     }
 
-    fn write(&mut self, latest: &[Row<'_>], history: &[Row<'_>]) -> Result<(), StorageError> {
+    fn write(
+        &mut self,
+        latest: &[Row<'_>],
+        history: &[Row<'_>],
+        unavailable: &[&str],
+    ) -> Result<(), StorageError> {
         let transaction = self.connection.transaction().map_err(database)?;
         {
             let mut upsert = transaction
@@ -260,6 +265,14 @@ impl Backend for SqliteBackend {
             for row in history {
                 append
                     .execute(params![self.vehicle, row.path, nanos(row.ts), row.value])
+                    .map_err(database)?;
+            }
+            let mut withdraw = transaction
+                .prepare_cached("DELETE FROM latest WHERE vehicle = ?1 AND path = ?2 AND kind = ?3")
+                .map_err(database)?;
+            for path in unavailable {
+                withdraw
+                    .execute(params![self.vehicle, path, Kind::Current.code()])
                     .map_err(database)?;
             }
         }
@@ -381,11 +394,16 @@ mod tests {
                 row("Vehicle.Door", Kind::Target, 12, "\"true\""),
             ],
             &[],
+            &[],
         )
         .unwrap();
         let mut two = SqliteBackend::open(&file, "VIN2").unwrap();
-        two.write(&[row("Vehicle.Speed", Kind::Current, 13, "\"9\"")], &[])
-            .unwrap();
+        two.write(
+            &[row("Vehicle.Speed", Kind::Current, 13, "\"9\"")],
+            &[],
+            &[],
+        )
+        .unwrap();
         assert_eq!(
             latest(&mut one),
             vec![
@@ -404,7 +422,7 @@ mod tests {
         let history: Vec<Row<'_>> = (0..10)
             .map(|n| row("Vehicle.Speed", Kind::Current, 100 + n, &values[n as usize]))
             .collect();
-        backend.write(&[], &history).unwrap();
+        backend.write(&[], &history, &[]).unwrap();
         let mut seen = Vec::new();
         let since = Timestamp::from_second(102).unwrap();
         backend

@@ -222,6 +222,11 @@ pub struct ServerArgs {
     #[cfg(feature = "storage")]
     #[arg(long, value_name = "CONNECTION", env = "VISS_POSTGRES")]
     pub postgres: Option<String>,
+    /// The CA certificates (PEM) to check the PostgreSQL server's certificate against
+    /// [default: the system's]
+    #[cfg(feature = "storage")]
+    #[arg(long, value_name = "FILE", env = "VISS_POSTGRES_CA")]
+    pub postgres_ca: Option<PathBuf>,
     /// This server's vehicle id in a shared database (rows are kept apart by it)
     #[cfg(feature = "storage")]
     #[arg(long, value_name = "ID", env = "VISS_STORAGE_VEHICLE")]
@@ -343,6 +348,10 @@ impl ServerArgs {
             set(
                 &mut config.storage.postgres,
                 self.postgres.clone().map(Some),
+            );
+            set(
+                &mut config.storage.postgres_ca,
+                self.postgres_ca.clone().map(Some),
             );
             set(&mut config.storage.vehicle, self.storage_vehicle.clone());
             if !self.record_history.is_empty() {

@@ -170,33 +170,8 @@ fn read_password(path: &Path) -> Result<String, String> {
 fn client_tls(config: &MqttConfig) -> Result<rustls::ClientConfig, String> {
     use rustls::pki_types::pem::PemObject as _;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let mut roots = rustls::RootCertStore::empty();
-    match &config.ca_file {
-        Some(path) => {
-            let named =
-                |error: &dyn std::fmt::Display| format!("mqtt.ca_file {}: {error}", path.display());
-            for cert in CertificateDer::pem_file_iter(path).map_err(|error| named(&error))? {
-                roots
-                    .add(cert.map_err(|error| named(&error))?)
-                    .map_err(|error| named(&error))?;
-            }
-        }
-        None => {
-            let native = rustls_native_certs::load_native_certs();
-            for cert in native.certs {
-                // A system certificate rustls cannot read is skipped, as browsers do.
-                let _ = roots.add(cert);
-            }
-        }
-    }
-    if roots.is_empty() {
-        return Err("no CA certificate to check the MQTT broker against: set mqtt.ca_file".into());
-    }
-    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|error| error.to_string())?
-        .with_root_certificates(roots);
+    let roots = crate::client_tls::roots(config.ca_file.as_deref(), "mqtt.ca_file")?;
+    let builder = crate::client_tls::builder(roots)?;
     match (&config.client_cert, &config.client_key) {
         (Some(cert), Some(key)) => {
             let chain = CertificateDer::pem_file_iter(cert)
