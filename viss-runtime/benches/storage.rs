@@ -7,7 +7,7 @@
 //! - restart: restoring a database of 1,000,000 history rows (1,000 signals × 1,000
 //!   samples) into a fresh engine.
 //!
-//! PostgreSQL joins the feeding and `set` rows when `VISS_BENCH_POSTGRES` holds a
+//! PostgreSQL joins the feeding, `set` and restart rows when `VISS_BENCH_POSTGRES` holds a
 //! connection string to a scratch database (its tables are emptied for this vehicle).
 //! Run: `cargo bench -p viss-runtime --features sqlite,postgres --bench storage`.
 
@@ -200,43 +200,70 @@ fn feeding(c: &mut Criterion) {
     }
 }
 
+/// Opens a backend again (a restart opens the database anew).
+type Open = Box<dyn Fn() -> Box<dyn Backend>>;
+
 fn restart(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("dir");
     let file = dir.path().join("restart.sqlite");
-    const PER_SIGNAL: usize = 1000;
-    {
-        let mut backend = SqliteBackend::open(&file, "BENCH").expect("sqlite");
-        let paths: Vec<String> = (0..SIGNALS)
-            .map(|index| format!("Vehicle.Signals.S{index}"))
-            .collect();
-        let start = Timestamp::now().as_second() - PER_SIGNAL as i64;
-        for sample in 0..PER_SIGNAL {
-            let ts = Timestamp::from_second(start + sample as i64).expect("ts");
-            let rows: Vec<Row<'_>> = paths
-                .iter()
-                .map(|path| Row {
-                    path,
-                    kind: Kind::Current,
-                    ts,
-                    value: "\"1.5\"",
-                })
-                .collect();
-            backend.write(&rows, &rows, &[]).expect("write");
-        }
+    let mut targets: Vec<(&str, Open)> = vec![(
+        "SQLite",
+        Box::new(move || Box::new(SqliteBackend::open(&file, "BENCH").expect("sqlite"))),
+    )];
+    if let Ok(connection) = std::env::var("VISS_BENCH_POSTGRES") {
+        targets.push((
+            "PostgreSQL",
+            Box::new(move || {
+                Box::new(
+                    storage::postgres::PostgresBackend::connect(
+                        &connection,
+                        None,
+                        "BENCH-restart",
+                        &storage::postgres::Security::default(),
+                    )
+                    .expect("postgres"),
+                )
+            }),
+        ));
     }
+    const PER_SIGNAL: usize = 1000;
     let mut group = c.benchmark_group("restart");
     group.sample_size(10);
-    group.bench_function("restore 1,000,000 history rows (SQLite)", |b| {
-        b.iter(|| {
-            let engine = engine();
-            let backend = SqliteBackend::open(&file, "BENCH").expect("sqlite");
-            let storage =
-                storage::attach(&engine, Box::new(backend), &config(true)).expect("attach");
-            assert_eq!(storage.restored.1, SIGNALS * 100, "each ring's 100 newest");
-            storage.close();
-        })
-    });
+    for (name, open) in &targets {
+        fill(open(), PER_SIGNAL);
+        group.bench_function(format!("restore 1,000,000 history rows ({name})"), |b| {
+            b.iter(|| {
+                let engine = engine();
+                let storage = storage::attach(&engine, open(), &config(true)).expect("attach");
+                assert_eq!(storage.restored.1, SIGNALS * 100, "each ring's 100 newest");
+                storage.close();
+            })
+        });
+    }
     group.finish();
+}
+
+/// Replaces this vehicle's history with `per_signal` samples of every signal, one a second
+/// up to now.
+fn fill(mut backend: Box<dyn Backend>, per_signal: usize) {
+    backend.prune(Timestamp::now(), 0).expect("empty");
+    let paths: Vec<String> = (0..SIGNALS)
+        .map(|index| format!("Vehicle.Signals.S{index}"))
+        .collect();
+    let start = Timestamp::now().as_second() - per_signal as i64;
+    for sample in 0..per_signal {
+        let ts = Timestamp::from_second(start + sample as i64).expect("ts");
+        let rows: Vec<Row<'_>> = paths
+            .iter()
+            .map(|path| Row {
+                path,
+                kind: Kind::Current,
+                ts,
+                value: "\"1.5\"",
+            })
+            .collect();
+        backend.write(&rows, &rows, &[]).expect("write");
+    }
 }
 
 criterion_group!(benches, requests, feeding, restart);
