@@ -239,30 +239,24 @@ pub async fn start<T: VissTree + 'static>(
         let state = Arc::new(super::ws::WsState {
             engine: Arc::clone(&engine),
             limits: config.limits.clone(),
-            connections: Arc::new(tokio::sync::Semaphore::new(
-                config.limits.max_connections.max(1),
-            )),
+            connections: connection_cap(&config.limits),
             require_subprotocol: config.protocol.require_subprotocol,
             shutdown: stopped.clone(),
         });
-        let bound = bind(SocketAddr::new(address, config.listen.ws_port))?;
-        let local = local_address(&bound)?;
-        publish_port(&engine, "ws", local.port());
-        listening.ws = Some(local);
         let router = super::ws::router(state);
-        listening.spawn_server(bound, router, rustls.clone(), &config.limits)?;
+        let at = SocketAddr::new(address, config.listen.ws_port);
+        listening.ws =
+            Some(listening.serve(&engine, "ws", at, router, rustls.clone(), &config.limits)?);
     }
     #[cfg(feature = "http")]
     if serve_http {
         let state = Arc::new(super::http::HttpState {
             engine: Arc::clone(&engine),
         });
-        let bound = bind(SocketAddr::new(address, config.listen.http_port))?;
-        let local = local_address(&bound)?;
-        publish_port(&engine, "http", local.port());
-        listening.http = Some(local);
         let router = super::http::router(state, config.limits.max_message_bytes);
-        listening.spawn_server(bound, router, rustls.clone(), &config.limits)?;
+        let at = SocketAddr::new(address, config.listen.http_port);
+        listening.http =
+            Some(listening.serve(&engine, "http", at, router, rustls.clone(), &config.limits)?);
     }
     #[cfg(feature = "filetransfer")]
     if config.filetransfer.enabled() {
@@ -270,40 +264,44 @@ pub async fn start<T: VissTree + 'static>(
             crate::filetransfer::FileTransfer::new(engine.forest(), config.filetransfer.clone())
                 .map(Arc::new)
                 .map_err(ServerError::Config)?;
+        // An engine holds one file-transfer service: one the embedding application
+        // installed serves its own data channel.
         if !engine.install_file_resources(Arc::clone(&files) as Arc<dyn crate::FileResources>) {
-            tracing::info!("file transfer: installed by the embedding application already");
+            return Err(ServerError::Config(
+                "file transfer is configured, but the engine has a file-transfer service \
+                 installed already"
+                    .into(),
+            ));
         }
         let state = Arc::new(crate::filetransfer::channel::ChannelState {
             engine: Arc::clone(&engine),
             files,
-            connections: Arc::new(tokio::sync::Semaphore::new(
-                config.limits.max_connections.max(1),
-            )),
+            connections: connection_cap(&config.limits),
             shutdown: stopped.clone(),
         });
-        let bound = bind(SocketAddr::new(address, config.filetransfer.port))?;
-        let local = local_address(&bound)?;
-        publish_port(&engine, "filetransfer", local.port());
-        listening.filetransfer = Some(local);
         let router = crate::filetransfer::channel::router(state);
-        listening.spawn_server(bound, router, rustls.clone(), &config.limits)?;
+        let at = SocketAddr::new(address, config.filetransfer.port);
+        listening.filetransfer = Some(listening.serve(
+            &engine,
+            "filetransfer",
+            at,
+            router,
+            rustls.clone(),
+            &config.limits,
+        )?);
     }
     #[cfg(feature = "grpc")]
     if serve_grpc {
         let state = super::grpc::GrpcState {
             engine: Arc::clone(&engine),
             limits: config.limits.clone(),
-            streams: Arc::new(tokio::sync::Semaphore::new(
-                config.limits.max_connections.max(1),
-            )),
+            streams: connection_cap(&config.limits),
             shutdown: stopped.clone(),
         };
-        let bound = bind(SocketAddr::new(address, config.listen.grpc_port))?;
-        let local = local_address(&bound)?;
-        publish_port(&engine, "grpc", local.port());
-        listening.grpc = Some(local);
         let router = super::grpc::router(state);
-        listening.spawn_server(bound, router, rustls, &config.limits)?;
+        let at = SocketAddr::new(address, config.listen.grpc_port);
+        listening.grpc =
+            Some(listening.serve(&engine, "grpc", at, router, rustls, &config.limits)?);
     }
     #[cfg(not(feature = "grpc"))]
     let _ = (serve_grpc, rustls);
@@ -386,7 +384,30 @@ fn built_in(transport: &str, compiled: bool) -> bool {
     compiled
 }
 
+/// The connections (or gRPC streams) one listener serves at once.
+fn connection_cap(limits: &Limits) -> Arc<tokio::sync::Semaphore> {
+    Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)))
+}
+
 impl Listening {
+    /// Binds `at`, publishes the port really bound as `protocol`'s in the `Server` tree,
+    /// and serves `router` there; the address bound.
+    fn serve<T: VissTree>(
+        &mut self,
+        engine: &Engine<T>,
+        protocol: &str,
+        at: SocketAddr,
+        router: Router,
+        tls: Option<TlsSetup>,
+        limits: &Limits,
+    ) -> Result<SocketAddr, ServerError> {
+        let bound = bind(at)?;
+        let local = local_address(&bound)?;
+        publish_port(engine, protocol, local.port());
+        self.spawn_server(bound, router, tls, limits)?;
+        Ok(local)
+    }
+
     fn spawn_server(
         &mut self,
         listener: TcpListener,
