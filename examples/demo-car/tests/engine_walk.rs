@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 
 use demo_car_example::provider::{Provider, ProviderHook};
 use demo_car_example::tree::{
-    BodyType, DriveMode, FuelTypes, GeoPoint, Source, Switch, Vehicle, Waypoint,
+    BodyType, DriveMode, FileDescriptor, FuelTypes, GeoPoint, Source, Switch, Vehicle, Waypoint,
 };
 use jiff::SignedDuration;
 use serde_json::{Value as Json, json};
@@ -31,7 +31,7 @@ fn request(engine: &Engine<Vehicle>, session: &mut Session, request: Json) -> Js
 #[test]
 fn the_walk_covers_every_leaf_kind_and_datatype() {
     let leaves = leaves();
-    assert_eq!(leaves.len(), 170);
+    assert_eq!(leaves.len(), 172);
     let nodes: Vec<&NodeInfo> = leaves.iter().map(|id| TREE.node(*id)).collect();
     for kind in [NodeKind::Sensor, NodeKind::Actuator, NodeKind::Attribute] {
         assert!(nodes.iter().any(|node| node.kind == kind), "{kind:?}");
@@ -105,7 +105,7 @@ fn set_is_accepted_on_actuators_only_and_reaches_the_provider() {
             assert!(response.get("error").is_some(), "{}: {response}", node.path);
         }
     }
-    assert_eq!(actuators.len(), 76);
+    assert_eq!(actuators.len(), 77);
     let seen = recorder.seen.lock().unwrap();
     assert_eq!(
         seen.len(),
@@ -157,6 +157,7 @@ macro_rules! record_all {
 
 record_all! {
     set_navigation_stops: Vec<Waypoint>;
+    set_navigation_map_file: FileDescriptor;
     set_cabin_ambient_light: Vec<u8>;
     set_door_row1_driver_side_is_open: bool;
     set_door_row1_driver_side_is_locked: bool;

@@ -251,7 +251,7 @@ fn run_python(proto_out: &Path, data: &Path) -> serde_json::Map<String, Json> {
         .arg(PYTHON_READER)
         .arg(proto_out)
         .arg(data)
-        .arg("GeoPoint,Waypoint")
+        .arg("GeoPoint,Waypoint,FileDescriptor")
         .output()
         .expect("python runs");
     assert!(

@@ -74,6 +74,21 @@ pub fn geo_point(step: usize) -> (Value, Json) {
     )
 }
 
+/// A file descriptor (CORE App. C): a plain name, a SHA-1 and a uid.
+pub fn file_descriptor(step: usize) -> (Value, Json) {
+    let name = format!("file{step}.bin");
+    let hash = format!("{:040x}", step + 1);
+    let uid = format!("{:08x}", step + 1);
+    (
+        Value::Struct(vec![
+            ("name".into(), Value::String(name.clone().into())),
+            ("hash".into(), Value::String(hash.clone().into())),
+            ("uid".into(), Value::String(uid.clone().into())),
+        ]),
+        json!({"name": name, "hash": hash, "uid": uid}),
+    )
+}
+
 pub fn waypoint(step: usize) -> (Value, Json) {
     let (point, point_wire) = geo_point(step);
     (
@@ -91,6 +106,7 @@ pub fn sample(node: &NodeInfo, step: usize) -> (Value, Json) {
     let structure = |name: &str| match name {
         "Types.GeoPoint" => geo_point(step),
         "Types.Waypoint" => waypoint(step),
+        "Types.Resources.FileDescriptor" => file_descriptor(step),
         other => panic!("{}: unexpected struct {other}", node.path),
     };
     match node.datatype.as_ref().unwrap() {
