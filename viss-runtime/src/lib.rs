@@ -24,6 +24,7 @@
 //! ```
 
 pub mod access;
+mod blocking;
 pub mod capabilities;
 #[cfg(any(feature = "mqtt", feature = "postgres"))]
 mod client_tls;

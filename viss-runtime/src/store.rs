@@ -217,15 +217,16 @@ impl SignalStore {
         self.archive.set(archive).is_ok()
     }
 
-    /// The time of the oldest sample `node`'s ring holds (the current one when it holds
-    /// only that), or of its current sample when it has no ring.
+    /// The earliest time of a sample `node`'s ring holds (the current one when it holds
+    /// only that; the minimum, as a feeder may write out of order), or of its current
+    /// sample when it has no ring.
     #[cfg(feature = "storage")]
     pub(crate) fn history_starts(&self, node: NodeId) -> Option<Timestamp> {
         let ring = self
             .history
             .as_ref()
             .and_then(|(_, rings)| rings.get(node.index()))
-            .and_then(|ring| ring.lock().front().map(|sample| sample.ts));
+            .and_then(|ring| ring.lock().iter().map(|sample| sample.ts).min());
         ring.or_else(|| self.read(node, |sample| sample.map(|sample| sample.ts)))
     }
 

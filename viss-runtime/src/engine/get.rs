@@ -59,7 +59,11 @@ impl<T: VissTree> Engine<T> {
                 self.addressed(session, node, &filter)?;
                 let nodes = &session.scratch.nodes;
                 let cleared = self.clear(&mut session.tokens, request, Access::Read, nodes, now)?;
-                if let [node] = session.scratch.nodes[..]
+                // A get of the upload sensor itself (not of a branch or a `paths` filter
+                // that comes down to it) starts an upload.
+                if let [only] = session.scratch.nodes[..]
+                    && only == node
+                    && filter.paths.is_none()
                     && let Some(upload) = self.files.get().and_then(|files| files.upload(node))
                 {
                     return self.write_one(request, node, &upload?, now, out);
@@ -311,9 +315,10 @@ impl<T: VissTree> Engine<T> {
         }
         let since = now.checked_sub(period).unwrap_or(Timestamp::MIN);
         // Per node: what the database recorded before its ring begins, then the ring.
+        let mut budget = self.archive_budget();
         let with_history: Vec<(NodeId, Vec<Sample>)> = nodes
             .iter()
-            .map(|node| (*node, self.archived_history(*node, since)))
+            .map(|node| (*node, self.archived_history(*node, since, &mut budget)))
             .filter(|(node, archived)| {
                 !archived.is_empty() || self.store.visit_history(*node, since, |_| {}) > 0
             })
@@ -348,24 +353,34 @@ impl<T: VissTree> Engine<T> {
 }
 
 impl<T: VissTree> Engine<T> {
+    /// Samples one `history` read may take from the database (0 without storage).
+    fn archive_budget(&self) -> usize {
+        #[cfg(feature = "storage")]
+        if let Some(archive) = self.store.archive() {
+            return archive.limit();
+        }
+        0
+    }
+
     /// The samples of `node` the database recorded from `since` until its ring begins
-    /// (none without storage, or for a signal it does not record), read back as a `set`
-    /// would read them.
-    fn archived_history(&self, node: NodeId, since: Timestamp) -> Vec<Sample> {
+    /// (none without storage, or for a signal it does not record), at most `budget` (which
+    /// they use up), read back as a `set` would read them.
+    fn archived_history(&self, node: NodeId, since: Timestamp, budget: &mut usize) -> Vec<Sample> {
         #[cfg(feature = "storage")]
         if let Some(archive) = self.store.archive()
             && let Some(until) = self.store.history_starts(node)
         {
             let mut samples = Vec::new();
             let path = &self.forest.node(node).path;
-            archive.read(node, path, since..until, &mut |row| {
+            archive.read(node, path, since..until, *budget, &mut |row| {
                 if let Ok(value) = self.parse_stored(node, row.value) {
                     samples.push(Sample { value, ts: row.ts });
                 }
             });
+            *budget = budget.saturating_sub(samples.len());
             return samples;
         }
-        let _ = (node, since);
+        let _ = (node, since, budget);
         Vec::new()
     }
 }

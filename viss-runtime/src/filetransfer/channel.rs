@@ -35,6 +35,8 @@ pub(crate) struct ChannelState<T: VissTree> {
     pub engine: Arc<Engine<T>>,
     pub files: Arc<FileTransfer>,
     pub connections: Arc<Semaphore>,
+    /// The longest a message may wait for the client to read it.
+    pub send_timeout: Duration,
     pub shutdown: watch::Receiver<bool>,
 }
 
@@ -87,7 +89,7 @@ async fn serve_connection<T: VissTree + 'static>(
     };
     let idle = Duration::from_secs(state.files.config().claim_timeout_secs.max(1));
     let mut shutdown = state.shutdown.clone();
-    loop {
+    'serve: loop {
         let received = tokio::select! {
             received = tokio::time::timeout(idle, socket.recv()) => received,
             _ = shutdown.wait_for(|stop| *stop) => break,
@@ -97,14 +99,20 @@ async fn serve_connection<T: VissTree + 'static>(
             Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) | Err(_) => break,
             Ok(Some(Ok(_))) => continue, // pings are answered by the socket; text is not ours
         };
-        connection.on_message(&bytes);
+        // Chunks go to and come from files; a download's last one is synced.
+        crate::blocking::may_block(|| connection.on_message(&bytes));
         for reply in connection.replies.drain(..) {
-            if socket.send(Message::Binary(reply.into())).await.is_err() {
-                break;
+            // A client that stops reading is dropped, with its transfers, after the send
+            // timeout (its messages would otherwise wait forever, holding their slots).
+            let sent = tokio::select! {
+                sent = tokio::time::timeout(state.send_timeout, socket.send(Message::Binary(reply.into()))) => sent,
+                _ = shutdown.wait_for(|stop| *stop) => break 'serve,
+            };
+            if !matches!(sent, Ok(Ok(()))) {
+                break 'serve;
             }
         }
     }
-    connection.close();
 }
 
 /// One connection's transfers and the replies its last message produced.
@@ -241,12 +249,14 @@ impl<T: VissTree> Connection<'_, T> {
             self.files.release(uid);
         }
     }
+}
 
-    /// The connection is gone: every transfer it held ends.
-    fn close(mut self) {
-        let uids: Vec<u32> = self.transfers.keys().copied().collect();
-        for uid in uids {
-            self.end(uid);
+impl<T: VissTree> Drop for Connection<'_, T> {
+    /// The connection is gone, however it ended: every transfer it held ends (a download
+    /// not complete removes its partial file) and its uid is free again.
+    fn drop(&mut self) {
+        for (uid, _) in self.transfers.drain() {
+            self.files.release(uid);
         }
     }
 }

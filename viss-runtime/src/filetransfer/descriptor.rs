@@ -86,7 +86,8 @@ pub fn checked_name(name: &str) -> Result<&str, VissError> {
 }
 
 fn parse_hash(text: &str) -> Option<[u8; 20]> {
-    if text.len() != 40 {
+    // Digits only: `from_str_radix` alone would take a `+` sign.
+    if text.len() != 40 || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
         return None;
     }
     let mut hash = [0; 20];
@@ -168,6 +169,7 @@ mod tests {
             (HASH, "2d87821"),
             (HASH, "+d878213"),
             (HASH, "2d87821g"),
+            (&format!("+a{}", &HASH[2..]), "2d878213"),
         ] {
             assert!(FileDescriptor::from_value(&descriptor("a.kml", hash, uid)).is_err());
         }

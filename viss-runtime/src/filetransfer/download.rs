@@ -4,7 +4,7 @@
 //! connection drops leaves nothing behind.
 
 use std::fs::File;
-use std::io::Write;
+use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
 use sha1::{Digest, Sha1};
@@ -114,7 +114,9 @@ impl Download {
                 return self.error(data.message_no, status::HASH_MISMATCH);
             }
         }
-        if self.file.write_all(data.chunk).is_err() {
+        // At the chunk's own offset: a write that failed half-way leaves bytes the resend
+        // overwrites, never bytes the hash has not seen.
+        if self.file.write_all_at(data.chunk, self.bytes).is_err() {
             return self.error(data.message_no, status::WRITE_FAILED);
         }
         self.hasher = hasher;
@@ -165,13 +167,20 @@ impl Download {
         }
     }
 
-    /// Makes the partial file durable and gives it its name.
+    /// Makes the partial file durable (exactly the bytes hashed) and gives it its name,
+    /// durably too (the directory is synced after the rename).
     fn store(&mut self) -> std::io::Result<()> {
+        self.file.set_len(self.bytes)?;
         self.file.sync_all()?;
-        if let Some(parent) = self.pending.destination.parent() {
+        let parent = self.pending.destination.parent();
+        if let Some(parent) = parent {
             std::fs::create_dir_all(parent)?;
         }
-        std::fs::rename(&self.pending.partial, &self.pending.destination)
+        std::fs::rename(&self.pending.partial, &self.pending.destination)?;
+        if let Some(parent) = parent {
+            File::open(parent)?.sync_all()?;
+        }
+        Ok(())
     }
 }
 

@@ -78,6 +78,9 @@ impl FileTransferConfig {
     }
 }
 
+/// The folder under the directory where downloads grow until complete.
+const INCOMING: &str = ".incoming";
+
 /// A transfer registered by the control channel.
 #[derive(Debug)]
 pub enum Pending {
@@ -147,6 +150,13 @@ impl FileTransfer {
             .ok_or("file transfer needs a directory for received files")?;
         std::fs::create_dir_all(&dir)
             .map_err(|error| format!("file transfer directory {}: {error}", dir.display()))?;
+        // Partial files of downloads a crash cut short: no transfer can finish them now.
+        let incoming = dir.join(INCOMING);
+        if incoming.is_dir() {
+            std::fs::remove_dir_all(&incoming).map_err(|error| {
+                format!("file transfer: clearing {}: {error}", incoming.display())
+            })?;
+        }
         let mut downloads = BTreeMap::new();
         let mut sensors = HashSet::new();
         for index in 0..forest.node_count() {
@@ -268,7 +278,20 @@ impl FileTransfer {
             return Err(VissError::InvalidValue);
         }
         if transfers.registered.len() + transfers.active.len() >= self.config.max_transfers {
-            return Err(VissError::Default(ErrorKind::ServiceUnavailable));
+            // Full: the transfer waiting longest for its data channel makes room (a client
+            // that starts many and claims none cannot keep everybody else out); with
+            // every slot under way, 503.
+            let oldest = transfers
+                .registered
+                .iter()
+                .min_by_key(|(_, (registered, _))| *registered)
+                .map(|(uid, _)| *uid);
+            match oldest {
+                Some(oldest) => {
+                    transfers.registered.remove(&oldest);
+                }
+                None => return Err(VissError::Default(ErrorKind::ServiceUnavailable)),
+            }
         }
         transfers.registered.insert(uid, (Instant::now(), pending));
         Ok(())
@@ -304,15 +327,16 @@ impl FileTransfer {
             len: meta.len(),
             mtime_ns: i128::from(meta.mtime()) * 1_000_000_000 + i128::from(meta.mtime_nsec()),
         };
-        let hash = {
-            let mut hashed = upload.hashed.lock();
-            match *hashed {
-                Some((known, hash)) if known == version => hash,
-                _ => {
-                    let hash = sha1_of(&file).map_err(unavailable)?;
-                    *hashed = Some((version, hash));
-                    hash
-                }
+        let known = *upload.hashed.lock();
+        let hash = match known {
+            Some((known, hash)) if known == version => hash,
+            // Hashed outside the lock, and on a worker that may block: a large file takes
+            // a while, once per version.
+            _ => {
+                let hash = crate::blocking::may_block(|| sha1_of(&file, version.len))
+                    .map_err(unavailable)?;
+                *upload.hashed.lock() = Some((version, hash));
+                hash
             }
         };
         let uid = self.fresh_uid()?;
@@ -338,7 +362,7 @@ impl FileTransfer {
         let pending = PendingDownload {
             node,
             destination: self.dir.join(path).join(&descriptor.name),
-            partial: self.dir.join(".incoming").join(format!("{uid:08x}.part")),
+            partial: self.dir.join(INCOMING).join(format!("{uid:08x}.part")),
             descriptor,
             max_bytes: self.config.max_file_bytes,
         };
@@ -358,17 +382,28 @@ impl FileResources for FileTransfer {
     }
 }
 
-/// SHA-1 of a file's content, read from its start in 64 KiB blocks.
-fn sha1_of(file: &File) -> std::io::Result<[u8; 20]> {
+/// SHA-1 of the first `len` bytes of a file (what an upload sends: a file that grows
+/// meanwhile is hashed as long as it was), read in 64 KiB blocks; an error when it has
+/// fewer.
+fn sha1_of(file: &File, len: u64) -> std::io::Result<[u8; 20]> {
     use std::io::Read;
     let mut hasher = Sha1::new();
-    let mut reader = file;
+    let mut reader = file.take(len);
     let mut buffer = vec![0; 64 * 1024];
+    let mut total = 0;
     loop {
         let read = reader.read(&mut buffer)?;
         if read == 0 {
-            return Ok(hasher.finalize().into());
+            break;
         }
+        total += read as u64;
         hasher.update(&buffer[..read]);
     }
+    if total != len {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::UnexpectedEof,
+            "the file shrank while it was hashed",
+        ));
+    }
+    Ok(hasher.finalize().into())
 }

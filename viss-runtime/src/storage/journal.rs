@@ -277,7 +277,9 @@ impl Writer {
                 }
                 continue;
             };
-            unavailable.retain(|withdrawn| *withdrawn != path);
+            if *kind == Kind::Current {
+                unavailable.retain(|withdrawn| *withdrawn != path);
+            }
             let row = Row {
                 path,
                 kind: *kind,

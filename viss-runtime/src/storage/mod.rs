@@ -63,8 +63,9 @@ pub struct StorageConfig {
     pub history_retention_secs: u64,
     /// At most this many recorded samples are kept (the oldest go first).
     pub history_max_rows: u64,
-    /// Recorded samples one `history` read takes from the database per signal at most
-    /// (the newest of its period), beyond what the in-memory ring holds.
+    /// Recorded samples one `history` read takes from the database at most, over all the
+    /// signals it names (the newest of each signal's period, signal after signal), beyond
+    /// what the in-memory rings hold: a bound on what one request can make the server hold.
     pub history_read_limit: usize,
     /// Writes waiting for the writer thread; beyond, a write is dropped and counted.
     pub queue: usize,
@@ -295,33 +296,44 @@ impl std::fmt::Debug for Archive {
 }
 
 impl Archive {
-    /// Calls `visit` with the newest recorded samples of `node` (at `path`) within `range`
-    /// (at most the configured limit), oldest first. A read that fails is logged and reads
-    /// nothing: the ring still answers.
+    /// Samples one `history` read takes from the database at most, over all its signals.
+    pub(crate) fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// Calls `visit` with the newest `limit` recorded samples of `node` (at `path`) within
+    /// `range`, oldest first. A read that fails is logged and reads nothing: the ring still
+    /// answers. Blocks for the database round trip (on a worker that may).
     pub(crate) fn read(
         &self,
         node: NodeId,
         path: &str,
         range: std::ops::Range<Timestamp>,
+        limit: usize,
         visit: &mut dyn FnMut(Row<'_>),
     ) {
-        if !self.recorded.get(node.index()).copied().unwrap_or(false) || range.is_empty() {
+        if !self.recorded.get(node.index()).copied().unwrap_or(false)
+            || range.is_empty()
+            || limit == 0
+        {
             return;
         }
         // On a plain thread: a backend may block on a runtime of its own (PostgreSQL),
         // which cannot run on the async worker thread a request is answered on.
-        let read = std::thread::scope(|scope| {
-            scope
-                .spawn(|| {
-                    let mut rows = Vec::new();
-                    self.reader
-                        .lock()
-                        .load_history(&[path], range, self.limit, &mut |row| {
-                            rows.push((row.ts, row.value.to_owned()));
-                        })
-                        .map(|_| rows)
-                })
-                .join()
+        let read = crate::blocking::may_block(|| {
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| {
+                        let mut rows = Vec::new();
+                        self.reader
+                            .lock()
+                            .load_history(&[path], range, limit, &mut |row| {
+                                rows.push((row.ts, row.value.to_owned()));
+                            })
+                            .map(|_| rows)
+                    })
+                    .join()
+            })
         });
         match read {
             Ok(Ok(rows)) => {

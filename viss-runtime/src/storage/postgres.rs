@@ -46,7 +46,7 @@ const MIGRATION_LOCK: i64 = 0x5649_5353; // "VISS"
 
 /// One vehicle's rows in a shared PostgreSQL database.
 pub struct PostgresBackend {
-    runtime: tokio::runtime::Runtime,
+    runtime: OwnRuntime,
     client: Client,
     /// How to connect again (a reader's own connection); holds the password.
     config: Config,
@@ -174,6 +174,29 @@ impl PostgresBackend {
     }
 }
 
+/// The current-thread runtime that drives one connection. Dropped without waiting: the
+/// history reader's lives in the engine, whose last handle may go on an async worker, where
+/// tokio forbids a runtime's blocking shutdown.
+struct OwnRuntime(Option<tokio::runtime::Runtime>);
+
+impl OwnRuntime {
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        match &self.0 {
+            Some(runtime) => runtime.block_on(future),
+            // Only `drop` takes it.
+            None => unreachable!("the runtime is gone only once dropped"),
+        }
+    }
+}
+
+impl Drop for OwnRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
 /// How the connection to the database is secured.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Security<'a> {
@@ -216,7 +239,7 @@ fn tls_config(ca_file: Option<&std::path::Path>) -> Result<rustls::ClientConfig,
 fn open(
     config: &Config,
     tls: Option<&rustls::ClientConfig>,
-) -> Result<(tokio::runtime::Runtime, Client), String> {
+) -> Result<(OwnRuntime, Client), String> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -228,7 +251,7 @@ fn open(
         }
         None => runtime.block_on(connect(config, NoTls)),
     }?;
-    Ok((runtime, client))
+    Ok((OwnRuntime(Some(runtime)), client))
 }
 
 /// Connects through `tls` and drives the connection on the current runtime.

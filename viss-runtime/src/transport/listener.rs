@@ -277,6 +277,7 @@ pub async fn start<T: VissTree + 'static>(
             engine: Arc::clone(&engine),
             files,
             connections: connection_cap(&config.limits),
+            send_timeout: config.limits.send_timeout(),
             shutdown: stopped.clone(),
         });
         let router = crate::filetransfer::channel::router(state);
