@@ -24,6 +24,7 @@
 //! ```
 
 pub mod access;
+#[cfg(any(feature = "storage", feature = "filetransfer"))]
 mod blocking;
 pub mod capabilities;
 #[cfg(any(feature = "mqtt", feature = "postgres"))]
