@@ -99,8 +99,7 @@ async fn serve_connection<T: VissTree + 'static>(
             Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) | Err(_) => break,
             Ok(Some(Ok(_))) => continue, // pings are answered by the socket; text is not ours
         };
-        // Chunks go to and come from files; a download's last one is synced.
-        crate::blocking::may_block(|| connection.on_message(&bytes));
+        connection.on_message(&bytes);
         for reply in connection.replies.drain(..) {
             // A client that stops reading is dropped, with its transfers, after the send
             // timeout (its messages would otherwise wait forever, holding their slots).
@@ -149,7 +148,13 @@ impl<T: VissTree> Connection<'_, T> {
     fn on_data(&mut self, data: &wire::Data<'_>) {
         match self.transfer(data.uid) {
             Some(Transfer::Download(download)) => {
-                let step = download.on_data(data);
+                // A chunk goes to the page cache (microseconds); the last one is synced,
+                // which may take long: the worker hands its other connections on first.
+                let step = if data.last {
+                    crate::blocking::may_block(|| download.on_data(data))
+                } else {
+                    download.on_data(data)
+                };
                 self.download_step(data.uid, step);
             }
             // The receiving client gives up on an upload.
