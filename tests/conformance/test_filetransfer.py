@@ -512,3 +512,30 @@ def test_an_upload_start_for_an_unknown_uid_gets_status_255(connect):
         result = upload(channel, new_uid())
     assert result.outcome == "terminated", result
     assert result.messages == []
+
+
+def test_a_full_registry_makes_room_and_a_crash_leaves_no_partial_file(launch, tmp_path):
+    """With `max_transfers = 2` registered (none claimed), a third set evicts the one
+    waiting longest: its uid is dead on the data channel, the newest completes. A partial
+    file a crash left under `.incoming` is cleared when the server starts."""
+    files = tmp_path / "limited"
+    stale = files / ".incoming" / "deadbeef.part"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"half a map")
+    config = tmp_path / "limited.toml"
+    config.write_text("[filetransfer]\nmax_transfers = 2\n")
+    server = launch.demo_car("--config", str(config), FILETRANSFER_DIR, str(files),
+                             FILETRANSFER_PORT, "0")
+    assert not stale.exists(), "the partial file of a crashed download is gone"
+    data = payload(3 * CHUNK, "evicted")
+    with server.client() as ws:
+        first, second, third = (start_download(ws, data) for _ in range(3))
+        port = read(ws, PORT_NODE)
+    url = f"wss://127.0.0.1:{port}"
+    with DataChannel(url, server.endpoints.cert) as channel:
+        channel.send_data(first["uid"], 0, data[:CHUNK], False)
+        assert channel.recv_status().status == TERMINATE, "evicted: no transfer under that uid"
+    for descriptor in (second, third):
+        with DataChannel(url, server.endpoints.cert) as channel:
+            assert download(channel, descriptor["uid"], data, CHUNK).outcome == "ok"
+        assert appears(landed(files, descriptor["name"]))

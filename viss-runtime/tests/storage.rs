@@ -373,10 +373,36 @@ fn a_signal_marked_not_available_stays_so_after_a_restart() {
         engine.store().current(level).map(|sample| sample.value),
         Some(Value::UInt(41))
     );
-    // Withdrawn in a later batch than its write.
+    // Withdrawn in a later batch than its write; an actuator withdrawn and then given a
+    // target in the same batch (the target is another row: the mark stands).
+    let gear = engine
+        .forest()
+        .lookup("Vehicle.Powertrain.Transmission.CurrentGear");
+    let gear = gear.unwrap();
+    engine
+        .update(gear, Value::Int(3), Timestamp::now())
+        .unwrap();
+    storage.flush();
     engine.mark_unavailable(level);
+    engine.mark_unavailable(gear);
+    engine.store().write_target(
+        gear,
+        viss_runtime::Sample {
+            value: Value::Int(4),
+            ts: Timestamp::now(),
+        },
+    );
     storage.close();
     let (engine, storage) = restarted();
     assert_eq!(engine.store().current(level), None);
+    assert_eq!(
+        engine.store().current(gear),
+        None,
+        "the mark outlives the target"
+    );
+    assert_eq!(
+        engine.store().target(gear).map(|sample| sample.value),
+        Some(Value::Int(4))
+    );
     storage.close();
 }
