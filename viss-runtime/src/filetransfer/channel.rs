@@ -103,8 +103,9 @@ async fn serve_connection<T: VissTree + 'static>(
         for reply in connection.replies.drain(..) {
             // A client that stops reading is dropped, with its transfers, after the send
             // timeout (its messages would otherwise wait forever, holding their slots).
+            let send = socket.send(Message::Binary(reply.into()));
             let sent = tokio::select! {
-                sent = tokio::time::timeout(state.send_timeout, socket.send(Message::Binary(reply.into()))) => sent,
+                sent = tokio::time::timeout(state.send_timeout, send) => sent,
                 _ = shutdown.wait_for(|stop| *stop) => break 'serve,
             };
             if !matches!(sent, Ok(Ok(()))) {

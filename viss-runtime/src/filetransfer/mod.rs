@@ -222,18 +222,6 @@ impl FileTransfer {
         &self.dir
     }
 
-    /// `download`, `upload`: what `Server.Support.Filetransfer` lists.
-    pub fn directions(&self) -> Vec<&'static str> {
-        let mut directions = Vec::new();
-        if !self.downloads.is_empty() {
-            directions.push("download");
-        }
-        if !self.uploads.is_empty() {
-            directions.push("upload");
-        }
-        directions
-    }
-
     /// Takes the transfer registered under `uid` for a data channel, if `allowed` lets
     /// it (the channel's credential grants the access the control request needed); `None`
     /// when there is none (never registered, already claimed, or waited too long) or it is
@@ -243,14 +231,23 @@ impl FileTransfer {
         uid: u32,
         allowed: impl FnOnce(NodeId, crate::access::Access) -> bool,
     ) -> Option<Pending> {
-        let mut transfers = self.transfers.lock();
-        let (registered, pending) = transfers.registered.get(&uid)?;
-        if registered.elapsed() > self.claim_timeout() {
-            transfers.registered.remove(&uid);
+        let (node, access) = {
+            let mut transfers = self.transfers.lock();
+            let (registered, pending) = transfers.registered.get(&uid)?;
+            if registered.elapsed() > self.claim_timeout() {
+                transfers.registered.remove(&uid);
+                return None;
+            }
+            pending.resource()
+        };
+        // Outside the lock: checking a token verifies a signature.
+        if !allowed(node, access) {
             return None;
         }
-        let (node, access) = pending.resource();
-        if !allowed(node, access) {
+        let mut transfers = self.transfers.lock();
+        // Still the transfer that was allowed (not one registered under the uid since).
+        let (_, pending) = transfers.registered.get(&uid)?;
+        if pending.resource() != (node, access) {
             return None;
         }
         let (_, pending) = transfers.registered.remove(&uid)?;
