@@ -386,6 +386,7 @@ fn built_in(transport: &str, compiled: bool) -> bool {
 }
 
 /// The connections (or gRPC streams) one listener serves at once.
+#[cfg(any(feature = "ws", feature = "grpc"))]
 fn connection_cap(limits: &Limits) -> Arc<tokio::sync::Semaphore> {
     Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)))
 }
