@@ -21,14 +21,43 @@ pub struct Load {
 const WARM_UP: usize = 200;
 
 pub async fn run(dial: &Dial, load: Load, payload: &str) -> Result<Samples, BenchError> {
-    let mut clients = Vec::with_capacity(load.connections);
-    for _ in 0..load.connections {
-        let mut client = Client::connect(dial).await?;
+    let clients = connect_warm(dial, load.connections, payload).await?;
+    drive_all(clients, load, payload).await
+}
+
+/// `connections` connections offering `VISSv3`, each warmed up with [`WARM_UP`] round trips.
+pub async fn connect_warm(
+    dial: &Dial,
+    connections: usize,
+    payload: &str,
+) -> Result<Vec<Client>, BenchError> {
+    connect_warm_offering(dial, Some("VISSv3"), connections, payload).await
+}
+
+/// As [`connect_warm`], offering `subprotocol` (none: a VISSv2-era client).
+pub async fn connect_warm_offering(
+    dial: &Dial,
+    subprotocol: Option<&'static str>,
+    connections: usize,
+    payload: &str,
+) -> Result<Vec<Client>, BenchError> {
+    let mut clients = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let mut client = Client::connect_offering(dial, subprotocol).await?;
         for _ in 0..WARM_UP {
             client.round_trip(payload).await?;
         }
         clients.push(client);
     }
+    Ok(clients)
+}
+
+/// The measured part of a run: every connection drives its share of `load` at once.
+pub async fn drive_all(
+    clients: Vec<Client>,
+    load: Load,
+    payload: &str,
+) -> Result<Samples, BenchError> {
     let per_connection = (load.requests / load.connections.max(1)).max(load.depth);
     let deadline = Instant::now() + load.max_time;
     let started = Instant::now();

@@ -14,6 +14,8 @@ mod files;
 mod grpc;
 mod load;
 mod mqtt;
+mod plot;
+mod remote;
 mod servers;
 mod stats;
 mod subscription;
@@ -52,6 +54,13 @@ enum Mode {
     /// File transfer over wss: download and upload MB/s through the data channel beside a
     /// plain WebSocket echo of the same bytes in the same chunks
     Files(files::FilesArgs),
+    /// Any VISS WebSocket server by URL (ours, KUKSA Databroker, VISSR …), several side by
+    /// side in one run: get RTT and throughput, the server's CPU time per request and its
+    /// memory (idle, per subscribed connection), one table and one latency chart (SVG)
+    Remote(remote::RemoteArgs),
+    /// A plain WebSocket echo server on 127.0.0.1 (the floor `remote` runs beside the
+    /// servers, as a process of its own with the same pinning); runs until killed
+    Echo(remote::EchoArgs),
 }
 
 /// Where an external server listens.
@@ -71,29 +80,7 @@ pub struct Target {
 impl Target {
     /// The dial for this target; loopback addresses only.
     pub fn dial(&self) -> Result<client::Dial, client::BenchError> {
-        let (secure, rest) = match self.url.split_once("://") {
-            Some(("wss", rest)) => (true, rest),
-            Some(("ws", rest)) => (false, rest),
-            _ => return Err(format!("not a ws:// or wss:// URL: {}", self.url).into()),
-        };
-        let host_port = rest.trim_end_matches('/');
-        let port: u16 = host_port
-            .rsplit_once(':')
-            .and_then(|(_, port)| port.parse().ok())
-            .ok_or("the URL needs a port")?;
-        let host = host_port
-            .rsplit_once(':')
-            .map(|(host, _)| host)
-            .unwrap_or("");
-        if !matches!(host, "localhost" | "127.0.0.1") {
-            return Err("viss-bench only measures loopback servers (localhost / 127.0.0.1)".into());
-        }
-        let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
-        Ok(if secure {
-            client::Dial::Wss(address, client::tls_client(&self.cacert)?)
-        } else {
-            client::Dial::Ws(address)
-        })
+        dial_url(&self.url, &self.cacert)
     }
 
     /// The server's RSS in KiB, when its PID is known.
@@ -101,6 +88,32 @@ impl Target {
         let rss = stats::rss_kib_of(self.server_pid?);
         (rss > 0).then_some(rss)
     }
+}
+
+/// The dial for a `ws://` or `wss://` URL on loopback (`cacert`: the certificate trusted for
+/// `wss://`).
+pub fn dial_url(url: &str, cacert: &std::path::Path) -> Result<client::Dial, client::BenchError> {
+    let (secure, rest) = match url.split_once("://") {
+        Some(("wss", rest)) => (true, rest),
+        Some(("ws", rest)) => (false, rest),
+        _ => return Err(format!("not a ws:// or wss:// URL: {url}").into()),
+    };
+    let host_port = rest.trim_end_matches('/');
+    let (host, port) = host_port
+        .rsplit_once(':')
+        .ok_or_else(|| format!("the URL needs a port: {url}"))?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("not a port number in {url}"))?;
+    if !matches!(host, "localhost" | "127.0.0.1") {
+        return Err("viss-bench only measures loopback servers (localhost / 127.0.0.1)".into());
+    }
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    Ok(if secure {
+        client::Dial::Wss(address, client::tls_client(cacert)?)
+    } else {
+        client::Dial::Ws(address)
+    })
 }
 
 fn main() -> ExitCode {
@@ -113,6 +126,8 @@ fn main() -> ExitCode {
         Mode::Mqtt(args) => mqtt::main(args),
         Mode::Access(args) => access::main(args),
         Mode::Files(args) => files::main(args),
+        Mode::Remote(args) => remote::main(args),
+        Mode::Echo(args) => remote::echo(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -36,7 +36,15 @@ async fn echo_bytes(mut stream: TcpStream) {
 
 /// Starts a WebSocket echo server on 127.0.0.1 (TLS with `tls`).
 pub async fn ws_echo(tls: Option<tokio_rustls::TlsAcceptor>) -> Result<SocketAddr, BenchError> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    ws_echo_on(0, tls).await
+}
+
+/// Starts a WebSocket echo server on 127.0.0.1:`port` (0: any free port).
+pub async fn ws_echo_on(
+    port: u16,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) -> Result<SocketAddr, BenchError> {
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
     let address = listener.local_addr()?;
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
@@ -63,13 +71,24 @@ async fn echo_messages<S>(stream: S)
 where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin,
 {
+    // The first sub-protocol offered is accepted (none offered: none answered, as a
+    // VISSv2-era client expects).
     let callback =
-        |_: &tokio_tungstenite::tungstenite::handshake::server::Request,
+        |request: &tokio_tungstenite::tungstenite::handshake::server::Request,
          mut response: tokio_tungstenite::tungstenite::handshake::server::Response| {
-            response.headers_mut().insert(
-                "Sec-WebSocket-Protocol",
-                tokio_tungstenite::tungstenite::http::HeaderValue::from_static("VISSv3"),
-            );
+            let first = request
+                .headers()
+                .get("Sec-WebSocket-Protocol")
+                .and_then(|offered| offered.to_str().ok())
+                .and_then(|offered| offered.split(',').next())
+                .and_then(|first| {
+                    tokio_tungstenite::tungstenite::http::HeaderValue::from_str(first.trim()).ok()
+                });
+            if let Some(first) = first {
+                response
+                    .headers_mut()
+                    .insert("Sec-WebSocket-Protocol", first);
+            }
             Ok(response)
         };
     let Ok(mut socket) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {

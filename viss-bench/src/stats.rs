@@ -41,6 +41,16 @@ impl Samples {
         sorted[rank.min(sorted.len() - 1)] as f64 / 1000.0
     }
 
+    /// Every sample in microseconds, ascending (for distribution plots).
+    pub fn sorted_micros(&self) -> Vec<f64> {
+        let mut sorted = self.nanos.clone();
+        sorted.sort_unstable();
+        sorted
+            .into_iter()
+            .map(|nanos| nanos as f64 / 1000.0)
+            .collect()
+    }
+
     pub fn per_second(&self) -> f64 {
         self.operations as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
@@ -69,6 +79,22 @@ pub fn rss_kib_of(pid: u32) -> u64 {
     rss_kib_from(&format!("/proc/{pid}/status"))
 }
 
+/// CPU time process `pid` has run so far (user and system, every live thread), in
+/// nanoseconds: the sum of `/proc/PID/task/*/schedstat`, which counts in nanoseconds where
+/// `/proc/PID/stat` counts in 10 ms ticks (too coarse for a run of a few hundred ms).
+pub fn cpu_ns_of(pid: u32) -> Option<u64> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = 0u64;
+    for task in tasks.flatten() {
+        let Ok(schedstat) = std::fs::read_to_string(task.path().join("schedstat")) else {
+            continue; // the thread ended meanwhile
+        };
+        let on_cpu: u64 = schedstat.split_whitespace().next()?.parse().ok()?;
+        total = total.saturating_add(on_cpu);
+    }
+    Some(total)
+}
+
 fn rss_kib_from(status: &str) -> u64 {
     std::fs::read_to_string(status)
         .ok()
@@ -94,5 +120,21 @@ mod tests {
         assert_eq!(samples.quantile_us(0.5), 51.0);
         assert_eq!(samples.quantile_us(1.0), 100.0);
         assert_eq!(samples.quantile_us(0.99), 99.0);
+    }
+
+    #[test]
+    fn this_process_has_spent_cpu_time() {
+        let pid = std::process::id();
+        let before = cpu_ns_of(pid).expect("schedstat is readable on Linux");
+        let mut spin = 0u64;
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_millis(20) {
+            spin = std::hint::black_box(spin.wrapping_add(1));
+        }
+        let after = cpu_ns_of(pid).expect("schedstat is readable on Linux");
+        assert!(
+            after >= before + 10_000_000,
+            "{before} -> {after} after 20 ms of spinning"
+        );
     }
 }

@@ -1,0 +1,516 @@
+//! `viss-bench remote`: any VISS WebSocket server by URL (ours, KUKSA Databroker, VISSR,
+//! a WebSocket echo as the floor), several side by side in one run with the same client,
+//! the same paths and the same request counts. The server's CPU time per request and its
+//! memory come from `/proc` when its PID is given. `viss-bench echo` is the floor as a
+//! process of its own, so a script can pin it exactly as it pins the servers.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::client::{BenchError, Client, Dial};
+use crate::load::{self, Load};
+use crate::stats::{self, Samples};
+use crate::{dial_url, plot, servers};
+
+#[derive(Debug, Clone, Args)]
+pub struct RemoteArgs {
+    /// A server to measure: `NAME=URL`, optionally followed by `,pid=PID` (its CPU time and
+    /// memory are read from /proc), `,subprotocol=VISSv3|VISSv2|none` and `,path=VSS.PATH`.
+    /// Repeat it to measure several servers in one run (one table, one chart).
+    #[arg(
+        long = "target",
+        value_name = "NAME=URL[,pid=PID][,subprotocol=S][,path=P]",
+        required = true
+    )]
+    targets: Vec<String>,
+    /// The signal every get reads, where a target names none
+    #[arg(long, default_value = "Vehicle.Cabin.DoorCount")]
+    path: String,
+    /// The sub-protocol offered where a target names none: VISSv3, VISSv2 or none
+    #[arg(long, default_value = "VISSv3")]
+    subprotocol: String,
+    /// The certificate trusted for wss:// targets
+    #[arg(long, default_value = "viss-tls/cert.pem")]
+    cacert: PathBuf,
+    /// Connection counts of the runs (each sequential, then pipelined)
+    #[arg(long, value_delimiter = ',', default_value = "1,8,32")]
+    connections: Vec<usize>,
+    /// Requests in flight per connection in the pipelined runs (0: no pipelined runs)
+    #[arg(long, default_value_t = 16)]
+    depth: usize,
+    /// Requests per run (over all its connections)
+    #[arg(long, default_value_t = 20_000)]
+    requests: usize,
+    /// Longest time per run, seconds
+    #[arg(long, default_value_t = 3)]
+    seconds: u64,
+    /// Connections opened and held, each with a subscription, for the server's memory per
+    /// connection (0: not measured; needs the target's pid)
+    #[arg(long, default_value_t = 0)]
+    hold: usize,
+    /// The target the others are compared with (default: the first)
+    #[arg(long)]
+    baseline: Option<String>,
+    /// Write the 1-connection get RTT distribution of every target here (SVG, CDF, log x)
+    #[arg(long, value_name = "FILE.svg")]
+    plot: Option<PathBuf>,
+    /// Also write the summary table here, as Markdown
+    #[arg(long, value_name = "FILE.md")]
+    markdown: Option<PathBuf>,
+    /// Worker threads of the client runtime
+    #[arg(long, default_value_t = 1)]
+    client_threads: usize,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct EchoArgs {
+    /// The port on 127.0.0.1 (0: any free port, printed)
+    #[arg(long, default_value_t = 8099)]
+    port: u16,
+    /// Worker threads of the echo server's runtime
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+}
+
+/// `viss-bench echo`: a WebSocket echo server until the process is killed.
+pub fn echo(args: EchoArgs) -> Result<(), BenchError> {
+    let runtime = crate::bench::runtime(args.threads)?;
+    runtime.block_on(async {
+        let address = servers::ws_echo_on(args.port, None).await?;
+        // A line a script or test can wait for (port 0: the OS chose it).
+        println!("WebSocket: ws://{address}");
+        std::future::pending::<()>().await;
+        Ok(())
+    })
+}
+
+/// One server as given on the command line.
+#[derive(Debug)]
+struct Target {
+    name: String,
+    url: String,
+    pid: Option<u32>,
+    subprotocol: Option<&'static str>,
+    path: String,
+}
+
+fn parse_subprotocol(name: &str) -> Result<Option<&'static str>, BenchError> {
+    match name {
+        "VISSv3" => Ok(Some("VISSv3")),
+        "VISSv2" => Ok(Some("VISSv2")),
+        "none" => Ok(None),
+        other => Err(format!("sub-protocol `{other}`: expected VISSv3, VISSv2 or none").into()),
+    }
+}
+
+fn parse_target(spec: &str, args: &RemoteArgs) -> Result<Target, BenchError> {
+    let mut parts = spec.split(',');
+    let head = parts.next().unwrap_or_default();
+    let (name, url) = head
+        .split_once('=')
+        .ok_or_else(|| format!("--target {spec}: expected NAME=URL first"))?;
+    let mut target = Target {
+        name: name.to_owned(),
+        url: url.to_owned(),
+        pid: None,
+        subprotocol: parse_subprotocol(&args.subprotocol)?,
+        path: args.path.clone(),
+    };
+    for part in parts {
+        match part.split_once('=') {
+            Some(("pid", pid)) => {
+                target.pid = Some(pid.parse().map_err(|_| format!("pid `{pid}`"))?);
+            }
+            Some(("subprotocol", name)) => target.subprotocol = parse_subprotocol(name)?,
+            Some(("path", path)) => target.path = path.to_owned(),
+            _ => return Err(format!("--target {spec}: unknown option `{part}`").into()),
+        }
+    }
+    Ok(target)
+}
+
+/// One run's figures.
+#[derive(Debug)]
+struct Run {
+    connections: usize,
+    depth: usize,
+    samples: Samples,
+    /// Server CPU time over the measured part of the run, when the PID is known.
+    server_cpu_ns: Option<u64>,
+}
+
+impl Run {
+    fn cpu_us_per_request(&self) -> Option<f64> {
+        let ops = self.samples.operations.max(1) as f64;
+        self.server_cpu_ns.map(|ns| ns as f64 / 1000.0 / ops)
+    }
+}
+
+/// Everything measured of one target.
+#[derive(Debug)]
+struct Measured {
+    name: String,
+    runs: Vec<Run>,
+    idle_rss_kib: Option<u64>,
+    kib_per_connection: Option<f64>,
+}
+
+impl Measured {
+    fn run(&self, connections: usize, depth: usize) -> Option<&Run> {
+        self.runs
+            .iter()
+            .find(|run| run.connections == connections && run.depth == depth)
+    }
+
+    /// Server CPU per request over every run measured.
+    fn cpu_us_per_request(&self) -> Option<f64> {
+        let mut ns = 0u64;
+        let mut ops = 0u64;
+        for run in &self.runs {
+            ns += run.server_cpu_ns?;
+            ops += run.samples.operations;
+        }
+        (ops > 0).then(|| ns as f64 / 1000.0 / ops as f64)
+    }
+}
+
+pub fn main(args: RemoteArgs) -> Result<(), BenchError> {
+    let targets = args
+        .targets
+        .iter()
+        .map(|spec| parse_target(spec, &args))
+        .collect::<Result<Vec<_>, _>>()?;
+    let runtime = crate::bench::runtime(args.client_threads)?;
+    let mut measured = Vec::with_capacity(targets.len());
+    for target in &targets {
+        measured.push(runtime.block_on(measure(&args, target))?);
+    }
+    let table = summary(&args, &measured);
+    println!("\n{table}");
+    if let Some(path) = &args.markdown {
+        std::fs::write(path, &table)?;
+    }
+    if let Some(path) = &args.plot {
+        let series: Vec<(String, Vec<f64>)> = measured
+            .iter()
+            .filter_map(|target| {
+                let run = target.run(1, 1)?;
+                Some((target.name.clone(), run.samples.sorted_micros()))
+            })
+            .collect();
+        plot::latency_cdf(path, "get round trip, 1 connection, sequential", &series)?;
+        println!("plot: {}", path.display());
+    }
+    Ok(())
+}
+
+fn get_request(path: &str) -> String {
+    format!(r#"{{"action":"get","path":"{path}","requestId":"1"}}"#)
+}
+
+async fn measure(args: &RemoteArgs, target: &Target) -> Result<Measured, BenchError> {
+    let dial = dial_url(&target.url, &args.cacert)?;
+    let request = get_request(&target.path);
+    let idle_rss_kib = target.pid.map(stats::rss_kib_of).filter(|&kib| kib > 0);
+    check_answer(&dial, target, &request).await?;
+    println!(
+        "\n## {} ({}, sub-protocol {}, get {})",
+        target.name,
+        target.url,
+        target.subprotocol.unwrap_or("none"),
+        target.path
+    );
+    let max_time = Duration::from_secs(args.seconds.max(1));
+    let mut runs = Vec::new();
+    let depths = std::iter::once(1).chain((args.depth > 1).then_some(args.depth));
+    for depth in depths {
+        for &connections in &args.connections {
+            let load = Load {
+                connections: connections.max(1),
+                depth,
+                requests: args.requests,
+                max_time,
+            };
+            let clients =
+                load::connect_warm_offering(&dial, target.subprotocol, load.connections, &request)
+                    .await?;
+            let cpu_before = target.pid.and_then(stats::cpu_ns_of);
+            let samples = load::drive_all(clients, load, &request).await?;
+            let cpu_after = target.pid.and_then(stats::cpu_ns_of);
+            let run = Run {
+                connections: load.connections,
+                depth,
+                samples,
+                server_cpu_ns: cpu_before
+                    .zip(cpu_after)
+                    .map(|(before, after)| after.saturating_sub(before)),
+            };
+            let mode = if depth == 1 {
+                "seq".to_owned()
+            } else {
+                format!("pipe{depth}")
+            };
+            let cpu = run
+                .cpu_us_per_request()
+                .map_or_else(String::new, |us| format!("  server CPU {us:.1} µs/req"));
+            println!(
+                "{:>2} conn {mode:<7} {}{cpu}",
+                run.connections,
+                run.samples.line()
+            );
+            runs.push(run);
+        }
+    }
+    let kib_per_connection = match (target.pid, args.hold) {
+        (Some(pid), hold) if hold > 0 => Some(hold_connections(&dial, target, pid, hold).await?),
+        _ => None,
+    };
+    Ok(Measured {
+        name: target.name.clone(),
+        runs,
+        idle_rss_kib,
+        kib_per_connection,
+    })
+}
+
+/// One get before measuring: a server that answers with an error (a path it does not
+/// have, a sub-protocol it does not speak) would otherwise be timed on its error path.
+async fn check_answer(dial: &Dial, target: &Target, request: &str) -> Result<(), BenchError> {
+    let mut client = Client::connect_offering(dial, target.subprotocol)
+        .await
+        .map_err(|error| format!("{}: cannot connect to {}: {error}", target.name, target.url))?;
+    let answer = client.round_trip(request).await?;
+    let echoed = answer == request;
+    let has_data = answer.contains("\"data\"") && !answer.contains("\"error\"");
+    if echoed || has_data {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}: the get of {} was answered with {answer}",
+            target.name, target.path
+        )
+        .into())
+    }
+}
+
+/// Opens `count` connections, each subscribed to the target's path, and returns the
+/// server's memory growth per connection in KiB.
+async fn hold_connections(
+    dial: &Dial,
+    target: &Target,
+    pid: u32,
+    count: usize,
+) -> Result<f64, BenchError> {
+    let before = stats::rss_kib_of(pid);
+    let mut held = Vec::with_capacity(count);
+    let mut accepted: Option<String> = None;
+    for index in 0..count {
+        let mut client = Client::connect_offering(dial, target.subprotocol)
+            .await
+            .map_err(|error| format!("{}: connection {index}: {error}", target.name))?;
+        let subscribe = match &accepted {
+            Some(subscribe) => {
+                let answer = client.round_trip(subscribe).await?;
+                if !subscribed(&answer, subscribe) {
+                    return Err(format!("{}: subscribe refused: {answer}", target.name).into());
+                }
+                subscribe.clone()
+            }
+            None => first_accepted_subscribe(&mut client, target).await?,
+        };
+        accepted = Some(subscribe);
+        held.push(client);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = stats::rss_kib_of(pid);
+    let per = after.saturating_sub(before) as f64 / count as f64;
+    println!(
+        "memory: {before} KiB before, {after} KiB holding {count} subscribed connections: {per:.1} KiB per connection"
+    );
+    drop(held);
+    Ok(per)
+}
+
+fn subscribed(answer: &str, request: &str) -> bool {
+    answer.contains("subscriptionId") || answer == request
+}
+
+/// The first subscribe the server accepts, tried in this order: no filter (VISSv2 servers
+/// such as KUKSA), a VISS v3 `change` filter, a VISSv2 `change` filter.
+async fn first_accepted_subscribe(
+    client: &mut Client,
+    target: &Target,
+) -> Result<String, BenchError> {
+    let path = &target.path;
+    let candidates = [
+        format!(r#"{{"action":"subscribe","path":"{path}","requestId":"s"}}"#),
+        format!(
+            r#"{{"action":"subscribe","path":"{path}","filter":{{"variant":"change","parameter":{{"logic-op":"ne","diff":"0"}}}},"requestId":"s"}}"#
+        ),
+        format!(
+            r#"{{"action":"subscribe","path":"{path}","filter":{{"type":"change","parameter":{{"logic-op":"ne","diff":"0"}}}},"requestId":"s"}}"#
+        ),
+    ];
+    let mut last = String::new();
+    for subscribe in candidates {
+        last = client.round_trip(&subscribe).await?;
+        if subscribed(&last, &subscribe) {
+            return Ok(subscribe);
+        }
+    }
+    Err(format!(
+        "{}: every subscribe refused; the last answer: {last}",
+        target.name
+    )
+    .into())
+}
+
+fn opt(value: Option<f64>, digits: usize) -> String {
+    value.map_or_else(|| "–".to_owned(), |value| format!("{value:.digits$}"))
+}
+
+fn ratio(value: Option<f64>, baseline: Option<f64>) -> String {
+    match (value, baseline) {
+        (Some(value), Some(baseline)) if baseline > 0.0 => format!("{:.2}×", value / baseline),
+        _ => "–".to_owned(),
+    }
+}
+
+/// The figures of one target the table shows.
+struct Row {
+    p50: Option<f64>,
+    p99: Option<f64>,
+    conn8: Option<f64>,
+    conn32: Option<f64>,
+    cpu: Option<f64>,
+    rss: Option<f64>,
+    per_connection: Option<f64>,
+}
+
+impl Row {
+    fn of(target: &Measured) -> Row {
+        let single = target.run(1, 1);
+        Row {
+            p50: single.map(|run| run.samples.quantile_us(0.5)),
+            p99: single.map(|run| run.samples.quantile_us(0.99)),
+            conn8: target.run(8, 1).map(|run| run.samples.per_second()),
+            conn32: target.run(32, 1).map(|run| run.samples.per_second()),
+            cpu: target.cpu_us_per_request(),
+            rss: target.idle_rss_kib.map(|kib| kib as f64 / 1024.0),
+            per_connection: target.kib_per_connection,
+        }
+    }
+}
+
+/// The side-by-side table, then every target against the baseline.
+fn summary(args: &RemoteArgs, measured: &[Measured]) -> String {
+    let mut table = String::from(
+        "| target | get p50 / p99, 1 conn (µs) | 8 conns (req/s) | 32 conns (req/s) | server CPU per request (µs) | idle RSS (MB) | KiB per subscribed connection |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+    );
+    for target in measured {
+        let row = Row::of(target);
+        table += &format!(
+            "| {} | {} / {} | {} | {} | {} | {} | {} |\n",
+            target.name,
+            opt(row.p50, 1),
+            opt(row.p99, 1),
+            opt(row.conn8, 0),
+            opt(row.conn32, 0),
+            opt(row.cpu, 2),
+            opt(row.rss, 1),
+            opt(row.per_connection, 1),
+        );
+    }
+    let baseline = args
+        .baseline
+        .as_deref()
+        .and_then(|name| measured.iter().find(|target| target.name == name))
+        .or(measured.first());
+    let Some(baseline) = baseline else {
+        return table;
+    };
+    let base = Row::of(baseline);
+    table += &format!(
+        "\n| against {} | get p50 | get p99 | 8-conn throughput | server CPU per request | idle RSS | KiB per connection |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+        baseline.name
+    );
+    for target in measured
+        .iter()
+        .filter(|target| target.name != baseline.name)
+    {
+        let row = Row::of(target);
+        table += &format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            target.name,
+            ratio(row.p50, base.p50),
+            ratio(row.p99, base.p99),
+            ratio(row.conn8, base.conn8),
+            ratio(row.cpu, base.cpu),
+            ratio(row.rss, base.rss),
+            ratio(row.per_connection, base.per_connection),
+        );
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: RemoteArgs,
+    }
+
+    fn args(extra: &[&str]) -> RemoteArgs {
+        let mut argv = vec!["remote", "--target", "x=ws://127.0.0.1:1"];
+        argv.extend_from_slice(extra);
+        Cli::parse_from(argv).args
+    }
+
+    #[test]
+    fn a_target_takes_its_options_and_falls_back_to_the_defaults() {
+        let args = args(&["--path", "Vehicle.Speed"]);
+        let target = parse_target("kuksa=ws://127.0.0.1:8090,pid=42,subprotocol=none", &args)
+            .expect("valid spec");
+        assert_eq!(target.name, "kuksa");
+        assert_eq!(target.url, "ws://127.0.0.1:8090");
+        assert_eq!(target.pid, Some(42));
+        assert_eq!(target.subprotocol, None);
+        assert_eq!(target.path, "Vehicle.Speed");
+        let plain = parse_target("ours=wss://localhost:6443", &args).expect("valid spec");
+        assert_eq!(plain.subprotocol, Some("VISSv3"));
+        assert_eq!(plain.pid, None);
+    }
+
+    #[test]
+    fn bad_target_specs_are_refused_with_the_reason() {
+        let args = args(&[]);
+        for (spec, reason) in [
+            ("ws://127.0.0.1:1", "NAME=URL"),
+            ("x=ws://127.0.0.1:1,pid=abc", "pid"),
+            ("x=ws://127.0.0.1:1,subprotocol=VISSv9", "VISSv9"),
+            ("x=ws://127.0.0.1:1,color=red", "color=red"),
+        ] {
+            let error = parse_target(spec, &args).expect_err(spec).to_string();
+            assert!(error.contains(reason), "{spec}: {error}");
+        }
+    }
+
+    #[test]
+    fn only_loopback_urls_are_measured() {
+        let cacert = std::path::Path::new("none.pem");
+        assert!(dial_url("ws://127.0.0.1:8090", cacert).is_ok());
+        for url in [
+            "ws://10.0.0.1:8090",
+            "http://127.0.0.1:80",
+            "ws://127.0.0.1",
+        ] {
+            assert!(dial_url(url, cacert).is_err(), "{url}");
+        }
+    }
+}

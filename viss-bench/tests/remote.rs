@@ -1,0 +1,157 @@
+//! Smoke run of `viss-bench remote` against our own server, as CI runs it: the real
+//! viss-server binary and a `viss-bench echo` process side by side in one run, a few hundred
+//! requests each (the measurement proper is a benchmark: `viss-bench/peers/side-by-side.sh`).
+
+use std::ffi::OsStr;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use test_support::server::Server;
+
+fn viss_bench() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_viss-bench"))
+}
+
+/// The viss-server binary of the same build (built here when this test runs alone).
+fn viss_server() -> PathBuf {
+    let binary = viss_bench().with_file_name("viss-server");
+    if !binary.is_file() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let built = Command::new(cargo)
+            .args(["build", "-p", "viss-server", "--bin", "viss-server"])
+            .current_dir(test_support::workspace_root())
+            .status()
+            .expect("cargo runs");
+        assert!(built.success(), "cargo build -p viss-server failed");
+    }
+    binary
+}
+
+/// `viss-bench echo` on a free port, killed when dropped.
+struct Echo {
+    child: Child,
+    url: String,
+}
+
+impl Echo {
+    fn start() -> Echo {
+        let mut child = Command::new(viss_bench())
+            .args(["echo", "--port", "0"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("viss-bench echo starts");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("the echo prints its address");
+        let url = line
+            .trim()
+            .strip_prefix("WebSocket: ")
+            .unwrap_or_else(|| panic!("unexpected first line: {line}"))
+            .to_owned();
+        Echo { child, url }
+    }
+}
+
+impl Drop for Echo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_server() -> Server {
+    let tree = test_support::shared_path("vss/json/vss.json");
+    let args: Vec<&OsStr> = vec![
+        OsStr::new("--json"),
+        tree.as_os_str(),
+        OsStr::new("--insecure"),
+        OsStr::new("--no-grpc"),
+    ];
+    Server::start(&viss_server(), &args)
+}
+
+#[test]
+fn remote_measures_our_server_beside_the_echo_in_one_run() {
+    let server = start_server();
+    let echo = Echo::start();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (plot, table) = (dir.path().join("cdf.svg"), dir.path().join("table.md"));
+    let output = Command::new(viss_bench())
+        .arg("remote")
+        .arg("--target")
+        .arg(format!("ws-echo={},pid={}", echo.url, echo.child.id()))
+        .arg("--target")
+        .arg(format!(
+            "viss-server={},pid={}",
+            server.ws_url,
+            server.pid()
+        ))
+        .args([
+            "--baseline",
+            "ws-echo",
+            "--requests",
+            "400",
+            "--seconds",
+            "5",
+        ])
+        .args(["--connections", "1,4", "--depth", "4", "--hold", "20"])
+        .arg("--plot")
+        .arg(&plot)
+        .arg("--markdown")
+        .arg(&table)
+        .output()
+        .expect("viss-bench runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let table = std::fs::read_to_string(&table).expect("the table is written");
+    let row = table
+        .lines()
+        .find(|line| line.starts_with("| viss-server |"))
+        .unwrap_or_else(|| panic!("no viss-server row in\n{table}"));
+    // target | p50 / p99 | 8 conns | 32 conns | CPU | RSS | KiB per connection
+    let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+    let number = |cell: &str| cell.parse::<f64>().ok();
+    let cpu = number(cells[5]).unwrap_or_else(|| panic!("server CPU in {row}"));
+    assert!(cpu > 0.0, "{row}");
+    let rss = number(cells[6]).unwrap_or_else(|| panic!("idle RSS in {row}"));
+    assert!(rss > 1.0, "{row}");
+    assert!(number(cells[7]).is_some(), "KiB per connection in {row}");
+    assert!(
+        table.contains("| against ws-echo |") && table.contains("| viss-server | "),
+        "{table}"
+    );
+    // every run of the server answered: four runs (1 and 4 connections, sequential and
+    // pipelined), each with a CPU figure
+    let runs = stdout
+        .lines()
+        .filter(|line| {
+            line.split_whitespace().nth(1) == Some("conn") && line.contains("server CPU")
+        })
+        .count();
+    assert_eq!(runs, 8, "{stdout}");
+    let svg = std::fs::read_to_string(&plot).expect("the chart is written");
+    assert!(svg.contains("viss-server") && svg.contains("ws-echo"));
+}
+
+#[test]
+fn a_path_the_server_does_not_have_stops_the_run_with_the_servers_answer() {
+    let server = start_server();
+    let output = Command::new(viss_bench())
+        .arg("remote")
+        .arg("--target")
+        .arg(format!("ours={}", server.ws_url))
+        .args(["--path", "Vehicle.NoSuchSignal", "--requests", "10"])
+        .output()
+        .expect("viss-bench runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("ours: the get of Vehicle.NoSuchSignal was answered with")
+            && stderr.contains("404"),
+        "{stderr}"
+    );
+}
