@@ -54,14 +54,21 @@ struct QueueInner {
     spare: Vec<Vec<u8>>,
 }
 
+/// Events a queue has room for before it first grows.
+const INITIAL_ROOM: usize = 8;
+
 impl EventQueue {
     /// A queue holding at most `capacity` (≥ 1) events.
     pub fn new(capacity: usize) -> Self {
         let capacity = capacity.max(1);
+        // Room for a few events up front, grown (to `capacity` at most) only by a connection
+        // that has that many waiting: reserving the whole bound (1,024 by default, 56 KiB)
+        // for every connection doubled a subscribed connection's memory.
+        let initial = capacity.min(INITIAL_ROOM);
         Self {
             inner: Mutex::new(QueueInner {
-                pending: VecDeque::with_capacity(capacity),
-                spare: Vec::with_capacity(capacity + 2),
+                pending: VecDeque::with_capacity(initial),
+                spare: Vec::with_capacity(initial + 2),
             }),
             capacity,
             dropped: AtomicU64::new(0),
@@ -122,7 +129,8 @@ impl EventQueue {
         };
         std::mem::swap(out, &mut event);
         event.clear();
-        if inner.spare.len() < inner.spare.capacity() {
+        // Every buffer a full queue needs is kept for reuse (the list grows to that once).
+        if inner.spare.len() < self.capacity + 2 {
             inner.spare.push(event);
         }
         true

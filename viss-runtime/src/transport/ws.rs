@@ -289,12 +289,22 @@ impl<T: VissTree + 'static> Connection<'_, T> {
         // Checked lazily: when it fires, it moves to one timeout after the last request.
         let idle = tokio::time::sleep(idle_timeout);
         tokio::pin!(idle);
+        // Both waits are armed once and kept across requests, not made anew (registered
+        // with their `Notify`, then unregistered) on every turn of the loop: a request
+        // that only reads and answers touches neither.
+        let shutdown_signal = shutdown.changed();
+        tokio::pin!(shutdown_signal);
+        let events_ready = wake.notified();
+        tokio::pin!(events_ready);
         loop {
             let step = tokio::select! {
                 biased;
-                _ = shutdown.changed() => Err(Ended::Shutdown),
+                _ = &mut shutdown_signal => Err(Ended::Shutdown),
                 message = self.socket.recv() => self.on_message(session, message).await,
-                () = wake.notified() => self.send_events(session, wake).await,
+                () = &mut events_ready => {
+                    events_ready.set(wake.notified());
+                    self.send_events(session, wake).await
+                }
                 () = &mut idle => {
                     let due = self.last_request + idle_timeout;
                     let now = Instant::now();
