@@ -133,8 +133,10 @@ def main() -> None:
     args.work.mkdir(parents=True, exist_ok=True)
     vssgen = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "release/vssgen"
     print("=== build vssgen (release)", flush=True)
-    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "vssgen"],
-                   cwd=REPO, check=True)
+    # the package set side-by-side.sh builds: features unify the same way, so the release
+    # artifacts are shared instead of built a second time
+    subprocess.run(["cargo", "build", "--release", "--locked", "-p", "viss-server",
+                    "-p", "vssgen", "-p", "viss-bench"], cwd=REPO, check=True)
     print("=== install the peers from PyPI", flush=True)
     velocitas = venv(args.work, "velocitas")
     vss_tools = venv(args.work, "vss-tools")

@@ -185,6 +185,9 @@ pub(crate) struct Subscription {
     pub trigger: Trigger,
     pub queue: Arc<EventQueue>,
     pub active: AtomicBool,
+    /// The engine's "a subscription ended" mark, set with `active` cleared: the engine's
+    /// tick sweeps ended subscriptions out of the watcher lists only when it is set.
+    pub ended: Arc<AtomicBool>,
     pub state: Mutex<SubscriptionState>,
     /// The version of the session that subscribed (how its events are written).
     pub version: Version,
@@ -202,6 +205,7 @@ impl Subscription {
 
     pub fn deactivate(&self) {
         self.active.store(false, Ordering::Release);
+        self.ended.store(true, Ordering::Release);
     }
 }
 

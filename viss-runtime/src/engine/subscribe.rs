@@ -59,6 +59,7 @@ impl<T: VissTree> Engine<T> {
             trigger,
             queue: Arc::clone(&session.queue),
             active: true.into(),
+            ended: Arc::clone(&self.ended),
             state: Mutex::new(SubscriptionState::default()),
             version,
             dc,
