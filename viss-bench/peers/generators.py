@@ -13,7 +13,6 @@ peer's time against vssgen's for the same tree and output kind.
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -43,16 +42,20 @@ def venv(work: Path, name: str) -> Path:
 
 def run_once(command: list[str], cwd: Path) -> tuple[float, float]:
     """Wall seconds and peak RSS (MB) of one run of `command`."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        error = process.stderr.read().decode(errors="replace") if process.stderr else ""
-        raise SystemExit(f"failed ({process.returncode}): {' '.join(command)}\n{error[-2000:]}")
+    # stderr to a file, not a pipe: a tool that warns a lot would block on a full pipe that
+    # nobody reads until it exits
+    with tempfile.TemporaryFile() as errors:
+        started = time.perf_counter()
+        process = subprocess.Popen(
+            command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=errors
+        )
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - started
+        code = os.waitstatus_to_exitcode(status)
+        if code != 0:
+            errors.seek(0)
+            text = errors.read().decode(errors="replace")
+            raise SystemExit(f"failed ({code}): {' '.join(command)}\n{text[-2000:]}")
     return elapsed, usage.ru_maxrss / 1024.0
 
 
@@ -161,7 +164,6 @@ def main() -> None:
                 versus = f"{wall / base:.0f}×"
             print(f"| {tree['name']} | {output} | {tool} | {wall:.3f} (n={runs}) | "
                   f"{peak:.0f} | {versus} |", flush=True)
-    shutil.rmtree(args.work / "scratch", ignore_errors=True)
 
 
 if __name__ == "__main__":

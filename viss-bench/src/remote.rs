@@ -296,7 +296,9 @@ async fn check_answer(dial: &Dial, target: &Target, request: &str) -> Result<(),
 }
 
 /// Opens `count` connections, each subscribed to the target's path, and returns the
-/// server's memory growth per connection in KiB.
+/// server's memory growth per connection in KiB. It runs after the load runs, so memory
+/// their (at most 32) connections freed may be reused by the first of these: the figure
+/// can be low by up to 32/`count` of itself, alike for every server measured.
 async fn hold_connections(
     dial: &Dial,
     target: &Target,
