@@ -7,6 +7,7 @@ use clap::Args;
 use super::{Failed, InputArgs};
 use crate::backend::proto::Numbering;
 use crate::backend::rust::{self, GenerateOptions, RuntimeDependency};
+use crate::backend::sdk::{self, SdkOptions};
 
 #[derive(Debug, Clone, Args)]
 pub struct GenerateArgs {
@@ -18,14 +19,8 @@ pub struct GenerateArgs {
     /// Package name (default: the output directory's name)
     #[arg(long, value_name = "NAME")]
     pub crate_name: Option<String>,
-    /// Depend on viss-runtime by this path (as written: a relative path is relative to the
-    /// generated crate). Default: the absolute path of the viss-runtime source this vssgen
-    /// was built from, so the crate builds wherever it is written or moved
-    #[arg(long, value_name = "PATH", conflicts_with = "runtime_version")]
-    pub runtime_path: Option<PathBuf>,
-    /// Depend on a published viss-runtime by version requirement instead (e.g. 0.1)
-    #[arg(long, value_name = "REQ")]
-    pub runtime_version: Option<String>,
+    #[command(flatten)]
+    pub runtime: RuntimeArgs,
     /// The regeneration command written into the `@generated` headers (default: this
     /// command line)
     #[arg(long, value_name = "TEXT")]
@@ -37,10 +32,27 @@ pub struct GenerateArgs {
     /// Field numbers of `proto/<root>.proto`: each tree's `<root>.protolock.json`
     #[command(flatten)]
     pub lock: super::LockArgs,
+    /// Typed client SDKs written beside the server, in `sdk/<language>/`
+    #[command(flatten)]
+    pub sdk: super::SdkChoice,
+}
+
+/// How generated crates depend on viss-runtime (shared by `generate` and `sdk`).
+#[derive(Debug, Clone, Args)]
+pub struct RuntimeArgs {
+    /// Depend on viss-runtime by this path (as written: a relative path is relative to the
+    /// generated crate). Default: the absolute path of the viss-runtime source this vssgen
+    /// was built from, so the crate builds wherever it is written or moved
+    #[arg(long, value_name = "PATH", conflicts_with = "runtime_version")]
+    pub runtime_path: Option<PathBuf>,
+    /// Depend on a published viss-runtime by version requirement instead (e.g. 0.1)
+    #[arg(long, value_name = "REQ")]
+    pub runtime_version: Option<String>,
 }
 
 pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
     let trees = super::input::load_trees(&args.input)?;
+    let schema = args.sdk.schema_text()?;
     let mut options = GenerateOptions {
         crate_name: args
             .crate_name
@@ -57,6 +69,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
             options.proto_numbers = numbers;
             let mut files = rust::generate_trees(&trees, &options)?;
             files.extend(protos);
+            files.extend(sdk_files(args, &trees, &options, schema)?);
             Ok(files)
         })
         .and_then(|files| rust::write_files(&args.out, &files).map(|()| files.len()))
@@ -73,11 +86,66 @@ pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
     }
 }
 
+/// The SDKs `--sdk` asks for, in `sdk/<language>/`, named after the crate.
+fn sdk_files(
+    args: &GenerateArgs,
+    trees: &[vss_model::VssTree],
+    options: &GenerateOptions,
+    schema: Option<String>,
+) -> Result<Vec<rust::GeneratedFile>, rust::GenerateError> {
+    let languages = args.sdk.languages();
+    let Some(tree) = trees.first().filter(|_| !languages.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let sdk_options = SdkOptions {
+        name: options.crate_name.clone(),
+        command: options.command.clone(),
+        languages,
+        rust_runtime: rust_sdk_runtime(&options.runtime),
+        schema,
+    };
+    let output = sdk::generate(tree, &sdk_options)?;
+    report_notes(&output.notes);
+    Ok(output
+        .files
+        .into_iter()
+        .map(|file| rust::GeneratedFile::new(format!("sdk/{}", file.path), file.contents))
+        .collect())
+}
+
+/// The Rust SDK's viss-runtime dependency: the server's, a relative path two levels deeper
+/// (the SDK is in `sdk/rust/` of the server crate).
+pub(super) fn rust_sdk_runtime(runtime: &RuntimeDependency) -> String {
+    match runtime {
+        RuntimeDependency::Version(version) => format!("version = \"{version}\""),
+        RuntimeDependency::Path(path) if path.is_relative() => {
+            format!(
+                "path = \"{}\"",
+                std::path::Path::new("../..").join(path).display()
+            )
+        }
+        RuntimeDependency::Path(path) => format!("path = \"{}\"", path.display()),
+    }
+}
+
+/// What the SDK backend says about its input (overlay patches a schema did not need).
+pub(super) fn report_notes(notes: &[String]) {
+    for note in notes {
+        eprintln!("vssgen: note: {note}");
+    }
+}
+
 /// The dependency rule (README "Generate a server"): `--runtime-path` or `--runtime-version`
 /// when given; else the viss-runtime source this vssgen was built from, by absolute path
 /// (the crate then builds as written, wherever it is generated or moved to, as long as
 /// that checkout stays); else, for a vssgen without its sources, the published version.
 fn runtime_dependency(args: &GenerateArgs) -> RuntimeDependency {
+    runtime_from(&args.runtime)
+}
+
+/// `--runtime-path`, else `--runtime-version`, else the checkout this vssgen was built from,
+/// else the published version.
+pub(super) fn runtime_from(args: &RuntimeArgs) -> RuntimeDependency {
     if let Some(path) = &args.runtime_path {
         return RuntimeDependency::Path(path.clone());
     }

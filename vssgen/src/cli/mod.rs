@@ -11,6 +11,7 @@ mod export_proto;
 mod generate;
 mod input;
 mod output;
+mod sdk;
 
 use std::process::ExitCode;
 
@@ -22,6 +23,7 @@ pub use export_json::ExportJsonArgs;
 pub use export_proto::{ExportProtoArgs, LockArgs};
 pub use generate::GenerateArgs;
 pub use input::InputArgs;
+pub use sdk::{SdkArgs, SdkChoice};
 
 /// Exit code for invalid input or output that could not be written.
 pub const EXIT_INVALID: u8 = 1;
@@ -46,6 +48,8 @@ pub enum Command {
     DumpIr(DumpIrArgs),
     /// Generate a typed VISS v3 server crate (Cargo.toml, src/tree.rs, src/main.rs, ...)
     Generate(GenerateArgs),
+    /// Generate only the typed client SDKs of a tree (TypeScript, Python)
+    Sdk(SdkArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +69,7 @@ impl Command {
             Self::Export(ExportFormat::Proto(args)) => &args.input,
             Self::DumpIr(args) => &args.input,
             Self::Generate(args) => &args.input,
+            Self::Sdk(args) => &args.input,
         }
     }
 
@@ -102,6 +107,7 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Export(ExportFormat::Proto(args)) => export_proto::run(&args),
         Command::DumpIr(args) => dump_ir::run(&args),
         Command::Generate(args) => generate::run(&args),
+        Command::Sdk(args) => sdk::run(&args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,7 +20,6 @@ pub mod lock;
 
 use std::collections::BTreeMap;
 
-use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 use vss_model::datatype::ElementType;
 use vss_model::{NodeId, Primitive, VssTree};
@@ -418,19 +417,7 @@ fn scalar(primitive: Primitive) -> Option<&'static str> {
 fn leaf_doc(plan: &Plan<'_>, id: NodeId) -> Vec<String> {
     let node = plan.tree.get(id);
     let mut lines = doc_lines(node.data.description.as_deref());
-    let mut facts = vec![node.kind.name().to_owned()];
-    if let Some(datatype) = &node.data.datatype {
-        facts.push(datatype.to_string());
-    }
-    if let Some(unit) = &node.data.unit {
-        facts.push(unit.clone());
-    }
-    match (&node.data.min, &node.data.max) {
-        (Some(min), Some(max)) => facts.push(format!("{min}..{max}")),
-        (Some(min), None) => facts.push(format!(">= {min}")),
-        (None, Some(max)) => facts.push(format!("<= {max}")),
-        (None, None) => {}
-    }
+    let facts = super::leaf_facts(node);
     lines.push(format!("VSS: {}", facts.join(", ")));
     lines
 }
@@ -600,20 +587,5 @@ fn reserved_names(numbers: &lock::Numbers) -> Vec<String> {
 }
 
 fn render(view: &View<'_>) -> Result<String, GenerateError> {
-    let mut env = Environment::new();
-    env.set_undefined_behavior(UndefinedBehavior::Strict);
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    let syntax = minijinja::syntax::SyntaxConfig::builder()
-        .trim_blocks(true)
-        .lstrip_blocks(true)
-        .keep_trailing_newline(true)
-        .build()
-        .map_err(|error| GenerateError::Internal(error.to_string()))?;
-    env.set_syntax(syntax);
-    let template = env
-        .template_from_str(TEMPLATE)
-        .map_err(|error| GenerateError::Internal(error.to_string()))?;
-    template
-        .render(minijinja::Value::from(minijinja::value::Serde(view)))
-        .map_err(|error| GenerateError::Internal(error.to_string()))
+    super::template::render(TEMPLATE, view)
 }

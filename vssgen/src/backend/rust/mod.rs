@@ -327,7 +327,7 @@ fn render(
 }
 
 /// `speed` or `cabin.door[0][0].is_open`: the Rust access path of the first leaf.
-fn first_leaf_access(plan: &types::Plan<'_>) -> String {
+pub(crate) fn first_leaf_access(plan: &types::Plan<'_>) -> String {
     find_leaf(plan, plan.root, &|_| true)
         .map(|(access, _)| access)
         .unwrap_or_default()
