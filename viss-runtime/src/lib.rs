@@ -27,7 +27,9 @@ pub mod access;
 #[cfg(any(feature = "storage", feature = "filetransfer"))]
 mod blocking;
 pub mod capabilities;
-#[cfg(any(feature = "mqtt", feature = "postgres"))]
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(any(feature = "mqtt", feature = "postgres", feature = "client"))]
 mod client_tls;
 pub mod codec;
 pub mod dc;

@@ -39,16 +39,31 @@ pub enum LogicOp {
 }
 
 impl LogicOp {
+    /// Every operator with its wire spelling (the v3 schema's): parsing and writing read
+    /// the one table.
+    const SPELLINGS: [(Self, &'static str); 6] = [
+        (Self::Eq, "eq"),
+        (Self::Ne, "ne"),
+        (Self::Gt, "gt"),
+        (Self::Gte, "gte"),
+        (Self::Lt, "lt"),
+        (Self::Lte, "lte"),
+    ];
+
     fn parse(text: &str) -> Result<Self, VissError> {
-        Ok(match text {
-            "eq" => Self::Eq,
-            "ne" => Self::Ne,
-            "gt" => Self::Gt,
-            "gte" => Self::Gte,
-            "lt" => Self::Lt,
-            "lte" => Self::Lte,
-            _ => return Err(VissError::InvalidFilter),
-        })
+        Self::SPELLINGS
+            .iter()
+            .find(|(_, spelling)| *spelling == text)
+            .map(|(op, _)| *op)
+            .ok_or(VissError::InvalidFilter)
+    }
+
+    /// The wire spelling (`"gte"`).
+    pub fn as_str(self) -> &'static str {
+        Self::SPELLINGS
+            .iter()
+            .find(|(op, _)| *op == self)
+            .map_or("eq", |(_, spelling)| spelling)
     }
 
     /// `left OP right`.

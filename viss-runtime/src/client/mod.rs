@@ -1,0 +1,597 @@
+//! A typed VISS v3 client over WebSocket (feature `client`): what a generated Rust SDK
+//! (`vssgen generate` → `sdk/rust`) links.
+//!
+//! The SDK's tree is the server's own `#[derive(VissTree)]` tree, so a handle such as
+//! `Vehicle::TREE.cabin.seat[0][0].position` names a node and its Rust type at compile
+//! time: a misspelt path does not compile, `set` takes only an [`Actuator<T>`] and only a
+//! `T`, and values are checked (datatype range, `min`/`max`, `allowed`) by the same code the
+//! server checks them with, before a request is sent. Wire values are parsed by the
+//! server's parser too.
+//!
+//! ```text
+//! let client = Client::connect("wss://localhost:6443", Vehicle::TREE, options).await?;
+//! let speed: f32 = client.get(Vehicle::TREE.speed).await?;
+//! client.set(Vehicle::TREE.cabin.seat[0][0].position, 250).await?;
+//! let mut events = client.subscribe(Vehicle::TREE.speed, Filter::timebased(100)).await?;
+//! while let Some(point) = events.next().await { println!("{:?}", point?); }
+//! ```
+//!
+//! One connection is shared by every call (a task owns it: [`connection`]); requests are
+//! matched by `requestId`, each has a timeout, and after an unexpected close the client
+//! reconnects with exponential backoff and subscribes again.
+
+mod connection;
+pub mod filter;
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tokio::sync::{mpsc, oneshot};
+
+pub use filter::{Combination, Filter, LogicOp};
+
+use crate::tree::{NodeInfo, VissTree};
+use crate::typed::{Actuator, Leaf, VssType};
+use crate::value::{Value, check_fed, parse_wire};
+use connection::{Command, push_json_str};
+
+/// How a client connects and behaves.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// PEM CA certificates to check a `wss://` server against (none: the system's).
+    pub ca_pem: Option<Vec<u8>>,
+    /// How long a request waits for its answer (and a connection attempt for its handshake).
+    pub timeout: Duration,
+    /// Requests waiting for an answer at most; more fail with [`ClientError::TooManyPending`].
+    pub max_pending: usize,
+    /// Events queued per subscription for a slow reader; beyond, new events are dropped.
+    pub event_queue: usize,
+    /// An access token sent with every request.
+    pub authorization: Option<String>,
+    /// Reconnect after an unexpected close (`None`: the client ends).
+    pub reconnect: Option<Backoff>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            ca_pem: None,
+            timeout: Duration::from_secs(10),
+            max_pending: 1024,
+            event_queue: 256,
+            authorization: None,
+            reconnect: Some(Backoff::default()),
+        }
+    }
+}
+
+impl ClientOptions {
+    /// The default options, trusting the PEM certificates in `path` (a self-signed server).
+    pub fn with_ca_file(path: &Path) -> Result<Self, ClientError> {
+        let pem = std::fs::read(path)
+            .map_err(|error| ClientError::Connect(format!("{}: {error}", path.display())))?;
+        Ok(Self {
+            ca_pem: Some(pem),
+            ..Self::default()
+        })
+    }
+}
+
+/// Reconnection delays: `initial`, doubling up to `max`, jittered by up to 20%.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    pub initial: Duration,
+    pub max: Duration,
+    pub max_attempts: u32,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            initial: Duration::from_millis(100),
+            max: Duration::from_secs(5),
+            max_attempts: u32::MAX,
+        }
+    }
+}
+
+/// Why a call failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientError {
+    /// The server answered with a VISS error.
+    Viss {
+        number: String,
+        reason: String,
+        description: String,
+    },
+    /// The value was refused before sending (out of range, not in `allowed`, ...).
+    InvalidValue {
+        path: String,
+        reason: String,
+    },
+    Timeout,
+    ConnectionLost,
+    Closed,
+    TooManyPending,
+    Connect(String),
+    /// The answer could not be read as the value the handle's type expects.
+    Protocol(String),
+}
+
+impl std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Viss {
+                number,
+                reason,
+                description,
+            } => write!(f, "VISS error {number} {reason}: {description}"),
+            Self::InvalidValue { path, reason } => write!(f, "invalid value for {path}: {reason}"),
+            Self::Timeout => f.write_str("no answer within the timeout"),
+            Self::ConnectionLost => f.write_str("the connection was lost"),
+            Self::Closed => f.write_str("the client is closed"),
+            Self::TooManyPending => f.write_str("too many requests waiting for an answer"),
+            Self::Connect(reason) => write!(f, "cannot connect: {reason}"),
+            Self::Protocol(text) => write!(f, "unexpected answer: {text}"),
+        }
+    }
+}
+
+impl std::error::Error for ClientError {}
+
+impl ClientError {
+    /// The error member of a VISS answer, or a protocol error when there is none.
+    fn from_answer(text: &str) -> Self {
+        #[derive(Deserialize)]
+        struct Answer {
+            error: Option<ErrorObject>,
+        }
+        #[derive(Deserialize)]
+        struct ErrorObject {
+            number: serde_json::Value,
+            #[serde(default)]
+            reason: String,
+            #[serde(default)]
+            description: String,
+        }
+        match serde_json::from_str::<Answer>(text) {
+            Ok(Answer {
+                error: Some(error), ..
+            }) => Self::Viss {
+                number: match error.number {
+                    serde_json::Value::String(number) => number,
+                    other => other.to_string(),
+                },
+                reason: error.reason,
+                description: error.description,
+            },
+            _ => Self::Protocol(truncate(text)),
+        }
+    }
+
+    /// The VISS error number, when the server answered with one.
+    pub fn number(&self) -> Option<&str> {
+        match self {
+            Self::Viss { number, .. } => Some(number),
+            _ => None,
+        }
+    }
+}
+
+fn truncate(text: &str) -> String {
+    text.chars().take(200).collect()
+}
+
+/// A value and the time it was captured (`ts`, ISO 8601 UTC).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DataPoint<T> {
+    pub value: T,
+    pub ts: String,
+}
+
+/// A VISS client over one shared WebSocket connection, typed by the tree `T`.
+pub struct Client<T: VissTree> {
+    tree: T,
+    commands: mpsc::Sender<Command>,
+    next_id: Arc<AtomicU64>,
+    next_local: AtomicU64,
+    options: ClientOptions,
+    dropped: Arc<AtomicU64>,
+}
+
+impl<T: VissTree> std::fmt::Debug for Client<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("closed", &self.commands.is_closed())
+            .field("dropped_events", &self.dropped_events())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T: VissTree> Client<T> {
+    /// Connects to `url` (`wss://`, or `ws://` for a server run `--insecure`) with the
+    /// sub-protocol `VISSv3`; the first connection must succeed.
+    pub async fn connect(url: &str, tree: T, options: ClientOptions) -> Result<Self, ClientError> {
+        let connector = connector(url, options.ca_pem.as_deref())?;
+        let socket = connection::connect(url, connector.as_ref(), options.timeout).await?;
+        let (commands, receiver) = mpsc::channel(options.max_pending.max(1));
+        let next_id = Arc::new(AtomicU64::new(1));
+        let task = connection::Task::new(
+            url.to_owned(),
+            options.clone(),
+            connector,
+            receiver,
+            Arc::clone(&next_id),
+        );
+        let dropped = Arc::clone(&task.dropped);
+        tokio::spawn(task.run(socket));
+        Ok(Self {
+            tree,
+            commands,
+            next_id,
+            next_local: AtomicU64::new(1),
+            options,
+            dropped,
+        })
+    }
+
+    /// The tree this client is typed by.
+    pub fn tree(&self) -> &T {
+        &self.tree
+    }
+
+    /// Events dropped so far because a subscriber read too slowly.
+    pub fn dropped_events(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Closes the connection; calls after this fail with [`ClientError::Closed`].
+    pub async fn close(&self) {
+        let _ = self.commands.send(Command::Close).await;
+    }
+
+    fn node<L: Leaf>(&self, leaf: L) -> &NodeInfo {
+        self.tree.node(leaf.id())
+    }
+
+    /// The current value of a leaf.
+    pub async fn get<L: Leaf>(&self, leaf: L) -> Result<L::Value, ClientError> {
+        self.get_data_point(leaf).await.map(|point| point.value)
+    }
+
+    /// The current value of a leaf and its capture time.
+    pub async fn get_data_point<L: Leaf>(
+        &self,
+        leaf: L,
+    ) -> Result<DataPoint<L::Value>, ClientError> {
+        let node = self.node(leaf);
+        let answer = self.request_for(&node.path, "get", None).await?;
+        let mut points = data_points::<L::Value>(&answer, node)?;
+        points
+            .pop()
+            .ok_or_else(|| ClientError::Protocol(truncate(&answer)))
+    }
+
+    /// The values recorded over `period` (ISO 8601 duration, `PT10M`), oldest first.
+    pub async fn history<L: Leaf>(
+        &self,
+        leaf: L,
+        period: &str,
+    ) -> Result<Vec<DataPoint<L::Value>>, ClientError> {
+        let node = self.node(leaf);
+        let filter = Filter::history(period);
+        let answer = self
+            .request_for(&node.path, "get", Some(filter.as_json()))
+            .await?;
+        let mut points = data_points::<L::Value>(&answer, node)?;
+        points.sort_by(|a, b| a.ts.cmp(&b.ts));
+        Ok(points)
+    }
+
+    /// The node's metadata, as the server writes it.
+    pub async fn metadata<L: Leaf>(&self, leaf: L) -> Result<serde_json::Value, ClientError> {
+        let node = self.node(leaf);
+        let filter = Filter::metadata(0);
+        let answer = self
+            .request_for(&node.path, "get", Some(filter.as_json()))
+            .await?;
+        let answer: serde_json::Value = serde_json::from_str(&answer)
+            .map_err(|error| ClientError::Protocol(error.to_string()))?;
+        Ok(answer["metadata"].clone())
+    }
+
+    /// Sets an actuator's target. The value is checked first (datatype range, `min`/`max`,
+    /// `allowed`), by the checks the server runs.
+    pub async fn set<V: VssType>(
+        &self,
+        actuator: Actuator<V>,
+        value: V,
+    ) -> Result<(), ClientError> {
+        let node = self.tree.node(actuator.id());
+        let value = value.into_value();
+        check_fed(&value, node).map_err(|error| ClientError::InvalidValue {
+            path: node.path.to_string(),
+            reason: error.description().to_owned(),
+        })?;
+        let mut wire = Vec::new();
+        value.write_json(&mut wire);
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut text = String::from("{\"action\":\"set\",\"path\":");
+        push_json_str(&mut text, &node.path);
+        text.push_str(",\"value\":");
+        text.push_str(&String::from_utf8_lossy(&wire));
+        self.finish_request(&mut text, id);
+        let answer = self.round_trip(id, text).await?;
+        ok_or_error(answer).map(|_| ())
+    }
+
+    /// Subscribes to a leaf with `filter`; events arrive typed, in order.
+    pub async fn subscribe<L: Leaf>(
+        &self,
+        leaf: L,
+        filter: Filter,
+    ) -> Result<Subscription<L::Value>, ClientError> {
+        let node = self.tree.node(leaf.id()).clone();
+        let (events, receiver) = mpsc::channel(self.options.event_queue.max(1));
+        let (reply, answer) = oneshot::channel();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let local = self.next_local.fetch_add(1, Ordering::Relaxed);
+        let command = Command::Subscribe {
+            id,
+            local,
+            path: node.path.to_string(),
+            filter: filter.as_json().to_owned(),
+            events,
+            reply,
+        };
+        self.commands
+            .send(command)
+            .await
+            .map_err(|_| ClientError::Closed)?;
+        self.await_answer(answer).await??;
+        Ok(Subscription {
+            local,
+            node,
+            receiver,
+            commands: self.commands.clone(),
+            value: std::marker::PhantomData,
+        })
+    }
+
+    /// Sends a request (a JSON object without `requestId`: it is added) and returns the
+    /// raw answer: for messages the typed calls do not cover.
+    pub async fn request_raw(&self, request: &str) -> Result<String, ClientError> {
+        let body = request.trim_end();
+        let Some(open) = body.strip_suffix('}') else {
+            return Err(ClientError::Protocol(
+                "a request is a JSON object".to_owned(),
+            ));
+        };
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let separator = if open.trim_end().ends_with('{') {
+            ""
+        } else {
+            ","
+        };
+        let text = format!("{open}{separator}\"requestId\":\"{id}\"}}");
+        self.round_trip(id, text).await
+    }
+
+    async fn request_for(
+        &self,
+        path: &str,
+        action: &str,
+        filter: Option<&str>,
+    ) -> Result<String, ClientError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut text = format!("{{\"action\":\"{action}\",\"path\":");
+        push_json_str(&mut text, path);
+        if let Some(filter) = filter {
+            text.push_str(",\"filter\":");
+            text.push_str(filter);
+        }
+        self.finish_request(&mut text, id);
+        ok_or_error(self.round_trip(id, text).await?)
+    }
+
+    fn finish_request(&self, text: &mut String, id: u64) {
+        if let Some(token) = &self.options.authorization {
+            text.push_str(",\"authorization\":");
+            push_json_str(text, token);
+        }
+        text.push_str(&format!(",\"requestId\":\"{id}\"}}"));
+    }
+
+    async fn round_trip(&self, id: u64, text: String) -> Result<String, ClientError> {
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Request { id, text, reply })
+            .await
+            .map_err(|_| ClientError::Closed)?;
+        self.await_answer(answer).await?
+    }
+
+    async fn await_answer<R>(&self, answer: oneshot::Receiver<R>) -> Result<R, ClientError> {
+        match tokio::time::timeout(self.options.timeout, answer).await {
+            Ok(Ok(result)) => Ok(result),
+            Ok(Err(_)) => Err(ClientError::Closed),
+            Err(_) => Err(ClientError::Timeout),
+        }
+    }
+}
+
+/// A subscription's typed events; dropping it (or [`Subscription::unsubscribe`]) ends it.
+pub struct Subscription<V> {
+    local: u64,
+    node: NodeInfo,
+    receiver: mpsc::Receiver<Result<String, ClientError>>,
+    commands: mpsc::Sender<Command>,
+    value: std::marker::PhantomData<fn() -> V>,
+}
+
+impl<V> std::fmt::Debug for Subscription<V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Subscription")
+            .field("path", &self.node.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<V: VssType> Subscription<V> {
+    /// The next event's data points (usually one), or the error that ended the
+    /// subscription; `None` once it has ended.
+    pub async fn next(&mut self) -> Option<Result<DataPoint<V>, ClientError>> {
+        let event = self.receiver.recv().await?;
+        Some(event.and_then(|text| {
+            let mut points = data_points::<V>(&text, &self.node)?;
+            points
+                .pop()
+                .ok_or_else(|| ClientError::Protocol(truncate(&text)))
+        }))
+    }
+
+    /// Ends the subscription on the server.
+    pub async fn unsubscribe(self) {
+        let _ = self
+            .commands
+            .send(Command::Unsubscribe { local: self.local })
+            .await;
+    }
+}
+
+impl<V> Drop for Subscription<V> {
+    fn drop(&mut self) {
+        let _ = self
+            .commands
+            .try_send(Command::Unsubscribe { local: self.local });
+    }
+}
+
+/// The typed data points of a raw answer or event (a [`Client::request_raw`] answer) for
+/// `node`, or the VISS error it carries. The client reads every answer with this.
+pub fn decode_answer<V: VssType>(
+    text: &str,
+    node: &NodeInfo,
+) -> Result<Vec<DataPoint<V>>, ClientError> {
+    let text = ok_or_error(text.to_owned())?;
+    data_points::<V>(&text, node)
+}
+
+/// The answer, or its VISS error.
+fn ok_or_error(answer: String) -> Result<String, ClientError> {
+    #[derive(Deserialize)]
+    struct Probe<'a> {
+        #[serde(borrow)]
+        error: Option<&'a RawValue>,
+    }
+    match serde_json::from_str::<Probe<'_>>(&answer) {
+        Ok(Probe { error: None }) => Ok(answer),
+        _ => Err(ClientError::from_answer(&answer)),
+    }
+}
+
+/// The typed data points of a get answer or event for `node` (`dp` an object or an array).
+fn data_points<V: VssType>(text: &str, node: &NodeInfo) -> Result<Vec<DataPoint<V>>, ClientError> {
+    #[derive(Deserialize)]
+    struct Message<'a> {
+        #[serde(borrow)]
+        data: &'a RawValue,
+    }
+    #[derive(Deserialize)]
+    struct Data<'a> {
+        #[serde(borrow)]
+        dp: &'a RawValue,
+    }
+    #[derive(Deserialize)]
+    struct Point<'a> {
+        #[serde(borrow)]
+        value: &'a RawValue,
+        ts: String,
+    }
+    let protocol = |error: serde_json::Error| ClientError::Protocol(error.to_string());
+    let message: Message<'_> = serde_json::from_str(text).map_err(protocol)?;
+    // One signal answers with an object; the first of an array is the node's.
+    let data: Data<'_> = match serde_json::from_str::<Data<'_>>(message.data.get()) {
+        Ok(data) => data,
+        Err(_) => serde_json::from_str::<Vec<Data<'_>>>(message.data.get())
+            .map_err(protocol)?
+            .into_iter()
+            .next()
+            .ok_or_else(|| ClientError::Protocol(truncate(text)))?,
+    };
+    let points: Vec<Point<'_>> = match serde_json::from_str::<Point<'_>>(data.dp.get()) {
+        Ok(point) => vec![point],
+        Err(_) => serde_json::from_str(data.dp.get()).map_err(protocol)?,
+    };
+    points
+        .into_iter()
+        .map(|point| {
+            let value = typed_value::<V>(point.value, node)?;
+            Ok(DataPoint {
+                value,
+                ts: point.ts,
+            })
+        })
+        .collect()
+}
+
+fn typed_value<V: VssType>(raw: &RawValue, node: &NodeInfo) -> Result<V, ClientError> {
+    if raw.get().starts_with("\"viss-inline:") {
+        return Err(ClientError::Viss {
+            number: "404".to_owned(),
+            reason: "unavailable_data".to_owned(),
+            description: format!("{} has no value ({})", node.path, raw.get()),
+        });
+    }
+    let value: Value = parse_wire(raw, node, &[]).map_err(|error| {
+        ClientError::Protocol(format!(
+            "{}: {} ({})",
+            node.path,
+            error.description(),
+            raw.get()
+        ))
+    })?;
+    V::from_value(value).ok_or_else(|| {
+        ClientError::Protocol(format!(
+            "{}: {} is not a {}",
+            node.path,
+            raw.get(),
+            std::any::type_name::<V>()
+        ))
+    })
+}
+
+/// The TLS connector of a `wss://` URL: the given CA certificates, else the system's.
+fn connector(
+    url: &str,
+    ca_pem: Option<&[u8]>,
+) -> Result<Option<tokio_tungstenite::Connector>, ClientError> {
+    if !url.starts_with("wss://") {
+        return Ok(None);
+    }
+    let roots = match ca_pem {
+        Some(pem) => {
+            use rustls::pki_types::CertificateDer;
+            use rustls::pki_types::pem::PemObject as _;
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_slice_iter(pem) {
+                let cert = cert.map_err(|error| ClientError::Connect(error.to_string()))?;
+                roots
+                    .add(cert)
+                    .map_err(|error| ClientError::Connect(error.to_string()))?;
+            }
+            roots
+        }
+        None => {
+            crate::client_tls::roots(None, "the CA certificates").map_err(ClientError::Connect)?
+        }
+    };
+    let config = crate::client_tls::builder(roots)
+        .map_err(ClientError::Connect)?
+        .with_no_client_auth();
+    Ok(Some(tokio_tungstenite::Connector::Rustls(Arc::new(config))))
+}
