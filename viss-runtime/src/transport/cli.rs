@@ -47,6 +47,9 @@ pub struct ServerArgs {
     /// Do not serve the gRPC transport
     #[arg(long)]
     pub no_grpc: bool,
+    /// Do not serve the signal explorer page (https://<host>:<http port>/explorer/)
+    #[arg(long)]
+    pub no_explorer: bool,
     /// PEM certificate chain (with --key); without both a self-signed one is generated
     #[arg(long, value_name = "FILE", env = "VISS_TLS_CERT", requires = "key")]
     pub cert: Option<PathBuf>,
@@ -303,6 +306,7 @@ impl ServerArgs {
         listen.ws &= !self.no_ws;
         listen.http &= !self.no_http;
         listen.grpc &= !self.no_grpc;
+        listen.explorer &= !self.no_explorer;
         let tls = &mut config.tls;
         if self.cert.is_some() {
             tls.cert.clone_from(&self.cert);
@@ -624,6 +628,13 @@ fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize, roots
             "  HTTP:      {}://{address}/Vehicle/Speed",
             listening.http_scheme()
         );
+        if listening.explorer {
+            let _ = writeln!(
+                stdout,
+                "  Explorer:  {}://{address}/explorer/",
+                listening.http_scheme()
+            );
+        }
     }
     if let Some(address) = listening.grpc {
         let security = if listening.tls.is_some() {

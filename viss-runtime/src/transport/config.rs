@@ -68,6 +68,8 @@ pub struct ListenConfig {
     pub http: bool,
     /// Serve the gRPC transport (when built with the `grpc` feature).
     pub grpc: bool,
+    /// Serve the signal explorer page at `/explorer/` beside the HTTP transport.
+    pub explorer: bool,
 }
 
 impl Default for ListenConfig {
@@ -80,6 +82,7 @@ impl Default for ListenConfig {
             ws: true,
             http: true,
             grpc: true,
+            explorer: true,
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct Listening {
     pub mqtt: Option<super::mqtt::MqttEndpoint>,
     /// The file-transfer data channel (`wss://`, or `ws://` with `insecure`), when served.
     pub filetransfer: Option<SocketAddr>,
+    /// The signal explorer page is served below `/explorer/` on the HTTP address.
+    pub explorer: bool,
     /// The certificate in use; `None` with `insecure`.
     pub tls: Option<TlsFiles>,
     /// The database every write is recorded in, when one is configured.
@@ -226,6 +228,7 @@ pub async fn start<T: VissTree + 'static>(
         #[cfg(feature = "mqtt")]
         mqtt: None,
         filetransfer: None,
+        explorer: false,
         tls,
         #[cfg(feature = "storage")]
         storage,
@@ -253,7 +256,22 @@ pub async fn start<T: VissTree + 'static>(
         let state = Arc::new(super::http::HttpState {
             engine: Arc::clone(&engine),
         });
-        let router = super::http::router(state, config.limits.max_message_bytes);
+        let mut router = super::http::router(state, config.limits.max_message_bytes);
+        if config.listen.explorer {
+            // The WebSocket listener is up by now: the page is told its real port.
+            let endpoints = super::explorer::Endpoints {
+                ws: listening.ws,
+                tls: rustls.is_some(),
+                roots: engine
+                    .forest()
+                    .root_names()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect(),
+            };
+            router = router.merge(super::explorer::router(endpoints));
+            listening.explorer = true;
+        }
         let at = SocketAddr::new(address, config.listen.http_port);
         listening.http =
             Some(listening.serve(&engine, "http", at, router, rustls.clone(), &config.limits)?);

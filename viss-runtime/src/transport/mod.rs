@@ -20,6 +20,8 @@
 #[cfg(feature = "server")]
 pub mod cli;
 pub mod config;
+#[cfg(feature = "http")]
+mod explorer;
 #[cfg(feature = "grpc")]
 pub mod grpc;
 #[cfg(feature = "http")]
