@@ -2,44 +2,15 @@
 //! the real binaries: `viss-server` on the standard tree and the generated demo-car server.
 //! The suite's choices are written down in `docs/conformance.md`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use test_support::workspace_root;
 
-/// A binary of another workspace package the suite runs (the generated demo car's server,
-/// `viss-auth`): `variable` when set, else built here (the workspace's test build compiles
-/// their crates but not their executables).
-///
-/// The build selects what `cargo test --workspace` selects (every package's binaries, tests
-/// and examples), so Cargo unifies dependency features the same way and only links the
-/// binaries; `-p <package>` alone re-resolved features and recompiled 30 to 66 crates per
-/// binary (1 to 2.5 minutes each on 2 cores).
+/// A binary of another workspace package the suite runs, built beside viss-server.
 fn workspace_binary(variable: &str, package: &str) -> PathBuf {
-    if let Some(path) = std::env::var_os(variable) {
-        return PathBuf::from(path);
-    }
-    let build = Command::new(env!("CARGO"))
-        .current_dir(workspace_root())
-        .args([
-            "build",
-            "--offline",
-            "--workspace",
-            "--bins",
-            "--tests",
-            "--examples",
-            "--message-format",
-            "short",
-        ])
-        .output()
-        .expect("cargo runs");
-    assert!(
-        build.status.success(),
-        "cannot build {package}:\n{}",
-        String::from_utf8_lossy(&build.stderr)
-    );
-    let server = PathBuf::from(env!("CARGO_BIN_EXE_viss-server"));
-    server.with_file_name(format!("{package}{}", std::env::consts::EXE_SUFFIX))
+    let server = Path::new(env!("CARGO_BIN_EXE_viss-server"));
+    test_support::workspace_binary(variable, package, server)
 }
 
 #[test]

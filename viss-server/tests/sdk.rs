@@ -1,0 +1,608 @@
+//! The generated client SDKs of the demo car (`generated/demo-car/sdk/`) against the real
+//! generated demo-car server: each SDK's own suite (Node's test runner over the TypeScript
+//! SDK, pytest over the Python one) over wss and https, and the compile-time checks (`tsc`
+//! and `mypy --strict` accept a correct program and reject a misspelt path and a string set
+//! on a numeric actuator).
+//!
+//! Node, npm and the pinned TypeScript toolchain come from `tests/peers/install.sh`
+//! (`tests/sdk/node`); mypy and pytest-asyncio from the peers venv.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use test_support::server::Server;
+use test_support::workspace_root;
+
+fn demo_car() -> PathBuf {
+    let server = Path::new(env!("CARGO_BIN_EXE_viss-server"));
+    test_support::workspace_binary("VISS_DEMO_CAR_BIN", "demo-car", server)
+}
+
+/// The demo car with simulated values (so subscriptions see changes) and actuators that
+/// move to their targets, on free ports with a self-signed certificate.
+fn start_demo_car() -> Server {
+    let server = Server::start(
+        &demo_car(),
+        &[
+            OsStr::new("--simulate"),
+            OsStr::new("--simulate-period-ms"),
+            OsStr::new("200"),
+            OsStr::new("--no-grpc"),
+        ],
+    );
+    assert!(server.cert.is_some(), "the demo car serves TLS by default");
+    server
+}
+
+fn node_dir() -> PathBuf {
+    workspace_root().join("tests/sdk/node")
+}
+
+/// `tests/sdk/node/node_modules/.bin/<tool>`, installed by `tests/peers/install.sh`.
+fn node_tool(tool: &str) -> PathBuf {
+    let path = node_dir().join("node_modules/.bin").join(tool);
+    assert!(
+        path.exists(),
+        "{} is missing: run `eval \"$(tests/peers/install.sh)\"` from the workspace root \
+         (it runs `npm ci` in tests/sdk/node)",
+        path.display()
+    );
+    path
+}
+
+fn text(output: &Output) -> String {
+    format!(
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The environment every SDK suite reads: where the server listens and its certificate.
+fn server_env(command: &mut Command, server: &Server) {
+    let cert = server.cert.as_deref().unwrap_or(Path::new(""));
+    command
+        .env("VISS_WS_URL", server.ws_localhost())
+        .env("VISS_HTTP_URL", server.http_localhost())
+        .env("VISS_CA", cert)
+        .env("NODE_EXTRA_CA_CERTS", cert)
+        .env("VISS_DEMO_CAR_BIN", demo_car());
+}
+
+/// The number after `label` in a test runner's summary (`# pass 12`, `12 passed`).
+fn count(summary: &str, label: &str, before: bool) -> usize {
+    summary
+        .lines()
+        .find_map(|line| {
+            let words: Vec<&str> = line.trim_start_matches('#').split_whitespace().collect();
+            let at = words
+                .iter()
+                .position(|word| word.trim_end_matches(',') == label)?;
+            let number = if before {
+                words.get(at.checked_sub(1)?)?
+            } else {
+                words.get(at + 1)?
+            };
+            number.parse().ok()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_typescript_sdk_suite_passes_against_the_demo_car() {
+    // Compiled tests of deleted sources must not run.
+    let _ = std::fs::remove_dir_all(node_dir().join("build"));
+    let build = Command::new(node_tool("tsc"))
+        .args(["-p", "."])
+        .current_dir(node_dir())
+        .output()
+        .expect("tsc runs");
+    assert!(build.status.success(), "tsc failed:\n{}", text(&build));
+    let server = start_demo_car();
+    let mut node = Command::new("node");
+    node.args([
+        "--test",
+        "--test-concurrency=1",
+        "build/tests/sdk/node/test/",
+    ])
+    .current_dir(node_dir());
+    server_env(&mut node, &server);
+    let output = node.output().expect("node runs");
+    let report = text(&output);
+    eprintln!(
+        "TypeScript SDK suite: {} passed",
+        count(&report, "pass", false)
+    );
+    assert!(
+        output.status.success(),
+        "the TypeScript SDK suite failed:\n{report}"
+    );
+    assert!(count(&report, "pass", false) > 0, "no test ran:\n{report}");
+    assert_eq!(count(&report, "fail", false), 0, "{report}");
+}
+
+#[test]
+fn the_python_sdk_suite_passes_against_the_demo_car() {
+    let server = start_demo_car();
+    let root = workspace_root();
+    let mut pytest = Command::new(test_support::peers_python());
+    pytest
+        .args([
+            "-m",
+            "pytest",
+            "tests/sdk/python",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+        ])
+        .env("PYTHONPATH", root.join("generated/demo-car/sdk/python"))
+        .current_dir(&root);
+    server_env(&mut pytest, &server);
+    let output = pytest.output().expect("pytest runs");
+    let report = text(&output);
+    eprintln!(
+        "Python SDK suite: {} passed",
+        count(&report, "passed", true)
+    );
+    assert!(
+        output.status.success(),
+        "the Python SDK suite failed:\n{report}"
+    );
+    assert!(count(&report, "passed", true) > 0, "no test ran:\n{report}");
+}
+
+/// A typed program compiles; a misspelt path and a string set on a numeric actuator do not,
+/// each with the compiler's own message.
+#[test]
+fn tsc_rejects_a_misspelt_path_and_a_string_on_a_numeric_actuator() {
+    for (file, expected) in [
+        ("ok.ts", None),
+        ("misspelt_path.ts", Some("does not exist on type")),
+        (
+            "string_on_number.ts",
+            Some("is not assignable to parameter of type"),
+        ),
+    ] {
+        let output = Command::new(node_tool("tsc"))
+            .args([
+                "--noEmit",
+                "--strict",
+                "--target",
+                "ES2022",
+                "--module",
+                "NodeNext",
+                "--moduleResolution",
+                "NodeNext",
+                "--lib",
+                "ES2022,DOM",
+                "--skipLibCheck",
+            ])
+            .arg(format!("typecheck/{file}"))
+            .current_dir(node_dir())
+            .output()
+            .expect("tsc runs");
+        let report = text(&output);
+        match expected {
+            None => assert!(output.status.success(), "{file} must compile:\n{report}"),
+            Some(message) => {
+                assert!(!output.status.success(), "{file} must not compile");
+                assert!(report.contains(message), "{file}: {report}");
+            }
+        }
+    }
+}
+
+/// The same for Python: `mypy --strict` over the SDK and a user program.
+#[test]
+fn mypy_rejects_a_misspelt_path_and_a_string_on_a_numeric_actuator() {
+    let root = workspace_root();
+    for (file, expected) in [
+        ("ok.py", None),
+        ("misspelt_path.py", Some("has no attribute")),
+        ("string_on_number.py", Some("incompatible type \"str\"")),
+    ] {
+        let output = Command::new(test_support::peers_python())
+            .args([
+                "-m",
+                "mypy",
+                "--strict",
+                "--no-incremental",
+                "--cache-dir=/dev/null",
+            ])
+            .arg(format!("tests/sdk/python/typecheck/{file}"))
+            .env("MYPYPATH", root.join("generated/demo-car/sdk/python"))
+            .current_dir(&root)
+            .output()
+            .expect("mypy runs");
+        let report = text(&output);
+        match expected {
+            None => assert!(output.status.success(), "{file} must type-check:\n{report}"),
+            Some(message) => {
+                assert!(!output.status.success(), "{file} must not type-check");
+                assert!(report.contains(message), "{file}: {report}");
+            }
+        }
+    }
+}
+
+/// The generated Rust SDK (`generated/demo-car/sdk/rust`): typed handles of the server's own
+/// tree over one wss connection.
+mod rust_sdk {
+    use std::time::{Duration, Instant};
+
+    use demo_car_sdk::tree::{Vehicle, Waypoint};
+    use demo_car_sdk::{ClientError, ClientOptions, Filter, LogicOp, connect};
+
+    use super::start_demo_car;
+
+    fn options(server: &test_support::server::Server) -> ClientOptions {
+        let cert = server.cert.as_deref().expect("a TLS server");
+        ClientOptions::with_ca_file(cert).expect("the certificate reads")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn typed_get_set_history_metadata_and_errors() {
+        let server = start_demo_car();
+        let client = connect(&server.ws_localhost(), options(&server))
+            .await
+            .expect("connects");
+        let tree = Vehicle::TREE;
+        let speed: f32 = client.get(tree.speed).await.expect("speed");
+        assert!((0.0..=200.0).contains(&speed), "{speed}");
+        let trip: u64 = client.get(tree.trip_time).await.expect("uint64");
+        let _ = trip;
+
+        // A set within the limits lands; the simulator moves the seat to it.
+        let seat = tree.cabin.seat[0][0].position;
+        // (It starts at 250, the middle of its range: 120 makes it move.)
+        client.set(seat, 120).await.expect("set within limits");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if client.get(seat).await.ok() == Some(120) {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the seat never reached 120");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        // Beyond `max` (500): refused before sending, by the server's own check.
+        let refused = client.set(seat, 501).await.expect_err("501 > max");
+        assert!(
+            matches!(refused, ClientError::InvalidValue { .. }),
+            "{refused}"
+        );
+
+        // A struct value through its generated type.
+        let stop = Waypoint {
+            name: "Depot".to_owned(),
+            point: demo_car_sdk::tree::GeoPoint {
+                latitude: 48.137,
+                longitude: 11.575,
+            },
+            priority: 2,
+        };
+        client
+            .set(tree.navigation.destination, stop)
+            .await
+            .expect("a struct set");
+
+        // History: the positions the seat passed on its way to 120 (the current value is
+        // not history), oldest first.
+        let history = client.history(seat, "PT1M").await.expect("history");
+        assert!(
+            !history.is_empty(),
+            "the seat moved through earlier positions"
+        );
+        assert!(
+            history
+                .iter()
+                .all(|point| (120..=250).contains(&point.value))
+        );
+        assert!(history.windows(2).all(|pair| pair[0].ts <= pair[1].ts));
+
+        let metadata = client.metadata(tree.speed).await.expect("metadata");
+        assert!(
+            metadata.to_string().contains("km/h"),
+            "speed's metadata names its unit: {metadata}"
+        );
+
+        // The server's error, with its number and reason, on a raw request.
+        let answer = client
+            .request_raw(r#"{"action":"get","path":"Vehicle.NoSuchSignal"}"#)
+            .await
+            .expect("an answer");
+        assert!(answer.contains("\"404\""), "{answer}");
+        client.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn typed_subscriptions_deliver_in_order_and_end_on_unsubscribe() {
+        let server = start_demo_car();
+        let client = connect(&server.ws_localhost(), options(&server))
+            .await
+            .expect("connects");
+        let tree = Vehicle::TREE;
+        let mut speed = client
+            .subscribe(tree.speed, Filter::timebased(100))
+            .await
+            .expect("subscribes");
+        let mut seen = Vec::new();
+        while seen.len() < 3 {
+            let point = tokio::time::timeout(Duration::from_secs(5), speed.next())
+                .await
+                .expect("an event within 5 s")
+                .expect("the subscription lives")
+                .expect("a typed value");
+            seen.push(point);
+        }
+        assert!(seen.windows(2).all(|pair| pair[0].ts <= pair[1].ts));
+
+        let seat = tree.cabin.seat[1][2].position;
+        let mut moves = client
+            .subscribe(seat, Filter::change(LogicOp::Ne, 0.0))
+            .await
+            .expect("change filter");
+        client.set(seat, 400).await.expect("set");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut last = None;
+        while last != Some(400) {
+            assert!(Instant::now() < deadline, "no event reached 400: {last:?}");
+            let point = tokio::time::timeout(Duration::from_secs(5), moves.next())
+                .await
+                .expect("an event")
+                .expect("alive")
+                .expect("typed");
+            last = Some(point.value);
+        }
+        moves.unsubscribe().await;
+        speed.unsubscribe().await;
+        // Requests keep being answered on the same connection afterwards.
+        client.get(tree.is_moving).await.expect("still connected");
+        assert_eq!(client.dropped_events(), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_subscription_survives_a_server_restart() {
+        // A server of its own on a fixed free port, restarted on the same port.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let start = || {
+            std::process::Command::new(super::demo_car())
+                .args([
+                    "--simulate",
+                    "--no-grpc",
+                    "--no-http",
+                    "--address",
+                    "127.0.0.1",
+                ])
+                .args(["--ws-port", &port.to_string()])
+                .arg("--self-signed-dir")
+                .arg(dir.path())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .expect("the demo car starts")
+        };
+        let url = format!("wss://localhost:{port}");
+        let mut first = start();
+        let client = wait_for_connection(&url, &dir.path().join("cert.pem")).await;
+        let mut speed = client
+            .subscribe(Vehicle::TREE.speed, Filter::timebased(100))
+            .await
+            .expect("subscribes");
+        speed.next().await.expect("alive").expect("a value");
+        first.kill().expect("stopped by its PID");
+        first.wait().expect("reaped");
+        let killed = jiff::Timestamp::now();
+        // A get made while the client reconnects waits for the new connection.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (held, mut second) = tokio::join!(client.get(Vehicle::TREE.is_moving), async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            start()
+        });
+        assert!(
+            held.is_ok(),
+            "a get made during the outage is answered after the reconnect: {held:?}"
+        );
+        // Events queued before the kill may still be read: the subscription has resumed once
+        // an event captured after the kill arrives. (A lost connection is not the
+        // subscription's end.)
+        let resumed = tokio::time::timeout(Duration::from_secs(20), async {
+            for _ in 0..1000 {
+                match speed.next().await {
+                    Some(Ok(point)) => {
+                        let at: jiff::Timestamp = point.ts.parse().expect("an ISO 8601 ts");
+                        if at > killed {
+                            return true;
+                        }
+                    }
+                    Some(Err(_)) | None => return false,
+                }
+            }
+            false
+        })
+        .await;
+        second.kill().expect("stopped by its PID");
+        let _ = second.wait();
+        assert_eq!(
+            resumed,
+            Ok(true),
+            "the subscription resumed after the restart"
+        );
+    }
+
+    /// The message types derived from the VISS JSON schema (`messages.rs`): a request built
+    /// from them is valid against the schema as published, and the server's real answers
+    /// (value, metadata, error) read back as the right shapes.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn message_types_write_schema_valid_requests_and_read_real_answers() {
+        use demo_car_sdk::messages::{
+            Filter as WireFilter, GetMessage, GetRequest, GetRequestFilter, TimebasedFilter,
+            TimebasedFilterParameter,
+        };
+        let request = GetRequest {
+            action: Default::default(),
+            path: "Vehicle.Speed".to_owned(),
+            filter: Some(GetRequestFilter::Filter(WireFilter::TimebasedFilter(
+                TimebasedFilter {
+                    variant: Default::default(),
+                    parameter: TimebasedFilterParameter {
+                        period: "100".to_owned(),
+                    },
+                },
+            ))),
+            authorization: None,
+            dc: None,
+            request_id: Some("7".to_owned()),
+        };
+        let json = serde_json::to_value(&request).expect("serializes");
+        let schema: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(test_support::shared_path(
+                "schemas/viss-v3-messages.schema.json",
+            ))
+            .expect("the schema reads"),
+        )
+        .expect("the schema is JSON");
+        let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+        assert!(validator.is_valid(&json), "not schema-valid: {json}");
+        assert_eq!(json["action"], "get");
+        // The check can fail: the period as a JSON number is not the schema's.
+        let mut wrong = json.clone();
+        wrong["filter"]["parameter"]["period"] = serde_json::json!(100);
+        assert!(!validator.is_valid(&wrong), "the schema refuses {wrong}");
+
+        let server = start_demo_car();
+        let client = connect(&server.ws_localhost(), options(&server))
+            .await
+            .expect("connects");
+        let read = async |request: &str| -> GetMessage {
+            let answer = client.request_raw(request).await.expect("an answer");
+            serde_json::from_str(&answer).unwrap_or_else(|error| panic!("{error}: {answer}"))
+        };
+        let value = read(r#"{"action":"get","path":"Vehicle.Speed"}"#).await;
+        assert!(matches!(value, GetMessage::GetResponse(_)), "{value:?}");
+        let metadata = read(
+            r#"{"action":"get","path":"Vehicle.Speed","filter":{"variant":"metadata","parameter":"0"}}"#,
+        )
+        .await;
+        assert!(
+            matches!(metadata, GetMessage::GetMetadataResponse(_)),
+            "{metadata:?}"
+        );
+        let error = read(r#"{"action":"get","path":"Vehicle.NoSuchSignal"}"#).await;
+        let GetMessage::GetErrorResponse(error) = error else {
+            panic!("an error answer: {error:?}");
+        };
+        assert_eq!(
+            error.error.number,
+            demo_car_sdk::messages::ErrorDataNumber::V404
+        );
+        client.close().await;
+    }
+
+    /// A client, once the server (started a moment ago) accepts connections.
+    async fn wait_for_connection(
+        url: &str,
+        cert: &std::path::Path,
+    ) -> demo_car_sdk::Client<Vehicle> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok(options) = ClientOptions::with_ca_file(cert)
+                && let Ok(client) = connect(url, options).await
+            {
+                return client;
+            }
+            assert!(Instant::now() < deadline, "the server never accepted");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+}
+
+/// The signal explorer (`viss-runtime/explorer/`), served by the demo car at `/explorer/`,
+/// in headless Chromium (playwright-core): the tree lists, a value updates live, a set is
+/// reflected, a bad value shows its error. The screenshots stay in the target directory.
+#[test]
+fn the_explorer_works_in_headless_chromium() {
+    let server = start_demo_car();
+    let shots = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("explorer-screenshots");
+    let _ = std::fs::remove_dir_all(&shots);
+    let mut node = Command::new("node");
+    node.args(["--test", "explorer/"])
+        .env("VISS_SCREENSHOT_DIR", &shots)
+        .current_dir(node_dir());
+    server_env(&mut node, &server);
+    let output = node.output().expect("node runs");
+    let report = text(&output);
+    eprintln!(
+        "explorer in Chromium: {} passed, screenshots in {}",
+        count(&report, "pass", false),
+        shots.display()
+    );
+    assert!(
+        output.status.success(),
+        "the explorer test failed:\n{report}"
+    );
+    assert_eq!(count(&report, "fail", false), 0, "{report}");
+    assert!(count(&report, "pass", false) >= 5, "{report}");
+    for name in ["loaded", "live", "set", "error"] {
+        let shot = shots.join(format!("explorer-{name}.png"));
+        let bytes = std::fs::read(&shot).unwrap_or_default();
+        assert!(
+            bytes.starts_with(b"\x89PNG"),
+            "{} is a PNG screenshot",
+            shot.display()
+        );
+    }
+}
+
+/// The explorer's served JavaScript (`explorer/dist/`) is what `tsc` makes of its sources
+/// and the SDK core today: rebuilt into a scratch folder and compared file by file.
+#[test]
+fn the_explorer_dist_matches_a_fresh_tsc_build() {
+    let root = workspace_root();
+    let fresh = tempfile::tempdir().expect("temp dir");
+    let build = Command::new(node_tool("tsc"))
+        .args(["-p", "viss-runtime/explorer", "--outDir"])
+        .arg(fresh.path())
+        .current_dir(&root)
+        .output()
+        .expect("tsc runs");
+    assert!(build.status.success(), "tsc failed:\n{}", text(&build));
+    let checked_in = root.join("viss-runtime/explorer/dist");
+    let (expected, actual) = (files_below(&checked_in), files_below(fresh.path()));
+    assert_eq!(
+        expected, actual,
+        "explorer/dist lists other files than tsc writes"
+    );
+    for file in &expected {
+        let a = std::fs::read(checked_in.join(file)).expect("readable");
+        let b = std::fs::read(fresh.path().join(file)).expect("readable");
+        assert!(
+            a == b,
+            "viss-runtime/explorer/dist/{} is out of date: rebuild with \
+             `tests/sdk/node/node_modules/.bin/tsc -p viss-runtime/explorer`",
+            file.display()
+        );
+    }
+}
+
+/// Every file below `dir`, relative to it, sorted.
+fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(current) = stack.pop() {
+        for entry in std::fs::read_dir(&current).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if let Ok(relative) = path.strip_prefix(dir) {
+                out.push(relative.to_path_buf());
+            }
+        }
+    }
+    out.sort();
+    out
+}
