@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The code generators side by side: whole-process wall time and peak RSS (medians of
 --runs runs, each a fresh process) of vssgen against velocitas-model-generator 0.9.0
-(Python, C++, TypeScript models) and vss-tools 6.1.0 `vspec export` (json, protobuf), on
+(Python, C++, TypeScript models; against vssgen's typed SDKs where vssgen has one) and
+vss-tools 6.1.0 `vspec export` (json, protobuf), on
 the standard VSS tree and the CVIS multiple-trailers tree (15,057 nodes).
 
 The peers are installed from PyPI at pinned versions into virtual environments under
@@ -106,6 +107,12 @@ def cases(tree: dict, vssgen: Path, velocitas: Path, vss_tools: Path) -> list[tu
           "--proto-lock-dir", "{out}"], False),
     ]
     for language in ["python", "cpp", "typescript"]:
+        if language != "cpp":
+            # vssgen's typed client SDK of the same tree (C++: no vssgen SDK, so Velocitas'
+            # C++ model is set against the server crate)
+            rows.append((f"{language} SDK (from JSON)", "vssgen sdk",
+                         [str(vssgen), "sdk", "--json", json_in, "--sdk", language,
+                          "--out", "{out}/sdk"], False))
         rows.append((f"{language} model (from JSON)", "velocitas gen-model",
                      [str(velocitas / "gen-model"), "-l", language, "-T", "{out}/model",
                       json_in], False))

@@ -16,6 +16,7 @@ mod load;
 mod mqtt;
 mod plot;
 mod remote;
+mod sdk;
 mod servers;
 mod stats;
 mod subscription;
@@ -58,6 +59,9 @@ enum Mode {
     /// side in one run: get RTT and throughput, the server's CPU time per request and its
     /// memory (idle, per subscribed connection), one table and one latency chart (SVG)
     Remote(remote::RemoteArgs),
+    /// The Rust SDK (viss_runtime::client): typed get RTT over wss beside the same request
+    /// raw on the same connection and a bare WebSocket client, one in-process demo car
+    Sdk(sdk::SdkArgs),
     /// A plain WebSocket echo server on 127.0.0.1 (the floor `remote` runs beside the
     /// servers, as a process of its own with the same pinning); runs until killed
     Echo(remote::EchoArgs),
@@ -128,6 +132,7 @@ fn main() -> ExitCode {
         Mode::Files(args) => files::main(args),
         Mode::Remote(args) => remote::main(args),
         Mode::Echo(args) => remote::echo(args),
+        Mode::Sdk(args) => sdk::main(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
