@@ -42,6 +42,8 @@ pub(super) enum Command {
         local: u64,
         path: String,
         filter: String,
+        /// The subscription's own token (else the client's), sent again on resubscribing.
+        authorization: Option<String>,
         events: mpsc::Sender<Result<String, ClientError>>,
         reply: oneshot::Sender<Result<(), ClientError>>,
     },
@@ -55,6 +57,7 @@ pub(super) enum Command {
 struct Live {
     path: String,
     filter: String,
+    authorization: Option<String>,
     server_id: Option<String>,
     events: mpsc::Sender<Result<String, ClientError>>,
 }
@@ -211,6 +214,7 @@ impl Task {
                 local,
                 path,
                 filter,
+                authorization,
                 events,
                 reply,
             } => {
@@ -218,9 +222,11 @@ impl Task {
                     let _ = reply.send(Err(ClientError::TooManyPending));
                     return Ok(());
                 }
-                let text =
-                    subscribe_text(id, &path, &filter, self.options.authorization.as_deref());
-                self.track(local, path, filter, events);
+                let token = authorization
+                    .as_deref()
+                    .or(self.options.authorization.as_deref());
+                let text = subscribe_text(id, &path, &filter, token);
+                self.track(local, path, filter, authorization, events);
                 self.waiting.insert(
                     id,
                     Waiting::Subscribe {
@@ -251,11 +257,13 @@ impl Task {
         local: u64,
         path: String,
         filter: String,
+        authorization: Option<String>,
         events: mpsc::Sender<Result<String, ClientError>>,
     ) {
         let live = Live {
             path,
             filter,
+            authorization,
             server_id: None,
             events,
         };
@@ -427,11 +435,12 @@ impl Task {
                 local,
                 path,
                 filter,
+                authorization,
                 events,
                 reply,
                 ..
             } => {
-                self.track(local, path, filter, events);
+                self.track(local, path, filter, authorization, events);
                 let _ = reply.send(Ok(()));
             }
             Command::Unsubscribe { local } => {
@@ -470,12 +479,11 @@ impl Task {
                 continue;
             };
             let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-            let text = subscribe_text(
-                id,
-                &live.path,
-                &live.filter,
-                self.options.authorization.as_deref(),
-            );
+            let token = live
+                .authorization
+                .as_deref()
+                .or(self.options.authorization.as_deref());
+            let text = subscribe_text(id, &live.path, &live.filter, token);
             self.waiting
                 .insert(id, Waiting::Subscribe { local, reply: None });
             if socket.send(Message::text(text)).await.is_err() {

@@ -16,12 +16,16 @@
 //! while let Some(point) = events.next().await { println!("{:?}", point?); }
 //! ```
 //!
-//! One connection is shared by every call (a task owns it: [`connection`]); requests are
-//! matched by `requestId`, each has a timeout, and after an unexpected close the client
-//! reconnects with exponential backoff and subscribes again.
+//! One connection is shared by every call. Over WebSocket (`wss://`) a task owns it
+//! ([`connection`]): requests are matched by `requestId`, each has a timeout, and after an
+//! unexpected close the client reconnects with exponential backoff and subscribes again.
+//! Over HTTPS (`https://`, [`http`]) gets and sets take turns on one keep-alive connection,
+//! reopened when the server closes it; HTTP has no subscriptions.
 
 mod connection;
 pub mod filter;
+mod http;
+pub mod vapi;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -120,6 +124,8 @@ pub enum ClientError {
     Connect(String),
     /// The answer could not be read as the value the handle's type expects.
     Protocol(String),
+    /// The transport in use cannot carry the call (a subscription over HTTPS).
+    Unsupported(String),
 }
 
 impl std::fmt::Display for ClientError {
@@ -137,6 +143,7 @@ impl std::fmt::Display for ClientError {
             Self::TooManyPending => f.write_str("too many requests waiting for an answer"),
             Self::Connect(reason) => write!(f, "cannot connect: {reason}"),
             Self::Protocol(text) => write!(f, "unexpected answer: {text}"),
+            Self::Unsupported(text) => f.write_str(text),
         }
     }
 }
@@ -193,50 +200,91 @@ pub struct DataPoint<T> {
     pub ts: String,
 }
 
-/// A VISS client over one shared WebSocket connection, typed by the tree `T`.
+/// A VISS client over one shared connection (WebSocket or HTTPS), typed by the tree `T`.
 pub struct Client<T: VissTree> {
     tree: T,
-    commands: mpsc::Sender<Command>,
+    link: Link,
     next_id: Arc<AtomicU64>,
-    next_local: AtomicU64,
     options: ClientOptions,
-    dropped: Arc<AtomicU64>,
+}
+
+/// The connection a client speaks over.
+enum Link {
+    WebSocket {
+        commands: mpsc::Sender<Command>,
+        next_local: AtomicU64,
+        dropped: Arc<AtomicU64>,
+    },
+    Http(http::HttpLink),
 }
 
 impl<T: VissTree> std::fmt::Debug for Client<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let closed = match &self.link {
+            Link::WebSocket { commands, .. } => commands.is_closed(),
+            Link::Http(link) => link.is_closed(),
+        };
         f.debug_struct("Client")
-            .field("closed", &self.commands.is_closed())
+            .field("transport", &self.transport())
+            .field("closed", &closed)
             .field("dropped_events", &self.dropped_events())
             .finish_non_exhaustive()
     }
 }
 
 impl<T: VissTree> Client<T> {
-    /// Connects to `url` (`wss://`, or `ws://` for a server run `--insecure`) with the
-    /// sub-protocol `VISSv3`; the first connection must succeed.
+    /// Connects to `url`: `wss://` (sub-protocol `VISSv3`: every call, subscriptions too)
+    /// or `https://` (get, set, history and metadata), or `ws://` / `http://` for a server
+    /// run `--insecure`. The first connection must succeed.
     pub async fn connect(url: &str, tree: T, options: ClientOptions) -> Result<Self, ClientError> {
-        let connector = connector(url, options.ca_pem.as_deref())?;
-        let socket = connection::connect(url, connector.as_ref(), options.timeout).await?;
-        let (commands, receiver) = mpsc::channel(options.max_pending.max(1));
+        let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
+        let tls = match scheme {
+            "wss" | "https" => Some(tls_config(options.ca_pem.as_deref())?),
+            "ws" | "http" => None,
+            _ => {
+                return Err(ClientError::Connect(format!(
+                    "{url}: the URL must start with wss://, https://, ws:// or http://"
+                )));
+            }
+        };
         let next_id = Arc::new(AtomicU64::new(1));
-        let task = connection::Task::new(
-            url.to_owned(),
-            options.clone(),
-            connector,
-            receiver,
-            Arc::clone(&next_id),
-        );
-        let dropped = Arc::clone(&task.dropped);
-        tokio::spawn(task.run(socket));
+        let link = if scheme.starts_with("http") {
+            Link::Http(
+                http::HttpLink::connect(url, tls, options.timeout, options.max_pending).await?,
+            )
+        } else {
+            let connector = tls.map(tokio_tungstenite::Connector::Rustls);
+            let socket = connection::connect(url, connector.as_ref(), options.timeout).await?;
+            let (commands, receiver) = mpsc::channel(options.max_pending.max(1));
+            let task = connection::Task::new(
+                url.to_owned(),
+                options.clone(),
+                connector,
+                receiver,
+                Arc::clone(&next_id),
+            );
+            let dropped = Arc::clone(&task.dropped);
+            tokio::spawn(task.run(socket));
+            Link::WebSocket {
+                commands,
+                next_local: AtomicU64::new(1),
+                dropped,
+            }
+        };
         Ok(Self {
             tree,
-            commands,
+            link,
             next_id,
-            next_local: AtomicU64::new(1),
             options,
-            dropped,
         })
+    }
+
+    /// The transport in use: `"websocket"` or `"http"`.
+    pub fn transport(&self) -> &'static str {
+        match self.link {
+            Link::WebSocket { .. } => "websocket",
+            Link::Http(_) => "http",
+        }
     }
 
     /// The tree this client is typed by.
@@ -246,12 +294,20 @@ impl<T: VissTree> Client<T> {
 
     /// Events dropped so far because a subscriber read too slowly.
     pub fn dropped_events(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        match &self.link {
+            Link::WebSocket { dropped, .. } => dropped.load(Ordering::Relaxed),
+            Link::Http(_) => 0,
+        }
     }
 
     /// Closes the connection; calls after this fail with [`ClientError::Closed`].
     pub async fn close(&self) {
-        let _ = self.commands.send(Command::Close).await;
+        match &self.link {
+            Link::WebSocket { commands, .. } => {
+                let _ = commands.send(Command::Close).await;
+            }
+            Link::Http(link) => link.close().await,
+        }
     }
 
     fn node<L: Leaf>(&self, leaf: L) -> &NodeInfo {
@@ -269,7 +325,14 @@ impl<T: VissTree> Client<T> {
         leaf: L,
     ) -> Result<DataPoint<L::Value>, ClientError> {
         let node = self.node(leaf);
-        let answer = self.request_for(&node.path, "get", None).await?;
+        let answer = self
+            .call(
+                &node.path,
+                None,
+                None,
+                self.options.authorization.as_deref(),
+            )
+            .await?;
         let mut points = data_points::<L::Value>(&answer, node)?;
         points
             .pop()
@@ -285,7 +348,12 @@ impl<T: VissTree> Client<T> {
         let node = self.node(leaf);
         let filter = Filter::history(period);
         let answer = self
-            .request_for(&node.path, "get", Some(filter.as_json()))
+            .call(
+                &node.path,
+                Some(filter.as_json()),
+                None,
+                self.options.authorization.as_deref(),
+            )
             .await?;
         let mut points = data_points::<L::Value>(&answer, node)?;
         points.sort_by(|a, b| a.ts.cmp(&b.ts));
@@ -297,7 +365,12 @@ impl<T: VissTree> Client<T> {
         let node = self.node(leaf);
         let filter = Filter::metadata(0);
         let answer = self
-            .request_for(&node.path, "get", Some(filter.as_json()))
+            .call(
+                &node.path,
+                Some(filter.as_json()),
+                None,
+                self.options.authorization.as_deref(),
+            )
             .await?;
         let answer: serde_json::Value = serde_json::from_str(&answer)
             .map_err(|error| ClientError::Protocol(error.to_string()))?;
@@ -319,14 +392,11 @@ impl<T: VissTree> Client<T> {
         })?;
         let mut wire = Vec::new();
         value.write_json(&mut wire);
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let mut text = String::from("{\"action\":\"set\",\"path\":");
-        push_json_str(&mut text, &node.path);
-        text.push_str(",\"value\":");
-        text.push_str(&String::from_utf8_lossy(&wire));
-        self.finish_request(&mut text, id);
-        let answer = self.round_trip(id, text).await?;
-        ok_or_error(answer).map(|_| ())
+        let wire = String::from_utf8_lossy(&wire);
+        let token = self.options.authorization.as_deref();
+        self.call(&node.path, None, Some(&wire), token)
+            .await
+            .map(|_| ())
     }
 
     /// Subscribes to a leaf with `filter`; events arrive typed, in order.
@@ -336,35 +406,89 @@ impl<T: VissTree> Client<T> {
         filter: Filter,
     ) -> Result<Subscription<L::Value>, ClientError> {
         let node = self.tree.node(leaf.id()).clone();
-        let (events, receiver) = mpsc::channel(self.options.event_queue.max(1));
-        let (reply, answer) = oneshot::channel();
-        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        let local = self.next_local.fetch_add(1, Ordering::Relaxed);
-        let command = Command::Subscribe {
-            id,
-            local,
-            path: node.path.to_string(),
-            filter: filter.as_json().to_owned(),
-            events,
-            reply,
-        };
-        self.commands
-            .send(command)
-            .await
-            .map_err(|_| ClientError::Closed)?;
-        self.await_answer(answer).await??;
+        let raw = self
+            .subscribe_by_path(&node.path, filter.as_json(), None)
+            .await?;
         Ok(Subscription {
-            local,
+            raw,
             node,
-            receiver,
-            commands: self.commands.clone(),
             value: std::marker::PhantomData,
         })
     }
 
+    /// The current value(s) at `path` (any VISS path, wildcards too) with an optional
+    /// filter (JSON text): the answer's text, or its VISS error. For callers that address
+    /// signals by name at run time (VAPI); `authorization` overrides the client's token.
+    pub async fn get_by_path(
+        &self,
+        path: &str,
+        filter: Option<&str>,
+        authorization: Option<&str>,
+    ) -> Result<String, ClientError> {
+        let token = authorization.or(self.options.authorization.as_deref());
+        self.call(path, filter, None, token).await
+    }
+
+    /// Sets `path` to `value` (JSON text), unchecked by the client: the server checks it.
+    pub async fn set_by_path(
+        &self,
+        path: &str,
+        value: &str,
+        authorization: Option<&str>,
+    ) -> Result<(), ClientError> {
+        let token = authorization.or(self.options.authorization.as_deref());
+        self.call(path, None, Some(value), token).await.map(|_| ())
+    }
+
+    /// Subscribes to `path` with `filter` (JSON text); events arrive as their VISS text.
+    pub async fn subscribe_by_path(
+        &self,
+        path: &str,
+        filter: &str,
+        authorization: Option<&str>,
+    ) -> Result<RawSubscription, ClientError> {
+        let Link::WebSocket {
+            commands,
+            next_local,
+            ..
+        } = &self.link
+        else {
+            return Err(ClientError::Unsupported(
+                "subscriptions need a WebSocket: connect with wss://".to_owned(),
+            ));
+        };
+        let (events, receiver) = mpsc::channel(self.options.event_queue.max(1));
+        let (reply, answer) = oneshot::channel();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let local = next_local.fetch_add(1, Ordering::Relaxed);
+        let command = Command::Subscribe {
+            id,
+            local,
+            path: path.to_owned(),
+            filter: filter.to_owned(),
+            authorization: authorization.map(str::to_owned),
+            events,
+            reply,
+        };
+        commands
+            .send(command)
+            .await
+            .map_err(|_| ClientError::Closed)?;
+        self.await_answer(answer).await??;
+        Ok(RawSubscription {
+            local,
+            receiver,
+            commands: commands.clone(),
+        })
+    }
+
     /// Sends a request (a JSON object without `requestId`: it is added) and returns the
-    /// raw answer: for messages the typed calls do not cover.
+    /// raw answer: for messages the typed calls do not cover. Over HTTPS only gets and sets
+    /// go (their `path`, `filter`, `value` and `authorization` make the HTTP request).
     pub async fn request_raw(&self, request: &str) -> Result<String, ClientError> {
+        if let Link::Http(link) = &self.link {
+            return raw_over_http(link, request).await;
+        }
         let body = request.trim_end();
         let Some(open) = body.strip_suffix('}') else {
             return Err(ClientError::Protocol(
@@ -381,34 +505,51 @@ impl<T: VissTree> Client<T> {
         self.round_trip(id, text).await
     }
 
-    async fn request_for(
+    /// A get (`value` none) or a set over whichever transport, and its answer or VISS error.
+    async fn call(
         &self,
         path: &str,
-        action: &str,
         filter: Option<&str>,
+        value: Option<&str>,
+        authorization: Option<&str>,
     ) -> Result<String, ClientError> {
+        if let Link::Http(link) = &self.link {
+            let call = http::HttpCall {
+                path,
+                filter,
+                value,
+                authorization,
+            };
+            return ok_or_error(link.exchange(&call).await?);
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let action = if value.is_some() { "set" } else { "get" };
         let mut text = format!("{{\"action\":\"{action}\",\"path\":");
         push_json_str(&mut text, path);
         if let Some(filter) = filter {
             text.push_str(",\"filter\":");
             text.push_str(filter);
         }
-        self.finish_request(&mut text, id);
+        if let Some(value) = value {
+            text.push_str(",\"value\":");
+            text.push_str(value);
+        }
+        if let Some(token) = authorization {
+            text.push_str(",\"authorization\":");
+            push_json_str(&mut text, token);
+        }
+        text.push_str(&format!(",\"requestId\":\"{id}\"}}"));
         ok_or_error(self.round_trip(id, text).await?)
     }
 
-    fn finish_request(&self, text: &mut String, id: u64) {
-        if let Some(token) = &self.options.authorization {
-            text.push_str(",\"authorization\":");
-            push_json_str(text, token);
-        }
-        text.push_str(&format!(",\"requestId\":\"{id}\"}}"));
-    }
-
     async fn round_trip(&self, id: u64, text: String) -> Result<String, ClientError> {
+        let Link::WebSocket { commands, .. } = &self.link else {
+            return Err(ClientError::Unsupported(
+                "this request needs a WebSocket: connect with wss://".to_owned(),
+            ));
+        };
         let (reply, answer) = oneshot::channel();
-        self.commands
+        commands
             .send(Command::Request { id, text, reply })
             .await
             .map_err(|_| ClientError::Closed)?;
@@ -426,10 +567,8 @@ impl<T: VissTree> Client<T> {
 
 /// A subscription's typed events; dropping it (or [`Subscription::unsubscribe`]) ends it.
 pub struct Subscription<V> {
-    local: u64,
+    raw: RawSubscription,
     node: NodeInfo,
-    receiver: mpsc::Receiver<Result<String, ClientError>>,
-    commands: mpsc::Sender<Command>,
     value: std::marker::PhantomData<fn() -> V>,
 }
 
@@ -445,13 +584,34 @@ impl<V: VssType> Subscription<V> {
     /// The next event's data points (usually one), or the error that ended the
     /// subscription; `None` once it has ended.
     pub async fn next(&mut self) -> Option<Result<DataPoint<V>, ClientError>> {
-        let event = self.receiver.recv().await?;
+        let event = self.raw.next().await?;
         Some(event.and_then(|text| {
             let mut points = data_points::<V>(&text, &self.node)?;
             points
                 .pop()
                 .ok_or_else(|| ClientError::Protocol(truncate(&text)))
         }))
+    }
+
+    /// Ends the subscription on the server.
+    pub async fn unsubscribe(self) {
+        self.raw.unsubscribe().await;
+    }
+}
+
+/// A subscription's events as the server wrote them (VISS JSON text); dropping it (or
+/// [`RawSubscription::unsubscribe`]) ends it.
+#[derive(Debug)]
+pub struct RawSubscription {
+    local: u64,
+    receiver: mpsc::Receiver<Result<String, ClientError>>,
+    commands: mpsc::Sender<Command>,
+}
+
+impl RawSubscription {
+    /// The next event, or the error that ended the subscription; `None` once it has ended.
+    pub async fn next(&mut self) -> Option<Result<String, ClientError>> {
+        self.receiver.recv().await
     }
 
     /// Ends the subscription on the server.
@@ -463,7 +623,7 @@ impl<V: VssType> Subscription<V> {
     }
 }
 
-impl<V> Drop for Subscription<V> {
+impl Drop for RawSubscription {
     fn drop(&mut self) {
         let _ = self
             .commands
@@ -565,14 +725,9 @@ fn typed_value<V: VssType>(raw: &RawValue, node: &NodeInfo) -> Result<V, ClientE
     })
 }
 
-/// The TLS connector of a `wss://` URL: the given CA certificates, else the system's.
-fn connector(
-    url: &str,
-    ca_pem: Option<&[u8]>,
-) -> Result<Option<tokio_tungstenite::Connector>, ClientError> {
-    if !url.starts_with("wss://") {
-        return Ok(None);
-    }
+/// The TLS configuration of a `wss://` or `https://` URL: the given CA certificates, else
+/// the system's.
+fn tls_config(ca_pem: Option<&[u8]>) -> Result<Arc<rustls::ClientConfig>, ClientError> {
     let roots = match ca_pem {
         Some(pem) => {
             use rustls::pki_types::CertificateDer;
@@ -593,5 +748,38 @@ fn connector(
     let config = crate::client_tls::builder(roots)
         .map_err(ClientError::Connect)?
         .with_no_client_auth();
-    Ok(Some(tokio_tungstenite::Connector::Rustls(Arc::new(config))))
+    Ok(Arc::new(config))
+}
+
+/// A raw get or set request sent over HTTPS.
+async fn raw_over_http(link: &http::HttpLink, request: &str) -> Result<String, ClientError> {
+    #[derive(Deserialize)]
+    struct Raw<'a> {
+        action: &'a str,
+        path: String,
+        #[serde(borrow)]
+        filter: Option<&'a RawValue>,
+        #[serde(borrow)]
+        value: Option<&'a RawValue>,
+        authorization: Option<String>,
+    }
+    let raw: Raw<'_> = serde_json::from_str(request)
+        .map_err(|error| ClientError::Protocol(format!("the request: {error}")))?;
+    let value = match (raw.action, raw.value) {
+        ("get", None) => None,
+        ("set", Some(value)) => Some(value.get()),
+        (action, _) => {
+            return Err(ClientError::Unsupported(format!(
+                "{action} with these members does not go over HTTPS (only get, and set with a \
+                 value): connect with wss://"
+            )));
+        }
+    };
+    let call = http::HttpCall {
+        path: &raw.path,
+        filter: raw.filter.map(RawValue::get),
+        value,
+        authorization: raw.authorization.as_deref(),
+    };
+    link.exchange(&call).await
 }
