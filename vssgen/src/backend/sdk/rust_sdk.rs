@@ -67,7 +67,7 @@ fn lib_tokens(root_class: &str, root_name: &str, messages: bool) -> proc_macro2:
     let root = crate::backend::rust::naming::to_ident(root_class);
     let doc = format!(
         " A typed VISS v3 client of the VSS tree `{root_name}`: `connect`, then read, set and \
-         subscribe through `{root_class}::TREE`'s handles."
+         subscribe through `{root_class}::TREE`'s handles; `vehicle_api` for VAPI v1.0."
     );
     let messages = messages.then(|| {
         quote! {
@@ -86,15 +86,21 @@ fn lib_tokens(root_class: &str, root_name: &str, messages: bool) -> proc_macro2:
 
         pub use viss_runtime::client::{
             Backoff, Client, ClientError, ClientOptions, Combination, DataPoint, Filter,
-            LogicOp, Subscription,
+            LogicOp, RawSubscription, Subscription, vapi,
         };
 
-        /// Connects to a VISS server (`wss://`, or `ws://` for one run `--insecure`).
+        /// Connects to a VISS server: `wss://` (every call) or `https://` (get, set, history,
+        /// metadata), or `ws://` / `http://` for one run `--insecure`.
         pub async fn connect(
             url: &str,
             options: ClientOptions,
         ) -> Result<Client<tree::#root>, ClientError> {
             Client::connect(url, tree::#root::TREE, options).await
+        }
+
+        /// VAPI v1.0 procedures (data, common, seating) for the vehicle at `options`' URLs.
+        pub fn vehicle_api(options: vapi::VapiOptions) -> vapi::Vapi<tree::#root> {
+            vapi::Vapi::new(|| tree::#root::TREE, options)
         }
     }
 }
