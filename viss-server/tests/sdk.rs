@@ -242,11 +242,43 @@ mod rust_sdk {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn typed_get_set_history_metadata_and_errors() {
+    async fn typed_get_set_history_metadata_and_errors_over_wss() {
         let server = start_demo_car();
-        let client = connect(&server.ws_localhost(), options(&server))
+        typed_get_set_history_metadata_and_errors(&server.ws_localhost(), &server).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn typed_get_set_history_metadata_and_errors_over_https() {
+        let server = start_demo_car();
+        let url = server.http_localhost();
+        assert!(url.starts_with("https://"), "{url}");
+        typed_get_set_history_metadata_and_errors(&url, &server).await;
+
+        // HTTP has no subscriptions: the client says so instead of sending anything.
+        let client = connect(&url, options(&server)).await.expect("connects");
+        assert_eq!(client.transport(), "http");
+        let refused = client
+            .subscribe(Vehicle::TREE.speed, Filter::timebased(100))
             .await
-            .expect("connects");
+            .expect_err("no subscriptions over https");
+        assert!(matches!(refused, ClientError::Unsupported(_)), "{refused}");
+        // A set through the raw door reaches the server as a POST.
+        let answer = client
+            .request_raw(r#"{"action":"set","path":"Vehicle.Cabin.Seat.Row1.DriverSide.Position","value":"300"}"#)
+            .await
+            .expect("an answer");
+        assert!(!answer.contains("\"error\""), "{answer}");
+        client.close().await;
+        let closed = client.get(Vehicle::TREE.speed).await.expect_err("closed");
+        assert_eq!(closed, ClientError::Closed);
+    }
+
+    /// The typed calls both transports carry, and the errors they report.
+    async fn typed_get_set_history_metadata_and_errors(
+        url: &str,
+        server: &test_support::server::Server,
+    ) {
+        let client = connect(url, options(server)).await.expect("connects");
         let tree = Vehicle::TREE;
         let speed: f32 = client.get(tree.speed).await.expect("speed");
         assert!((0.0..=200.0).contains(&speed), "{speed}");
@@ -518,6 +550,362 @@ mod rust_sdk {
             assert!(Instant::now() < deadline, "the server never accepted");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+}
+
+/// The Rust SDK's VAPI v1.0 (`demo_car_sdk::vehicle_api`) against the demo car's simulator:
+/// the common and data procedures over wss and https, and the seating group (discovered from
+/// metadata; MoveSeat synchronous, and asynchronous cancelled mid-movement; ActivateMassage).
+mod rust_vapi {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    use demo_car_sdk::vapi::{
+        BACKREST, BACKWARD, Callback, FORWARD, LONGITUDINAL, LUMBAR, MassageOutput, MatrixId,
+        MoveSeatOutput, ProcedureStatus, SubscribeOutput, VERTICAL, Vapi, VapiOptions,
+    };
+    use demo_car_sdk::{ClientOptions, tree::Vehicle, vehicle_api};
+    use tokio::sync::mpsc;
+
+    use super::start_demo_car;
+
+    const ONGOING: ProcedureStatus = ProcedureStatus::Ongoing;
+    const SUCCESSFUL: ProcedureStatus = ProcedureStatus::Successful;
+    const FAILED: ProcedureStatus = ProcedureStatus::Failed;
+
+    fn vapi(server: &test_support::server::Server) -> Vapi<Vehicle> {
+        let cert = server.cert.as_deref().expect("a TLS server");
+        vehicle_api(VapiOptions {
+            wss: Some(server.ws_localhost()),
+            https: Some(server.http_localhost()),
+            client: ClientOptions::with_ca_file(cert).expect("the certificate reads"),
+            move_timeout: Duration::from_secs(30),
+            ..VapiOptions::default()
+        })
+    }
+
+    /// A callback that forwards every output into a channel the test reads.
+    fn collector<O: Send + 'static>() -> (Callback<O>, mpsc::UnboundedReceiver<O>) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let callback: Callback<O> = Arc::new(move |output| {
+            let _ = sender.send(output);
+        });
+        (callback, receiver)
+    }
+
+    async fn next<O>(outputs: &mut mpsc::UnboundedReceiver<O>) -> O {
+        tokio::time::timeout(Duration::from_secs(10), outputs.recv())
+            .await
+            .expect("a callback within 10 s")
+            .expect("the service lives")
+    }
+
+    /// The current value of a numeric signal, read past VAPI (through its own get).
+    async fn current(vapi: &Vapi<Vehicle>, path: &str) -> f64 {
+        let got = vapi.get(vapi.vehicle_id(), path, "", "").await;
+        assert_eq!(got.status, SUCCESSFUL, "{got:?}");
+        got.data[0].signal_data[0].value.parse().expect("a number")
+    }
+
+    async fn eventually(vapi: &Vapi<Vehicle>, path: &str, expected: f64) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while current(vapi, path).await != expected {
+            assert!(Instant::now() < deadline, "{path} never became {expected}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn common_and_data_procedures_over_wss_and_https() {
+        let server = start_demo_car();
+        let api = vapi(&server);
+        let vid = api.vehicle_id();
+        let before = api.get(vid, "Vehicle.Speed", "", "").await;
+        assert_eq!(
+            (before.status, before.error.map(|e| e.code)),
+            (FAILED, Some(503))
+        );
+        let wrong = api.connect(vid + 1, "wss", "").await;
+        assert_eq!(wrong.error.map(|e| e.code), Some(404));
+        let mqtt = api.connect(vid, "mqtt", "").await;
+        assert_eq!(mqtt.error.map(|e| e.reason), Some("bad_request".to_owned()));
+
+        let connected = api.connect(vid, "wss", "").await;
+        assert_eq!(
+            (connected.status, connected.lt_credential.as_str()),
+            (SUCCESSFUL, "")
+        );
+        let got = api.get(vid, "Vehicle.Speed", "", "").await;
+        assert_eq!(got.status, SUCCESSFUL, "{got:?}");
+        assert_eq!(got.data[0].path, "Vehicle.Speed");
+        let speed: f64 = got.data[0].signal_data[0].value.parse().expect("a number");
+        assert!((0.0..=200.0).contains(&speed));
+        assert!(got.data[0].signal_data[0].timestamp.ends_with('Z'));
+        let doors = api
+            .get(
+                vid,
+                "Vehicle.Cabin.Door",
+                r#"{"variant":"paths","parameter":["*.*.IsOpen"]}"#,
+                "",
+            )
+            .await;
+        assert_eq!(doors.data.len(), 4, "{doors:?}");
+        let unknown = api.get(vid, "Vehicle.NoSuch", "", "").await;
+        let error = unknown.error.expect("an error");
+        assert_eq!(
+            (error.code, error.reason.as_str()),
+            (404, "unavailable_data")
+        );
+        let metadata_filter = api
+            .get(
+                vid,
+                "Vehicle.Speed",
+                r#"{"variant":"metadata","parameter":"0"}"#,
+                "",
+            )
+            .await;
+        assert!(
+            metadata_filter
+                .error
+                .expect("refused")
+                .description
+                .contains("GetMetadata")
+        );
+        let metadata = api
+            .get_metadata(vid, "Vehicle.Cabin.Seat.Row1.DriverSide.Position", "")
+            .await;
+        let metadata: serde_json::Value = serde_json::from_str(&metadata.metadata).expect("JSON");
+        assert_eq!(metadata["Position"]["datatype"], "uint16");
+
+        // Set, checked by the server: a value beyond max is its invalid_data.
+        let lock = "Vehicle.Cabin.Door.Row1.DriverSide.IsLocked";
+        let start = api.get(vid, lock, "", "").await.data[0].signal_data[0]
+            .value
+            .clone();
+        let flipped = if start == "true" { "false" } else { "true" };
+        assert_eq!(api.set(vid, lock, flipped, "").await.status, SUCCESSFUL);
+        let too_far = api
+            .set(
+                vid,
+                "Vehicle.Cabin.Seat.Row1.DriverSide.Position",
+                "501",
+                "",
+            )
+            .await
+            .error
+            .expect("refused");
+        assert_eq!(
+            (too_far.code, too_far.reason.as_str()),
+            (400, "invalid_data")
+        );
+
+        // Subscribe: Ongoing outputs through the callback until unsubscribed.
+        let (callback, mut outputs) = collector::<SubscribeOutput>();
+        let every_200_ms = r#"{"variant":"timebased","parameter":{"period":"200"}}"#;
+        let started = api
+            .subscribe(vid, "Vehicle.Speed", every_200_ms, "", callback)
+            .await;
+        assert_eq!(started.status, ONGOING, "{started:?}");
+        for _ in 0..3 {
+            let event = next(&mut outputs).await;
+            assert_eq!(
+                (event.status, event.service_id),
+                (ONGOING, started.service_id)
+            );
+            assert_eq!(event.data[0].path, "Vehicle.Speed");
+        }
+        assert_eq!(
+            api.unsubscribe(vid, started.service_id).await.status,
+            SUCCESSFUL
+        );
+        while outputs.try_recv().is_ok() {}
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(outputs.try_recv().is_err(), "no event after unsubscribe");
+        let again = api.unsubscribe(vid, started.service_id).await;
+        assert_eq!(again.error.map(|e| e.code), Some(404));
+
+        // HTTPS: the same data procedures; subscribe refused; a seat followed by polling.
+        assert_eq!(api.connect(vid, "https", "").await.status, SUCCESSFUL);
+        assert_eq!(
+            api.protocol().map(|p| p.name()),
+            Some("wss"),
+            "the first stays the default"
+        );
+        assert_eq!(api.select_protocol(vid, "https").await.status, SUCCESSFUL);
+        assert_eq!(
+            api.get(vid, "Vehicle.Speed", "", "").await.status,
+            SUCCESSFUL
+        );
+        let (callback, _outputs) = collector::<SubscribeOutput>();
+        let refused = api.subscribe(vid, "Vehicle.Speed", "", "", callback).await;
+        assert!(refused.error.expect("refused").description.contains("wss"));
+        let seat = MatrixId::new("Row1", "Middle");
+        let moved = api
+            .move_seat(vid, &seat, LONGITUDINAL, 64.0, "", None)
+            .await;
+        assert_eq!(
+            (moved.status, moved.position),
+            (SUCCESSFUL, 64.0),
+            "{moved:?}"
+        );
+        assert_eq!(
+            current(&api, "Vehicle.Cabin.Seat.Row1.Middle.Position").await,
+            320.0
+        );
+
+        assert_eq!(api.disconnect(vid, "https").await.status, SUCCESSFUL);
+        assert_eq!(api.protocol().map(|p| p.name()), Some("wss"));
+        assert_eq!(api.disconnect(vid, "https").await.status, FAILED);
+        assert_eq!(api.release_vehicle(vid).await.status, SUCCESSFUL);
+        let after = api.get(vid, "Vehicle.Speed", "", "").await;
+        assert_eq!(after.error.map(|e| e.code), Some(503));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn seating_moves_cancels_mid_movement_and_massages() {
+        let server = start_demo_car();
+        let api = vapi(&server);
+        let vid = api.vehicle_id();
+        assert_eq!(api.connect(vid, "wss", "").await.status, SUCCESSFUL);
+
+        let properties = api.get_properties_seating(vid).await;
+        assert_eq!(properties.status, SUCCESSFUL, "{properties:?}");
+        assert_eq!(properties.properties.len(), 2);
+        for row in &properties.properties {
+            assert_eq!(row.column.len(), 3);
+            for column in &row.column {
+                let movements: Vec<&str> = column
+                    .movement_support
+                    .iter()
+                    .map(|s| s.name.as_str())
+                    .collect();
+                assert_eq!(
+                    movements,
+                    [LONGITUDINAL, BACKREST, LUMBAR],
+                    "no Height: no vertical"
+                );
+                assert_eq!(column.massage_support[0].name, "massage");
+            }
+        }
+
+        // Synchronous: answers once the seat is there.
+        let driver = MatrixId::new("Row1", "DriverSide");
+        let first = api
+            .move_seat(vid, &driver, LONGITUDINAL, 20.0, "", None)
+            .await;
+        assert_eq!(
+            (first.status, first.error.clone(), first.position),
+            (SUCCESSFUL, None, 20.0)
+        );
+        assert_eq!(
+            current(&api, "Vehicle.Cabin.Seat.Row1.DriverSide.Position").await,
+            100.0
+        );
+
+        // Asynchronous, cancelled after the first step: the seat stays where it stopped.
+        let passenger = MatrixId::new("Row1", "PassengerSide");
+        let position = "Vehicle.Cabin.Seat.Row1.PassengerSide.Position";
+        let home = api
+            .move_seat(vid, &passenger, LONGITUDINAL, FORWARD, "", None)
+            .await;
+        assert_eq!(home.status, SUCCESSFUL, "{home:?}");
+        let (callback, mut updates) = collector::<MoveSeatOutput>();
+        let started = api
+            .move_seat(vid, &passenger, LONGITUDINAL, BACKWARD, "", Some(callback))
+            .await;
+        assert_eq!(started.status, ONGOING, "{started:?}");
+        assert!(started.service_id > 0 && started.position < 50.0);
+        let step = next(&mut updates).await;
+        assert_eq!(step.status, ONGOING);
+        assert!(0.0 < step.position && step.position < 100.0, "{step:?}");
+        let cancelled = api.cancel_service(vid, started.service_id).await;
+        assert_eq!((cancelled.status, cancelled.error), (SUCCESSFUL, None));
+        let mut last = next(&mut updates).await;
+        while last.status == ONGOING {
+            last = next(&mut updates).await;
+        }
+        assert_eq!(
+            (last.status, last.service_id),
+            (SUCCESSFUL, started.service_id)
+        );
+        assert!(0.0 < last.position && last.position < 100.0, "{last:?}");
+        let stopped_at = (last.position * 5.0).round();
+        tokio::time::sleep(Duration::from_millis(1200)).await; // uncancelled: at 500 by now
+        assert_eq!(current(&api, position).await, stopped_at);
+        assert!(
+            updates.try_recv().is_err(),
+            "no callback after the final one"
+        );
+        let gone = api.cancel_service(vid, started.service_id).await;
+        assert_eq!(gone.error.map(|e| e.code), Some(404));
+
+        // A massage for one second, then one until cancelled.
+        let massage = "Vehicle.Cabin.Seat.Row1.DriverSide.Massage";
+        let (callback, mut ends) = collector::<MassageOutput>();
+        let begun = Instant::now();
+        let output = api
+            .activate_massage(vid, &driver, "massage", 100.0, 1, "", Some(callback))
+            .await;
+        assert_eq!(output.status, ONGOING, "{output:?}");
+        eventually(&api, massage, 3.0).await;
+        let end = next(&mut ends).await;
+        assert!(begun.elapsed() >= Duration::from_millis(900));
+        assert_eq!(
+            (end.status, end.service_id),
+            (SUCCESSFUL, output.service_id)
+        );
+        eventually(&api, massage, 0.0).await;
+        let (callback, mut ends) = collector::<MassageOutput>();
+        let second = api
+            .activate_massage(vid, &driver, "massage", 40.0, 0, "", Some(callback))
+            .await;
+        eventually(&api, massage, 2.0).await;
+        assert!(ends.try_recv().is_err(), "duration 0 runs until cancelled");
+        assert_eq!(
+            api.cancel_service(vid, second.service_id).await.status,
+            SUCCESSFUL
+        );
+        assert_eq!(next(&mut ends).await.status, SUCCESSFUL);
+        eventually(&api, massage, 0.0).await;
+
+        // Refusals are Failed outputs with the VISS numbers that fit.
+        let row3 = MatrixId::new("Row3", "DriverSide");
+        for (code, output) in [
+            (
+                400,
+                api.move_seat(vid, &driver, LONGITUDINAL, 100.5, "", None)
+                    .await,
+            ),
+            (
+                400,
+                api.move_seat(vid, &driver, LONGITUDINAL, f64::NAN, "", None)
+                    .await,
+            ),
+            (
+                404,
+                api.move_seat(vid, &row3, LONGITUDINAL, 10.0, "", None)
+                    .await,
+            ),
+            (
+                404,
+                api.move_seat(vid, &driver, VERTICAL, 10.0, "", None).await,
+            ),
+            (
+                404,
+                api.move_seat(vid + 7, &driver, LONGITUDINAL, 10.0, "", None)
+                    .await,
+            ),
+        ] {
+            assert_eq!(
+                (output.status, output.error.map(|e| e.code)),
+                (FAILED, Some(code))
+            );
+        }
+        let shiatsu = api
+            .activate_massage(vid, &driver, "shiatsu", 50.0, 1, "", None)
+            .await;
+        assert_eq!(shiatsu.error.map(|e| e.code), Some(404));
+        assert_eq!(api.release_vehicle(vid).await.status, SUCCESSFUL);
     }
 }
 
