@@ -741,6 +741,54 @@ impl<T: VissTree + 'static> Vapi<T> {
     }
 }
 
+/// What VAPI reads from a server's bytes, for the fuzz target `vapi_answer`: `text` as an
+/// answer or event (its data containers) and as a metadata answer (the seats found in it),
+/// with what must hold of them: every found seat's movements have `min < max`, positions
+/// map into 0..100 %, every value sent is a JSON string, massage levels stay in range.
+#[doc(hidden)]
+pub fn read_server_bytes(text: &str) -> Result<usize, String> {
+    let containers = services::containers(text);
+    let metadata: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    let seats = seating::seating("Vehicle.Cabin.Seat", &metadata["metadata"]);
+    let _ = seating::properties(&seats);
+    for seat in &seats {
+        for axis in &seat.axes {
+            let (low, high) = (axis.actuator.low, axis.actuator.high);
+            if low >= high {
+                return Err(format!("{}: {low}..{high}", axis.actuator.path));
+            }
+            for percent in [0.0, 33.3, 100.0] {
+                let value = axis.value_at(percent);
+                let back = axis.percent_of(value);
+                if !(0.0..=100.0).contains(&back) {
+                    return Err(format!(
+                        "{}: {percent} % -> {value} -> {back} %",
+                        axis.actuator.path
+                    ));
+                }
+                let wire = axis.actuator.encode(value).map_err(|e| e.description)?;
+                if !matches!(
+                    serde_json::from_str(&wire),
+                    Ok(serde_json::Value::String(_))
+                ) {
+                    return Err(format!("{}: sends {wire}", axis.actuator.path));
+                }
+            }
+        }
+        for massage in &seat.massages {
+            let (off, low, top) = (
+                massage.off(),
+                massage.level_at(1.0),
+                massage.level_at(100.0),
+            );
+            if off > low || low > top {
+                return Err(format!("{}: levels out of order", massage.name));
+            }
+        }
+    }
+    Ok(containers.len() + seats.len())
+}
+
 /// Sets a move's target and reads where the seat is now.
 async fn start_moving<T: VissTree + 'static>(movement: &mut Move<T>) -> Result<(), ErrorData> {
     let actuator = &movement.axis.actuator;
