@@ -535,6 +535,187 @@ mod rust_sdk {
         client.close().await;
     }
 
+    /// Every frame the Rust SDK sends (its typed calls and its VAPI, one of each kind), as
+    /// recorded on the wire by a relay in front of the demo car, is valid against the VISS
+    /// JSON schema with the repo's overlay applied (`schemas/viss-v3-messages.overlay.json`,
+    /// as vssgen applies it). Over HTTPS the SDK sends no VISS message: the server builds it
+    /// from the HTTP request.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_frame_the_sdk_sends_is_valid_against_the_viss_schema() {
+        use demo_car_sdk::Combination;
+        use demo_car_sdk::vapi::{LONGITUDINAL, MatrixId, ProcedureStatus, VapiOptions};
+
+        let server = test_support::server::Server::start(
+            &super::demo_car(),
+            &[
+                std::ffi::OsStr::new("--simulate"),
+                std::ffi::OsStr::new("--no-grpc"),
+                std::ffi::OsStr::new("--insecure"),
+            ],
+        );
+        let (relay, sent) = recording_relay(server.ws_url.clone()).await;
+        let client = connect(&relay, ClientOptions::default())
+            .await
+            .expect("connects through the relay");
+        let tree = Vehicle::TREE;
+        client.get(tree.speed).await.expect("get");
+        // (A server started a moment ago may have no history yet: its 404 is an answer.)
+        let history = client.history(tree.speed, "PT1H").await;
+        assert!(
+            history.is_ok() || history.as_ref().err().and_then(|e| e.number()) == Some("404"),
+            "{history:?}"
+        );
+        client.metadata(tree.speed).await.expect("metadata");
+        client
+            .set(tree.cabin.seat[1][2].position, 200)
+            .await
+            .expect("set");
+        for filter in [
+            Filter::timebased(1000),
+            Filter::change(LogicOp::Ne, 0.0),
+            Filter::range(LogicOp::Gte, 0.0),
+            Filter::range2((LogicOp::Lt, 5.0), Combination::Or, (LogicOp::Gt, 10.0)),
+            Filter::curvelog(0.5, 10),
+        ] {
+            let subscription = client
+                .subscribe(tree.speed, filter)
+                .await
+                .expect("subscribes");
+            subscription.unsubscribe().await;
+        }
+        client.close().await;
+
+        let api = demo_car_sdk::vehicle_api(VapiOptions {
+            wss: Some(relay.clone()),
+            ..VapiOptions::default()
+        });
+        let vid = api.vehicle_id();
+        assert_eq!(
+            api.connect(vid, "wss", "").await.status,
+            ProcedureStatus::Successful
+        );
+        let paths = r#"{"variant":"paths","parameter":["*.*.IsOpen"]}"#;
+        let got = api.get(vid, "Vehicle.Cabin.Door", paths, "").await;
+        assert_eq!(got.status, ProcedureStatus::Successful, "{got:?}");
+        let lock = "Vehicle.Cabin.Door.Row1.DriverSide.IsLocked";
+        assert_eq!(
+            api.set(vid, lock, "true", "").await.status,
+            ProcedureStatus::Successful
+        );
+        let seat = MatrixId::new("Row2", "Middle");
+        let moved = api
+            .move_seat(vid, &seat, LONGITUDINAL, 10.0, "", None)
+            .await;
+        assert_eq!(moved.status, ProcedureStatus::Successful, "{moved:?}");
+        assert_eq!(
+            api.release_vehicle(vid).await.status,
+            ProcedureStatus::Successful
+        );
+
+        let schema_file = test_support::shared_path("schemas/viss-v3-messages.schema.json");
+        let mut schema: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(schema_file).expect("the schema reads"))
+                .expect("the schema is JSON");
+        let overlay: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(
+                test_support::workspace_root().join("schemas/viss-v3-messages.overlay.json"),
+            )
+            .expect("the overlay reads"),
+        )
+        .expect("the overlay is JSON");
+        for patch in overlay["patches"].as_array().expect("patches") {
+            let pointer = patch["pointer"].as_str().expect("a pointer");
+            *schema.pointer_mut(pointer).expect("the pointer resolves") = patch["value"].clone();
+        }
+        let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
+        let sent = sent.lock().expect("not poisoned").clone();
+        let mut actions = std::collections::BTreeSet::new();
+        for frame in &sent {
+            let message: serde_json::Value = serde_json::from_str(frame).expect("JSON");
+            let errors: Vec<String> = validator
+                .iter_errors(&message)
+                .map(|error| error.to_string())
+                .collect();
+            assert!(errors.is_empty(), "{frame}: {errors:?}");
+            actions.insert(message["action"].as_str().unwrap_or("").to_owned());
+        }
+        assert_eq!(
+            actions.into_iter().collect::<Vec<_>>(),
+            ["get", "set", "subscribe", "unsubscribe"],
+            "every action was sent"
+        );
+        assert!(sent.len() >= 20, "{} frames", sent.len());
+        // The check can fail: a number where the schema wants a string is refused.
+        let wrong =
+            serde_json::json!({"action": "set", "path": "Vehicle.X", "value": 3, "requestId": "1"});
+        assert!(!validator.is_valid(&wrong));
+    }
+
+    /// A WebSocket relay on 127.0.0.1 in front of `upstream` (a plain ws:// server) that
+    /// records every text frame its clients send.
+    async fn recording_relay(
+        upstream: String,
+    ) -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+        use futures_util::{SinkExt as _, StreamExt as _};
+        use tokio_tungstenite::tungstenite::Message;
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest as _;
+        use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let url = format!("ws://{}", listener.local_addr().expect("bound"));
+        let sent = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let record = std::sync::Arc::clone(&sent);
+        tokio::spawn(async move {
+            while let Ok((tcp, _)) = listener.accept().await {
+                let (upstream, record) = (upstream.clone(), std::sync::Arc::clone(&record));
+                tokio::spawn(async move {
+                    // The callback's signature (and its large error) is tungstenite's.
+                    #[allow(clippy::result_large_err)]
+                    let offer_viss = |_: &_, mut response: tokio_tungstenite::tungstenite::handshake::server::Response| {
+                        response
+                            .headers_mut()
+                            .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("VISSv3"));
+                        Ok(response)
+                    };
+                    let Ok(client) = tokio_tungstenite::accept_hdr_async(tcp, offer_viss).await
+                    else {
+                        return;
+                    };
+                    let mut request = upstream.into_client_request().expect("a ws URL");
+                    request
+                        .headers_mut()
+                        .insert("Sec-WebSocket-Protocol", HeaderValue::from_static("VISSv3"));
+                    let (server, _) = tokio_tungstenite::connect_async(request)
+                        .await
+                        .expect("the demo car accepts");
+                    let (mut to_server, mut from_server) = server.split();
+                    let (mut to_client, mut from_client) = client.split();
+                    loop {
+                        tokio::select! {
+                            Some(Ok(frame)) = from_client.next() => {
+                                if let Message::Text(text) = &frame {
+                                    record.lock().expect("not poisoned").push(text.to_string());
+                                }
+                                if frame.is_close() || to_server.send(frame).await.is_err() {
+                                    break;
+                                }
+                            }
+                            Some(Ok(frame)) = from_server.next() => {
+                                if to_client.send(frame).await.is_err() {
+                                    break;
+                                }
+                            }
+                            else => break,
+                        }
+                    }
+                });
+            }
+        });
+        (url, sent)
+    }
+
     /// A client, once the server (started a moment ago) accepts connections.
     async fn wait_for_connection(
         url: &str,
