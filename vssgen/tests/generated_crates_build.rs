@@ -97,6 +97,43 @@ fn standard_and_cvis_trailer_crate_passes_clippy() {
     generate_and_clippy(&[standard, trailer], "vss-standard-and-trailer-server");
 }
 
+/// Each tree of a crate gets its own SDKs: the first tree's in `sdk/<language>/`, the
+/// trailer's in `sdk/trailer/<language>/`, named after its root, typed by its own tree; the
+/// trailer's Rust SDK checks as written (the server's lock file pins its dependencies).
+fn further_trees_get_sdks_of_their_own(server: &Path) {
+    let sdk = server.join("sdk");
+    for (dir, package) in [("", "mycar-sdk"), ("trailer/", "mycar-trailer-sdk")] {
+        let manifest = std::fs::read_to_string(sdk.join(format!("{dir}rust/Cargo.toml"))).unwrap();
+        assert!(
+            manifest.contains(&format!("name = \"{package}\"")),
+            "{manifest}"
+        );
+        let npm =
+            std::fs::read_to_string(sdk.join(format!("{dir}typescript/package.json"))).unwrap();
+        assert!(npm.contains(&format!("\"name\": \"{package}\"")), "{npm}");
+        let python = package.replace('-', "_");
+        assert!(sdk.join(format!("{dir}python/{python}/tree.py")).is_file());
+    }
+    let trailer_tree = std::fs::read_to_string(sdk.join("trailer/rust/src/tree.rs")).unwrap();
+    assert!(
+        trailer_tree.contains("pub struct Trailer"),
+        "{trailer_tree}"
+    );
+    let rust = sdk.join("trailer/rust");
+    std::fs::copy(server.join("Cargo.lock"), rust.join("Cargo.lock")).unwrap();
+    let check = Command::new(env!("CARGO"))
+        .current_dir(&rust)
+        .env("CARGO_TARGET_DIR", workspace_root().join("target"))
+        .args(["check", "--offline"])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "the trailer's Rust SDK does not check:\n{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+}
+
 /// The design's first user flow: `vssgen generate` with default flags into a directory
 /// outside the workspace, the crate moved elsewhere, then `cargo build` there, unchanged.
 /// (It builds into the workspace's target directory, offline, so nothing is downloaded.)
@@ -159,6 +196,7 @@ fn default_output_builds_as_written_and_after_a_move() {
         String::from_utf8_lossy(&build.stderr)
     );
     assert!(moved.join("src/trailer/tree.rs").is_file());
+    further_trees_get_sdks_of_their_own(&moved);
     let main = moved.join("src/main.rs");
     let rustfmt = Command::new("rustfmt")
         .args(["--check", "--edition", "2024"])

@@ -7,7 +7,6 @@ use clap::Args;
 use super::{Failed, InputArgs};
 use crate::backend::proto::Numbering;
 use crate::backend::rust::{self, GenerateOptions, RuntimeDependency};
-use crate::backend::sdk::{self, SdkOptions};
 
 #[derive(Debug, Clone, Args)]
 pub struct GenerateArgs {
@@ -86,49 +85,42 @@ pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
     }
 }
 
-/// The SDKs `--sdk` asks for, in `sdk/<language>/`, named after the crate.
+/// The SDKs `--sdk` asks for, in `sdk/`, named after the crate (a further tree's in
+/// `sdk/<root>/`).
 fn sdk_files(
     args: &GenerateArgs,
     trees: &[vss_model::VssTree],
     options: &GenerateOptions,
     schema: Option<String>,
 ) -> Result<Vec<rust::GeneratedFile>, rust::GenerateError> {
-    let languages = args.sdk.languages();
-    let Some(tree) = trees.first().filter(|_| !languages.is_empty()) else {
-        return Ok(Vec::new());
-    };
-    let sdk_options = SdkOptions {
-        name: options.crate_name.clone(),
-        command: options.command.clone(),
-        languages,
-        rust_runtime: rust_sdk_runtime(&options.runtime),
+    let files = super::sdk::sdks_of_trees(
+        trees,
+        &options.crate_name,
+        &options.command,
+        args.sdk.languages(),
         schema,
-    };
-    let output = sdk::generate(tree, &sdk_options)?;
-    report_notes(&output.notes);
-    Ok(output
-        .files
+        |extra| rust_sdk_runtime(&options.runtime, extra),
+    )?;
+    Ok(files
         .into_iter()
         .map(|file| rust::GeneratedFile::new(format!("sdk/{}", file.path), file.contents))
         .collect())
 }
 
 /// The Rust SDK's viss-runtime dependency: the server's, a relative path two levels deeper
-/// (the SDK is in `sdk/rust/` of the server crate).
-pub(super) fn rust_sdk_runtime(runtime: &RuntimeDependency) -> String {
+/// (the SDK is in `sdk/rust/` of the server crate), `extra` levels more for a further
+/// tree's (`sdk/<root>/rust/`).
+pub(super) fn rust_sdk_runtime(runtime: &RuntimeDependency, extra: usize) -> String {
     match runtime {
         RuntimeDependency::Version(version) => format!("version = \"{version}\""),
-        RuntimeDependency::Path(path) if path.is_relative() => {
-            format!(
-                "path = \"{}\"",
-                std::path::Path::new("../..").join(path).display()
-            )
+        RuntimeDependency::Path(path) => {
+            let path = super::sdk::deeper(&std::path::Path::new("../..").join(path), extra);
+            // An absolute path stays as it is (`join` keeps it).
+            format!("path = \"{}\"", path.display())
         }
-        RuntimeDependency::Path(path) => format!("path = \"{}\"", path.display()),
     }
 }
 
-/// What the SDK backend says about its input (overlay patches a schema did not need).
 pub(super) fn report_notes(notes: &[String]) {
     for note in notes {
         eprintln!("vssgen: note: {note}");
@@ -219,10 +211,7 @@ fn proto_files(
                 &args.lock,
                 command,
             )?;
-            let root = tree
-                .signal_root()
-                .map(|root| tree.get(root).name.to_lowercase())
-                .unwrap_or_default();
+            let root = super::sdk::root_name(tree);
             let file = rust::GeneratedFile::new(format!("proto/{root}.proto"), proto.text);
             Ok((file, proto.numbering))
         })

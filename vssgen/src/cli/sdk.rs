@@ -109,12 +109,75 @@ impl FromStr for SdkLanguage {
     }
 }
 
-/// The Rust SDK's viss-runtime dependency (written as given: the SDK is `<out>/rust`).
-fn runtime(args: &SdkArgs) -> String {
+/// The Rust SDK's viss-runtime dependency, as given (the SDK is `<out>/rust`), for an SDK
+/// `extra` directories deeper (`<out>/<root>/rust`).
+fn runtime(args: &SdkArgs, extra: usize) -> String {
     match super::generate::runtime_from(&args.runtime) {
-        rust::RuntimeDependency::Path(path) => format!("path = \"{}\"", path.display()),
+        rust::RuntimeDependency::Path(path) => {
+            format!("path = \"{}\"", deeper(&path, extra).display())
+        }
         rust::RuntimeDependency::Version(version) => format!("version = \"{version}\""),
     }
+}
+
+/// A path as seen from `extra` directories deeper: a relative one gains `../` each.
+pub(super) fn deeper(path: &std::path::Path, extra: usize) -> PathBuf {
+    if path.is_absolute() {
+        return path.to_owned();
+    }
+    let mut deeper = PathBuf::new();
+    for _ in 0..extra {
+        deeper.push("..");
+    }
+    deeper.join(path)
+}
+
+/// The SDKs of every tree, paths relative to the SDK folder: the first tree's in
+/// `<language>/`, named `<name>-sdk`; a further tree's (its own root, served by the same
+/// server) in `<root>/<language>/`, named `<name>-<root>-sdk`. `runtime` gives the Rust
+/// SDK's viss-runtime dependency for an SDK that many directories deeper.
+pub(super) fn sdks_of_trees(
+    trees: &[vss_model::VssTree],
+    name: &str,
+    command: &str,
+    languages: Vec<Language>,
+    schema: Option<String>,
+    runtime: impl Fn(usize) -> String,
+) -> Result<Vec<rust::GeneratedFile>, rust::GenerateError> {
+    let mut files = Vec::new();
+    if languages.is_empty() {
+        return Ok(files);
+    }
+    for (index, tree) in trees.iter().enumerate() {
+        let root = root_name(tree);
+        let (name, dir, extra) = match index {
+            0 => (name.to_owned(), String::new(), 0),
+            _ => (format!("{name}-{root}"), format!("{root}/"), 1),
+        };
+        let options = SdkOptions {
+            name,
+            command: command.to_owned(),
+            languages: languages.clone(),
+            rust_runtime: runtime(extra),
+            schema: schema.clone(),
+        };
+        let output = sdk::generate(tree, &options)?;
+        super::generate::report_notes(&output.notes);
+        files.extend(
+            output
+                .files
+                .into_iter()
+                .map(|file| rust::GeneratedFile::new(format!("{dir}{}", file.path), file.contents)),
+        );
+    }
+    Ok(files)
+}
+
+/// A tree's root name in lower case (`vehicle`, `trailer`).
+pub(super) fn root_name(tree: &vss_model::VssTree) -> String {
+    tree.signal_root()
+        .map(|root| tree.get(root).name.to_lowercase())
+        .unwrap_or_else(|| "vss".to_owned())
 }
 
 pub fn run(args: &SdkArgs) -> Result<(), Failed> {
@@ -122,25 +185,17 @@ pub fn run(args: &SdkArgs) -> Result<(), Failed> {
     let Some(tree) = trees.first() else {
         return Err(Failed);
     };
-    let name = args.name.clone().unwrap_or_else(|| {
-        tree.signal_root()
-            .map(|root| tree.get(root).name.to_lowercase())
-            .unwrap_or_else(|| "vss".to_owned())
-    });
-    let options = SdkOptions {
-        name,
-        command: args
-            .command
-            .clone()
-            .unwrap_or_else(super::generate::command_line),
-        languages: args.languages.languages(),
-        rust_runtime: runtime(args),
-        schema: args.languages.schema_text()?,
-    };
-    let written = sdk::generate(tree, &options).and_then(|output| {
-        super::generate::report_notes(&output.notes);
-        rust::write_files(&args.out, &output.files).map(|()| output.files.len())
-    });
+    let name = args.name.clone().unwrap_or_else(|| root_name(tree));
+    let command = args
+        .command
+        .clone()
+        .unwrap_or_else(super::generate::command_line);
+    let languages = args.languages.languages();
+    let schema = args.languages.schema_text()?;
+    let written = sdks_of_trees(&trees, &name, &command, languages, schema, |extra| {
+        runtime(args, extra)
+    })
+    .and_then(|files| rust::write_files(&args.out, &files).map(|()| files.len()));
     match written {
         Ok(count) => {
             eprintln!("vssgen: wrote {count} files to {}", args.out.display());

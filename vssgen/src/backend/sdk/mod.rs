@@ -8,8 +8,9 @@
 //!   view model, and `static/` files (the hand-written client core: connection, request
 //!   correlation, codecs, filters, typed leaves) copied as they are.
 //!
-//! Only the first tree of a crate gets an SDK (a further tree's paths are served, but not
-//! typed in the SDKs yet).
+//! [`generate`] writes the SDKs of one tree; a crate of several trees gets one set per tree
+//! (`vssgen::cli::sdk`: the first tree's in `sdk/<language>/`, a further tree's in
+//! `sdk/<root>/<language>/`, each package named after its root).
 
 pub mod messages;
 pub mod model;
