@@ -73,16 +73,7 @@ pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
         })
         .and_then(|files| rust::write_files(&args.out, &files).map(|()| files.len()))
         .and_then(|count| Ok(count + write_lock_file(args, &options.runtime)?));
-    match written {
-        Ok(count) => {
-            eprintln!("vssgen: wrote {count} files to {}", args.out.display());
-            Ok(())
-        }
-        Err(error) => {
-            eprintln!("vssgen: error: {error}");
-            Err(Failed)
-        }
-    }
+    super::generate::report_written(written, &args.out)
 }
 
 /// The SDKs `--sdk` asks for, in `sdk/`, named after the crate (a further tree's in
@@ -117,6 +108,23 @@ pub(super) fn rust_sdk_runtime(runtime: &RuntimeDependency, extra: usize) -> Str
             let path = super::sdk::deeper(&std::path::Path::new("../..").join(path), extra);
             // An absolute path stays as it is (`join` keeps it).
             format!("path = \"{}\"", path.display())
+        }
+    }
+}
+
+/// Says how many files went to `out`, or why none did.
+pub(super) fn report_written(
+    written: Result<usize, rust::GenerateError>,
+    out: &std::path::Path,
+) -> Result<(), Failed> {
+    match written {
+        Ok(count) => {
+            eprintln!("vssgen: wrote {count} files to {}", out.display());
+            Ok(())
+        }
+        Err(error) => {
+            eprintln!("vssgen: error: {error}");
+            Err(Failed)
         }
     }
 }

@@ -196,14 +196,5 @@ pub fn run(args: &SdkArgs) -> Result<(), Failed> {
         runtime(args, extra)
     })
     .and_then(|files| rust::write_files(&args.out, &files).map(|()| files.len()));
-    match written {
-        Ok(count) => {
-            eprintln!("vssgen: wrote {count} files to {}", args.out.display());
-            Ok(())
-        }
-        Err(error) => {
-            eprintln!("vssgen: error: {error}");
-            Err(Failed)
-        }
-    }
+    super::generate::report_written(written, &args.out)
 }
