@@ -940,6 +940,24 @@ mod rust_vapi {
         assert_eq!(api.release_vehicle(vid).await.status, SUCCESSFUL);
         let after = api.get(vid, "Vehicle.Speed", "", "").await;
         assert_eq!(after.error.map(|e| e.code), Some(503));
+
+        // A Vapi dropped with a subscription running ends it: its task, and the callback
+        // it holds, go (the callback's channel closes).
+        let dropped = vapi(&server);
+        assert_eq!(dropped.connect(vid, "wss", "").await.status, SUCCESSFUL);
+        let (callback, mut outputs) = collector::<SubscribeOutput>();
+        let every_100_ms = r#"{"variant":"timebased","parameter":{"period":"100"}}"#;
+        let running = dropped
+            .subscribe(vid, "Vehicle.Speed", every_100_ms, "", callback)
+            .await;
+        assert_eq!(running.status, ONGOING);
+        next(&mut outputs).await;
+        drop(dropped);
+        let closed = tokio::time::timeout(Duration::from_secs(5), async {
+            while outputs.recv().await.is_some() {}
+        })
+        .await;
+        assert!(closed.is_ok(), "the subscription's task outlived its Vapi");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -97,6 +97,9 @@ pub(super) struct Task {
     /// Requests made while reconnecting: sent once connected (unless their caller has
     /// given up by then), bounded by `max_pending`.
     held: Vec<Command>,
+    /// Server subscriptions nobody reads any more (their subscriber is gone, or the answer
+    /// came after it gave up): unsubscribed once the message that showed it is routed.
+    orphans: Vec<String>,
     next_id: Arc<AtomicU64>,
     /// Events dropped because a subscription's queue was full.
     pub dropped: Arc<AtomicU64>,
@@ -143,6 +146,7 @@ impl Task {
             live: HashMap::new(),
             by_server: HashMap::new(),
             held: Vec::new(),
+            orphans: Vec::new(),
             next_id,
             dropped: Arc::new(AtomicU64::new(0)),
         }
@@ -186,7 +190,12 @@ impl Task {
                     }
                 },
                 message = socket.next() => match message {
-                    Some(Ok(Message::Text(text))) => self.route(text.as_str()),
+                    Some(Ok(Message::Text(text))) => {
+                        self.route(text.as_str());
+                        if self.unsubscribe_orphans(socket).await.is_err() {
+                            return false;
+                        }
+                    }
                     Some(Ok(Message::Close(_))) | Some(Err(_)) | None => return false,
                     Some(Ok(_)) => {}
                 },
@@ -240,15 +249,34 @@ impl Task {
                 let Some(server_id) = self.forget(local).and_then(|live| live.server_id) else {
                     return Ok(());
                 };
-                let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-                self.waiting.insert(id, Waiting::Ignored);
-                let mut text = String::from("{\"action\":\"unsubscribe\",\"subscriptionId\":");
-                push_json_str(&mut text, &server_id);
-                text.push_str(&format!(",\"requestId\":\"{id}\"}}"));
-                socket.send(Message::text(text)).await
+                self.unsubscribe(socket, &server_id).await
             }
             Command::Close => Ok(()),
         }
+    }
+
+    /// Ends the server's subscription `server_id` (its answer is not waited for).
+    async fn unsubscribe(
+        &mut self,
+        socket: &mut Socket,
+        server_id: &str,
+    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        self.waiting.insert(id, Waiting::Ignored);
+        let mut text = String::from("{\"action\":\"unsubscribe\",\"subscriptionId\":");
+        push_json_str(&mut text, server_id);
+        text.push_str(&format!(",\"requestId\":\"{id}\"}}"));
+        socket.send(Message::text(text)).await
+    }
+
+    async fn unsubscribe_orphans(
+        &mut self,
+        socket: &mut Socket,
+    ) -> Result<(), tokio_tungstenite::tungstenite::Error> {
+        for server_id in std::mem::take(&mut self.orphans) {
+            self.unsubscribe(socket, &server_id).await?;
+        }
+        Ok(())
     }
 
     /// Keeps subscription `local` (not yet subscribed on the server).
@@ -327,8 +355,11 @@ impl Task {
                     self.by_server.insert(server_id.to_owned(), local);
                     Ok(())
                 }
-                // Unsubscribed while the answer was on its way.
-                None => Ok(()),
+                // Unsubscribed (or given up on) while the answer was on its way.
+                None => {
+                    self.orphans.push(server_id.to_owned());
+                    Ok(())
+                }
             },
             _ => Err(ClientError::from_answer(text)),
         };
@@ -360,8 +391,19 @@ impl Task {
             Some(_) => Err(ClientError::from_answer(text)),
         };
         let ended = item.is_err();
-        if live.events.try_send(item).is_err() {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
+        match live.events.try_send(item) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            // Its subscriber is gone without unsubscribing: nobody will.
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.forget(local);
+                if !ended {
+                    self.orphans.push(server_id.to_owned());
+                }
+                return;
+            }
         }
         if ended {
             self.forget(local);

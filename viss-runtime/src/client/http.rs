@@ -6,8 +6,9 @@
 //! One keep-alive HTTP/1.1 connection is shared by every call. HTTP/1.1 answers in order
 //! and cannot interleave, so calls take turns on it (at most `max_pending` wait; more fail
 //! with [`ClientError::TooManyPending`]); a connection the server has closed is opened
-//! again on the next call, and a get that found its connection closed under it is sent
-//! once more on a new one (a set is not: it may have landed).
+//! again on the next call. A request the closing connection never wrote is sent once more
+//! on a new one; one it wrote whose answer was cut off only if it is a get (a set may have
+//! landed).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -116,20 +117,32 @@ impl HttpLink {
             .turns
             .try_acquire()
             .map_err(|_| ClientError::TooManyPending)?;
-        match tokio::time::timeout(self.timeout, self.exchange_in_turn(call)).await {
+        // One deadline for waiting for the turn and for the exchange itself.
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        let mut connection = tokio::time::timeout_at(deadline, self.connection.lock())
+            .await
+            .map_err(|_| ClientError::Timeout)?;
+        match tokio::time::timeout_at(deadline, self.exchange_in_turn(&mut connection, call)).await
+        {
             Ok(result) => result,
             Err(_) => {
                 // The answer may still come on this connection: it cannot carry another.
-                self.connection.lock().await.take();
+                connection.take();
                 Err(ClientError::Timeout)
             }
         }
     }
 
-    async fn exchange_in_turn(&self, call: &HttpCall<'_>) -> Result<String, ClientError> {
-        let mut connection = self.connection.lock().await;
-        let retries = if call.value.is_none() { 1 } else { 0 };
-        for attempt in 0..=retries {
+    async fn exchange_in_turn(
+        &self,
+        connection: &mut Option<SendRequest<Full<Bytes>>>,
+        call: &HttpCall<'_>,
+    ) -> Result<String, ClientError> {
+        for attempt in 0..=1 {
+            // A call that waited for its turn while the client was closed opens nothing.
+            if self.is_closed() {
+                return Err(ClientError::Closed);
+            }
             let reusable = match connection.as_mut() {
                 Some(sender) => sender.ready().await.is_ok(),
                 None => false,
@@ -144,10 +157,13 @@ impl HttpLink {
                 Ok(response) => return read_answer(response).await,
                 Err(error) => {
                     connection.take();
-                    // Closed before the answer began: the server dropped an idle
-                    // connection as the request went out.
-                    let stale = error.is_closed() || error.is_incomplete_message();
-                    if attempt == retries || !stale {
+                    // The server dropped an idle connection as the request went out: a
+                    // request never written goes again on a new one; one written whose
+                    // answer did not come goes again only if it is a get (a set may have
+                    // landed).
+                    let unsent = error.is_canceled() || error.is_closed();
+                    let get_again = call.value.is_none() && error.is_incomplete_message();
+                    if attempt == 1 || !(unsent || get_again) {
                         return Err(ClientError::ConnectionLost);
                     }
                 }

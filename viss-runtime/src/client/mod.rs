@@ -474,7 +474,12 @@ impl<T: VissTree> Client<T> {
             .send(command)
             .await
             .map_err(|_| ClientError::Closed)?;
-        self.await_answer(answer).await??;
+        if let Err(error) = self.await_answer(answer).await.and_then(|answer| answer) {
+            // Given up on (a timeout): the connection forgets it, and ends it on the server
+            // should its answer still come.
+            let _ = commands.try_send(Command::Unsubscribe { local });
+            return Err(error);
+        }
         Ok(RawSubscription {
             local,
             receiver,

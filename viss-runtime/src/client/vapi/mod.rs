@@ -136,6 +136,16 @@ impl<T: VissTree + 'static> std::fmt::Debug for Vapi<T> {
     }
 }
 
+/// A `Vapi` dropped with services still running ends their tasks (their subscriptions end
+/// with them). A massage cannot be switched off from here: `release_vehicle` first does.
+impl<T: VissTree> Drop for Vapi<T> {
+    fn drop(&mut self) {
+        for (_, service) in self.services.lock().drain() {
+            service.abort();
+        }
+    }
+}
+
 pub(super) fn successful() -> GeneralOutput {
     GeneralOutput {
         status: ProcedureStatus::Successful,
@@ -409,6 +419,9 @@ impl<T: VissTree + 'static> Vapi<T> {
             let subscription = session.subscribe(path, filter).await?;
             let service_id = self.next_service_id();
             let (stop, stopped) = oneshot::channel();
+            // Registered before the task runs: a subscription that ends at once removes its
+            // own entry.
+            let mut services = self.services.lock();
             let task = services::spawn_subscription(
                 service_id,
                 subscription,
@@ -421,7 +434,7 @@ impl<T: VissTree + 'static> Vapi<T> {
                 stop,
                 task,
             };
-            self.services.lock().insert(service_id, service);
+            services.insert(service_id, service);
             Ok(service_id)
         };
         match started.await {

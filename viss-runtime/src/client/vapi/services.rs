@@ -332,6 +332,15 @@ impl Service {
         }
     }
 
+    /// Ends the service's task at once, without a word to anyone (its owner is gone).
+    pub fn abort(&self) {
+        match self {
+            Self::Subscription { task, .. } => task.abort(),
+            Self::Move { task, .. } => task.abort(),
+            Self::Massage { timer, .. } => timer.abort(),
+        }
+    }
+
     /// CancelService: ends the service in its current state.
     pub async fn cancel(self) -> GeneralOutput {
         match self {
