@@ -5,10 +5,12 @@
 //!   its files into the repository.
 //! * [`CountingAllocator`]: a global allocator wrapper with thread-local counters, so a test
 //!   can assert "zero heap allocations on this path" even under the parallel test runner.
+//! * [`auth::AccessEcosystem`]: viss-auth and a guarded viss-server trusting its tokens.
 //! * [`server::Server`] / [`server::curl`]: a server binary under test on free ports, stopped
 //!   by its PID, and the HTTP peer.
 
 mod alloc_count;
+pub mod auth;
 pub mod server;
 
 pub use alloc_count::{CountingAllocator, allocations_during, thread_allocations};

@@ -741,11 +741,14 @@ mod rust_vapi {
     use std::sync::Arc;
     use std::time::{Duration, Instant};
 
+    use std::path::Path;
+
     use demo_car_sdk::vapi::{
-        BACKREST, BACKWARD, Callback, FORWARD, LONGITUDINAL, LUMBAR, MassageOutput, MatrixId,
-        MoveSeatOutput, ProcedureStatus, SubscribeOutput, VERTICAL, Vapi, VapiOptions,
+        BACKREST, BACKWARD, Callback, ErrorData, FORWARD, LONGITUDINAL, LUMBAR, MassageOutput,
+        MatrixId, MoveSeatOutput, ProcedureStatus, SubscribeOutput, VERTICAL, Vapi, VapiOptions,
     };
-    use demo_car_sdk::{ClientOptions, tree::Vehicle, vehicle_api};
+    use demo_car_sdk::{AccessControl, ClientOptions, tree::Vehicle, vehicle_api};
+    use test_support::auth::{self, AccessEcosystem};
     use tokio::sync::mpsc;
 
     use super::start_demo_car;
@@ -1104,6 +1107,146 @@ mod rust_vapi {
             .activate_massage(vid, &driver, "shiatsu", 50.0, 1, "", None)
             .await;
         assert_eq!(shiatsu.error.map(|e| e.code), Some(404));
+        assert_eq!(api.release_vehicle(vid).await.status, SUCCESSFUL);
+    }
+
+    /// The outcome of a procedure as (status, error code, error reason).
+    fn outcome(status: ProcedureStatus, error: Option<&ErrorData>) -> (ProcedureStatus, i32, &str) {
+        error.map_or((status, 0, ""), |e| (status, e.code, e.reason.as_str()))
+    }
+
+    /// Connect's long-term credential and GetStCredentials against the real viss-auth,
+    /// used on a viss-server serving the Guarded tree (CORE §8): a wrong proof opens no
+    /// session, a purpose's token opens exactly its part of the tree over wss and https,
+    /// and purposes that need consent wait for the owner's yes or no.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn credentials_from_the_access_control_servers() {
+        let ecosystem = AccessEcosystem::start(Path::new(env!("CARGO_BIN_EXE_viss-server")));
+        let server_cert = ecosystem.server.cert.as_deref().expect("a TLS server");
+        let mut access = AccessControl::new(&ecosystem.agts, &ecosystem.ats, auth::CONTEXT);
+        access.vin = Some(auth::VIN.to_owned());
+        access.ca_pem = Some(std::fs::read(&ecosystem.auth_cert).expect("the AGTS certificate"));
+        access.consent_poll = Duration::from_millis(100);
+        access.consent_timeout = Duration::from_secs(20);
+        let options = VapiOptions {
+            wss: Some(ecosystem.server.ws_localhost()),
+            https: Some(ecosystem.server.http_localhost()),
+            client: ClientOptions::with_ca_file(server_cert).expect("the certificate reads"),
+            ..VapiOptions::default()
+        };
+        let plain = vehicle_api(options.clone());
+        let api = vehicle_api(VapiOptions {
+            access_control: Some(access),
+            ..options
+        });
+        let vid = api.vehicle_id();
+
+        let unconfigured = plain
+            .get_st_credentials(vid, "an-agt", "cabin-comfort")
+            .await;
+        assert_eq!(
+            outcome(unconfigured.status, unconfigured.error.as_ref()),
+            (FAILED, 404, "unavailable_data")
+        );
+        let refused = api.connect(vid, "wss", "a-wrong-proof").await;
+        assert_eq!(
+            outcome(refused.status, refused.error.as_ref()),
+            (FAILED, 401, "invalid_token"),
+            "{refused:?}"
+        );
+        assert_eq!((refused.lt_credential.as_str(), api.protocol()), ("", None));
+
+        let connected = api.connect(vid, "wss", auth::PROOF).await;
+        assert_eq!(connected.status, SUCCESSFUL, "{connected:?}");
+        let agt = connected.lt_credential;
+        assert_eq!(agt.split('.').count(), 3, "a JWT: {agt}");
+        let over_https = api.connect(vid, "https", auth::PROOF).await;
+        assert_eq!(over_https.status, SUCCESSFUL, "{over_https:?}");
+        let denied = api.get(vid, "Vehicle.Cabin.Light", "", "").await;
+        assert_eq!(outcome(denied.status, denied.error.as_ref()).1, 401);
+
+        let issued = api.get_st_credentials(vid, &agt, "cabin-comfort").await;
+        assert_eq!(issued.status, SUCCESSFUL, "{issued:?}");
+        let token = issued.st_credentials;
+        assert!(token.split('.').count() == 3 && token != agt, "{token}");
+        let set = api.set(vid, "Vehicle.Cabin.Light", "30", &token).await;
+        assert_eq!(set.status, SUCCESSFUL, "{set:?}");
+        for protocol in ["wss", "https"] {
+            assert_eq!(api.select_protocol(vid, protocol).await.status, SUCCESSFUL);
+            let read = api.get(vid, "Vehicle.Cabin.Light", "", &token).await;
+            assert_eq!(read.status, SUCCESSFUL, "{protocol}: {read:?}");
+            assert_eq!(read.data[0].signal_data[0].value, "30", "{protocol}");
+            let outside = api.get(vid, "Vehicle.Location.Latitude", "", &token).await;
+            assert_eq!(
+                outcome(outside.status, outside.error.as_ref()).1,
+                401,
+                "{protocol}"
+            );
+        }
+        for (lt, purpose, expected) in [
+            (
+                agt.as_str(),
+                "no-such-purpose",
+                (FAILED, 403, "forbidden_request"),
+            ),
+            (
+                "not-a-grant",
+                "cabin-comfort",
+                (FAILED, 401, "invalid_token"),
+            ),
+        ] {
+            let refused = api.get_st_credentials(vid, lt, purpose).await;
+            assert_eq!(
+                outcome(refused.status, refused.error.as_ref()),
+                expected,
+                "{purpose}"
+            );
+            assert!(refused.st_credentials.is_empty());
+        }
+
+        // Consent: the procedure waits while the owner is asked, then answers their decision.
+        let owner_decides = |purpose: &'static str, consent: &'static str| {
+            let ecosystem = &ecosystem;
+            async move {
+                let deadline = Instant::now() + Duration::from_secs(10);
+                while !ecosystem.asked(purpose) {
+                    assert!(
+                        Instant::now() < deadline,
+                        "the owner was never asked about {purpose}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                ecosystem.decide(purpose, consent);
+            }
+        };
+        let (granted, ()) = tokio::join!(
+            api.get_st_credentials(vid, &agt, "find-my-car"),
+            owner_decides("find-my-car", "YES")
+        );
+        assert_eq!(granted.status, SUCCESSFUL, "{granted:?}");
+        let located = api
+            .set(
+                vid,
+                "Vehicle.Location.Latitude",
+                "48.5",
+                &granted.st_credentials,
+            )
+            .await;
+        assert_eq!(located.status, SUCCESSFUL, "{located:?}");
+        let (refused, ()) = tokio::join!(
+            api.get_st_credentials(vid, &agt, "location-ads"),
+            owner_decides("location-ads", "NO")
+        );
+        assert_eq!(
+            outcome(refused.status, refused.error.as_ref()),
+            (FAILED, 403, "forbidden_request"),
+            "{refused:?}"
+        );
+        assert!(
+            refused
+                .error
+                .is_some_and(|e| e.description.contains("consent"))
+        );
         assert_eq!(api.release_vehicle(vid).await.status, SUCCESSFUL);
     }
 }

@@ -110,6 +110,31 @@ impl HttpLink {
     /// Sends one call and returns the answer's body (an error body too: the caller reads
     /// the VISS error out of it).
     pub(super) async fn exchange(&self, call: &HttpCall<'_>) -> Result<String, ClientError> {
+        let (status, text) = self
+            .send(|| self.request(call), call.value.is_none())
+            .await?;
+        if status != StatusCode::OK && !text.contains("\"error\"") {
+            return Err(ClientError::Protocol(format!(
+                "HTTP {status} without a VISS answer: {}",
+                truncate(&text)
+            )));
+        }
+        Ok(text)
+    }
+
+    /// POSTs a JSON `body` to the URL's own path (an AGTS or ATS dialogue, [`super::access`])
+    /// and returns the status and body, whatever the status.
+    pub(super) async fn post_json(&self, body: &str) -> Result<(StatusCode, String), ClientError> {
+        self.send(|| self.json_request(body), false).await
+    }
+
+    /// Sends the request `build` makes, in turn, bounded by the timeout; `idempotent` says
+    /// whether it may go again when its answer was cut off.
+    async fn send(
+        &self,
+        build: impl Fn() -> Result<Request<Full<Bytes>>, ClientError>,
+        idempotent: bool,
+    ) -> Result<(StatusCode, String), ClientError> {
         if self.is_closed() {
             return Err(ClientError::Closed);
         }
@@ -122,8 +147,8 @@ impl HttpLink {
         let mut connection = tokio::time::timeout_at(deadline, self.connection.lock())
             .await
             .map_err(|_| ClientError::Timeout)?;
-        match tokio::time::timeout_at(deadline, self.exchange_in_turn(&mut connection, call)).await
-        {
+        let exchange = self.send_in_turn(&mut connection, &build, idempotent);
+        match tokio::time::timeout_at(deadline, exchange).await {
             Ok(result) => result,
             Err(_) => {
                 // The answer may still come on this connection: it cannot carry another.
@@ -133,11 +158,12 @@ impl HttpLink {
         }
     }
 
-    async fn exchange_in_turn(
+    async fn send_in_turn(
         &self,
         connection: &mut Option<SendRequest<Full<Bytes>>>,
-        call: &HttpCall<'_>,
-    ) -> Result<String, ClientError> {
+        build: &impl Fn() -> Result<Request<Full<Bytes>>, ClientError>,
+        idempotent: bool,
+    ) -> Result<(StatusCode, String), ClientError> {
         for attempt in 0..=1 {
             // A call that waited for its turn while the client was closed opens nothing.
             if self.is_closed() {
@@ -153,17 +179,17 @@ impl HttpLink {
             let Some(sender) = connection.as_mut() else {
                 break;
             };
-            match sender.send_request(self.request(call)?).await {
-                Ok(response) => return read_answer(response).await,
+            match sender.send_request(build()?).await {
+                Ok(response) => return read_body(response).await,
                 Err(error) => {
                     connection.take();
                     // The server dropped an idle connection as the request went out: a
                     // request never written goes again on a new one; one written whose
-                    // answer did not come goes again only if it is a get (a set may have
-                    // landed).
+                    // answer did not come goes again only if it is idempotent (a get; a
+                    // set may have landed).
                     let unsent = error.is_canceled() || error.is_closed();
-                    let get_again = call.value.is_none() && error.is_incomplete_message();
-                    if attempt == 1 || !(unsent || get_again) {
+                    let again = idempotent && error.is_incomplete_message();
+                    if attempt == 1 || !(unsent || again) {
                         return Err(ClientError::ConnectionLost);
                     }
                 }
@@ -192,6 +218,22 @@ impl HttpLink {
         request
             .body(Full::new(body))
             .map_err(|error| ClientError::Protocol(format!("{}: {error}", call.path)))
+    }
+
+    fn json_request(&self, body: &str) -> Result<Request<Full<Bytes>>, ClientError> {
+        let target = if self.base.is_empty() {
+            "/"
+        } else {
+            &self.base
+        };
+        Request::builder()
+            .method(Method::POST)
+            .uri(target)
+            .header(header::HOST, self.host_header())
+            .header(header::ACCEPT, "application/json")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Full::new(Bytes::from(body.to_owned())))
+            .map_err(|error| ClientError::Protocol(format!("{target}: {error}")))
     }
 
     fn host_header(&self) -> String {
@@ -268,10 +310,10 @@ where
     Ok(sender)
 }
 
-/// The body of an answer: a VISS answer (200) or a VISS error (its number as the status).
-async fn read_answer(
+/// The status and body of an answer, the body bounded by [`MAX_ANSWER`].
+async fn read_body(
     response: hyper::Response<hyper::body::Incoming>,
-) -> Result<String, ClientError> {
+) -> Result<(StatusCode, String), ClientError> {
     let status = response.status();
     let body = Limited::new(response.into_body(), MAX_ANSWER)
         .collect()
@@ -280,13 +322,7 @@ async fn read_answer(
         .to_bytes();
     let text = String::from_utf8(body.to_vec())
         .map_err(|_| ClientError::Protocol("the answer is not UTF-8".to_owned()))?;
-    if status != StatusCode::OK && !text.contains("\"error\"") {
-        return Err(ClientError::Protocol(format!(
-            "HTTP {status} without a VISS answer: {}",
-            truncate(&text)
-        )));
-    }
-    Ok(text)
+    Ok((status, text))
 }
 
 #[cfg(test)]

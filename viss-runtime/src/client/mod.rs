@@ -22,6 +22,7 @@
 //! Over HTTPS (`https://`, [`http`]) gets and sets take turns on one keep-alive connection,
 //! reopened when the server closes it; HTTP has no subscriptions.
 
+pub mod access;
 mod connection;
 pub mod filter;
 mod http;
@@ -36,6 +37,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use tokio::sync::{mpsc, oneshot};
 
+pub use access::AccessControl;
 pub use filter::{Combination, Filter, LogicOp};
 
 use crate::tree::{NodeInfo, VissTree};

@@ -20,10 +20,15 @@
 //! - Common: `connect(vehicle_id, protocol, client_credentials)` opens a session over
 //!   `"wss"` or `"https"`, whichever URLs the options name; the first protocol connected is
 //!   the default until `select_protocol` picks another connected one. `disconnect` closes
-//!   one session and `release_vehicle` all (their services end without callbacks). VISS has
-//!   no long-term credential: non-empty `client_credentials` is the session's VISS access
-//!   token, and `lt_credential` is empty. A procedure's non-empty `st_credentials` is sent as
-//!   its requests' VISS `authorization`. `get_metadata` is a VISS get with the metadata
+//!   one session and `release_vehicle` all (their services end without callbacks).
+//!   Credentials: with [`VapiOptions::access_control`] (the ecosystem's AGTS and ATS, CORE
+//!   §8), non-empty `client_credentials` is the client's proof of identity, and Connect
+//!   answers the AGTS's access grant token as `lt_credential`; `get_st_credentials(
+//!   vehicle_id, lt_credential, purpose)` trades it at the ATS for an access token (waiting
+//!   for the owner's consent where the purpose needs it). Without access control, non-empty
+//!   `client_credentials` is the session's VISS access token, `lt_credential` is empty and
+//!   `get_st_credentials` answers Failed, 404. A procedure's non-empty `st_credentials` is
+//!   sent as its requests' VISS `authorization`. `get_metadata` is a VISS get with the metadata
 //!   filter, as JSON text. `cancel_service` ends a subscription, stops a seat where it is, or
 //!   switches a massage off.
 //! - Data: `get`, `set`, `subscribe`, `unsubscribe` are the VISS actions. `filter` is the
@@ -41,9 +46,9 @@
 //!   `activate_massage` sets the level for `intensity` and answers Ongoing with a ServiceId;
 //!   after `duration` seconds (0: until `cancel_service`) the massage is switched off.
 //!
-//! Not implemented, as in the other SDKs: GetVehicle, ServiceInquiry, GetStCredentials and
-//! Invoke (services of a vehicle's back end, with no VISS counterpart); the HVAC and lighting
-//! groups are placeholders in VAPI v1.0.
+//! Not implemented, as in the other SDKs: GetVehicle, ServiceInquiry and Invoke (services of
+//! a vehicle's back end, with no VISS counterpart); the HVAC and lighting groups are
+//! placeholders in VAPI v1.0.
 
 mod seating;
 mod services;
@@ -57,7 +62,7 @@ use parking_lot::Mutex;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::client::{Client, ClientOptions, Filter, LogicOp};
+use crate::client::{AccessControl, Client, ClientOptions, Filter, LogicOp};
 use crate::tree::VissTree;
 use seating::Seat;
 use services::{MassageRun, Move, Service, Services, Session, Watch};
@@ -96,6 +101,9 @@ pub struct VapiOptions {
     pub poll_interval: Duration,
     /// Where the seats are.
     pub seating_branch: String,
+    /// The access-control servers (AGTS and ATS) of the vehicle's ecosystem, if it has
+    /// them: Connect then gets a long-term credential and GetStCredentials works.
+    pub access_control: Option<AccessControl>,
 }
 
 impl Default for VapiOptions {
@@ -108,6 +116,7 @@ impl Default for VapiOptions {
             move_timeout: Duration::from_secs(60),
             poll_interval: Duration::from_millis(100),
             seating_branch: "Vehicle.Cabin.Seat".to_owned(),
+            access_control: None,
         }
     }
 }
@@ -198,7 +207,10 @@ impl<T: VissTree + 'static> Vapi<T> {
     // --- common procedures ---------------------------------------------------------------
 
     /// Opens a session over `protocol` (`"wss"` or `"https"`); the first one becomes the
-    /// default protocol.
+    /// default protocol. With an access-control server in the options, non-empty
+    /// `client_credentials` is the client's proof for the AGTS and `lt_credential` the
+    /// access grant token it answers (no session opens when it refuses); without one, it
+    /// is the session's VISS access token.
     pub async fn connect(
         &self,
         vehicle_id: u32,
@@ -208,7 +220,14 @@ impl<T: VissTree + 'static> Vapi<T> {
         let connected = async {
             self.check_vehicle(vehicle_id)?;
             let (protocol, url) = self.offered(protocol)?;
-            let token = (!client_credentials.is_empty()).then(|| client_credentials.to_owned());
+            let granted = match &self.options.access_control {
+                Some(access) if !client_credentials.is_empty() => {
+                    Some(access.grant(client_credentials).await?)
+                }
+                _ => None,
+            };
+            let token = (granted.is_none() && !client_credentials.is_empty())
+                .then(|| client_credentials.to_owned());
             if !self.sessions.lock().clients.contains_key(&protocol) {
                 let options = ClientOptions {
                     authorization: token.clone(),
@@ -226,13 +245,53 @@ impl<T: VissTree + 'static> Vapi<T> {
                 *session_token = token;
             }
             sessions.default.get_or_insert(protocol);
-            Ok::<(), ErrorData>(())
+            Ok::<String, ErrorData>(granted.unwrap_or_default())
         };
-        let outcome = general(connected.await);
-        ConnectOutput {
-            status: outcome.status,
-            error: outcome.error,
-            lt_credential: String::new(),
+        match connected.await {
+            Ok(lt_credential) => ConnectOutput {
+                status: ProcedureStatus::Successful,
+                error: None,
+                lt_credential,
+            },
+            Err(problem) => ConnectOutput {
+                status: ProcedureStatus::Failed,
+                error: Some(problem),
+                lt_credential: String::new(),
+            },
+        }
+    }
+
+    /// An access token for `purpose` from the ATS, given the long-term credential Connect
+    /// answered; waits for the owner's consent where the purpose needs it (up to the
+    /// access control's `consent_timeout`). Needs an access-control server in the options.
+    pub async fn get_st_credentials(
+        &self,
+        vehicle_id: u32,
+        lt_credentials: &str,
+        purpose: &str,
+    ) -> GetStCredentialsOutput {
+        let issued = async {
+            self.check_vehicle(vehicle_id)?;
+            let access = self.options.access_control.as_ref().ok_or_else(|| {
+                ErrorData::new(
+                    404,
+                    "unavailable_data",
+                    "no access-control server is configured (VapiOptions::access_control)",
+                )
+            })?;
+            Ok::<String, ErrorData>(access.access_token(lt_credentials, purpose).await?)
+        };
+        match issued.await {
+            Ok(st_credentials) => GetStCredentialsOutput {
+                status: ProcedureStatus::Successful,
+                error: None,
+                st_credentials,
+            },
+            Err(problem) => GetStCredentialsOutput {
+                status: ProcedureStatus::Failed,
+                error: Some(problem),
+                st_credentials: String::new(),
+            },
         }
     }
 

@@ -145,8 +145,18 @@ pub struct GeneralOutput {
 pub struct ConnectOutput {
     pub status: ProcedureStatus,
     pub error: Option<ErrorData>,
-    /// Always empty: a VISS server issues no long-term credential.
+    /// The access grant token, when the options name an access-control server and
+    /// `client_credentials` was the client's proof; empty otherwise.
     pub lt_credential: String,
+}
+
+/// What GetStCredentials answers: an access token for the purpose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GetStCredentialsOutput {
+    pub status: ProcedureStatus,
+    pub error: Option<ErrorData>,
+    /// The access token (empty when the procedure failed).
+    pub st_credentials: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -85,8 +85,8 @@ fn lib_tokens(root_class: &str, root_name: &str, messages: bool) -> proc_macro2:
         pub mod tree;
 
         pub use viss_runtime::client::{
-            Backoff, Client, ClientError, ClientOptions, Combination, DataPoint, Filter,
-            LogicOp, RawSubscription, Subscription, vapi,
+            AccessControl, Backoff, Client, ClientError, ClientOptions, Combination, DataPoint,
+            Filter, LogicOp, RawSubscription, Subscription, vapi,
         };
 
         /// Connects to a VISS server: `wss://` (every call) or `https://` (get, set, history,

@@ -7,8 +7,8 @@ pub mod messages;
 #[rustfmt::skip]
 pub mod tree;
 pub use viss_runtime::client::{
-    Backoff, Client, ClientError, ClientOptions, Combination, DataPoint, Filter, LogicOp,
-    RawSubscription, Subscription, vapi,
+    AccessControl, Backoff, Client, ClientError, ClientOptions, Combination, DataPoint, Filter,
+    LogicOp, RawSubscription, Subscription, vapi,
 };
 /// Connects to a VISS server: `wss://` (every call) or `https://` (get, set, history,
 /// metadata), or `ws://` / `http://` for one run `--insecure`.
