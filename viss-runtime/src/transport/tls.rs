@@ -43,7 +43,7 @@ pub fn ensure_self_signed(dir: &Path) -> Result<TlsFiles, ServerError> {
         "127.0.0.1".to_owned(),
         "::1".to_owned(),
     ];
-    let generated = rcgen::generate_simple_self_signed(names)
+    let generated = self_signed(names)
         .map_err(|error| ServerError::Tls(format!("cannot generate a certificate: {error}")))?;
     let io_error = |error: std::io::Error| {
         ServerError::Tls(format!(
@@ -56,6 +56,30 @@ pub fn ensure_self_signed(dir: &Path) -> Result<TlsFiles, ServerError> {
     write_private(&files.key, generated.signing_key.serialize_pem().as_bytes())
         .map_err(io_error)?;
     Ok(files)
+}
+
+/// A self-signed certificate whose subject names its own key. rcgen's default subject is
+/// the same for every certificate, and OpenSSL (Node's `NODE_EXTRA_CA_CERTS`, a system
+/// store) looks a self-signed certificate up by its subject: of two such servers trusted in
+/// one bundle, only the first would verify.
+fn self_signed(names: Vec<String>) -> Result<rcgen::CertifiedKey<rcgen::KeyPair>, rcgen::Error> {
+    use rcgen::PublicKeyData as _;
+    let signing_key = rcgen::KeyPair::generate()?;
+    let fingerprint: String = signing_key
+        .subject_public_key_info()
+        .iter()
+        .rev()
+        .take(8)
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let mut params = rcgen::CertificateParams::new(names)?;
+    params.distinguished_name = rcgen::DistinguishedName::new();
+    params.distinguished_name.push(
+        rcgen::DnType::CommonName,
+        format!("vssgen self-signed {fingerprint}"),
+    );
+    let cert = params.self_signed(&signing_key)?;
+    Ok(rcgen::CertifiedKey { cert, signing_key })
 }
 
 /// Writes a private key readable by its owner only (0600 on Unix): into a new file (never
@@ -141,6 +165,24 @@ mod tests {
         };
         assert!(message.contains("cert.pem"), "{message}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Two servers' self-signed certificates trusted in one bundle must both verify, so
+    /// their subjects (OpenSSL's lookup key) differ.
+    #[test]
+    fn each_self_signed_certificate_has_a_subject_of_its_own() {
+        let subject = |der: &[u8]| {
+            let marker = b"vssgen self-signed ";
+            let at = der
+                .windows(marker.len())
+                .position(|window| window == marker)
+                .expect("the subject names vssgen");
+            der[at..at + marker.len() + 16].to_vec()
+        };
+        let localhost = || vec!["localhost".to_owned()];
+        let first = self_signed(localhost()).unwrap();
+        let second = self_signed(localhost()).unwrap();
+        assert_ne!(subject(first.cert.der()), subject(second.cert.der()));
     }
 
     #[test]
