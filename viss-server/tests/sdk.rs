@@ -11,6 +11,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use test_support::auth::AccessEcosystem;
 use test_support::server::Server;
 use test_support::workspace_root;
 
@@ -70,6 +71,17 @@ fn server_env(command: &mut Command, server: &Server) {
         .env("VISS_DEMO_CAR_BIN", demo_car());
 }
 
+/// Starts the access-control ecosystem (viss-auth and a guarded viss-server) for a suite's
+/// credential tests and hands its addresses to `command`; Node gets one CA bundle of every
+/// server's certificate. Dropping the ecosystem stops both.
+fn ecosystem_env(command: &mut Command, server: &Server) -> AccessEcosystem {
+    let ecosystem = AccessEcosystem::start(Path::new(env!("CARGO_BIN_EXE_viss-server")));
+    ecosystem.env(command);
+    let demo_cert: Vec<&Path> = server.cert.as_deref().into_iter().collect();
+    command.env("NODE_EXTRA_CA_CERTS", ecosystem.ca_bundle(&demo_cert));
+    ecosystem
+}
+
 /// The number after `label` in a test runner's summary (`# pass 12`, `12 passed`).
 fn count(summary: &str, label: &str, before: bool) -> usize {
     summary
@@ -108,6 +120,7 @@ fn the_typescript_sdk_suite_passes_against_the_demo_car() {
     ])
     .current_dir(node_dir());
     server_env(&mut node, &server);
+    let _ecosystem = ecosystem_env(&mut node, &server);
     let output = node.output().expect("node runs");
     let report = text(&output);
     eprintln!(
@@ -139,6 +152,7 @@ fn the_python_sdk_suite_passes_against_the_demo_car() {
         .env("PYTHONPATH", root.join("generated/demo-car/sdk/python"))
         .current_dir(&root);
     server_env(&mut pytest, &server);
+    let _ecosystem = ecosystem_env(&mut pytest, &server);
     let output = pytest.output().expect("pytest runs");
     let report = text(&output);
     eprintln!(

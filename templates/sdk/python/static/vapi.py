@@ -23,9 +23,14 @@ Mapping onto one VISS server (one Vapi object = one vehicle, `vapi.vehicle_id`):
   connected is the default until `SelectProtocol` picks another connected one.
   `Disconnect` closes one session, `ReleaseVehicle` all of them: the services running over
   it end without further callbacks (subscriptions end, a moving seat goes on to its
-  target, a massage is switched off). VISS has no long-term credential: `clientCredentials`,
-  when not empty, is the session's default VISS access token, and `LtCredential` is "".
-  Every procedure's `stCredentials`, when not empty, is sent as the request's VISS
+  target, a massage is switched off). Credentials: with `access_control` (the ecosystem's
+  AGTS and ATS, CORE §8; see access.py), `clientCredentials`, when not empty, is the
+  client's proof of identity and Connect answers the AGTS's access grant token as
+  `LtCredential` (a refused proof opens no session); `GetStCredentials(vehicleId,
+  ltCredentials, purpose)` trades it at the ATS for an access token, waiting for the
+  owner's consent where the purpose needs it. Without `access_control`,
+  `clientCredentials`, when not empty, is the session's default VISS access token,
+  `LtCredential` is "" and GetStCredentials answers FAILED, 404. Every procedure's `stCredentials`, when not empty, is sent as the request's VISS
   `authorization` (a WebSocket subscription re-created after a reconnect uses the token of
   the latest call).
   `GetMetadata` is a VISS get with the metadata filter (whole subtree), as JSON text.
@@ -56,8 +61,7 @@ Mapping onto one VISS server (one Vapi object = one vehicle, `vapi.vehicle_id`):
   ONGOING with a ServiceId at once; after `duration` seconds (0 = until CancelService) the
   massage is switched off (its lowest level) and the callback, if any, gets SUCCESSFUL.
 
-Not implemented: GetVehicle (vehicle discovery), ServiceInquiry, GetStCredentials and Invoke
-have no counterpart on a VISS server (they are services of the vehicle's back end); the
+Not implemented: GetVehicle (vehicle discovery), ServiceInquiry and Invoke have no counterpart on a VISS server (they are services of the vehicle's back end); the
 HVAC, exterior lighting and interior lighting service groups are placeholders ("xxx") in
 VAPI v1.0 and have no procedures to implement.
 """
@@ -76,6 +80,7 @@ from enum import IntEnum
 from typing import Any
 
 from . import codec as codecs
+from .access import AccessControl
 from . import filter as filters
 from .client import (
     ClientError,
@@ -108,6 +113,7 @@ __all__ = [
     "GetMetadataOutput",
     "GetOutput",
     "GetPropertiesSeatingOutput",
+    "GetStCredentialsOutput",
     "MassageOutput",
     "MatrixId",
     "MoveSeatOutput",
@@ -198,6 +204,13 @@ class ConnectOutput:
     Status: ProcedureStatus
     Error: ErrorData | None = None
     LtCredential: str = ""
+
+
+@dataclass(frozen=True)
+class GetStCredentialsOutput:
+    Status: ProcedureStatus
+    Error: ErrorData | None = None
+    StCredentials: str = ""
 
 
 @dataclass(frozen=True)
@@ -802,7 +815,9 @@ class Vapi:
 
     `endpoints` maps the protocols offered ("wss", "https") to their URLs; `cafile` is the
     PEM file to trust for them; `timeout` bounds every VISS request; `move_timeout` bounds a
-    MoveSeat; `poll_interval` is how often a movement is polled over https."""
+    MoveSeat; `poll_interval` is how often a movement is polled over https;
+    `access_control` names the ecosystem's AGTS and ATS, if it has them (Connect then
+    answers a long-term credential and GetStCredentials works)."""
 
     def __init__(
         self,
@@ -814,6 +829,7 @@ class Vapi:
         move_timeout: float = 60.0,
         poll_interval: float = 0.1,
         seating_branch: str = _SEATING,
+        access_control: AccessControl | None = None,
     ) -> None:
         unknown = sorted(set(endpoints) - set(PROTOCOLS))
         if unknown:
@@ -825,6 +841,7 @@ class Vapi:
         self._move_timeout = move_timeout
         self._poll_interval = poll_interval
         self._seating_branch = seating_branch
+        self._access = access_control
         self._clients: dict[str, VissClient] = {}
         self._tokens: dict[str, str | None] = {}
         self._default: str | None = None
@@ -848,11 +865,20 @@ class Vapi:
     async def Connect(
         self, vehicleId: int, protocol: str, clientCredentials: str = ""
     ) -> ConnectOutput:
-        """Opens a session over `protocol`; the first one becomes the default protocol."""
+        """Opens a session over `protocol`; the first one becomes the default protocol. With
+        `access_control`, a non-empty `clientCredentials` is the client's proof for the AGTS
+        and `LtCredential` the access grant token it answers; without, it is the session's
+        token."""
         problem = self._check_vehicle(vehicleId) or self._check_protocol(protocol)
         if problem:
             return ConnectOutput(ProcedureStatus.FAILED, problem)
-        token = clientCredentials or None
+        granted = ""
+        if self._access is not None and clientCredentials:
+            try:
+                granted = await self._access.grant(clientCredentials)
+            except _CALL_FAILURES as error:
+                return ConnectOutput(ProcedureStatus.FAILED, _error_of(error))
+        token = None if granted else clientCredentials or None
         self._tokens[protocol] = token
         if protocol not in self._clients:
             try:
@@ -865,7 +891,25 @@ class Vapi:
                     error if isinstance(error, ClientError) else VissConnectionError(str(error))))
         if self._default is None:
             self._default = protocol
-        return ConnectOutput(ProcedureStatus.SUCCESSFUL, None, "")
+        return ConnectOutput(ProcedureStatus.SUCCESSFUL, None, granted)
+
+    async def GetStCredentials(
+        self, vehicleId: int, ltCredentials: str, purpose: str
+    ) -> GetStCredentialsOutput:
+        """An access token for `purpose` from the ATS, given the long-term credential Connect
+        answered; waits for the owner's consent where the purpose needs it. Needs
+        `access_control`."""
+        problem = self._check_vehicle(vehicleId)
+        if problem:
+            return GetStCredentialsOutput(ProcedureStatus.FAILED, problem)
+        if self._access is None:
+            return GetStCredentialsOutput(ProcedureStatus.FAILED, _error(
+                404, "unavailable_data", "no access-control server is configured (access_control)"))
+        try:
+            token = await self._access.access_token(ltCredentials, purpose)
+        except _CALL_FAILURES as error:
+            return GetStCredentialsOutput(ProcedureStatus.FAILED, _error_of(error))
+        return GetStCredentialsOutput(ProcedureStatus.SUCCESSFUL, None, token)
 
     async def Disconnect(self, vehicleId: int, protocol: str) -> GeneralOutput:
         """Closes the session over `protocol`; services running over it end without

@@ -676,7 +676,8 @@ function closeSocket(socket: SocketLike): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // HTTP channel
 
-const HTTP_REASONS: Record<number, string> = {
+/** The VISS reason of an HTTP status that carries a VISS error number. */
+export const HTTP_REASONS: Record<number, string> = {
   400: "bad_request",
   401: "invalid_token",
   403: "forbidden_request",

@@ -22,6 +22,21 @@ export const caPem = (): string => readFileSync(required("VISS_CA"), "utf8");
 /** The demo-car binary, for the tests that start their own server. */
 export const demoCarBin = (): string => required("VISS_DEMO_CAR_BIN");
 
+/** The access-control ecosystem (test-support's AccessEcosystem): viss-auth and a viss-server
+ * serving tests/trees/Guarded.vspec that trusts its tokens. Node's fetch trusts their
+ * certificates through NODE_EXTRA_CA_CERTS, which the harness points at a bundle. */
+export const guarded = () => ({
+  wsUrl: required("VISS_GUARDED_WS_URL"),
+  httpUrl: required("VISS_GUARDED_HTTP_URL"),
+  caPem: readFileSync(required("VISS_GUARDED_CA"), "utf8"),
+  agts: required("VISS_AUTH_AGTS"),
+  ats: required("VISS_AUTH_ATS"),
+  consentFile: required("VISS_AUTH_CONSENT_FILE"),
+  vin: required("VISS_AUTH_VIN"),
+  proof: required("VISS_AUTH_PROOF"),
+  context: required("VISS_AUTH_CONTEXT"),
+});
+
 /** The repository root: the nearest ancestor holding schemas/viss-v3-messages.overlay.json. */
 export function repoRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));

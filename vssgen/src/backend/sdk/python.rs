@@ -25,7 +25,11 @@ const TREE: &str = include_str!("../../../../templates/sdk/python/tree.py.j2");
 const MESSAGES: &str = include_str!("../../../../templates/sdk/python/messages.py.j2");
 
 /// The hand-written client core, copied into the package as it is.
-const STATIC: [(&str, &str); 5] = [
+const STATIC: [(&str, &str); 6] = [
+    (
+        "access.py",
+        include_str!("../../../../templates/sdk/python/static/access.py"),
+    ),
     (
         "client.py",
         include_str!("../../../../templates/sdk/python/static/client.py"),

@@ -84,10 +84,10 @@ fn lib_tokens(root_class: &str, root_name: &str, messages: bool) -> proc_macro2:
         #[rustfmt::skip]
         pub mod tree;
 
-        pub use viss_runtime::client::{
-            AccessControl, Backoff, Client, ClientError, ClientOptions, Combination, DataPoint,
-            Filter, LogicOp, RawSubscription, Subscription, vapi,
-        };
+        // Short enough for one line each: prettyplease and rustfmt agree on them.
+        pub use viss_runtime::client::{AccessControl, Backoff, Client, ClientError, ClientOptions};
+        pub use viss_runtime::client::{Combination, DataPoint, Filter, LogicOp};
+        pub use viss_runtime::client::{RawSubscription, Subscription, vapi};
 
         /// Connects to a VISS server: `wss://` (every call) or `https://` (get, set, history,
         /// metadata), or `ws://` / `http://` for one run `--insecure`.

@@ -25,7 +25,11 @@ const TREE: &str = include_str!("../../../../templates/sdk/typescript/tree.ts.j2
 const MESSAGES: &str = include_str!("../../../../templates/sdk/typescript/messages.ts.j2");
 
 /// The hand-written client core, copied into `src/` as it is.
-const STATIC: [(&str, &str); 6] = [
+const STATIC: [(&str, &str); 7] = [
+    (
+        "access.ts",
+        include_str!("../../../../templates/sdk/typescript/static/access.ts"),
+    ),
     (
         "client.ts",
         include_str!("../../../../templates/sdk/typescript/static/client.ts"),

@@ -8,12 +8,14 @@
 from __future__ import annotations
 
 from . import codec, filter, messages, vapi
+from .access import AccessControl
 from .client import Subscription, VissClient, VissError
 from .leaf import Actuator, Attribute, DataPoint, Sensor
 from .tree import *  # noqa: F403 (the tree's types are the package's API)
 from .tree import Vehicle
 
 __all__ = [
+    "AccessControl",
     "Actuator",
     "Attribute",
     "DataPoint",

@@ -6,10 +6,9 @@
 pub mod messages;
 #[rustfmt::skip]
 pub mod tree;
-pub use viss_runtime::client::{
-    AccessControl, Backoff, Client, ClientError, ClientOptions, Combination, DataPoint, Filter,
-    LogicOp, RawSubscription, Subscription, vapi,
-};
+pub use viss_runtime::client::{AccessControl, Backoff, Client, ClientError, ClientOptions};
+pub use viss_runtime::client::{Combination, DataPoint, Filter, LogicOp};
+pub use viss_runtime::client::{RawSubscription, Subscription, vapi};
 /// Connects to a VISS server: `wss://` (every call) or `https://` (get, set, history,
 /// metadata), or `ws://` / `http://` for one run `--insecure`.
 pub async fn connect(

@@ -6,6 +6,7 @@
 import { VissClient, type ClientOptions } from "./client.js";
 import { Vehicle } from "./tree.js";
 
+export * from "./access.js";
 export * from "./client.js";
 export * as codec from "./codec.js";
 export * from "./filter.js";

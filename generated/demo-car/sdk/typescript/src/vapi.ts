@@ -23,10 +23,15 @@
 //   "wss" (WebSocket) or "https", whichever URLs the Vapi was given; the first protocol
 //   connected is the default until `SelectProtocol` picks another connected one.
 //   `Disconnect` closes one session, `ReleaseVehicle` all of them (their services end without
-//   further callbacks). VISS has no long-term credential: `clientCredentials`, when not
-//   empty, is the session's default VISS access token, and `LtCredential` is "". Every
-//   procedure's `stCredentials`, when not empty, is sent as its requests' VISS
-//   `authorization`. `GetMetadata` is a VISS get with the metadata filter (whole subtree),
+//   further callbacks). Credentials: with `accessControl` in the options (the ecosystem's
+//   AGTS and ATS, CORE §8; see access.ts), `clientCredentials`, when not empty, is the
+//   client's proof of identity and Connect answers the AGTS's access grant token as
+//   `LtCredential` (a refused proof opens no session); `GetStCredentials(vehicleId,
+//   ltCredentials, purpose)` trades it at the ATS for an access token, waiting for the
+//   owner's consent where the purpose needs it. Without `accessControl`, `clientCredentials`,
+//   when not empty, is the session's default VISS access token, `LtCredential` is "" and
+//   GetStCredentials answers FAILED, 404. Every procedure's `stCredentials`, when not empty,
+//   is sent as its requests' VISS `authorization`. `GetMetadata` is a VISS get with the metadata filter (whole subtree),
 //   as JSON text. `CancelService` ends a subscription, stops a seat movement where it is, or
 //   stops a massage.
 // * Data: `Get`, `Set`, `Subscribe`, `Unsubscribe` are the VISS actions. `filter` is the VISS
@@ -55,11 +60,12 @@
 //   once; after `duration` seconds (0 = until CancelService) the massage is switched off
 //   (its lowest level) and the callback, if any, gets SUCCESSFUL.
 //
-// Not implemented: GetVehicle (vehicle discovery), ServiceInquiry, GetStCredentials and
-// Invoke have no counterpart on a VISS server (they are services of the vehicle's back end);
+// Not implemented: GetVehicle (vehicle discovery), ServiceInquiry and Invoke have no
+// counterpart on a VISS server (they are services of the vehicle's back end);
 // the HVAC, exterior lighting and interior lighting service groups are placeholders ("xxx")
 // in VAPI v1.0 and have no procedures to implement.
 
+import { AccessControl, type AccessControlOptions } from "./access.js";
 import { VissClient, VissClientError, VissError, type ClientOptions, type Subscription } from "./client.js";
 import * as codec from "./codec.js";
 import { Filter } from "./filter.js";
@@ -125,6 +131,10 @@ export interface GeneralOutput {
 
 export interface ConnectOutput extends GeneralOutput {
   LtCredential: string;
+}
+
+export interface GetStCredentialsOutput extends GeneralOutput {
+  StCredentials: string;
 }
 
 export interface GetMetadataOutput extends GeneralOutput {
@@ -783,6 +793,9 @@ export interface VapiOptions {
   pollIntervalMs?: number;
   /** Where the seats are; default "Vehicle.Cabin.Seat". */
   seatingBranch?: string;
+  /** The access-control servers (AGTS and ATS) of the vehicle's ecosystem, if it has them:
+   * Connect then answers a long-term credential and GetStCredentials works. */
+  accessControl?: AccessControlOptions;
   /** Passed on to the VISS client (tests, other runtimes). */
   WebSocket?: unknown;
   reconnect?: ClientOptions["reconnect"];
@@ -801,6 +814,7 @@ export class Vapi {
   private readonly moveTimeoutMs: number;
   private readonly pollIntervalMs: number;
   private readonly seatingBranch: string;
+  private readonly access: AccessControl | undefined;
 
   /** `endpoints` maps the protocols offered ("wss", "https") to their URLs. */
   constructor(endpoints: Partial<Record<Protocol, string>>, private readonly options: VapiOptions = {}) {
@@ -811,6 +825,7 @@ export class Vapi {
     this.moveTimeoutMs = options.moveTimeoutMs ?? 60_000;
     this.pollIntervalMs = options.pollIntervalMs ?? 100;
     this.seatingBranch = options.seatingBranch ?? SEATING;
+    this.access = options.accessControl === undefined ? undefined : new AccessControl(options.accessControl);
   }
 
   /** The default protocol ("wss" or "https"), undefined before the first Connect. */
@@ -820,12 +835,22 @@ export class Vapi {
 
   // --- common procedures ---------------------------------------------------------------------
 
-  /** Opens a session over `protocol`; the first one becomes the default protocol. */
+  /** Opens a session over `protocol`; the first one becomes the default protocol. With
+   * `accessControl`, a non-empty `clientCredentials` is the client's proof for the AGTS and
+   * `LtCredential` the access grant token it answers; without, it is the session's token. */
   async Connect(vehicleId: number, protocol: string, clientCredentials = ""): Promise<ConnectOutput> {
     const problem = this.checkVehicle(vehicleId) ?? this.checkProtocol(protocol);
     if (problem !== undefined) return failed<ConnectOutput>(problem, { LtCredential: "" });
     const chosen = protocol as Protocol;
-    const token = clientCredentials === "" ? undefined : clientCredentials;
+    let granted = "";
+    if (this.access !== undefined && clientCredentials !== "") {
+      try {
+        granted = await this.access.grant(clientCredentials);
+      } catch (failure) {
+        return failed<ConnectOutput>(errorOf(failure), { LtCredential: "" });
+      }
+    }
+    const token = clientCredentials === "" || granted !== "" ? undefined : clientCredentials;
     this.tokens.set(chosen, token);
     if (!this.clients.has(chosen)) {
       try {
@@ -838,7 +863,23 @@ export class Vapi {
       }
     }
     this.defaultProtocol ??= chosen;
-    return { Status: ProcedureStatus.SUCCESSFUL, LtCredential: "" };
+    return { Status: ProcedureStatus.SUCCESSFUL, LtCredential: granted };
+  }
+
+  /** An access token for `purpose` from the ATS, given the long-term credential Connect
+   * answered; waits for the owner's consent where the purpose needs it. Needs `accessControl`. */
+  async GetStCredentials(vehicleId: number, ltCredentials: string, purpose: string): Promise<GetStCredentialsOutput> {
+    const problem = this.checkVehicle(vehicleId);
+    if (problem !== undefined) return failed<GetStCredentialsOutput>(problem, { StCredentials: "" });
+    if (this.access === undefined) {
+      const missing = error(404, "unavailable_data", "no access-control server is configured (VapiOptions.accessControl)");
+      return failed<GetStCredentialsOutput>(missing, { StCredentials: "" });
+    }
+    try {
+      return { Status: ProcedureStatus.SUCCESSFUL, StCredentials: await this.access.accessToken(ltCredentials, purpose) };
+    } catch (failure) {
+      return failed<GetStCredentialsOutput>(errorOf(failure), { StCredentials: "" });
+    }
   }
 
   /** Closes the session over `protocol`; services running over it end silently. */

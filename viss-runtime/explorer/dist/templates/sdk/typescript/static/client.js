@@ -568,7 +568,8 @@ function closeSocket(socket) {
 }
 // ---------------------------------------------------------------------------------------------
 // HTTP channel
-const HTTP_REASONS = {
+/** The VISS reason of an HTTP status that carries a VISS error number. */
+export const HTTP_REASONS = {
     400: "bad_request",
     401: "invalid_token",
     403: "forbidden_request",
