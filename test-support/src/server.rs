@@ -17,6 +17,8 @@ pub struct Server {
     child: Child,
     pub ws_url: String,
     pub http_url: String,
+    /// `grpcs://127.0.0.1:<port>` (or `grpc://` without TLS), when the server serves gRPC.
+    pub grpc_url: Option<String>,
     pub cert: Option<PathBuf>,
     _dir: tempfile::TempDir,
 }
@@ -59,6 +61,7 @@ impl Server {
             child,
             ws_url: String::new(),
             http_url: String::new(),
+            grpc_url: None,
             cert: None,
             _dir: dir,
         };
@@ -68,30 +71,50 @@ impl Server {
 
     fn read_addresses(&mut self, lines: &mpsc::Receiver<String>) {
         let deadline = std::time::Instant::now() + START_TIMEOUT;
+        // The server prints its addresses in one block: once WebSocket and HTTP are read,
+        // the rest of the block (gRPC) is already on its way.
         while self.ws_url.is_empty() || self.http_url.is_empty() {
             let remaining = deadline.saturating_duration_since(std::time::Instant::now());
             let line = lines
                 .recv_timeout(remaining)
                 .expect("the server printed its addresses in time");
-            let field = |prefix: &str| {
-                line.trim()
-                    .strip_prefix(prefix)
-                    .and_then(|rest| rest.split_whitespace().next())
-                    .map(str::to_owned)
-            };
-            if let Some(url) = field("WebSocket:") {
-                self.ws_url = url;
-            }
-            if let Some(url) = field("HTTP:") {
-                // The line shows an example path after the base URL.
-                self.http_url = url
-                    .find("://")
-                    .and_then(|scheme| url[scheme + 3..].find('/').map(|slash| scheme + 3 + slash))
-                    .map_or(url.clone(), |slash| url[..slash].to_owned());
+            self.read_address(&line);
+        }
+        for _ in 0..32 {
+            match lines.recv_timeout(Duration::from_millis(20)) {
+                Ok(line) => self.read_address(&line),
+                Err(_) => break,
             }
         }
         let tls = self._dir.path().join("tls/cert.pem");
         self.cert = tls.is_file().then_some(tls);
+    }
+
+    fn read_address(&mut self, line: &str) {
+        let field = |prefix: &str| {
+            line.trim()
+                .strip_prefix(prefix)
+                .and_then(|rest| rest.split_whitespace().next())
+                .map(str::to_owned)
+        };
+        if let Some(url) = field("WebSocket:") {
+            self.ws_url = url;
+        }
+        if let Some(url) = field("HTTP:") {
+            // The line shows an example path after the base URL.
+            self.http_url = url
+                .find("://")
+                .and_then(|scheme| url[scheme + 3..].find('/').map(|slash| scheme + 3 + slash))
+                .map_or(url.clone(), |slash| url[..slash].to_owned());
+        }
+        if let Some(address) = field("gRPC:") {
+            let scheme = if line.contains("(tls") {
+                "grpcs"
+            } else {
+                "grpc"
+            };
+            self.grpc_url = Some(format!("{scheme}://{address}"));
+        }
     }
 
     /// The URL with `localhost` (the name in the self-signed certificate).
@@ -101,6 +124,13 @@ impl Server {
 
     pub fn http_localhost(&self) -> String {
         self.http_url.replace("127.0.0.1", "localhost")
+    }
+
+    /// The gRPC URL with `localhost`, when the server serves gRPC.
+    pub fn grpc_localhost(&self) -> Option<String> {
+        self.grpc_url
+            .as_deref()
+            .map(|url| url.replace("127.0.0.1", "localhost"))
     }
 
     pub fn pid(&self) -> u32 {

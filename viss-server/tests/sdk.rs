@@ -29,7 +29,6 @@ fn start_demo_car() -> Server {
             OsStr::new("--simulate"),
             OsStr::new("--simulate-period-ms"),
             OsStr::new("200"),
-            OsStr::new("--no-grpc"),
         ],
     );
     assert!(server.cert.is_some(), "the demo car serves TLS by default");
@@ -361,12 +360,37 @@ mod rust_sdk {
         client.close().await;
     }
 
+    /// Every typed call over gRPC (`grpcs://`, the SDK's `grpc` feature): the same calls,
+    /// checks and errors as over wss, and subscriptions as server streams.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn typed_calls_and_subscriptions_over_grpc() {
+        let server = start_demo_car();
+        let url = server.grpc_localhost().expect("the demo car serves gRPC");
+        assert!(url.starts_with("grpcs://"), "{url}");
+        typed_get_set_history_metadata_and_errors(&url, &server).await;
+        typed_subscriptions(&url, &server).await;
+        let client = connect(&url, options(&server)).await.expect("connects");
+        assert_eq!(client.transport(), "grpc");
+        client.close().await;
+        let closed = client.get(Vehicle::TREE.speed).await.expect_err("closed");
+        assert_eq!(closed, ClientError::Closed);
+        // The server's certificate is checked: without its CA the connection is refused.
+        let untrusted = connect(&url, ClientOptions::default())
+            .await
+            .expect_err("an unknown certificate");
+        assert!(matches!(untrusted, ClientError::Connect(_)), "{untrusted}");
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn typed_subscriptions_deliver_in_order_and_end_on_unsubscribe() {
         let server = start_demo_car();
-        let client = connect(&server.ws_localhost(), options(&server))
-            .await
-            .expect("connects");
+        typed_subscriptions(&server.ws_localhost(), &server).await;
+    }
+
+    /// Subscriptions with two filters, in order, ended by unsubscribe; the connection serves
+    /// requests afterwards.
+    async fn typed_subscriptions(url: &str, server: &test_support::server::Server) {
+        let client = connect(url, options(server)).await.expect("connects");
         let tree = Vehicle::TREE;
         let mut speed = client
             .subscribe(tree.speed, Filter::timebased(100))
@@ -776,6 +800,7 @@ mod rust_vapi {
         vehicle_api(VapiOptions {
             wss: Some(server.ws_localhost()),
             https: Some(server.http_localhost()),
+            grpc: server.grpc_localhost(),
             client: ClientOptions::with_ca_file(cert).expect("the certificate reads"),
             move_timeout: Duration::from_secs(30),
             ..VapiOptions::default()
@@ -814,7 +839,7 @@ mod rust_vapi {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn common_and_data_procedures_over_wss_and_https() {
+    async fn common_and_data_procedures_over_wss_https_and_grpc() {
         let server = start_demo_car();
         let api = vapi(&server);
         let vid = api.vehicle_id();
@@ -950,6 +975,33 @@ mod rust_vapi {
             current(&api, "Vehicle.Cabin.Seat.Row1.Middle.Position").await,
             320.0
         );
+
+        // gRPC: subscriptions again, and a seat followed by its change subscription.
+        assert_eq!(api.connect(vid, "grpc", "").await.status, SUCCESSFUL);
+        assert_eq!(api.select_protocol(vid, "grpc").await.status, SUCCESSFUL);
+        let (callback, mut outputs) = collector::<SubscribeOutput>();
+        let started = api
+            .subscribe(vid, "Vehicle.Speed", every_200_ms, "", callback)
+            .await;
+        assert_eq!(started.status, ONGOING, "{started:?}");
+        assert_eq!(next(&mut outputs).await.data[0].path, "Vehicle.Speed");
+        assert_eq!(
+            api.unsubscribe(vid, started.service_id).await.status,
+            SUCCESSFUL
+        );
+        let moved = api
+            .move_seat(vid, &seat, LONGITUDINAL, 20.0, "", None)
+            .await;
+        assert_eq!(
+            (moved.status, moved.position),
+            (SUCCESSFUL, 20.0),
+            "{moved:?}"
+        );
+        assert_eq!(
+            current(&api, "Vehicle.Cabin.Seat.Row1.Middle.Position").await,
+            100.0
+        );
+        assert_eq!(api.disconnect(vid, "grpc").await.status, SUCCESSFUL);
 
         assert_eq!(api.disconnect(vid, "https").await.status, SUCCESSFUL);
         assert_eq!(api.protocol().map(|p| p.name()), Some("wss"));

@@ -535,7 +535,12 @@ impl Task {
     }
 }
 
-fn subscribe_text(id: u64, path: &str, filter: &str, authorization: Option<&str>) -> String {
+pub(super) fn subscribe_text(
+    id: u64,
+    path: &str,
+    filter: &str,
+    authorization: Option<&str>,
+) -> String {
     let mut text = String::from("{\"action\":\"subscribe\",\"path\":");
     push_json_str(&mut text, path);
     text.push_str(",\"filter\":");

@@ -25,6 +25,8 @@
 pub mod access;
 mod connection;
 pub mod filter;
+#[cfg(feature = "client-grpc")]
+mod grpc;
 mod http;
 pub mod vapi;
 
@@ -218,6 +220,8 @@ enum Link {
         dropped: Arc<AtomicU64>,
     },
     Http(http::HttpLink),
+    #[cfg(feature = "client-grpc")]
+    Grpc(grpc::GrpcLink),
 }
 
 impl<T: VissTree> std::fmt::Debug for Client<T> {
@@ -225,6 +229,8 @@ impl<T: VissTree> std::fmt::Debug for Client<T> {
         let closed = match &self.link {
             Link::WebSocket { commands, .. } => commands.is_closed(),
             Link::Http(link) => link.is_closed(),
+            #[cfg(feature = "client-grpc")]
+            Link::Grpc(link) => link.is_closed(),
         };
         f.debug_struct("Client")
             .field("transport", &self.transport())
@@ -241,16 +247,29 @@ impl<T: VissTree> Client<T> {
     pub async fn connect(url: &str, tree: T, options: ClientOptions) -> Result<Self, ClientError> {
         let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
         let tls = match scheme {
-            "wss" | "https" => Some(tls_config(options.ca_pem.as_deref())?),
-            "ws" | "http" => None,
+            "wss" | "https" | "grpcs" => Some(tls_config(options.ca_pem.as_deref())?),
+            "ws" | "http" | "grpc" => None,
             _ => {
                 return Err(ClientError::Connect(format!(
-                    "{url}: the URL must start with wss://, https://, ws:// or http://"
+                    "{url}: the URL must start with wss://, https://, grpcs://, ws://, http:// \
+                     or grpc://"
                 )));
             }
         };
         let next_id = Arc::new(AtomicU64::new(1));
-        let link = if scheme.starts_with("http") {
+        let link = if scheme.starts_with("grpc") {
+            #[cfg(feature = "client-grpc")]
+            {
+                Link::Grpc(grpc::GrpcLink::connect(url, tls, options.timeout).await?)
+            }
+            #[cfg(not(feature = "client-grpc"))]
+            {
+                return Err(ClientError::Unsupported(format!(
+                    "{url}: this build has no gRPC client (feature `client-grpc`; a Rust \
+                     SDK's `grpc` feature)"
+                )));
+            }
+        } else if scheme.starts_with("http") {
             Link::Http(
                 http::HttpLink::connect(url, tls, options.timeout, options.max_pending).await?,
             )
@@ -281,11 +300,13 @@ impl<T: VissTree> Client<T> {
         })
     }
 
-    /// The transport in use: `"websocket"` or `"http"`.
+    /// The transport in use: `"websocket"`, `"http"` or `"grpc"`.
     pub fn transport(&self) -> &'static str {
         match self.link {
             Link::WebSocket { .. } => "websocket",
             Link::Http(_) => "http",
+            #[cfg(feature = "client-grpc")]
+            Link::Grpc(_) => "grpc",
         }
     }
 
@@ -299,6 +320,8 @@ impl<T: VissTree> Client<T> {
         match &self.link {
             Link::WebSocket { dropped, .. } => dropped.load(Ordering::Relaxed),
             Link::Http(_) => 0,
+            #[cfg(feature = "client-grpc")]
+            Link::Grpc(link) => link.dropped.load(Ordering::Relaxed),
         }
     }
 
@@ -309,6 +332,8 @@ impl<T: VissTree> Client<T> {
                 let _ = commands.send(Command::Close).await;
             }
             Link::Http(link) => link.close().await,
+            #[cfg(feature = "client-grpc")]
+            Link::Grpc(link) => link.close(),
         }
     }
 
@@ -449,6 +474,17 @@ impl<T: VissTree> Client<T> {
         filter: &str,
         authorization: Option<&str>,
     ) -> Result<RawSubscription, ClientError> {
+        let (events, receiver) = mpsc::channel(self.options.event_queue.max(1));
+        #[cfg(feature = "client-grpc")]
+        if let Link::Grpc(link) = &self.link {
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            let text = connection::subscribe_text(id, path, filter, authorization);
+            let stream = link.subscribe(&text, events).await?;
+            return Ok(RawSubscription {
+                receiver,
+                end: SubscriptionEnd::Stream(stream),
+            });
+        }
         let Link::WebSocket {
             commands,
             next_local,
@@ -456,10 +492,10 @@ impl<T: VissTree> Client<T> {
         } = &self.link
         else {
             return Err(ClientError::Unsupported(
-                "subscriptions need a WebSocket: connect with wss://".to_owned(),
+                "subscriptions need a WebSocket or gRPC: connect with wss:// or grpcs://"
+                    .to_owned(),
             ));
         };
-        let (events, receiver) = mpsc::channel(self.options.event_queue.max(1));
         let (reply, answer) = oneshot::channel();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let local = next_local.fetch_add(1, Ordering::Relaxed);
@@ -483,9 +519,11 @@ impl<T: VissTree> Client<T> {
             return Err(error);
         }
         Ok(RawSubscription {
-            local,
             receiver,
-            commands: commands.clone(),
+            end: SubscriptionEnd::WebSocket {
+                local,
+                commands: commands.clone(),
+            },
         })
     }
 
@@ -509,6 +547,10 @@ impl<T: VissTree> Client<T> {
             ","
         };
         let text = format!("{open}{separator}\"requestId\":\"{id}\"}}");
+        #[cfg(feature = "client-grpc")]
+        if let Link::Grpc(link) = &self.link {
+            return link.call(&text).await;
+        }
         self.round_trip(id, text).await
     }
 
@@ -546,6 +588,10 @@ impl<T: VissTree> Client<T> {
             push_json_str(&mut text, token);
         }
         text.push_str(&format!(",\"requestId\":\"{id}\"}}"));
+        #[cfg(feature = "client-grpc")]
+        if let Link::Grpc(link) = &self.link {
+            return ok_or_error(link.call(&text).await?);
+        }
         ok_or_error(self.round_trip(id, text).await?)
     }
 
@@ -610,9 +656,21 @@ impl<V: VssType> Subscription<V> {
 /// [`RawSubscription::unsubscribe`]) ends it.
 #[derive(Debug)]
 pub struct RawSubscription {
-    local: u64,
     receiver: mpsc::Receiver<Result<String, ClientError>>,
-    commands: mpsc::Sender<Command>,
+    end: SubscriptionEnd,
+}
+
+/// How a subscription is ended on the server.
+#[derive(Debug)]
+enum SubscriptionEnd {
+    /// The WebSocket task unsubscribes its `local` subscription.
+    WebSocket {
+        local: u64,
+        commands: mpsc::Sender<Command>,
+    },
+    /// Aborting the gRPC stream's task drops the stream, which ends it.
+    #[cfg(feature = "client-grpc")]
+    Stream(tokio::task::AbortHandle),
 }
 
 impl RawSubscription {
@@ -623,18 +681,25 @@ impl RawSubscription {
 
     /// Ends the subscription on the server.
     pub async fn unsubscribe(self) {
-        let _ = self
-            .commands
-            .send(Command::Unsubscribe { local: self.local })
-            .await;
+        match &self.end {
+            SubscriptionEnd::WebSocket { local, commands } => {
+                let _ = commands.send(Command::Unsubscribe { local: *local }).await;
+            }
+            #[cfg(feature = "client-grpc")]
+            SubscriptionEnd::Stream(task) => task.abort(),
+        }
     }
 }
 
 impl Drop for RawSubscription {
     fn drop(&mut self) {
-        let _ = self
-            .commands
-            .try_send(Command::Unsubscribe { local: self.local });
+        match &self.end {
+            SubscriptionEnd::WebSocket { local, commands } => {
+                let _ = commands.try_send(Command::Unsubscribe { local: *local });
+            }
+            #[cfg(feature = "client-grpc")]
+            SubscriptionEnd::Stream(task) => task.abort(),
+        }
     }
 }
 

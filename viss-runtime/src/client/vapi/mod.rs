@@ -18,8 +18,9 @@
 //!
 //! Mapping onto one VISS server (one `Vapi` = one vehicle, [`Vapi::vehicle_id`]):
 //! - Common: `connect(vehicle_id, protocol, client_credentials)` opens a session over
-//!   `"wss"` or `"https"`, whichever URLs the options name; the first protocol connected is
-//!   the default until `select_protocol` picks another connected one. `disconnect` closes
+//!   `"wss"`, `"https"` or `"grpc"` (with the client's gRPC), whichever URLs the options
+//!   name; the first protocol connected is the default until `select_protocol` picks
+//!   another connected one. `disconnect` closes
 //!   one session and `release_vehicle` all (their services end without callbacks).
 //!   Credentials: with [`VapiOptions::access_control`] (the ecosystem's AGTS and ATS, CORE
 //!   §8), non-empty `client_credentials` is the client's proof of identity, and Connect
@@ -34,11 +35,11 @@
 //! - Data: `get`, `set`, `subscribe`, `unsubscribe` are the VISS actions. `filter` is the
 //!   VISS filter as JSON text (`""` = none; subscribe's default is every change); values
 //!   are VISS values as text (`"42"`, `"true"`; a struct or array as JSON text). Subscribe
-//!   needs wss.
+//!   needs wss or grpc.
 //! - Seating ([`seating`]): `get_properties_seating` reads the seats from the metadata of
 //!   `Vehicle.Cabin.Seat`; a tree without them answers Failed, 404 `unavailable_data`.
 //!   `move_seat` without a callback waits until the seat is there (a change subscription
-//!   over wss, polling over https), or fails after `move_timeout` (the seat is then
+//!   over wss or grpc, polling over https), or fails after `move_timeout` (the seat is then
 //!   stopped); with a callback it answers Ongoing with a ServiceId at once, the callback
 //!   gets Ongoing with each new position and a last Successful or Failed output, and
 //!   `cancel_service` stops the seat where it is. Dropping a synchronous `move_seat` before
@@ -73,6 +74,8 @@ pub use types::*;
 pub enum Protocol {
     Wss,
     Https,
+    /// gRPC (`grpcs://`), when the client is built with it (a Rust SDK's `grpc` feature).
+    Grpc,
 }
 
 impl Protocol {
@@ -80,7 +83,13 @@ impl Protocol {
         match self {
             Self::Wss => "wss",
             Self::Https => "https",
+            Self::Grpc => "grpc",
         }
+    }
+
+    /// Whether the protocol carries subscriptions (HTTPS does not).
+    pub fn streams(self) -> bool {
+        !matches!(self, Self::Https)
     }
 }
 
@@ -91,6 +100,8 @@ pub struct VapiOptions {
     pub wss: Option<String>,
     /// The server's HTTPS URL (`https://host:8443`), if offered.
     pub https: Option<String>,
+    /// The server's gRPC URL (`grpcs://host:5443`), if offered (needs the client's gRPC).
+    pub grpc: Option<String>,
     /// How each session's client connects (CA, timeout, bounds).
     pub client: ClientOptions,
     /// This vehicle's id in the procedures.
@@ -111,6 +122,7 @@ impl Default for VapiOptions {
         Self {
             wss: None,
             https: None,
+            grpc: None,
             client: ClientOptions::default(),
             vehicle_id: 1,
             move_timeout: Duration::from_secs(60),
@@ -206,7 +218,7 @@ impl<T: VissTree + 'static> Vapi<T> {
 
     // --- common procedures ---------------------------------------------------------------
 
-    /// Opens a session over `protocol` (`"wss"` or `"https"`); the first one becomes the
+    /// Opens a session over `protocol` (`"wss"`, `"https"` or `"grpc"`); the first one becomes the
     /// default protocol. With an access-control server in the options, non-empty
     /// `client_credentials` is the client's proof for the AGTS and `lt_credential` the
     /// access grant token it answers (no session opens when it refuses); without one, it
@@ -466,9 +478,9 @@ impl<T: VissTree + 'static> Vapi<T> {
     ) -> SubscribeOutput {
         let started = async {
             let session = self.session(vehicle_id, st_credentials)?;
-            if session.protocol != Protocol::Wss {
+            if !session.protocol.streams() {
                 return Err(ErrorData::bad_request(format!(
-                    "Subscribe is not available over {}: connect and select_protocol wss",
+                    "Subscribe is not available over {}: connect and select_protocol wss or grpc",
                     session.protocol.name()
                 )));
             }
@@ -715,6 +727,7 @@ impl<T: VissTree + 'static> Vapi<T> {
         let offered = [
             (Protocol::Wss, self.options.wss.as_deref()),
             (Protocol::Https, self.options.https.as_deref()),
+            (Protocol::Grpc, self.options.grpc.as_deref()),
         ];
         offered
             .iter()

@@ -147,7 +147,7 @@ impl<T: VissTree + 'static> Watch<T> {
         path: &str,
         interval: Duration,
     ) -> Result<Self, ErrorData> {
-        if session.protocol == Protocol::Wss {
+        if session.protocol.streams() {
             let filter = Filter::change(LogicOp::Ne, 0.0);
             let subscription = session.subscribe(path, filter.as_json()).await?;
             return Ok(Self::Events {

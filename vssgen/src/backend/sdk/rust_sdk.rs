@@ -84,13 +84,15 @@ fn lib_tokens(root_class: &str, root_name: &str, messages: bool) -> proc_macro2:
         #[rustfmt::skip]
         pub mod tree;
 
-        // Short enough for one line each: prettyplease and rustfmt agree on them.
-        pub use viss_runtime::client::{AccessControl, Backoff, Client, ClientError, ClientOptions};
-        pub use viss_runtime::client::{Combination, DataPoint, Filter, LogicOp};
-        pub use viss_runtime::client::{RawSubscription, Subscription, vapi};
+        // Short enough for one line each (prettyplease wraps past 89 columns, rustfmt
+        // joins up to 100): both format them alike.
+        pub use viss_runtime::client::{AccessControl, Backoff, Client, ClientError};
+        pub use viss_runtime::client::{ClientOptions, Combination, DataPoint, Filter};
+        pub use viss_runtime::client::{LogicOp, RawSubscription, Subscription, vapi};
 
-        /// Connects to a VISS server: `wss://` (every call) or `https://` (get, set, history,
-        /// metadata), or `ws://` / `http://` for one run `--insecure`.
+        /// Connects to a VISS server: `wss://` (every call), `https://` (get, set, history,
+        /// metadata) or, with this crate's `grpc` feature, `grpcs://` (every call); `ws://`,
+        /// `http://` or `grpc://` for one run `--insecure`.
         pub async fn connect(
             url: &str,
             options: ClientOptions,

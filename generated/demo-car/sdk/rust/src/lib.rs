@@ -6,11 +6,12 @@
 pub mod messages;
 #[rustfmt::skip]
 pub mod tree;
-pub use viss_runtime::client::{AccessControl, Backoff, Client, ClientError, ClientOptions};
-pub use viss_runtime::client::{Combination, DataPoint, Filter, LogicOp};
-pub use viss_runtime::client::{RawSubscription, Subscription, vapi};
-/// Connects to a VISS server: `wss://` (every call) or `https://` (get, set, history,
-/// metadata), or `ws://` / `http://` for one run `--insecure`.
+pub use viss_runtime::client::{AccessControl, Backoff, Client, ClientError};
+pub use viss_runtime::client::{ClientOptions, Combination, DataPoint, Filter};
+pub use viss_runtime::client::{LogicOp, RawSubscription, Subscription, vapi};
+/// Connects to a VISS server: `wss://` (every call), `https://` (get, set, history,
+/// metadata) or, with this crate's `grpc` feature, `grpcs://` (every call); `ws://`,
+/// `http://` or `grpc://` for one run `--insecure`.
 pub async fn connect(
     url: &str,
     options: ClientOptions,
