@@ -6,11 +6,13 @@
 //! * [`CountingAllocator`]: a global allocator wrapper with thread-local counters, so a test
 //!   can assert "zero heap allocations on this path" even under the parallel test runner.
 //! * [`auth::AccessEcosystem`]: viss-auth and a guarded viss-server trusting its tokens.
+//! * [`mqtt::Broker`]: Debian's mosquitto on a free port.
 //! * [`server::Server`] / [`server::curl`]: a server binary under test on free ports, stopped
 //!   by its PID, and the HTTP peer.
 
 mod alloc_count;
 pub mod auth;
+pub mod mqtt;
 pub mod server;
 
 pub use alloc_count::{CountingAllocator, allocations_during, thread_allocations};

@@ -242,10 +242,14 @@ fn mypy_rejects_a_misspelt_path_and_a_string_on_a_numeric_actuator() {
 /// The generated Rust SDK (`generated/demo-car/sdk/rust`): typed handles of the server's own
 /// tree over one wss connection.
 mod rust_sdk {
+    use std::ffi::OsStr;
     use std::time::{Duration, Instant};
 
     use demo_car_sdk::tree::{Vehicle, Waypoint};
+    use demo_car_sdk::vapi::{LONGITUDINAL, MatrixId, ProcedureStatus, VapiOptions};
     use demo_car_sdk::{ClientError, ClientOptions, Filter, LogicOp, connect};
+    use test_support::mqtt::Broker;
+    use test_support::server::Server;
 
     use super::start_demo_car;
 
@@ -379,6 +383,88 @@ mod rust_sdk {
             .await
             .expect_err("an unknown certificate");
         assert!(matches!(untrusted, ClientError::Connect(_)), "{untrusted}");
+    }
+
+    /// Every typed call over MQTT (`mqtt://broker/<VID>`, the SDK's `mqtt` feature), through
+    /// Debian's mosquitto to a demo car serving VISS over MQTT; VAPI over it too.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn typed_calls_subscriptions_and_vapi_over_mqtt() {
+        let broker = Broker::start();
+        let server = Server::start(
+            &super::demo_car(),
+            &[
+                OsStr::new("--simulate"),
+                OsStr::new("--simulate-period-ms"),
+                OsStr::new("200"),
+                OsStr::new("--no-grpc"),
+                OsStr::new("--mqtt-broker"),
+                OsStr::new(&broker.url()),
+                OsStr::new("--mqtt-vid"),
+                OsStr::new("VIN-SDK"),
+                OsStr::new("--mqtt-insecure"),
+            ],
+        );
+        let url = format!("{}/VIN-SDK", broker.url());
+        // The car subscribes its request topic once it has reached the broker.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let quick = ClientOptions {
+                timeout: Duration::from_millis(500),
+                ..options(&server)
+            };
+            if let Ok(client) = connect(&url, quick).await
+                && client.get(Vehicle::TREE.speed).await.is_ok()
+            {
+                client.close().await;
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the car never answered over MQTT"
+            );
+        }
+        typed_get_set_history_metadata_and_errors(&url, &server).await;
+        typed_subscriptions(&url, &server).await;
+        let client = connect(&url, options(&server)).await.expect("connects");
+        assert_eq!(client.transport(), "mqtt");
+        client.close().await;
+        let closed = client.get(Vehicle::TREE.speed).await.expect_err("closed");
+        assert_eq!(closed, ClientError::Closed);
+        let nobody = connect("mqtt://127.0.0.1:1/VIN-SDK", options(&server))
+            .await
+            .expect_err("no broker there");
+        assert!(matches!(nobody, ClientError::Connect(_)), "{nobody}");
+        let no_vehicle = connect(&broker.url(), options(&server))
+            .await
+            .expect_err("the URL must name the vehicle");
+        assert!(
+            matches!(no_vehicle, ClientError::Connect(_)),
+            "{no_vehicle}"
+        );
+
+        let api = demo_car_sdk::vehicle_api(VapiOptions {
+            mqtt: Some(url),
+            client: options(&server),
+            ..VapiOptions::default()
+        });
+        let vid = api.vehicle_id();
+        assert_eq!(
+            api.connect(vid, "mqtt", "").await.status,
+            ProcedureStatus::Successful
+        );
+        let seat = MatrixId::new("Row2", "PassengerSide");
+        let moved = api
+            .move_seat(vid, &seat, LONGITUDINAL, 80.0, "", None)
+            .await;
+        assert_eq!(
+            (moved.status, moved.position),
+            (ProcedureStatus::Successful, 80.0),
+            "{moved:?}"
+        );
+        assert_eq!(
+            api.release_vehicle(vid).await.status,
+            ProcedureStatus::Successful
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -28,6 +28,8 @@ pub mod filter;
 #[cfg(feature = "client-grpc")]
 mod grpc;
 mod http;
+#[cfg(feature = "client-mqtt")]
+mod mqtt;
 pub mod vapi;
 
 use std::path::Path;
@@ -222,6 +224,8 @@ enum Link {
     Http(http::HttpLink),
     #[cfg(feature = "client-grpc")]
     Grpc(grpc::GrpcLink),
+    #[cfg(feature = "client-mqtt")]
+    Mqtt(mqtt::MqttLink),
 }
 
 impl<T: VissTree> std::fmt::Debug for Client<T> {
@@ -231,6 +235,8 @@ impl<T: VissTree> std::fmt::Debug for Client<T> {
             Link::Http(link) => link.is_closed(),
             #[cfg(feature = "client-grpc")]
             Link::Grpc(link) => link.is_closed(),
+            #[cfg(feature = "client-mqtt")]
+            Link::Mqtt(link) => link.is_closed(),
         };
         f.debug_struct("Client")
             .field("transport", &self.transport())
@@ -247,17 +253,29 @@ impl<T: VissTree> Client<T> {
     pub async fn connect(url: &str, tree: T, options: ClientOptions) -> Result<Self, ClientError> {
         let scheme = url.split_once("://").map_or("", |(scheme, _)| scheme);
         let tls = match scheme {
-            "wss" | "https" | "grpcs" => Some(tls_config(options.ca_pem.as_deref())?),
-            "ws" | "http" | "grpc" => None,
+            "wss" | "https" | "grpcs" | "mqtts" => Some(tls_config(options.ca_pem.as_deref())?),
+            "ws" | "http" | "grpc" | "mqtt" => None,
             _ => {
                 return Err(ClientError::Connect(format!(
-                    "{url}: the URL must start with wss://, https://, grpcs://, ws://, http:// \
-                     or grpc://"
+                    "{url}: the URL must start with wss://, https://, grpcs://, mqtts://, \
+                     ws://, http://, grpc:// or mqtt://"
                 )));
             }
         };
         let next_id = Arc::new(AtomicU64::new(1));
-        let link = if scheme.starts_with("grpc") {
+        let link = if scheme.starts_with("mqtt") {
+            #[cfg(feature = "client-mqtt")]
+            {
+                Link::Mqtt(mqtt::MqttLink::connect(url, tls, options.timeout).await?)
+            }
+            #[cfg(not(feature = "client-mqtt"))]
+            {
+                return Err(ClientError::Unsupported(format!(
+                    "{url}: this build has no MQTT client (feature `client-mqtt`; a Rust \
+                     SDK's `mqtt` feature)"
+                )));
+            }
+        } else if scheme.starts_with("grpc") {
             #[cfg(feature = "client-grpc")]
             {
                 Link::Grpc(grpc::GrpcLink::connect(url, tls, options.timeout).await?)
@@ -307,6 +325,8 @@ impl<T: VissTree> Client<T> {
             Link::Http(_) => "http",
             #[cfg(feature = "client-grpc")]
             Link::Grpc(_) => "grpc",
+            #[cfg(feature = "client-mqtt")]
+            Link::Mqtt(_) => "mqtt",
         }
     }
 
@@ -322,6 +342,8 @@ impl<T: VissTree> Client<T> {
             Link::Http(_) => 0,
             #[cfg(feature = "client-grpc")]
             Link::Grpc(link) => link.dropped.load(Ordering::Relaxed),
+            #[cfg(feature = "client-mqtt")]
+            Link::Mqtt(link) => link.shared().dropped.load(Ordering::Relaxed),
         }
     }
 
@@ -334,6 +356,8 @@ impl<T: VissTree> Client<T> {
             Link::Http(link) => link.close().await,
             #[cfg(feature = "client-grpc")]
             Link::Grpc(link) => link.close(),
+            #[cfg(feature = "client-mqtt")]
+            Link::Mqtt(link) => link.close().await,
         }
     }
 
@@ -485,6 +509,19 @@ impl<T: VissTree> Client<T> {
                 end: SubscriptionEnd::Stream(stream),
             });
         }
+        #[cfg(feature = "client-mqtt")]
+        if let Link::Mqtt(link) = &self.link {
+            let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+            let text = connection::subscribe_text(id, path, filter, authorization);
+            let subscription = link.subscribe(id, &text, events).await?;
+            return Ok(RawSubscription {
+                receiver,
+                end: SubscriptionEnd::Mqtt {
+                    id: subscription,
+                    link: Arc::clone(link.shared()),
+                },
+            });
+        }
         let Link::WebSocket {
             commands,
             next_local,
@@ -551,6 +588,10 @@ impl<T: VissTree> Client<T> {
         if let Link::Grpc(link) = &self.link {
             return link.call(&text).await;
         }
+        #[cfg(feature = "client-mqtt")]
+        if let Link::Mqtt(link) = &self.link {
+            return link.call(id, &text).await;
+        }
         self.round_trip(id, text).await
     }
 
@@ -591,6 +632,10 @@ impl<T: VissTree> Client<T> {
         #[cfg(feature = "client-grpc")]
         if let Link::Grpc(link) = &self.link {
             return ok_or_error(link.call(&text).await?);
+        }
+        #[cfg(feature = "client-mqtt")]
+        if let Link::Mqtt(link) = &self.link {
+            return ok_or_error(link.call(id, &text).await?);
         }
         ok_or_error(self.round_trip(id, text).await?)
     }
@@ -671,6 +716,9 @@ enum SubscriptionEnd {
     /// Aborting the gRPC stream's task drops the stream, which ends it.
     #[cfg(feature = "client-grpc")]
     Stream(tokio::task::AbortHandle),
+    /// The MQTT link publishes the unsubscribe.
+    #[cfg(feature = "client-mqtt")]
+    Mqtt { id: String, link: Arc<mqtt::Shared> },
 }
 
 impl RawSubscription {
@@ -687,6 +735,8 @@ impl RawSubscription {
             }
             #[cfg(feature = "client-grpc")]
             SubscriptionEnd::Stream(task) => task.abort(),
+            #[cfg(feature = "client-mqtt")]
+            SubscriptionEnd::Mqtt { id, link } => link.unsubscribe(id),
         }
     }
 }
@@ -699,6 +749,8 @@ impl Drop for RawSubscription {
             }
             #[cfg(feature = "client-grpc")]
             SubscriptionEnd::Stream(task) => task.abort(),
+            #[cfg(feature = "client-mqtt")]
+            SubscriptionEnd::Mqtt { id, link } => link.unsubscribe(id),
         }
     }
 }

@@ -18,8 +18,8 @@
 //!
 //! Mapping onto one VISS server (one `Vapi` = one vehicle, [`Vapi::vehicle_id`]):
 //! - Common: `connect(vehicle_id, protocol, client_credentials)` opens a session over
-//!   `"wss"`, `"https"` or `"grpc"` (with the client's gRPC), whichever URLs the options
-//!   name; the first protocol connected is the default until `select_protocol` picks
+//!   `"wss"`, `"https"`, `"grpc"` or `"mqtt"` (with the client's gRPC or MQTT), whichever
+//!   URLs the options name; the first protocol connected is the default until `select_protocol` picks
 //!   another connected one. `disconnect` closes
 //!   one session and `release_vehicle` all (their services end without callbacks).
 //!   Credentials: with [`VapiOptions::access_control`] (the ecosystem's AGTS and ATS, CORE
@@ -35,11 +35,11 @@
 //! - Data: `get`, `set`, `subscribe`, `unsubscribe` are the VISS actions. `filter` is the
 //!   VISS filter as JSON text (`""` = none; subscribe's default is every change); values
 //!   are VISS values as text (`"42"`, `"true"`; a struct or array as JSON text). Subscribe
-//!   needs wss or grpc.
+//!   needs wss, grpc or mqtt.
 //! - Seating ([`seating`]): `get_properties_seating` reads the seats from the metadata of
 //!   `Vehicle.Cabin.Seat`; a tree without them answers Failed, 404 `unavailable_data`.
 //!   `move_seat` without a callback waits until the seat is there (a change subscription
-//!   over wss or grpc, polling over https), or fails after `move_timeout` (the seat is then
+//!   over wss, grpc or mqtt, polling over https), or fails after `move_timeout` (the seat is then
 //!   stopped); with a callback it answers Ongoing with a ServiceId at once, the callback
 //!   gets Ongoing with each new position and a last Successful or Failed output, and
 //!   `cancel_service` stops the seat where it is. Dropping a synchronous `move_seat` before
@@ -76,6 +76,9 @@ pub enum Protocol {
     Https,
     /// gRPC (`grpcs://`), when the client is built with it (a Rust SDK's `grpc` feature).
     Grpc,
+    /// MQTT through a broker (`mqtts://broker/<VID>`), when the client is built with it (a
+    /// Rust SDK's `mqtt` feature).
+    Mqtt,
 }
 
 impl Protocol {
@@ -84,6 +87,7 @@ impl Protocol {
             Self::Wss => "wss",
             Self::Https => "https",
             Self::Grpc => "grpc",
+            Self::Mqtt => "mqtt",
         }
     }
 
@@ -102,6 +106,9 @@ pub struct VapiOptions {
     pub https: Option<String>,
     /// The server's gRPC URL (`grpcs://host:5443`), if offered (needs the client's gRPC).
     pub grpc: Option<String>,
+    /// The vehicle's broker and id (`mqtts://broker:8883/<VID>`), if it serves VISS over
+    /// MQTT (needs the client's MQTT).
+    pub mqtt: Option<String>,
     /// How each session's client connects (CA, timeout, bounds).
     pub client: ClientOptions,
     /// This vehicle's id in the procedures.
@@ -123,6 +130,7 @@ impl Default for VapiOptions {
             wss: None,
             https: None,
             grpc: None,
+            mqtt: None,
             client: ClientOptions::default(),
             vehicle_id: 1,
             move_timeout: Duration::from_secs(60),
@@ -218,8 +226,8 @@ impl<T: VissTree + 'static> Vapi<T> {
 
     // --- common procedures ---------------------------------------------------------------
 
-    /// Opens a session over `protocol` (`"wss"`, `"https"` or `"grpc"`); the first one becomes the
-    /// default protocol. With an access-control server in the options, non-empty
+    /// Opens a session over `protocol` (`"wss"`, `"https"`, `"grpc"` or `"mqtt"`); the first
+    /// one becomes the default protocol. With an access-control server in the options, non-empty
     /// `client_credentials` is the client's proof for the AGTS and `lt_credential` the
     /// access grant token it answers (no session opens when it refuses); without one, it
     /// is the session's VISS access token.
@@ -480,7 +488,7 @@ impl<T: VissTree + 'static> Vapi<T> {
             let session = self.session(vehicle_id, st_credentials)?;
             if !session.protocol.streams() {
                 return Err(ErrorData::bad_request(format!(
-                    "Subscribe is not available over {}: connect and select_protocol wss or grpc",
+                    "Subscribe is not available over {}: connect and select_protocol wss, grpc or mqtt",
                     session.protocol.name()
                 )));
             }
@@ -728,6 +736,7 @@ impl<T: VissTree + 'static> Vapi<T> {
             (Protocol::Wss, self.options.wss.as_deref()),
             (Protocol::Https, self.options.https.as_deref()),
             (Protocol::Grpc, self.options.grpc.as_deref()),
+            (Protocol::Mqtt, self.options.mqtt.as_deref()),
         ];
         offered
             .iter()

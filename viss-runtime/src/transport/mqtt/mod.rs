@@ -26,7 +26,7 @@
 pub mod envelope;
 
 mod backoff;
-mod link;
+pub(crate) mod link;
 mod outbox;
 mod recent;
 

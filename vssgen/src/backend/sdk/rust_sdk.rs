@@ -91,8 +91,9 @@ fn lib_tokens(root_class: &str, root_name: &str, messages: bool) -> proc_macro2:
         pub use viss_runtime::client::{LogicOp, RawSubscription, Subscription, vapi};
 
         /// Connects to a VISS server: `wss://` (every call), `https://` (get, set, history,
-        /// metadata) or, with this crate's `grpc` feature, `grpcs://` (every call); `ws://`,
-        /// `http://` or `grpc://` for one run `--insecure`.
+        /// metadata), with this crate's `grpc` feature `grpcs://`, with its `mqtt` feature
+        /// `mqtts://broker/<VID>` (every call); `ws://`, `http://` or `grpc://` for one run
+        /// `--insecure`, `mqtt://` for a broker without TLS.
         pub async fn connect(
             url: &str,
             options: ClientOptions,

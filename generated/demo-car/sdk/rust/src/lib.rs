@@ -10,8 +10,9 @@ pub use viss_runtime::client::{AccessControl, Backoff, Client, ClientError};
 pub use viss_runtime::client::{ClientOptions, Combination, DataPoint, Filter};
 pub use viss_runtime::client::{LogicOp, RawSubscription, Subscription, vapi};
 /// Connects to a VISS server: `wss://` (every call), `https://` (get, set, history,
-/// metadata) or, with this crate's `grpc` feature, `grpcs://` (every call); `ws://`,
-/// `http://` or `grpc://` for one run `--insecure`.
+/// metadata), with this crate's `grpc` feature `grpcs://`, with its `mqtt` feature
+/// `mqtts://broker/<VID>` (every call); `ws://`, `http://` or `grpc://` for one run
+/// `--insecure`, `mqtt://` for a broker without TLS.
 pub async fn connect(
     url: &str,
     options: ClientOptions,

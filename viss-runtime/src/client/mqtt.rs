@@ -1,0 +1,305 @@
+//! The client over MQTT (TRANSPORT §5.3; feature `client-mqtt`): through a broker to a
+//! vehicle that serves VISS over MQTT, for a client that cannot reach the vehicle directly.
+//! The URL names the broker and the vehicle: `mqtts://broker:8883/<VID>` (TLS), or
+//! `mqtt://broker:1883/<VID>` for a broker without TLS, chosen explicitly.
+//!
+//! Each request goes to `<VID>/Vehicle` in the envelope `{"topic":<reply topic>,
+//! "request":"<the VISS request as a string>"}`; answers and events come back on this
+//! client's own reply topic (`vssgen-client/<random>`), matched by `requestId` and
+//! `subscriptionId`. The broker connection is the server's own MQTT seam
+//! ([`crate::transport::mqtt::link`], rumqttc): it reconnects by itself and keeps the reply
+//! topic subscribed; the vehicle keeps subscriptions across broker faults, so their events
+//! resume on the same topic. A request whose answer a broker fault lost times out.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use parking_lot::Mutex;
+use serde::Deserialize;
+use tokio::sync::{mpsc, oneshot};
+
+use super::ClientError;
+use crate::transport::mqtt::link::{
+    self, LinkClient as _, LinkEvent, LinkEvents as _, LinkOptions,
+};
+
+/// Events queued for a slow subscriber are bounded by the client's `event_queue`.
+type Events = mpsc::Sender<Result<String, ClientError>>;
+
+/// The broker connection a [`Client`](super::Client) shares, and what its subscriptions
+/// hold to end themselves.
+pub(super) struct MqttLink {
+    shared: Arc<Shared>,
+    driver: tokio::task::AbortHandle,
+    timeout: Duration,
+}
+
+pub(super) struct Shared {
+    client: link::RumqttClient,
+    request_topic: String,
+    reply_topic: String,
+    routes: Mutex<Routes>,
+    closed: AtomicBool,
+    next_unsubscribe: AtomicU64,
+    /// Events dropped because a subscriber read too slowly.
+    pub(super) dropped: AtomicU64,
+}
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MqttLink")
+            .field("request_topic", &self.request_topic)
+            .field("reply_topic", &self.reply_topic)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Default)]
+struct Routes {
+    /// Requests waiting for their answer, by `requestId`; a subscribe brings the sender
+    /// its events go to, registered when its answer passes (before any event can).
+    answers: HashMap<String, (oneshot::Sender<String>, Option<Events>)>,
+    /// Live subscriptions, by `subscriptionId`.
+    events: HashMap<String, Events>,
+}
+
+impl MqttLink {
+    /// Connects to the broker of `url` (`mqtts://host[:port]/<VID>`) and subscribes this
+    /// client's reply topic; fails when the broker does not answer within `timeout`.
+    pub(super) async fn connect(
+        url: &str,
+        tls: Option<Arc<rustls::ClientConfig>>,
+        timeout: Duration,
+    ) -> Result<Self, ClientError> {
+        let refused = |why: &str| ClientError::Connect(format!("{url}: {why}"));
+        let (broker, vid) = url
+            .rsplit_once('/')
+            .filter(|(broker, _)| broker.contains("://"))
+            .ok_or_else(|| refused("name the vehicle: mqtts://broker:8883/<VID>"))?;
+        if vid.is_empty() || vid.contains(['#', '+', '\0']) {
+            return Err(refused(
+                "the vehicle id may not be empty or hold `#`, `+` or NUL",
+            ));
+        }
+        let (_, host, port) = link::parse_broker_url(broker).map_err(|why| refused(&why))?;
+        let random = format!("{:016x}", fastrand::u64(..));
+        let options = LinkOptions {
+            host,
+            port,
+            tls,
+            client_id: format!("vssgen-client-{random}"),
+            credentials: None,
+            keep_alive_secs: 30,
+            qos: 1,
+            clean_session: true,
+            max_packet_bytes: 64 * 1024 * 1024,
+        };
+        let (client, mut events) = link::open(&options);
+        let reply_topic = format!("vssgen-client/{random}");
+        // Queued before any request: the broker subscribes it before it routes one.
+        client
+            .subscribe(&reply_topic)
+            .await
+            .map_err(|why| refused(&why))?;
+        let first = tokio::time::timeout(timeout, events.next())
+            .await
+            .map_err(|_| refused(&format!("no answer from the broker within {timeout:?}")))?;
+        if let LinkEvent::Lost(why) = first {
+            return Err(refused(&why));
+        }
+        let shared = Arc::new(Shared {
+            client,
+            request_topic: format!("{vid}/Vehicle"),
+            reply_topic,
+            routes: Mutex::default(),
+            closed: AtomicBool::new(false),
+            next_unsubscribe: AtomicU64::new(1),
+            dropped: AtomicU64::new(0),
+        });
+        let driven = Arc::clone(&shared);
+        let driver = tokio::spawn(async move {
+            loop {
+                match events.next().await {
+                    LinkEvent::Message { topic, payload, .. } if topic == driven.reply_topic => {
+                        if let Ok(text) = String::from_utf8(payload) {
+                            driven.route(text);
+                        }
+                    }
+                    LinkEvent::Lost(why) => {
+                        tracing::debug!(%why, "MQTT broker connection lost; reconnecting");
+                        // The next poll reconnects; not in a hot loop while the broker is down.
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                    LinkEvent::Connected { session_present } => {
+                        // A clean session forgot the reply topic: subscribe it again, from
+                        // a task of its own (this one must go on draining the library's
+                        // queue for the subscription to get through).
+                        if !session_present {
+                            let again = Arc::clone(&driven);
+                            tokio::spawn(async move {
+                                let _ = again.client.subscribe(&again.reply_topic).await;
+                            });
+                        }
+                    }
+                    LinkEvent::Message { .. } => {}
+                }
+            }
+        });
+        Ok(Self {
+            shared,
+            driver: driver.abort_handle(),
+            timeout,
+        })
+    }
+
+    pub(super) fn shared(&self) -> &Arc<Shared> {
+        &self.shared
+    }
+
+    pub(super) async fn close(&self) {
+        self.shared.closed.store(true, Ordering::Relaxed);
+        self.shared.client.disconnect().await;
+        self.driver.abort();
+    }
+
+    pub(super) fn is_closed(&self) -> bool {
+        self.shared.closed.load(Ordering::Relaxed)
+    }
+
+    /// Sends request `text` (with `requestId` `id`) and returns its answer.
+    pub(super) async fn call(&self, id: u64, text: &str) -> Result<String, ClientError> {
+        self.exchange(id, text, None).await
+    }
+
+    /// Sends subscribe request `text` (with `requestId` `id`); once it is answered, the
+    /// subscription's events go to `events`. Returns the answer and the subscription id.
+    pub(super) async fn subscribe(
+        &self,
+        id: u64,
+        text: &str,
+        events: Events,
+    ) -> Result<String, ClientError> {
+        let answer = super::ok_or_error(self.exchange(id, text, Some(events)).await?)?;
+        subscription_id(&answer).ok_or_else(|| ClientError::Protocol(super::truncate(&answer)))
+    }
+
+    async fn exchange(
+        &self,
+        id: u64,
+        text: &str,
+        events: Option<Events>,
+    ) -> Result<String, ClientError> {
+        if self.is_closed() {
+            return Err(ClientError::Closed);
+        }
+        let key = id.to_string();
+        let (reply, answer) = oneshot::channel();
+        self.shared
+            .routes
+            .lock()
+            .answers
+            .insert(key.clone(), (reply, events));
+        let sent = async {
+            self.shared.publish(text).await?;
+            answer.await.map_err(|_| ClientError::Closed)
+        };
+        let outcome = tokio::time::timeout(self.timeout, sent).await;
+        // Answered or given up: either way it no longer waits.
+        self.shared.routes.lock().answers.remove(&key);
+        outcome.map_err(|_| ClientError::Timeout)?
+    }
+}
+
+impl Shared {
+    async fn publish(&self, request: &str) -> Result<(), ClientError> {
+        let envelope = serde_json::json!({"topic": self.reply_topic, "request": request});
+        self.client
+            .publish(&self.request_topic, envelope.to_string().into_bytes())
+            .await
+            .map_err(|_| ClientError::ConnectionLost)
+    }
+
+    /// Ends subscription `id` on the vehicle (its answer is not waited for) and forgets it.
+    pub(super) fn unsubscribe(&self, id: &str) {
+        if self.routes.lock().events.remove(id).is_none() {
+            return;
+        }
+        let request_id = format!(
+            "unsubscribe-{}",
+            self.next_unsubscribe.fetch_add(1, Ordering::Relaxed)
+        );
+        let request = serde_json::json!({
+            "action": "unsubscribe", "subscriptionId": id, "requestId": request_id,
+        });
+        let envelope =
+            serde_json::json!({"topic": self.reply_topic, "request": request.to_string()});
+        let _ = self
+            .client
+            .try_publish(&self.request_topic, envelope.to_string().into_bytes());
+    }
+
+    /// An answer goes to its waiting request, an event to its subscription.
+    fn route(&self, text: String) {
+        #[derive(Deserialize)]
+        struct Probe {
+            action: Option<String>,
+            #[serde(rename = "requestId")]
+            request_id: Option<String>,
+            #[serde(rename = "subscriptionId")]
+            subscription_id: Option<String>,
+            error: Option<serde_json::Value>,
+        }
+        let Ok(probe) = serde_json::from_str::<Probe>(&text) else {
+            return;
+        };
+        let mut routes = self.routes.lock();
+        if probe.action.as_deref() == Some("subscription") {
+            let Some(id) = probe.subscription_id else {
+                return;
+            };
+            let event = if probe.error.is_some() {
+                Err(ClientError::from_answer(&text))
+            } else {
+                Ok(text)
+            };
+            let ended = event.is_err();
+            let Some(events) = routes.events.get(&id) else {
+                return;
+            };
+            match events.try_send(event) {
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => {
+                    routes.events.remove(&id);
+                }
+                Ok(()) if ended => {
+                    routes.events.remove(&id);
+                }
+                Ok(()) => {}
+            }
+            return;
+        }
+        let Some((reply, events)) = probe.request_id.and_then(|id| routes.answers.remove(&id))
+        else {
+            return;
+        };
+        if let (Some(events), Some(id), None) = (events, probe.subscription_id, &probe.error) {
+            routes.events.insert(id, events);
+        }
+        let _ = reply.send(text);
+    }
+}
+
+fn subscription_id(answer: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Answer {
+        #[serde(rename = "subscriptionId")]
+        subscription_id: String,
+    }
+    serde_json::from_str::<Answer>(answer)
+        .ok()
+        .map(|answer| answer.subscription_id)
+}
