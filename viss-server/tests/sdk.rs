@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use test_support::auth::AccessEcosystem;
+use test_support::mqtt::Broker;
 use test_support::server::Server;
 use test_support::workspace_root;
 
@@ -80,6 +81,38 @@ fn ecosystem_env(command: &mut Command, server: &Server) -> AccessEcosystem {
     command.env("NODE_EXTRA_CA_CERTS", ecosystem.ca_bundle(&demo_cert));
     ecosystem
 }
+
+/// Debian's mosquitto and a demo car serving VISS over MQTT through it, and the client URL
+/// (`mqtt://127.0.0.1:<port>/<VID>`).
+fn start_mqtt_car() -> (Broker, Server, String) {
+    let broker = Broker::start();
+    let car = Server::start(
+        &demo_car(),
+        &[
+            OsStr::new("--simulate"),
+            OsStr::new("--simulate-period-ms"),
+            OsStr::new("200"),
+            OsStr::new("--no-grpc"),
+            OsStr::new("--mqtt-broker"),
+            OsStr::new(&broker.url()),
+            OsStr::new("--mqtt-vid"),
+            OsStr::new(MQTT_VID),
+            OsStr::new("--mqtt-insecure"),
+        ],
+    );
+    let url = format!("{}/{MQTT_VID}", broker.url());
+    (broker, car, url)
+}
+
+/// [`start_mqtt_car`], its URL handed to `command` as `VISS_MQTT_URL`.
+fn mqtt_env(command: &mut Command) -> (Broker, Server) {
+    let (broker, car, url) = start_mqtt_car();
+    command.env("VISS_MQTT_URL", url);
+    (broker, car)
+}
+
+/// The vehicle id a demo car serving MQTT answers to.
+const MQTT_VID: &str = "VIN-SDK";
 
 /// The number after `label` in a test runner's summary (`# pass 12`, `12 passed`).
 fn count(summary: &str, label: &str, before: bool) -> usize {
@@ -152,6 +185,7 @@ fn the_python_sdk_suite_passes_against_the_demo_car() {
         .current_dir(&root);
     server_env(&mut pytest, &server);
     let _ecosystem = ecosystem_env(&mut pytest, &server);
+    let (_broker, _mqtt_car) = mqtt_env(&mut pytest);
     let output = pytest.output().expect("pytest runs");
     let report = text(&output);
     eprintln!(
@@ -242,14 +276,11 @@ fn mypy_rejects_a_misspelt_path_and_a_string_on_a_numeric_actuator() {
 /// The generated Rust SDK (`generated/demo-car/sdk/rust`): typed handles of the server's own
 /// tree over one wss connection.
 mod rust_sdk {
-    use std::ffi::OsStr;
     use std::time::{Duration, Instant};
 
     use demo_car_sdk::tree::{Vehicle, Waypoint};
     use demo_car_sdk::vapi::{LONGITUDINAL, MatrixId, ProcedureStatus, VapiOptions};
     use demo_car_sdk::{ClientError, ClientOptions, Filter, LogicOp, connect};
-    use test_support::mqtt::Broker;
-    use test_support::server::Server;
 
     use super::start_demo_car;
 
@@ -389,22 +420,7 @@ mod rust_sdk {
     /// Debian's mosquitto to a demo car serving VISS over MQTT; VAPI over it too.
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn typed_calls_subscriptions_and_vapi_over_mqtt() {
-        let broker = Broker::start();
-        let server = Server::start(
-            &super::demo_car(),
-            &[
-                OsStr::new("--simulate"),
-                OsStr::new("--simulate-period-ms"),
-                OsStr::new("200"),
-                OsStr::new("--no-grpc"),
-                OsStr::new("--mqtt-broker"),
-                OsStr::new(&broker.url()),
-                OsStr::new("--mqtt-vid"),
-                OsStr::new("VIN-SDK"),
-                OsStr::new("--mqtt-insecure"),
-            ],
-        );
-        let url = format!("{}/VIN-SDK", broker.url());
+        let (broker, server, url) = super::start_mqtt_car();
         // The car subscribes its request topic once it has reached the broker.
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -430,7 +446,7 @@ mod rust_sdk {
         client.close().await;
         let closed = client.get(Vehicle::TREE.speed).await.expect_err("closed");
         assert_eq!(closed, ClientError::Closed);
-        let nobody = connect("mqtt://127.0.0.1:1/VIN-SDK", options(&server))
+        let nobody = connect("mqtt://127.0.0.1:1/VIN", options(&server))
             .await
             .expect_err("no broker there");
         assert!(matches!(nobody, ClientError::Connect(_)), "{nobody}");

@@ -14,6 +14,9 @@ Transports (chosen by the URL scheme):
   to repeat them).
 * https:// and http:// -- GET (get) and POST (set) with urllib in a worker thread; no
   subscriptions.
+* mqtts://broker:8883/<VID> and mqtt:// -- through an MQTT broker to a vehicle serving VISS
+  over MQTT (mqtt.py; the package's `mqtt` extra, paho-mqtt): the WebSocket transport's
+  logic over the broker, every call and subscriptions too.
 
 Errors: VissError is an error answer of the server (number, reason, description, action);
 ClientError and its subclasses are failures on this side (timeout, connection, overload).
@@ -31,11 +34,11 @@ import ssl
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from websockets.asyncio.client import ClientConnection, connect as ws_connect
+from websockets.asyncio.client import connect as ws_connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Subprotocol
 
@@ -258,6 +261,17 @@ class _Pending:
     on_answer: AnswerHook | None
 
 
+class _Socket(Protocol):
+    """What the WebSocket transport reads and writes: a websockets connection, or the broker
+    connection of mqtt.py."""
+
+    async def send(self, message: str) -> None: ...
+
+    async def close(self) -> None: ...
+
+    def __aiter__(self) -> AsyncIterator[str | bytes]: ...
+
+
 class _WebSocketTransport:
     """One WebSocket, reconnected after an unexpected close; correlates answers by requestId."""
 
@@ -272,7 +286,7 @@ class _WebSocketTransport:
         self.on_lost: Callable[[], None] = lambda: None
         self.on_reconnected: Callable[[], None] = lambda: None
         self.on_closed: Callable[[str], None] = lambda reason: None
-        self._ws: ClientConnection | None = None
+        self._ws: _Socket | None = None
         self._closed_reason: str | None = None
         self._changed = asyncio.Event()
         self._pending: dict[str, _Pending] = {}
@@ -299,7 +313,7 @@ class _WebSocketTransport:
             if self._closed_reason is None:
                 self._give_up(f"internal error: {runner.exception()!r}")
 
-    async def _dial(self) -> ClientConnection:
+    async def _dial(self) -> _Socket:
         return await ws_connect(
             self._url,
             ssl=self._context,
@@ -366,7 +380,7 @@ class _WebSocketTransport:
         self.on_lost()
         self.listeners.emit("close", "the connection was lost")
 
-    async def _reconnect(self) -> ClientConnection | None:
+    async def _reconnect(self) -> _Socket | None:
         """Dials until it works, waiting initial_delay, doubling up to max_delay, jittered so
         that many clients of a restarted server do not all come back at the same instant."""
         delay = self._options.initial_delay
@@ -384,7 +398,7 @@ class _WebSocketTransport:
             delay = min(delay * 2, self._options.max_delay)
         return None
 
-    async def _read(self, ws: ClientConnection) -> None:
+    async def _read(self, ws: _Socket) -> None:
         try:
             async for frame in ws:
                 self._dispatch(frame)
@@ -470,7 +484,7 @@ class _WebSocketTransport:
     async def _exchange(self, message: Response, on_answer: AnswerHook | None) -> Response:
         request_id = str(next(self._ids))
         text = json.dumps({**message, "requestId": request_id})
-        stale: ClientConnection | None = None
+        stale: _Socket | None = None
         while True:
             ws = await self._wait_connected(stale)
             future: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
@@ -489,7 +503,7 @@ class _WebSocketTransport:
                 # A timeout or cancellation drops the entry; a late answer is then unmatched.
                 self._pending.pop(request_id, None)
 
-    async def _wait_connected(self, stale: ClientConnection | None) -> ClientConnection:
+    async def _wait_connected(self, stale: _Socket | None) -> _Socket:
         """The current connection once there is one (other than `stale`, known to be dead)."""
         while True:
             if self._closed_reason is not None:
@@ -498,6 +512,16 @@ class _WebSocketTransport:
             if ws is not None and ws is not stale:
                 return ws
             await self._changed.wait()
+
+
+class _MqttTransport(_WebSocketTransport):
+    """The WebSocket transport's logic over an MQTT broker (mqtt.py): paho reconnects by
+    itself, so the connection it dials stays up until the client closes it."""
+
+    async def _dial(self) -> _Socket:
+        from .mqtt import MqttConnection  # paho-mqtt: the optional `mqtt` extra
+
+        return await MqttConnection.open(self._url, self._context, self._options.timeout)
 
 
 _Transport = _HttpTransport | _WebSocketTransport
@@ -563,7 +587,7 @@ class VissClient:
     """A VISS v3 client; create it with `await VissClient.connect(url, ...)`."""
 
     transport: str
-    """The URL scheme in use: "wss", "ws", "https" or "http"."""
+    """The URL scheme in use: "wss", "ws", "https", "http", "mqtts" or "mqtt"."""
 
     def __init__(
         self, transport: str, impl: _Transport, timeout: float, authorization: str | None
@@ -602,17 +626,21 @@ class VissClient:
         reconnecting (initial_delay doubling up to max_delay, max_attempts tries, None =
         forever) only applies to a connection that was up."""
         scheme = urllib.parse.urlsplit(url).scheme.lower()
-        if scheme not in ("wss", "ws", "https", "http"):
-            raise ValueError(f"unsupported URL scheme {scheme!r}: use wss, ws, https or http")
+        if scheme not in ("wss", "ws", "https", "http", "mqtts", "mqtt"):
+            raise ValueError(f"unsupported URL scheme {scheme!r}: "
+                             "use wss, ws, https, http, mqtts or mqtt")
         if timeout <= 0 or max_pending < 1 or initial_delay <= 0 or max_delay < initial_delay:
             raise ValueError("timeout, max_pending and the delays must be positive, "
                              "and max_delay >= initial_delay")
         if max_attempts is not None and max_attempts < 0:
             raise ValueError("max_attempts must be >= 0 (or None: forever)")
         options = _Options(timeout, max_pending, reconnect, initial_delay, max_delay, max_attempts)
-        context = ssl.create_default_context(cafile=cafile) if scheme in ("wss", "https") else None
+        secure = scheme in ("wss", "https", "mqtts")
+        context = ssl.create_default_context(cafile=cafile) if secure else None
         impl: _Transport
-        if scheme in ("wss", "ws"):
+        if scheme in ("mqtts", "mqtt"):
+            impl = _MqttTransport(url, context, options)
+        elif scheme in ("wss", "ws"):
             impl = _WebSocketTransport(url, context, options)
         else:
             impl = _HttpTransport(url, context, options)
@@ -633,6 +661,11 @@ class VissClient:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
+
+    @property
+    def streams(self) -> bool:
+        """Whether this transport carries subscriptions (HTTP does not)."""
+        return isinstance(self._impl, _WebSocketTransport)
 
     def authorize(self, token: str | None) -> None:
         """The access token (or token handle) sent with later requests; None sends none."""
@@ -686,7 +719,7 @@ class VissClient:
         or an array for several signals), in order; `on_end` gets the VissError that ended the
         subscription (an error event, a failed re-subscribe, or a connection that is gone
         for good) -- not called after unsubscribe() or close()."""
-        if not isinstance(self._impl, _WebSocketTransport):
+        if not self.streams:
             raise ClientError(
                 f"subscribe is not available over {self.transport}: connect with wss://"
             )

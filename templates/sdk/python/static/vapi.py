@@ -19,7 +19,8 @@ errors (and asyncio cancellation) propagate.
 Mapping onto one VISS server (one Vapi object = one vehicle, `vapi.vehicle_id`):
 
 * Common: `Connect(vehicleId, protocol, clientCredentials)` opens a VISS session over
-  "wss" (WebSocket) or "https", whichever URLs the Vapi was given; the first protocol
+  "wss" (WebSocket), "https" or "mqtt" (through a broker, `mqtts://broker/<VID>`; the
+  `mqtt` extra), whichever URLs the Vapi was given; the first protocol
   connected is the default until `SelectProtocol` picks another connected one.
   `Disconnect` closes one session, `ReleaseVehicle` all of them: the services running over
   it end without further callbacks (subscriptions end, a moving seat goes on to its
@@ -40,7 +41,7 @@ Mapping onto one VISS server (one Vapi object = one vehicle, `vapi.vehicle_id`):
   filter expression as JSON text ("" = none; Subscribe's default is every change:
   {"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}); `value` is the VISS value
   as text ("42", "true"; a struct or array as JSON text: '{"Name":"x"}', '["1","2"]');
-  values come back the same way in `DataPoint.Value`. Subscribe needs the wss protocol.
+  values come back the same way in `DataPoint.Value`. Subscribe needs wss or mqtt.
 * Seating: `GetPropertiesSeating` reads the metadata of `Vehicle.Cabin.Seat` at run time:
   the seats are the branches two levels below it (row, then column: `Row1.DriverSide`) and a
   seat supports the VAPI movement types for which it has a numeric actuator with min and max:
@@ -273,7 +274,7 @@ DEFLATE = 0.0  # lumbar movement
 FORWARD_RECLINE = 0.0  # backrest movement
 BACKWARD_RECLINE = 100.0  # backrest movement
 
-PROTOCOLS = ("wss", "https")
+PROTOCOLS = ("wss", "https", "mqtt")
 """The protocols a Vapi speaks: the VISS transports of this SDK."""
 
 SubscribeCallback = Callable[[SubscribeOutput], None]
@@ -595,7 +596,7 @@ class _Watch:
         self._poller: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        if self._client.transport in ("wss", "ws"):
+        if self._client.streams:
             self._subscription = await self._client.subscribe(
                 self._actuator.path, filters.change("ne", 0), self._on_event, self.queue.put_nowait
             )
@@ -1025,10 +1026,10 @@ class Vapi:
         client, problem = self._session(vehicleId, stCredentials)
         if client is None:
             return SubscribeOutput(ProcedureStatus.FAILED, problem)
-        if client.transport not in ("wss", "ws"):
+        if not client.streams:
             return SubscribeOutput(ProcedureStatus.FAILED, _error(
                 400, "bad_request", f"Subscribe is not available over {self._default}: "
-                "Connect and SelectProtocol wss"))
+                "Connect and SelectProtocol wss or mqtt"))
         service_id = next(self._ids)
 
         def on_event(data: Any) -> None:

@@ -25,7 +25,7 @@ const TREE: &str = include_str!("../../../../templates/sdk/python/tree.py.j2");
 const MESSAGES: &str = include_str!("../../../../templates/sdk/python/messages.py.j2");
 
 /// The hand-written client core, copied into the package as it is.
-const STATIC: [(&str, &str); 6] = [
+const STATIC: [(&str, &str); 7] = [
     (
         "access.py",
         include_str!("../../../../templates/sdk/python/static/access.py"),
@@ -45,6 +45,10 @@ const STATIC: [(&str, &str); 6] = [
     (
         "leaf.py",
         include_str!("../../../../templates/sdk/python/static/leaf.py"),
+    ),
+    (
+        "mqtt.py",
+        include_str!("../../../../templates/sdk/python/static/mqtt.py"),
     ),
     (
         "vapi.py",
