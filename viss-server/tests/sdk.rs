@@ -1339,6 +1339,14 @@ mod rust_vapi {
         assert!(token.split('.').count() == 3 && token != agt, "{token}");
         let set = api.set(vid, "Vehicle.Cabin.Light", "30", &token).await;
         assert_eq!(set.status, SUCCESSFUL, "{set:?}");
+        // Without access control Connect's credentials are the session's token, and
+        // connecting again replaces them (no token left behind).
+        assert_eq!(plain.connect(vid, "wss", &token).await.status, SUCCESSFUL);
+        let with_token = plain.get(vid, "Vehicle.Cabin.Light", "", "").await;
+        assert_eq!(with_token.status, SUCCESSFUL, "{with_token:?}");
+        assert_eq!(plain.connect(vid, "wss", "").await.status, SUCCESSFUL);
+        let without = plain.get(vid, "Vehicle.Cabin.Light", "", "").await;
+        assert_eq!(outcome(without.status, without.error.as_ref()).1, 401);
         for protocol in ["wss", "https"] {
             assert_eq!(api.select_protocol(vid, protocol).await.status, SUCCESSFUL);
             let read = api.get(vid, "Vehicle.Cabin.Light", "", &token).await;

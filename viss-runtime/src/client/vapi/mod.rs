@@ -249,8 +249,10 @@ impl<T: VissTree + 'static> Vapi<T> {
             let token = (granted.is_none() && !client_credentials.is_empty())
                 .then(|| client_credentials.to_owned());
             if !self.sessions.lock().clients.contains_key(&protocol) {
+                // No token of the client's own: every call passes the session's (or the
+                // procedure's), so connecting again with other credentials replaces them.
                 let options = ClientOptions {
-                    authorization: token.clone(),
+                    authorization: None,
                     ..self.options.client.clone()
                 };
                 let client = Client::connect(url, (self.tree)(), options).await?;
