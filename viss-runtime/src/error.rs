@@ -231,6 +231,20 @@ impl std::fmt::Display for VissError {
 
 impl std::error::Error for VissError {}
 
+/// An error and the errors under it, `: `-joined: libraries that wrap an I/O or TLS failure
+/// (tonic's "transport error", tokio-postgres' "error performing TLS handshake") say why
+/// only in their sources (e.g. the certificate's issuer is unknown).
+pub fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,6 +29,7 @@ use tonic::transport::{Channel, Endpoint};
 use super::ClientError;
 use crate::codec::protobuf::proto::viss_client::VissClient;
 use crate::codec::protobuf::{Request, Response};
+use crate::error::with_causes;
 
 /// The largest message read: a whole tree's metadata is well below (tonic's default is
 /// 4 MiB).
@@ -56,7 +57,7 @@ impl GrpcLink {
             .ok_or_else(|| ClientError::Connect(format!("{url}: no scheme")))?;
         let authority = rest.split('/').next().unwrap_or(rest);
         let connect_error = |error: &dyn std::error::Error| {
-            ClientError::Connect(format!("{url}: {}", error_chain(error)))
+            ClientError::Connect(format!("{url}: {}", with_causes(error)))
         };
         let scheme = if tls.is_some() { "https" } else { "http" };
         let endpoint = Endpoint::from_shared(format!("{scheme}://{authority}"))
@@ -202,18 +203,6 @@ fn h2_only(config: Arc<rustls::ClientConfig>) -> Arc<rustls::ClientConfig> {
     let mut config = Arc::unwrap_or_clone(config);
     config.alpn_protocols = vec![b"h2".to_vec()];
     Arc::new(config)
-}
-
-/// An error with its sources (tonic's transport errors say little at the top).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 /// TCP and TLS to the one server, for tonic's channel (its own TLS needs a TLS stack of its

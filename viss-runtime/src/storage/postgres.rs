@@ -19,6 +19,7 @@ use tokio_postgres::tls::MakeTlsConnect;
 use tokio_postgres::{Client, Config, NoTls, Socket};
 
 use super::{Backend, Kind, Row, StorageError, nanos, timestamp};
+use crate::error::with_causes;
 
 /// Schema versions: entry `n` takes a database from version `n` to `n + 1`. Append only.
 const MIGRATIONS: &[&str] = &["CREATE TABLE latest (
@@ -67,19 +68,6 @@ impl std::fmt::Debug for PostgresBackend {
 
 fn database(error: tokio_postgres::Error) -> StorageError {
     StorageError::Database(with_causes(&error))
-}
-
-/// An error and the errors under it: tokio-postgres says "error performing TLS handshake",
-/// its source says why (e.g. the certificate's issuer is unknown).
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl PostgresBackend {
