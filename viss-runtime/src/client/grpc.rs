@@ -42,6 +42,8 @@ pub(super) struct GrpcLink {
     closed: AtomicBool,
     /// Events dropped because a subscriber read too slowly.
     pub(super) dropped: Arc<AtomicU64>,
+    /// The subscriptions' stream tasks, aborted by `close`.
+    streams: parking_lot::Mutex<Vec<tokio::task::AbortHandle>>,
 }
 
 impl GrpcLink {
@@ -59,14 +61,16 @@ impl GrpcLink {
         let connect_error = |error: &dyn std::error::Error| {
             ClientError::Connect(format!("{url}: {}", with_causes(error)))
         };
-        let scheme = if tls.is_some() { "https" } else { "http" };
-        let endpoint = Endpoint::from_shared(format!("{scheme}://{authority}"))
+        // `http://` even with TLS: the connector below does TLS, and tonic refuses an
+        // `https://` endpoint without a TLS configuration of its own whenever any crate of
+        // the application enables one of tonic's TLS features.
+        let endpoint = Endpoint::from_shared(format!("http://{authority}"))
             .map_err(|error| connect_error(&error))?
             .connect_timeout(timeout)
             .tcp_nodelay(true);
         let channel = match tls {
             Some(config) => {
-                let uri: Uri = format!("{scheme}://{authority}")
+                let uri: Uri = format!("https://{authority}")
                     .parse()
                     .map_err(|error| connect_error(&error))?;
                 let host = uri.host().unwrap_or_default();
@@ -90,11 +94,17 @@ impl GrpcLink {
             timeout,
             closed: AtomicBool::new(false),
             dropped: Arc::default(),
+            streams: parking_lot::Mutex::default(),
         })
     }
 
+    /// Calls after this fail with [`ClientError::Closed`]; open subscriptions end (their
+    /// streams dropped, which ends them on the server).
     pub(super) fn close(&self) {
         self.closed.store(true, Ordering::Relaxed);
+        for stream in self.streams.lock().drain(..) {
+            stream.abort();
+        }
     }
 
     pub(super) fn is_closed(&self) -> bool {
@@ -159,11 +169,19 @@ impl GrpcLink {
         let task = tokio::spawn(async move {
             loop {
                 let event = match stream.message().await {
-                    Ok(Some(message)) => Ok(Response::Subscribe(message).to_json().to_string()),
+                    Ok(Some(message)) => {
+                        let text = Response::Subscribe(message).to_json().to_string();
+                        // An error event (an expired token) ends the subscription.
+                        super::ok_or_error(text)
+                    }
                     Ok(None) => return,
                     Err(status) => Err(ClientError::from(status)),
                 };
-                let ended = event.is_err();
+                if event.is_err() {
+                    // The last word is never dropped: wait for room.
+                    let _ = events.send(event).await;
+                    return;
+                }
                 match events.try_send(event) {
                     Err(mpsc::error::TrySendError::Closed(_)) => return,
                     Err(mpsc::error::TrySendError::Full(_)) => {
@@ -171,12 +189,13 @@ impl GrpcLink {
                     }
                     Ok(()) => {}
                 }
-                if ended {
-                    return;
-                }
             }
         });
-        Ok(task.abort_handle())
+        let handle = task.abort_handle();
+        let mut streams = self.streams.lock();
+        streams.retain(|stream| !stream.is_finished());
+        streams.push(handle.clone());
+        Ok(handle)
     }
 }
 
@@ -190,9 +209,15 @@ fn encode(request: &str) -> Result<Request, ClientError> {
 impl From<tonic::Status> for ClientError {
     fn from(status: tonic::Status) -> Self {
         match status.code() {
-            tonic::Code::Unavailable => Self::ConnectionLost,
+            // A connection that broke under a call or stream comes as any of these (h2 and
+            // body errors are Unknown or Internal, a reset stream Cancelled).
+            tonic::Code::Unavailable
+            | tonic::Code::Unknown
+            | tonic::Code::Internal
+            | tonic::Code::Cancelled => Self::ConnectionLost,
             tonic::Code::DeadlineExceeded => Self::Timeout,
-            tonic::Code::Cancelled => Self::Closed,
+            // The server's cap on subscription streams.
+            tonic::Code::ResourceExhausted => Self::TooManyPending,
             code => Self::Protocol(format!("gRPC {code:?}: {}", status.message())),
         }
     }

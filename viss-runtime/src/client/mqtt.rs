@@ -9,7 +9,13 @@
 //! `subscriptionId`. The broker connection is the server's own MQTT seam
 //! ([`crate::transport::mqtt::link`], rumqttc): it reconnects by itself and keeps the reply
 //! topic subscribed; the vehicle keeps subscriptions across broker faults, so their events
-//! resume on the same topic. A request whose answer a broker fault lost times out.
+//! resume on the same topic. While the broker is away a request fails at once with
+//! [`ClientError::ConnectionLost`] (queued, it could land long after its caller gave up); one
+//! whose answer a broker fault lost times out.
+//!
+//! The vehicle ends a subscription only when told (MQTT has no connection to it that could
+//! end): a dropped subscription, an answer to a subscribe whose caller gave up, and every
+//! live subscription at `close` are unsubscribed.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,6 +48,8 @@ pub(super) struct Shared {
     reply_topic: String,
     routes: Mutex<Routes>,
     closed: AtomicBool,
+    /// The broker connection is up (the driver follows it).
+    connected: AtomicBool,
     next_unsubscribe: AtomicU64,
     /// Events dropped because a subscriber read too slowly.
     pub(super) dropped: AtomicU64,
@@ -115,6 +123,7 @@ impl MqttLink {
             reply_topic,
             routes: Mutex::default(),
             closed: AtomicBool::new(false),
+            connected: AtomicBool::new(true),
             next_unsubscribe: AtomicU64::new(1),
             dropped: AtomicU64::new(0),
         });
@@ -128,11 +137,13 @@ impl MqttLink {
                         }
                     }
                     LinkEvent::Lost(why) => {
+                        driven.connected.store(false, Ordering::Relaxed);
                         tracing::debug!(%why, "MQTT broker connection lost; reconnecting");
                         // The next poll reconnects; not in a hot loop while the broker is down.
                         tokio::time::sleep(Duration::from_millis(500)).await;
                     }
                     LinkEvent::Connected { session_present } => {
+                        driven.connected.store(true, Ordering::Relaxed);
                         // A clean session forgot the reply topic: subscribe it again, from
                         // a task of its own (this one must go on draining the library's
                         // queue for the subscription to get through).
@@ -157,9 +168,28 @@ impl MqttLink {
     pub(super) fn shared(&self) -> &Arc<Shared> {
         &self.shared
     }
+}
 
+/// A client dropped without `close` stops its broker connection too.
+impl Drop for MqttLink {
+    fn drop(&mut self) {
+        self.driver.abort();
+    }
+}
+
+impl MqttLink {
+    /// Unsubscribes every live subscription, says goodbye to the broker, and ends what
+    /// waits: calls fail with [`ClientError::Closed`], subscriptions end with it.
     pub(super) async fn close(&self) {
-        self.shared.closed.store(true, Ordering::Relaxed);
+        if self.shared.closed.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        let routes = std::mem::take(&mut *self.shared.routes.lock());
+        for (id, events) in routes.events {
+            let _ = events.try_send(Err(ClientError::Closed));
+            let _ = tokio::time::timeout(self.timeout, self.shared.publish_unsubscribe(&id)).await;
+        }
+        drop(routes.answers);
         self.shared.client.disconnect().await;
         self.driver.abort();
     }
@@ -194,6 +224,9 @@ impl MqttLink {
         if self.is_closed() {
             return Err(ClientError::Closed);
         }
+        if !self.shared.connected.load(Ordering::Relaxed) {
+            return Err(ClientError::ConnectionLost);
+        }
         let key = id.to_string();
         let (reply, answer) = oneshot::channel();
         self.shared
@@ -221,11 +254,26 @@ impl Shared {
             .map_err(|_| ClientError::ConnectionLost)
     }
 
-    /// Ends subscription `id` on the vehicle (its answer is not waited for) and forgets it.
-    pub(super) fn unsubscribe(&self, id: &str) {
+    /// Forgets subscription `id` and ends it on the vehicle from a task of its own (its
+    /// answer is not waited for).
+    pub(super) fn unsubscribe(self: &Arc<Self>, id: &str) {
         if self.routes.lock().events.remove(id).is_none() {
             return;
         }
+        self.unsubscribe_later(id.to_owned());
+    }
+
+    /// Publishes an unsubscribe of `id` from a task (publishing may wait for the library's
+    /// queue; a `Drop` or the driver cannot).
+    fn unsubscribe_later(self: &Arc<Self>, id: String) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let shared = Arc::clone(self);
+        runtime.spawn(async move { shared.publish_unsubscribe(&id).await });
+    }
+
+    async fn publish_unsubscribe(&self, id: &str) {
         let request_id = format!(
             "unsubscribe-{}",
             self.next_unsubscribe.fetch_add(1, Ordering::Relaxed)
@@ -233,15 +281,12 @@ impl Shared {
         let request = serde_json::json!({
             "action": "unsubscribe", "subscriptionId": id, "requestId": request_id,
         });
-        let envelope =
-            serde_json::json!({"topic": self.reply_topic, "request": request.to_string()});
-        let _ = self
-            .client
-            .try_publish(&self.request_topic, envelope.to_string().into_bytes());
+        let _ = self.publish(&request.to_string()).await;
     }
 
-    /// An answer goes to its waiting request, an event to its subscription.
-    fn route(&self, text: String) {
+    /// An answer goes to its waiting request, an event to its subscription. A subscription
+    /// nobody reads any more is ended on the vehicle.
+    fn route(self: &Arc<Self>, text: String) {
         #[derive(Deserialize)]
         struct Probe {
             action: Option<String>,
@@ -274,6 +319,7 @@ impl Shared {
                 }
                 Err(mpsc::error::TrySendError::Closed(_)) => {
                     routes.events.remove(&id);
+                    self.unsubscribe_later(id);
                 }
                 Ok(()) if ended => {
                     routes.events.remove(&id);
@@ -282,11 +328,22 @@ impl Shared {
             }
             return;
         }
-        let Some((reply, events)) = probe.request_id.and_then(|id| routes.answers.remove(&id))
-        else {
+        let waiting = probe.request_id.and_then(|id| routes.answers.remove(&id));
+        let subscribed = probe.subscription_id.filter(|_| probe.error.is_none());
+        let Some((reply, events)) = waiting else {
+            // A subscribe answered after its caller gave up (a timeout): nobody will read it.
+            if let (Some(id), Some("subscribe")) = (subscribed, probe.action.as_deref()) {
+                self.unsubscribe_later(id);
+            }
             return;
         };
-        if let (Some(events), Some(id), None) = (events, probe.subscription_id, &probe.error) {
+        if reply.is_closed() {
+            if let Some(id) = subscribed.filter(|_| events.is_some()) {
+                self.unsubscribe_later(id);
+            }
+            return;
+        }
+        if let (Some(events), Some(id)) = (events, subscribed) {
             routes.events.insert(id, events);
         }
         let _ = reply.send(text);

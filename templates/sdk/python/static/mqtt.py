@@ -10,8 +10,10 @@ explicitly). Each request goes to `<VID>/Vehicle` in the envelope {"topic": <rep
 own reply topic (`vssgen-client/<random>`), where the WebSocket transport's logic matches
 them by requestId and subscriptionId. paho's network thread reconnects by itself and
 subscribes the reply topic again on every connect; the vehicle keeps subscriptions across
-broker faults, so their events resume on the same topic. A request whose answer a broker
-fault lost times out.
+broker faults, so their events resume on the same topic. While the broker is away a request
+fails at once with VissConnectionError (queued, it could land long after its caller gave
+up); one whose answer a broker fault lost times out. The vehicle ends a subscription only
+when told: VissClient.close() unsubscribes every live one first.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 from websockets.exceptions import ConnectionClosed
+
+from .client import VissConnectionError
 
 __all__ = ["MqttConnection"]
 
@@ -90,8 +94,10 @@ class MqttConnection:
                 # A clean session forgot the reply topic: subscribe it on every connect.
                 mqtt.subscribe(reply_topic, qos=1)
 
-        def on_subscribe(*_: Any) -> None:
-            loop.call_soon_threadsafe(settle, None)
+        def on_subscribe(_: paho.Client, __: Any, ___: Any, reasons: list[Any], ____: Any) -> None:
+            refused = [reason for reason in reasons if reason.is_failure]
+            error = ConnectionError(f"the broker refused the reply topic: {refused[0]}") if refused else None
+            loop.call_soon_threadsafe(settle, error)
 
         def on_message(_: paho.Client, __: Any, message: paho.MQTTMessage) -> None:
             if message.topic == reply_topic:
@@ -116,10 +122,12 @@ class MqttConnection:
     async def send(self, message: str) -> None:
         if self._closed:
             raise ConnectionClosed(None, None)
+        if not self._client.is_connected():
+            raise VissConnectionError("the MQTT broker is not reachable just now")
         envelope = json.dumps({"topic": self._reply_topic, "request": message})
         info = self._client.publish(self._request_topic, envelope, qos=1)
         if info.rc == paho.MQTT_ERR_QUEUE_SIZE:
-            raise ConnectionError(f"more than {OUTGOING_BOUND} requests wait for the broker")
+            raise VissConnectionError(f"more than {OUTGOING_BOUND} requests wait for the broker")
 
     async def close(self) -> None:
         if self._closed:

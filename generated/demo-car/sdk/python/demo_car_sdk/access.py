@@ -19,6 +19,7 @@ and the TypeScript SDK's access.ts have the same shape.
 from __future__ import annotations
 
 import asyncio
+import http.client
 import json
 import ssl
 import time
@@ -30,6 +31,9 @@ from typing import Any
 from .client import ClientError, RequestTimeout, VissConnectionError, VissError
 
 __all__ = ["AccessControl"]
+
+# The largest answer read (a token answer is a few kB).
+MAX_ANSWER_BYTES = 1 << 20
 
 # The VISS reason of an HTTP status that carries a VISS error number (TRANSPORT §4.1).
 _REASONS = {
@@ -110,14 +114,17 @@ class AccessControl:
             headers={"Content-Type": "application/json", "Accept": "application/json"})
         try:
             with urllib.request.urlopen(message, timeout=self.timeout, context=context) as reply:
-                return reply.status, reply.read()
+                return reply.status, reply.read(MAX_ANSWER_BYTES)
         except urllib.error.HTTPError as error:
             with error:
-                return error.code, error.read()
+                return error.code, error.read(MAX_ANSWER_BYTES)
         except urllib.error.URLError as error:
             raise VissConnectionError(f"{url}: {error.reason}") from error
         except TimeoutError:
             raise RequestTimeout(f"{url}: no answer within {self.timeout} s") from None
+        except (OSError, http.client.HTTPException) as error:
+            # Failures while reading the answer (a reset, a cut-off body) come unwrapped.
+            raise VissConnectionError(f"{url}: {error!r}") from error
 
 
 def _refusal(status: int, description: str) -> VissError:

@@ -452,8 +452,8 @@ class _WebSocketTransport:
                    "requestId": str(next(self._ids))}
         try:
             await ws.send(json.dumps(message))
-        except ConnectionClosed:
-            pass
+        except (ConnectionClosed, ClientError):
+            pass  # over MQTT: the broker is away just now
 
     def spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
         """Runs a background coroutine, keeping a reference so that it is not collected."""
@@ -498,6 +498,9 @@ class _WebSocketTransport:
                 self._pending.pop(request_id, None)
                 stale = ws
                 continue
+            except BaseException:
+                self._pending.pop(request_id, None)
+                raise
             try:
                 return await future
             finally:
@@ -650,7 +653,16 @@ class VissClient:
 
     async def close(self) -> None:
         """Closes the connection and stops reconnecting; pending requests fail with
-        ClientClosed. Subscriptions end without calling their on_end."""
+        ClientClosed. Subscriptions end without calling their on_end (over MQTT they are
+        unsubscribed first: the vehicle keeps them until told)."""
+        if isinstance(self._impl, _MqttTransport):
+            for subscription in list(self._subscriptions):
+                if self._by_id.get(subscription.id) is subscription:
+                    try:
+                        async with asyncio.timeout(self._timeout):
+                            await self._impl.send_unsubscribe(subscription.id)
+                    except (TimeoutError, ClientError):
+                        pass
         for subscription in self._subscriptions:
             subscription._active = False
         self._subscriptions.clear()

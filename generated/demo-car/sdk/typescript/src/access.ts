@@ -81,6 +81,8 @@ export class AccessControl {
         method: "POST",
         headers: { "Content-Type": "application/json", Accept: "application/json" },
         body: JSON.stringify(request),
+        // The proof and the grant must not follow a redirect to another server.
+        redirect: "error",
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       text = await response.text();
