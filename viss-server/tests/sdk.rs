@@ -153,6 +153,7 @@ fn the_typescript_sdk_suite_passes_against_the_demo_car() {
     .current_dir(node_dir());
     server_env(&mut node, &server);
     let _ecosystem = ecosystem_env(&mut node, &server);
+    let (_broker, _mqtt_car) = mqtt_env(&mut node);
     let output = node.output().expect("node runs");
     let report = text(&output);
     eprintln!(

@@ -28,7 +28,7 @@ const JS: &str = "text/javascript; charset=utf-8";
 
 /// Every file the page loads (the compiled SDK core keeps its repository layout below
 /// `dist/`, so the relative imports tsc leaves in place resolve as they are).
-const ASSETS: [Asset; 7] = [
+const ASSETS: [Asset; 8] = [
     Asset {
         path: "index.html",
         mime: HTML,
@@ -63,6 +63,12 @@ const ASSETS: [Asset; 7] = [
         path: "templates/sdk/typescript/static/leaf.js",
         mime: JS,
         body: include_str!("../../explorer/dist/templates/sdk/typescript/static/leaf.js"),
+    },
+    Asset {
+        // Imported by the client core for mqtt:// URLs, which a browser never uses.
+        path: "templates/sdk/typescript/static/mqtt.js",
+        mime: JS,
+        body: include_str!("../../explorer/dist/templates/sdk/typescript/static/mqtt.js"),
     },
 ];
 

@@ -19,7 +19,8 @@
 // Mapping onto one VISS server (one Vapi object = one vehicle, `vapi.vehicleId`):
 //
 // * Common: `Connect(vehicleId, protocol, clientCredentials)` opens a VISS session over
-//   "wss" (WebSocket) or "https", whichever URLs the Vapi was given; the first protocol
+//   "wss" (WebSocket), "https" or "mqtt" (Node: through a broker, `mqtts://broker/<VID>`),
+//   whichever URLs the Vapi was given; the first protocol
 //   connected is the default until `SelectProtocol` picks another connected one.
 //   `Disconnect` closes one session, `ReleaseVehicle` all of them (their services end without
 //   further callbacks). Credentials: with `accessControl` in the options (the ecosystem's
@@ -37,7 +38,7 @@
 //   filter expression as JSON text ("" = none; Subscribe's default is every change:
 //   {"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}); `value` is the VISS value
 //   as text ("42", "true"; a struct or array as JSON text: '{"Name":"x"}', '["1","2"]');
-//   values come back the same way in `DataPoint.Value`. Subscribe needs the wss protocol.
+//   values come back the same way in `DataPoint.Value`. Subscribe needs wss or mqtt.
 // * Seating: `GetPropertiesSeating` reads the metadata of `Vehicle.Cabin.Seat` at run time:
 //   the seats are the branches two levels below it (row, then column: `Row1.DriverSide`) and
 //   a seat supports the VAPI movement types for which it has a numeric actuator with min and
@@ -179,7 +180,7 @@ export const FORWARD_RECLINE = 0; // backrest movement
 export const BACKWARD_RECLINE = 100; // backrest movement
 
 /** The protocols a Vapi speaks: the VISS transports of this SDK. */
-export const PROTOCOLS = ["wss", "https"] as const;
+export const PROTOCOLS = ["wss", "https", "mqtt"] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export type SubscribeCallback = (output: SubscribeOutput) => void;
@@ -499,8 +500,9 @@ class Session {
     return request(this.client);
   }
 
-  get viaWebSocket(): boolean {
-    return this.client.transport === "wss" || this.client.transport === "ws";
+  /** Whether the transport carries subscriptions (HTTP does not). */
+  get streams(): boolean {
+    return this.client.transport !== "https" && this.client.transport !== "http";
   }
 }
 
@@ -560,7 +562,7 @@ class Watch {
   constructor(private readonly session: Session, private readonly actuator: Actuator, private readonly pollIntervalMs: number) {}
 
   async start(): Promise<void> {
-    if (this.session.viaWebSocket) {
+    if (this.session.streams) {
       this.subscription = await this.session.call((client) => client.subscribe(
         this.actuator.path, Filter.change("ne", 0), (data) => this.onEvent(data), (ended) => this.queue.push(ended)));
     } else {
@@ -981,9 +983,9 @@ export class Vapi {
                   callback: SubscribeCallback): Promise<SubscribeOutput> {
     const [session, problem] = this.session(vehicleId, stCredentials);
     if (session === undefined) return failed<SubscribeOutput>(problem, { Data: [], ServiceId: 0 });
-    if (!session.viaWebSocket) {
+    if (!session.streams) {
       return failed<SubscribeOutput>(error(400, "bad_request",
-        `Subscribe is not available over ${this.defaultProtocol ?? ""}: Connect and SelectProtocol wss`), { Data: [], ServiceId: 0 });
+        `Subscribe is not available over ${this.defaultProtocol ?? ""}: Connect and SelectProtocol wss or mqtt`), { Data: [], ServiceId: 0 });
     }
     const serviceId = this.nextId();
     const protocol = this.currentProtocol();

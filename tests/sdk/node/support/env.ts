@@ -22,6 +22,9 @@ export const caPem = (): string => readFileSync(required("VISS_CA"), "utf8");
 /** The demo-car binary, for the tests that start their own server. */
 export const demoCarBin = (): string => required("VISS_DEMO_CAR_BIN");
 
+/** mqtt://127.0.0.1:PORT/<VID>: Debian's mosquitto and a demo car serving VISS over MQTT. */
+export const mqttUrl = (): string => required("VISS_MQTT_URL");
+
 /** The access-control ecosystem (test-support's AccessEcosystem): viss-auth and a viss-server
  * serving tests/trees/Guarded.vspec that trusts its tokens. Node's fetch trusts their
  * certificates through NODE_EXTRA_CA_CERTS, which the harness points at a bundle. */

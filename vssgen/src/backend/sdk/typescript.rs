@@ -25,7 +25,7 @@ const TREE: &str = include_str!("../../../../templates/sdk/typescript/tree.ts.j2
 const MESSAGES: &str = include_str!("../../../../templates/sdk/typescript/messages.ts.j2");
 
 /// The hand-written client core, copied into `src/` as it is.
-const STATIC: [(&str, &str); 7] = [
+const STATIC: [(&str, &str); 8] = [
     (
         "access.ts",
         include_str!("../../../../templates/sdk/typescript/static/access.ts"),
@@ -45,6 +45,10 @@ const STATIC: [(&str, &str); 7] = [
     (
         "leaf.ts",
         include_str!("../../../../templates/sdk/typescript/static/leaf.ts"),
+    ),
+    (
+        "mqtt.ts",
+        include_str!("../../../../templates/sdk/typescript/static/mqtt.ts"),
     ),
     (
         "vapi.ts",

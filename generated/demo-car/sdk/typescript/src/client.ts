@@ -5,19 +5,26 @@
 //   wss:// ws://     WebSocket, sub-protocol "VISSv3": get, set, subscribe, unsubscribe;
 //                    requests correlated by requestId; reconnects and re-subscribes by itself.
 //   https:// http:// fetch: get and set only (HTTP has no subscriptions in VISS).
+//   mqtts://broker:8883/<VID> mqtt://...   Node only: through an MQTT broker to a vehicle
+//                    serving VISS over MQTT (mqtt.ts, the "mqtt" package); as WebSocket.
 //
 // Runs in browsers (native WebSocket and fetch) and in Node. Node without a global WebSocket
-// (Node < 22) loads the "ws" package on demand; it is the only dependency, and an optional one.
+// (Node < 22) loads the "ws" package on demand, and MQTT URLs the "mqtt" package; both are
+// optional dependencies.
 
 import type { Filter } from "./filter.js";
+import { mqttSocketFactory } from "./mqtt.js";
+
+/** A request's timeout when the options give none. */
+const DEFAULT_TIMEOUT_MS = 10_000;
 
 // ---------------------------------------------------------------------------------------------
 // Public types
 
 export interface ClientOptions {
-  /** wss://host:port, ws://..., https://host:port or http://... */
+  /** wss://host:port, ws://..., https://host:port, http://..., mqtts://broker:port/<VID> or mqtt://... */
   url: string;
-  /** PEM certificate(s) to trust for wss:// in Node (used through the "ws" package). */
+  /** PEM certificate(s) to trust for wss:// and mqtts:// in Node (through the "ws" and "mqtt" packages). */
   ca?: string;
   /** Per-request timeout; default 10 000 ms. Also bounds each connection attempt. */
   timeoutMs?: number;
@@ -122,7 +129,7 @@ function settingsFrom(options: ClientOptions, authorization: () => string | unde
     maxAttempts: options.reconnect?.maxAttempts,
   };
   return {
-    timeoutMs: options.timeoutMs ?? 10_000,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     maxPending: options.maxPending ?? 1024,
     reconnect,
     authorization,
@@ -763,7 +770,7 @@ async function readAnswer(response: Response, action: string): Promise<Message> 
 // The client
 
 export class VissClient {
-  readonly transport: "wss" | "ws" | "https" | "http";
+  readonly transport: "wss" | "ws" | "https" | "http" | "mqtts" | "mqtt";
   private token: string | undefined;
   private readonly emitter = new Emitter();
   private readonly channel: WebSocketChannel | HttpChannel;
@@ -782,10 +789,19 @@ export class VissClient {
     const url = new URL(options.url);
     const scheme = url.protocol.slice(0, -1);
     if (scheme === "https" || scheme === "http") return new VissClient(url, options, undefined);
-    if (scheme !== "wss" && scheme !== "ws") {
-      throw new VissClientError("unsupported", `unsupported URL scheme "${scheme}:" (use wss, ws, https or http)`);
+    let factory: SocketFactory;
+    if (scheme === "mqtts" || scheme === "mqtt") {
+      try {
+        factory = await mqttSocketFactory(options.ca, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+      } catch (error) {
+        throw new VissClientError("unsupported", error instanceof Error ? error.message : String(error), { cause: error });
+      }
+    } else if (scheme === "wss" || scheme === "ws") {
+      factory = await socketFactory(options);
+    } else {
+      throw new VissClientError("unsupported", `unsupported URL scheme "${scheme}:" (use wss, ws, https, http, mqtts or mqtt)`);
     }
-    const client = new VissClient(url, options, await socketFactory(options));
+    const client = new VissClient(url, options, factory);
     await (client.channel as WebSocketChannel).start();
     return client;
   }

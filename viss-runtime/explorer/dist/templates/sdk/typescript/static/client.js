@@ -4,9 +4,15 @@
 //   wss:// ws://     WebSocket, sub-protocol "VISSv3": get, set, subscribe, unsubscribe;
 //                    requests correlated by requestId; reconnects and re-subscribes by itself.
 //   https:// http:// fetch: get and set only (HTTP has no subscriptions in VISS).
+//   mqtts://broker:8883/<VID> mqtt://...   Node only: through an MQTT broker to a vehicle
+//                    serving VISS over MQTT (mqtt.ts, the "mqtt" package); as WebSocket.
 //
 // Runs in browsers (native WebSocket and fetch) and in Node. Node without a global WebSocket
-// (Node < 22) loads the "ws" package on demand; it is the only dependency, and an optional one.
+// (Node < 22) loads the "ws" package on demand, and MQTT URLs the "mqtt" package; both are
+// optional dependencies.
+import { mqttSocketFactory } from "./mqtt.js";
+/** A request's timeout when the options give none. */
+const DEFAULT_TIMEOUT_MS = 10_000;
 /** An error answered by the server (or, for HTTP, its status), with the VISS error fields. */
 export class VissError extends Error {
     number;
@@ -41,7 +47,7 @@ function settingsFrom(options, authorization) {
         maxAttempts: options.reconnect?.maxAttempts,
     };
     return {
-        timeoutMs: options.timeoutMs ?? 10_000,
+        timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
         maxPending: options.maxPending ?? 1024,
         reconnect,
         authorization,
@@ -679,10 +685,22 @@ export class VissClient {
         const scheme = url.protocol.slice(0, -1);
         if (scheme === "https" || scheme === "http")
             return new VissClient(url, options, undefined);
-        if (scheme !== "wss" && scheme !== "ws") {
-            throw new VissClientError("unsupported", `unsupported URL scheme "${scheme}:" (use wss, ws, https or http)`);
+        let factory;
+        if (scheme === "mqtts" || scheme === "mqtt") {
+            try {
+                factory = await mqttSocketFactory(options.ca, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+            }
+            catch (error) {
+                throw new VissClientError("unsupported", error instanceof Error ? error.message : String(error), { cause: error });
+            }
         }
-        const client = new VissClient(url, options, await socketFactory(options));
+        else if (scheme === "wss" || scheme === "ws") {
+            factory = await socketFactory(options);
+        }
+        else {
+            throw new VissClientError("unsupported", `unsupported URL scheme "${scheme}:" (use wss, ws, https, http, mqtts or mqtt)`);
+        }
+        const client = new VissClient(url, options, factory);
         await client.channel.start();
         return client;
     }

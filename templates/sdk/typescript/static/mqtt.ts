@@ -1,0 +1,103 @@
+// VISS over MQTT (TRANSPORT §5.3) for the client, in Node: through a broker to a vehicle
+// that serves VISS over MQTT, for a client that cannot reach the vehicle directly. Needs the
+// "mqtt" package (MQTT.js; an optional dependency of this SDK).
+//
+//   const { client, vehicle } = await connect({ url: "mqtts://broker:8883/VIN123", ca: brokerCa });
+//
+// The URL names the broker and the vehicle (`mqtt://` for a broker without TLS, chosen
+// explicitly). Each request goes to `<VID>/Vehicle` in the envelope {"topic": <reply topic>,
+// "request": "<the VISS request as a string>"}; answers and events come back on this client's
+// own reply topic (`vssgen-client/<random>`). The broker connection is shaped like a
+// WebSocket, so the WebSocket channel's request ids, timeouts and subscriptions serve it
+// unchanged. MQTT.js reconnects by itself and the reply topic is subscribed again on every
+// connect; the vehicle keeps subscriptions across broker faults, so their events resume on
+// the same topic. A request whose answer a broker fault lost times out. The Python SDK's
+// mqtt.py and the Rust client's `mqtt` module have the same shape.
+
+/** The part of MQTT.js's client used here. */
+interface MqttClientLike {
+  on(event: "connect", listener: () => void): unknown;
+  on(event: "message", listener: (topic: string, payload: Uint8Array) => void): unknown;
+  on(event: "error", listener: (error: Error) => void): unknown;
+  on(event: "close", listener: () => void): unknown;
+  subscribe(topic: string, options: { qos: 0 | 1 }, callback: (error: Error | null) => void): unknown;
+  publish(topic: string, message: string, options: { qos: 0 | 1 }): unknown;
+  end(force: boolean, options: object, callback: () => void): unknown;
+}
+
+type MqttConnect = (url: string, options: object) => MqttClientLike;
+
+/** A broker connection with the WebSocket API the client's channel uses. */
+export class MqttSocket {
+  readonly protocol = "VISSv3";
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  private readonly client: MqttClientLike;
+  private readonly requestTopic: string;
+  private readonly replyTopic: string;
+  private opened = false;
+  private closed = false;
+
+  constructor(url: string, connect: MqttConnect, ca: string | undefined, timeoutMs: number) {
+    const parsed = new URL(url);
+    const vid = decodeURIComponent(parsed.pathname.replace(/^\/+|\/+$/g, ""));
+    if (vid === "" || /[#+/\0]/.test(vid)) throw new TypeError(`${url}: name the vehicle: mqtts://broker:8883/<VID>`);
+    const token = [...crypto.getRandomValues(new Uint8Array(8))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+    this.requestTopic = `${vid}/Vehicle`;
+    this.replyTopic = `vssgen-client/${token}`;
+    this.client = connect(`${parsed.protocol}//${parsed.host}`, {
+      clientId: `vssgen-client-${token}`, clean: true, reconnectPeriod: 1000, connectTimeout: timeoutMs,
+      ...(ca === undefined ? {} : { ca }),
+    });
+    // A clean session forgot the reply topic: subscribe it on every connect.
+    this.client.on("connect", () => this.client.subscribe(this.replyTopic, { qos: 1 }, (error) => {
+      if (error !== null) return this.fail(error);
+      if (this.opened) return;
+      this.opened = true;
+      this.onopen?.({});
+    }));
+    this.client.on("message", (topic, payload) => {
+      if (topic === this.replyTopic) this.onmessage?.({ data: new TextDecoder().decode(payload) });
+    });
+    this.client.on("error", (error) => this.onerror?.(error));
+    // Once open, MQTT.js reconnects by itself: only a first connection that ends is a failure.
+    this.client.on("close", () => {
+      if (!this.opened && !this.closed) this.fail(new Error("the broker closed the connection"));
+    });
+  }
+
+  send(data: string): void {
+    if (this.closed) return;
+    this.client.publish(this.requestTopic, JSON.stringify({ topic: this.replyTopic, request: data }), { qos: 1 });
+  }
+
+  close(code = 1000, reason = ""): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.end(true, {}, () => this.onclose?.({ code, reason }));
+  }
+
+  private fail(error: Error): void {
+    this.onerror?.(error);
+    this.close(1006, error.message);
+  }
+}
+
+/** Makes broker connections for mqtts:// and mqtt:// URLs (Node: MQTT.js). */
+export async function mqttSocketFactory(ca: string | undefined, timeoutMs: number): Promise<(url: string) => MqttSocket> {
+  // A variable specifier: bundlers must not try to bundle "mqtt", and tsc must not need its
+  // types in an SDK that does not use it.
+  const specifier = "mqtt";
+  let connect: MqttConnect;
+  try {
+    const module = (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as { connect?: MqttConnect; default?: { connect?: MqttConnect } };
+    const found = module.connect ?? module.default?.connect;
+    if (found === undefined) throw new TypeError('the "mqtt" package has no connect()');
+    connect = found;
+  } catch (error) {
+    throw new TypeError('mqtts:// and mqtt:// URLs need the "mqtt" package (npm install mqtt)', { cause: error });
+  }
+  return (url) => new MqttSocket(url, connect, ca, timeoutMs);
+}
