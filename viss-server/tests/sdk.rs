@@ -407,6 +407,7 @@ mod rust_sdk {
         typed_subscriptions(&url, &server).await;
         let client = connect(&url, options(&server)).await.expect("connects");
         assert_eq!(client.transport(), "grpc");
+        one_call_at_a_time(&url, &server).await;
         client.close().await;
         let closed = client.get(Vehicle::TREE.speed).await.expect_err("closed");
         assert_eq!(closed, ClientError::Closed);
@@ -444,6 +445,7 @@ mod rust_sdk {
         typed_subscriptions(&url, &server).await;
         let client = connect(&url, options(&server)).await.expect("connects");
         assert_eq!(client.transport(), "mqtt");
+        one_call_at_a_time(&url, &server).await;
         client.close().await;
         let closed = client.get(Vehicle::TREE.speed).await.expect_err("closed");
         assert_eq!(closed, ClientError::Closed);
@@ -482,6 +484,21 @@ mod rust_sdk {
             api.release_vehicle(vid).await.status,
             ProcedureStatus::Successful
         );
+    }
+
+    /// `max_pending` 1: a second call made while the first waits for its answer is refused.
+    async fn one_call_at_a_time(url: &str, server: &test_support::server::Server) {
+        let one = ClientOptions {
+            max_pending: 1,
+            ..options(server)
+        };
+        let client = connect(url, one).await.expect("connects");
+        let tree = Vehicle::TREE;
+        let (first, second) = tokio::join!(client.get(tree.speed), client.get(tree.speed));
+        assert!(first.is_ok(), "{first:?}");
+        assert_eq!(second, Err(ClientError::TooManyPending));
+        client.get(tree.speed).await.expect("room again");
+        client.close().await;
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

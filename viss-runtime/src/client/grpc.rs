@@ -42,6 +42,8 @@ pub(super) struct GrpcLink {
     closed: AtomicBool,
     /// Events dropped because a subscriber read too slowly.
     pub(super) dropped: Arc<AtomicU64>,
+    /// Calls waiting for an answer at most; more fail with [`ClientError::TooManyPending`].
+    pending: tokio::sync::Semaphore,
     /// The subscriptions' stream tasks, aborted by `close`.
     streams: parking_lot::Mutex<Vec<tokio::task::AbortHandle>>,
 }
@@ -53,6 +55,7 @@ impl GrpcLink {
         url: &str,
         tls: Option<Arc<rustls::ClientConfig>>,
         timeout: Duration,
+        max_pending: usize,
     ) -> Result<Self, ClientError> {
         let (_, rest) = url
             .split_once("://")
@@ -94,6 +97,7 @@ impl GrpcLink {
             timeout,
             closed: AtomicBool::new(false),
             dropped: Arc::default(),
+            pending: tokio::sync::Semaphore::new(max_pending.max(1)),
             streams: parking_lot::Mutex::default(),
         })
     }
@@ -116,6 +120,7 @@ impl GrpcLink {
         if self.is_closed() {
             return Err(ClientError::Closed);
         }
+        let _pending = self.turn()?;
         let mut client = self.client.clone();
         let exchange = async move {
             let answer = match encode(request)? {
@@ -152,6 +157,7 @@ impl GrpcLink {
         if self.is_closed() {
             return Err(ClientError::Closed);
         }
+        let _pending = self.turn()?;
         let Request::Subscribe(message) = encode(request)? else {
             return Err(ClientError::Protocol("not a subscribe request".to_owned()));
         };
@@ -196,6 +202,14 @@ impl GrpcLink {
         streams.retain(|stream| !stream.is_finished());
         streams.push(handle.clone());
         Ok(handle)
+    }
+}
+
+impl GrpcLink {
+    fn turn(&self) -> Result<tokio::sync::SemaphorePermit<'_>, ClientError> {
+        self.pending
+            .try_acquire()
+            .map_err(|_| ClientError::TooManyPending)
     }
 }
 

@@ -266,7 +266,9 @@ impl<T: VissTree> Client<T> {
         let link = if scheme.starts_with("mqtt") {
             #[cfg(feature = "client-mqtt")]
             {
-                Link::Mqtt(mqtt::MqttLink::connect(url, tls, options.timeout).await?)
+                Link::Mqtt(
+                    mqtt::MqttLink::connect(url, tls, options.timeout, options.max_pending).await?,
+                )
             }
             #[cfg(not(feature = "client-mqtt"))]
             {
@@ -278,7 +280,9 @@ impl<T: VissTree> Client<T> {
         } else if scheme.starts_with("grpc") {
             #[cfg(feature = "client-grpc")]
             {
-                Link::Grpc(grpc::GrpcLink::connect(url, tls, options.timeout).await?)
+                Link::Grpc(
+                    grpc::GrpcLink::connect(url, tls, options.timeout, options.max_pending).await?,
+                )
             }
             #[cfg(not(feature = "client-grpc"))]
             {

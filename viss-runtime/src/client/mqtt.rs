@@ -40,6 +40,9 @@ pub(super) struct MqttLink {
     shared: Arc<Shared>,
     driver: tokio::task::AbortHandle,
     timeout: Duration,
+    /// Requests waiting for an answer at most; more fail with
+    /// [`ClientError::TooManyPending`].
+    pending: tokio::sync::Semaphore,
 }
 
 pub(super) struct Shared {
@@ -80,6 +83,7 @@ impl MqttLink {
         url: &str,
         tls: Option<Arc<rustls::ClientConfig>>,
         timeout: Duration,
+        max_pending: usize,
     ) -> Result<Self, ClientError> {
         let refused = |why: &str| ClientError::Connect(format!("{url}: {why}"));
         let (broker, vid) = url
@@ -162,6 +166,7 @@ impl MqttLink {
             shared,
             driver: driver.abort_handle(),
             timeout,
+            pending: tokio::sync::Semaphore::new(max_pending.max(1)),
         })
     }
 
@@ -227,6 +232,10 @@ impl MqttLink {
         if !self.shared.connected.load(Ordering::Relaxed) {
             return Err(ClientError::ConnectionLost);
         }
+        let _pending = self
+            .pending
+            .try_acquire()
+            .map_err(|_| ClientError::TooManyPending)?;
         let key = id.to_string();
         let (reply, answer) = oneshot::channel();
         self.shared
