@@ -20,7 +20,9 @@
 //! ([`connection`]): requests are matched by `requestId`, each has a timeout, and after an
 //! unexpected close the client reconnects with exponential backoff and subscribes again.
 //! Over HTTPS (`https://`, [`http`]) gets and sets take turns on one keep-alive connection,
-//! reopened when the server closes it; HTTP has no subscriptions.
+//! reopened when the server closes it; HTTP has no subscriptions. With features
+//! `client-grpc` and `client-mqtt` the same requests also go over gRPC (`grpc`,
+//! `grpcs://`) and through an MQTT broker (`mqtt`, `mqtts://broker/<VID>`).
 
 pub mod access;
 mod connection;
@@ -322,7 +324,7 @@ impl<T: VissTree> Client<T> {
         })
     }
 
-    /// The transport in use: `"websocket"`, `"http"` or `"grpc"`.
+    /// The transport in use: `"websocket"`, `"http"`, `"grpc"` or `"mqtt"`.
     pub fn transport(&self) -> &'static str {
         match self.link {
             Link::WebSocket { .. } => "websocket",
@@ -533,8 +535,7 @@ impl<T: VissTree> Client<T> {
         } = &self.link
         else {
             return Err(ClientError::Unsupported(
-                "subscriptions need a WebSocket or gRPC: connect with wss:// or grpcs://"
-                    .to_owned(),
+                "HTTP has no subscriptions: connect with wss:// (or grpcs://, mqtts://)".to_owned(),
             ));
         };
         let (reply, answer) = oneshot::channel();
@@ -588,14 +589,6 @@ impl<T: VissTree> Client<T> {
             ","
         };
         let text = format!("{open}{separator}\"requestId\":\"{id}\"}}");
-        #[cfg(feature = "client-grpc")]
-        if let Link::Grpc(link) = &self.link {
-            return link.call(&text).await;
-        }
-        #[cfg(feature = "client-mqtt")]
-        if let Link::Mqtt(link) = &self.link {
-            return link.call(id, &text).await;
-        }
         self.round_trip(id, text).await
     }
 
@@ -633,18 +626,20 @@ impl<T: VissTree> Client<T> {
             push_json_str(&mut text, token);
         }
         text.push_str(&format!(",\"requestId\":\"{id}\"}}"));
-        #[cfg(feature = "client-grpc")]
-        if let Link::Grpc(link) = &self.link {
-            return ok_or_error(link.call(&text).await?);
-        }
-        #[cfg(feature = "client-mqtt")]
-        if let Link::Mqtt(link) = &self.link {
-            return ok_or_error(link.call(id, &text).await?);
-        }
         ok_or_error(self.round_trip(id, text).await?)
     }
 
+    /// Sends request `text` (with `requestId` `id`) over a link that carries any request
+    /// (WebSocket, gRPC, MQTT) and returns its answer.
     async fn round_trip(&self, id: u64, text: String) -> Result<String, ClientError> {
+        #[cfg(feature = "client-grpc")]
+        if let Link::Grpc(link) = &self.link {
+            return link.call(&text).await;
+        }
+        #[cfg(feature = "client-mqtt")]
+        if let Link::Mqtt(link) = &self.link {
+            return link.call(id, &text).await;
+        }
         let Link::WebSocket { commands, .. } = &self.link else {
             return Err(ClientError::Unsupported(
                 "this request needs a WebSocket: connect with wss://".to_owned(),
