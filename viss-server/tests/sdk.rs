@@ -66,6 +66,7 @@ fn server_env(command: &mut Command, server: &Server) {
     command
         .env("VISS_WS_URL", server.ws_localhost())
         .env("VISS_HTTP_URL", server.http_localhost())
+        .env("VISS_GRPC_URL", server.grpc_localhost().unwrap_or_default())
         .env("VISS_CA", cert)
         .env("NODE_EXTRA_CA_CERTS", cert)
         .env("VISS_DEMO_CAR_BIN", demo_car());

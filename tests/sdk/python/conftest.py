@@ -20,7 +20,7 @@ from typing import Any  # noqa: E402
 import pytest  # noqa: E402
 
 from demo_car_sdk import Vehicle, VissClient, connect  # noqa: E402
-from sdk_support import SENT, cafile, http_url, ws_url  # noqa: E402
+from sdk_support import SENT, cafile, grpc_url, http_url, ws_url  # noqa: E402
 
 TEST_TIMEOUT_S = 90.0
 
@@ -74,10 +74,10 @@ async def https() -> AsyncIterator[tuple[VissClient, Vehicle]]:
         await client.close()
 
 
-@pytest.fixture(params=["wss", "https"])
+@pytest.fixture(params=["wss", "https", "grpcs"])
 async def any_transport(request: pytest.FixtureRequest) -> AsyncIterator[tuple[VissClient, Vehicle]]:
-    """Both transports, one after the other."""
-    url = ws_url() if request.param == "wss" else http_url()
+    """Every transport of the shared demo car, one after the other."""
+    url = {"wss": ws_url, "https": http_url, "grpcs": grpc_url}[request.param]()
     client, vehicle = await connect(url, cafile=cafile(), timeout=10.0)
     assert client.transport == request.param
     try:

@@ -31,6 +31,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 from demo_car_sdk import client as sdk_client
+from demo_car_sdk.grpc_link import GrpcConnection
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SCHEMA_FILE = Path("schemas") / "viss-v3-messages.schema.json"
@@ -58,6 +59,10 @@ def ws_url() -> str:
 
 def http_url() -> str:
     return env("VISS_HTTP_URL")
+
+
+def grpc_url() -> str:
+    return env("VISS_GRPC_URL")
 
 
 def cafile() -> str:
@@ -131,16 +136,19 @@ def patched_schema() -> dict[str, Any]:
 
 @dataclass
 class Sent:
-    transport: str  # "ws" (a WebSocket text frame) or "http" (the message behind a request)
+    # "ws" (a WebSocket text frame), "http" (the message behind a request) or "grpc" (the
+    # JSON request a gRPC call is translated from)
+    transport: str
     message: Any
     where: str  # the test that sent it
 
 
 @dataclass
 class SentLog:
-    """Records every WebSocket frame any SDK connection sends and every message the HTTPS
-    transport turns into a request, by wrapping ClientConnection.send and
-    _HttpTransport._http_request for the whole session."""
+    """Records every WebSocket frame any SDK connection sends, every message the HTTPS
+    transport turns into a request and every request the gRPC link translates, by wrapping
+    ClientConnection.send, _HttpTransport._http_request and GrpcConnection.send for the whole
+    session."""
 
     entries: list[Sent] = field(default_factory=list)
     current_test: str = ""
@@ -153,15 +161,23 @@ class SentLog:
         log = self
         original_send = ClientConnection.send
         original_http = sdk_client._HttpTransport._http_request
+        original_grpc = GrpcConnection.send
 
-        async def recording_send(self: ClientConnection, message: Any, *args: Any,
-                                 **kwargs: Any) -> None:
+        def record(transport: str, message: Any) -> None:
             try:
                 decoded = json.loads(message)
             except (TypeError, ValueError):
                 decoded = message  # not JSON: kept as it is so that validation fails
-            log.entries.append(Sent("ws", decoded, log.current_test))
+            log.entries.append(Sent(transport, decoded, log.current_test))
+
+        async def recording_send(self: ClientConnection, message: Any, *args: Any,
+                                 **kwargs: Any) -> None:
+            record("ws", message)
             await original_send(self, message, *args, **kwargs)
+
+        async def recording_grpc(self: GrpcConnection, message: str) -> None:
+            record("grpc", message)
+            await original_grpc(self, message)
 
         def recording_http(self: Any, message: dict[str, Any]) -> Any:
             log.entries.append(Sent("http", copy.deepcopy(message), log.current_test))
@@ -169,6 +185,7 @@ class SentLog:
 
         ClientConnection.send = recording_send  # type: ignore[method-assign,assignment]
         sdk_client._HttpTransport._http_request = recording_http  # type: ignore[method-assign]
+        GrpcConnection.send = recording_grpc  # type: ignore[method-assign]
 
     def count(self) -> int:
         return len(self.entries)
@@ -255,13 +272,14 @@ def free_port() -> int:
 
 
 class DemoCar:
-    """A demo car on 127.0.0.1:`port` (WebSocket only matters), started and stopped by PID.
-    Its self-signed certificate stays in `workdir/tls` across restarts."""
+    """A demo car on 127.0.0.1:`port` (WebSocket; and gRPC on `grpc_port` if given), started
+    and stopped by PID. Its self-signed certificate stays in `workdir/tls` across restarts."""
 
-    def __init__(self, workdir: Path, port: int) -> None:
+    def __init__(self, workdir: Path, port: int, grpc_port: int | None = None) -> None:
         self.binary = demo_car_bin()
         self.workdir = workdir
         self.port = port
+        self.grpc_port = grpc_port
         self.cert = workdir / "tls" / "cert.pem"
         self._process: subprocess.Popen[str] | None = None
         self.starts = 0
@@ -269,6 +287,11 @@ class DemoCar:
     @property
     def url(self) -> str:
         return f"wss://localhost:{self.port}"
+
+    @property
+    def grpc_url(self) -> str:
+        assert self.grpc_port is not None, "started without gRPC"
+        return f"grpcs://localhost:{self.grpc_port}"
 
     @property
     def pid(self) -> int | None:
@@ -279,8 +302,9 @@ class DemoCar:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.starts += 1
         args = [str(self.binary), "--address", "127.0.0.1", "--ws-port", str(self.port),
-                "--http-port", "0", "--no-grpc", "--self-signed-dir", str(self.workdir / "tls"),
+                "--http-port", "0", "--self-signed-dir", str(self.workdir / "tls"),
                 "--simulate", "--simulate-period-ms", "100"]
+        args += ["--grpc-port", str(self.grpc_port)] if self.grpc_port else ["--no-grpc"]
         # The server reads VISS_* variables as settings; the suite's own must not leak in.
         clean = {key: value for key, value in os.environ.items() if not key.startswith("VISS_")}
         with open(self.workdir / f"stderr{self.starts}.log", "wb") as stderr:

@@ -123,7 +123,7 @@ async def test_connect_to_an_unreachable_vehicle_fails_without_raising() -> None
     assert (output.Error.Code, output.Error.Reason) == (503, "service_unavailable")
     assert api.protocol is None
     with pytest.raises(ValueError):
-        Vapi({"grpc": "grpcs://x"})
+        Vapi({"someip": "someip://x"})
 
 
 async def test_get_metadata(vapi: Vapi) -> None:

@@ -17,6 +17,9 @@ Transports (chosen by the URL scheme):
 * mqtts://broker:8883/<VID> and mqtt:// -- through an MQTT broker to a vehicle serving VISS
   over MQTT (mqtt.py; the package's `mqtt` extra, paho-mqtt): the WebSocket transport's
   logic over the broker, every call and subscriptions too.
+* grpcs://host:5443 and grpc:// -- the VISS gRPC service (grpc_link.py; the package's `grpc`
+  extra, grpcio): the WebSocket transport's logic over a gRPC channel, each request its call
+  and each subscription a server stream, reconnected and re-created like a WebSocket's.
 
 Errors: VissError is an error answer of the server (number, reason, description, action);
 ClientError and its subclasses are failures on this side (timeout, connection, overload).
@@ -65,6 +68,20 @@ SUBPROTOCOL = Subprotocol("VISSv3")
 # The largest message accepted from the server: a metadata or history answer for a big
 # branch can be far larger than the websockets default of 1 MiB.
 MAX_MESSAGE_BYTES = 64 * 2**20
+
+# The VISS reason of an HTTP status that carries a VISS error number (TRANSPORT §4.1).
+HTTP_REASONS = {
+    400: "bad_request",
+    401: "invalid_token",
+    403: "forbidden_request",
+    404: "unavailable_data",
+    408: "request_timeout",
+    429: "too_many_requests",
+    502: "bad_gateway",
+    503: "service_unavailable",
+    504: "gateway_timeout",
+}
+
 # Client event names for VissClient.on().
 EVENTS = ("open", "close", "reconnecting", "reconnected", "error")
 
@@ -517,6 +534,20 @@ class _WebSocketTransport:
             await self._changed.wait()
 
 
+class _GrpcTransport(_WebSocketTransport):
+    """The WebSocket transport's logic over a gRPC channel (grpc_link.py); a broken stream
+    ends the channel, so it is dialled again and the subscriptions re-created."""
+
+    def __init__(self, url: str, cafile: str | None, options: _Options) -> None:
+        super().__init__(url, None, options)
+        self._cafile = cafile
+
+    async def _dial(self) -> _Socket:
+        from .grpc_link import GrpcConnection  # grpcio: the optional `grpc` extra
+
+        return await GrpcConnection.open(self._url, self._cafile, self._options.timeout)
+
+
 class _MqttTransport(_WebSocketTransport):
     """The WebSocket transport's logic over an MQTT broker (mqtt.py): paho reconnects by
     itself, so the connection it dials stays up until the client closes it."""
@@ -590,7 +621,7 @@ class VissClient:
     """A VISS v3 client; create it with `await VissClient.connect(url, ...)`."""
 
     transport: str
-    """The URL scheme in use: "wss", "ws", "https", "http", "mqtts" or "mqtt"."""
+    """The URL scheme in use: "wss", "ws", "https", "http", "mqtts", "mqtt", "grpcs" or "grpc"."""
 
     def __init__(
         self, transport: str, impl: _Transport, timeout: float, authorization: str | None
@@ -623,15 +654,16 @@ class VissClient:
         max_attempts: int | None = None,
         authorization: str | None = None,
     ) -> VissClient:
-        """Connects to `url` (wss://host:port, https://host:port, or ws:// / http:// for a
-        development server). `cafile` is a PEM file of the CA (or self-signed certificate) to
+        """Connects to `url` (wss://host:port, https://host:port, grpcs://host:port,
+        mqtts://broker:port/<VID>, or ws:// / http:// / grpc:// / mqtt:// for a development
+        server or broker without TLS). `cafile` is a PEM file of the CA (or self-signed certificate) to
         trust; without it the system's CAs are used. The first connection must succeed;
         reconnecting (initial_delay doubling up to max_delay, max_attempts tries, None =
         forever) only applies to a connection that was up."""
         scheme = urllib.parse.urlsplit(url).scheme.lower()
-        if scheme not in ("wss", "ws", "https", "http", "mqtts", "mqtt"):
+        if scheme not in ("wss", "ws", "https", "http", "mqtts", "mqtt", "grpcs", "grpc"):
             raise ValueError(f"unsupported URL scheme {scheme!r}: "
-                             "use wss, ws, https, http, mqtts or mqtt")
+                             "use wss, ws, https, http, mqtts, mqtt, grpcs or grpc")
         if timeout <= 0 or max_pending < 1 or initial_delay <= 0 or max_delay < initial_delay:
             raise ValueError("timeout, max_pending and the delays must be positive, "
                              "and max_delay >= initial_delay")
@@ -641,7 +673,9 @@ class VissClient:
         secure = scheme in ("wss", "https", "mqtts")
         context = ssl.create_default_context(cafile=cafile) if secure else None
         impl: _Transport
-        if scheme in ("mqtts", "mqtt"):
+        if scheme in ("grpcs", "grpc"):
+            impl = _GrpcTransport(url, cafile, options)
+        elif scheme in ("mqtts", "mqtt"):
             impl = _MqttTransport(url, context, options)
         elif scheme in ("wss", "ws"):
             impl = _WebSocketTransport(url, context, options)

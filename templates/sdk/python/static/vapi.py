@@ -19,8 +19,9 @@ errors (and asyncio cancellation) propagate.
 Mapping onto one VISS server (one Vapi object = one vehicle, `vapi.vehicle_id`):
 
 * Common: `Connect(vehicleId, protocol, clientCredentials)` opens a VISS session over
-  "wss" (WebSocket), "https" or "mqtt" (through a broker, `mqtts://broker/<VID>`; the
-  `mqtt` extra), whichever URLs the Vapi was given; the first protocol
+  "wss" (WebSocket), "https", "mqtt" (through a broker, `mqtts://broker/<VID>`; the
+  `mqtt` extra) or "grpc" (`grpcs://host:5443`; the `grpc` extra), whichever URLs the Vapi
+  was given; the first protocol
   connected is the default until `SelectProtocol` picks another connected one.
   `Disconnect` closes one session, `ReleaseVehicle` all of them: the services running over
   it end without further callbacks (subscriptions end, a moving seat goes on to its
@@ -41,7 +42,7 @@ Mapping onto one VISS server (one Vapi object = one vehicle, `vapi.vehicle_id`):
   filter expression as JSON text ("" = none; Subscribe's default is every change:
   {"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}); `value` is the VISS value
   as text ("42", "true"; a struct or array as JSON text: '{"Name":"x"}', '["1","2"]');
-  values come back the same way in `DataPoint.Value`. Subscribe needs wss or mqtt.
+  values come back the same way in `DataPoint.Value`. Subscribe needs wss, mqtt or grpc.
 * Seating: `GetPropertiesSeating` reads the metadata of `Vehicle.Cabin.Seat` at run time:
   the seats are the branches two levels below it (row, then column: `Row1.DriverSide`) and a
   seat supports the VAPI movement types for which it has a numeric actuator with min and max:
@@ -274,7 +275,7 @@ DEFLATE = 0.0  # lumbar movement
 FORWARD_RECLINE = 0.0  # backrest movement
 BACKWARD_RECLINE = 100.0  # backrest movement
 
-PROTOCOLS = ("wss", "https", "mqtt")
+PROTOCOLS = ("wss", "https", "mqtt", "grpc")
 """The protocols a Vapi speaks: the VISS transports of this SDK."""
 
 SubscribeCallback = Callable[[SubscribeOutput], None]
@@ -814,7 +815,7 @@ class _MassageRun(_Service):
 class Vapi:
     """VAPI v1.0 procedures for the one vehicle served by a VISS server.
 
-    `endpoints` maps the protocols offered ("wss", "https") to their URLs; `cafile` is the
+    `endpoints` maps the protocols offered (PROTOCOLS) to their URLs; `cafile` is the
     PEM file to trust for them; `timeout` bounds every VISS request; `move_timeout` bounds a
     MoveSeat; `poll_interval` is how often a movement is polled over https;
     `access_control` names the ecosystem's AGTS and ATS, if it has them (Connect then
@@ -1029,7 +1030,7 @@ class Vapi:
         if not client.streams:
             return SubscribeOutput(ProcedureStatus.FAILED, _error(
                 400, "bad_request", f"Subscribe is not available over {self._default}: "
-                "Connect and SelectProtocol wss or mqtt"))
+                "Connect and SelectProtocol wss, mqtt or grpc"))
         service_id = next(self._ids)
 
         def on_event(data: Any) -> None:

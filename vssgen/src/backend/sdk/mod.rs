@@ -132,6 +132,10 @@ pub(crate) fn render(template: &str, view: &impl Serialize) -> Result<String, Ge
 }
 
 /// A static file with a `@generated` header in the language's comment syntax.
+/// The VISS gRPC service and its messages (PAYLOAD ENCODING), shipped in the SDKs whose
+/// gRPC client compiles it at run time.
+pub(crate) const VISS_PROTO: &str = include_str!("../../../../schemas/viss_v3_0.proto");
+
 pub(crate) fn with_header(comment: &str, options: &SdkOptions, text: &str) -> String {
     format!("{}\n{text}", header(comment, options))
 }

@@ -13,8 +13,8 @@ use vss_model::{NodeKind, Primitive};
 use super::messages::{Messages, Ty};
 use super::model::{MemberKind, SdkModel, ValueType};
 use super::{
-    SdkOptions, doc_lines, header, integral, json_string, quoted, render, unique_member,
-    with_header,
+    SdkOptions, VISS_PROTO, doc_lines, header, integral, json_string, quoted, render,
+    unique_member, with_header,
 };
 use crate::backend::rust::{GenerateError, GeneratedFile};
 
@@ -25,7 +25,7 @@ const TREE: &str = include_str!("../../../../templates/sdk/python/tree.py.j2");
 const MESSAGES: &str = include_str!("../../../../templates/sdk/python/messages.py.j2");
 
 /// The hand-written client core, copied into the package as it is.
-const STATIC: [(&str, &str); 7] = [
+const STATIC: [(&str, &str); 8] = [
     (
         "access.py",
         include_str!("../../../../templates/sdk/python/static/access.py"),
@@ -41,6 +41,10 @@ const STATIC: [(&str, &str); 7] = [
     (
         "filter.py",
         include_str!("../../../../templates/sdk/python/static/filter.py"),
+    ),
+    (
+        "grpc_link.py",
+        include_str!("../../../../templates/sdk/python/static/grpc_link.py"),
     ),
     (
         "leaf.py",
@@ -161,6 +165,10 @@ pub fn files(
             with_header("#", options, text),
         ));
     }
+    files.push(GeneratedFile::new(
+        format!("{package}/viss_v3_0.proto"),
+        with_header("//", options, VISS_PROTO),
+    ));
     Ok(files)
 }
 

@@ -28,26 +28,12 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from .client import ClientError, RequestTimeout, VissConnectionError, VissError
+from .client import HTTP_REASONS, ClientError, RequestTimeout, VissConnectionError, VissError
 
 __all__ = ["AccessControl"]
 
 # The largest answer read (a token answer is a few kB).
 MAX_ANSWER_BYTES = 1 << 20
-
-# The VISS reason of an HTTP status that carries a VISS error number (TRANSPORT §4.1).
-_REASONS = {
-    400: "bad_request",
-    401: "invalid_token",
-    403: "forbidden_request",
-    404: "unavailable_data",
-    408: "request_timeout",
-    429: "too_many_requests",
-    502: "bad_gateway",
-    503: "service_unavailable",
-    504: "gateway_timeout",
-}
-
 
 @dataclass(frozen=True)
 class AccessControl:
@@ -129,7 +115,7 @@ class AccessControl:
 
 def _refusal(status: int, description: str) -> VissError:
     """A refusal as a VISS error: the status, the VISS reason of that number, the words."""
-    return VissError(str(status), _REASONS.get(status, "service_unavailable"), description,
+    return VissError(str(status), HTTP_REASONS.get(status, "service_unavailable"), description,
                      "access")
 
 
