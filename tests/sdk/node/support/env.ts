@@ -17,6 +17,8 @@ function required(name: string): string {
 export const wsUrl = (): string => required("VISS_WS_URL");
 /** https://localhost:PORT of the shared demo car. */
 export const httpUrl = (): string => required("VISS_HTTP_URL");
+/** grpcs://localhost:PORT of the shared demo car. */
+export const grpcUrl = (): string => required("VISS_GRPC_URL");
 /** The demo car's certificate (PEM text). */
 export const caPem = (): string => readFileSync(required("VISS_CA"), "utf8");
 /** The demo-car binary, for the tests that start their own server. */

@@ -29,7 +29,8 @@ export class DemoCar {
   readonly dir = mkdtempSync(join(tmpdir(), "vssgen-sdk-demo-car-"));
   private constructor(readonly port: number, private readonly extra: string[]) {}
 
-  /** A demo car on 127.0.0.1:`port` (WebSocket only matters; HTTP on any free port). */
+  /** A demo car on 127.0.0.1:`port` (WebSocket; HTTP on any free port; gRPC only when `extra`
+   * names a `--grpc-port`). */
   static async start(extra: string[] = [], port?: number): Promise<DemoCar> {
     const car = new DemoCar(port ?? (await freePort()), extra);
     await car.launch();
@@ -53,7 +54,8 @@ export class DemoCar {
   async launch(): Promise<void> {
     if (this.child !== undefined) throw new Error("already running");
     const args = [
-      "--address", "127.0.0.1", "--ws-port", String(this.port), "--http-port", "0", "--no-grpc",
+      "--address", "127.0.0.1", "--ws-port", String(this.port), "--http-port", "0",
+      ...(this.extra.includes("--grpc-port") ? [] : ["--no-grpc"]),
       "--self-signed-dir", join(this.dir, "tls"), ...this.extra,
     ];
     // The port was just freed (or held by the previous run): retry a few times on "in use".

@@ -13,7 +13,8 @@ use vss_model::{NodeKind, Primitive};
 use super::messages::{Messages, Ty};
 use super::model::{MemberKind, SdkModel, ValueType};
 use super::{
-    SdkOptions, doc_lines, header, json_string, quoted, render, unique_member, with_header,
+    SdkOptions, VISS_PROTO, doc_lines, header, json_string, quoted, render, unique_member,
+    with_header,
 };
 use crate::backend::rust::{GenerateError, GeneratedFile};
 
@@ -23,9 +24,10 @@ const README: &str = include_str!("../../../../templates/sdk/typescript/README.m
 const INDEX: &str = include_str!("../../../../templates/sdk/typescript/index.ts.j2");
 const TREE: &str = include_str!("../../../../templates/sdk/typescript/tree.ts.j2");
 const MESSAGES: &str = include_str!("../../../../templates/sdk/typescript/messages.ts.j2");
+const VISS_PROTO_TS: &str = include_str!("../../../../templates/sdk/typescript/vissProto.ts.j2");
 
 /// The hand-written client core, copied into `src/` as it is.
-const STATIC: [(&str, &str); 8] = [
+const STATIC: [(&str, &str); 9] = [
     (
         "access.ts",
         include_str!("../../../../templates/sdk/typescript/static/access.ts"),
@@ -41,6 +43,10 @@ const STATIC: [(&str, &str); 8] = [
     (
         "filter.ts",
         include_str!("../../../../templates/sdk/typescript/static/filter.ts"),
+    ),
+    (
+        "grpc.ts",
+        include_str!("../../../../templates/sdk/typescript/static/grpc.ts"),
     ),
     (
         "leaf.ts",
@@ -68,6 +74,8 @@ struct View {
     root_class: String,
     root_member: String,
     example: Example,
+    /// `schemas/viss_v3_0.proto` as a string literal, for the gRPC client.
+    proto: String,
     enums: Vec<EnumView>,
     structs: Vec<StructView>,
     classes: Vec<ClassView>,
@@ -161,6 +169,7 @@ pub fn files(
         GeneratedFile::new("README.md", render(README, &view)?),
         GeneratedFile::new("src/index.ts", render(INDEX, &view)?),
         GeneratedFile::new("src/tree.ts", render(TREE, &view)?),
+        GeneratedFile::new("src/vissProto.ts", render(VISS_PROTO_TS, &view)?),
     ];
     if view.messages.is_some() {
         files.push(GeneratedFile::new(
@@ -233,6 +242,7 @@ fn view(model: &SdkModel, options: &SdkOptions) -> View {
         root_class: model.root_class.clone(),
         root_member: member_name(&model.root_name),
         example: example(model),
+        proto: json_string(VISS_PROTO),
         enums: model
             .enums
             .iter()

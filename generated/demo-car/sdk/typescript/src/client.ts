@@ -7,10 +7,12 @@
 //   https:// http:// fetch: get and set only (HTTP has no subscriptions in VISS).
 //   mqtts://broker:8883/<VID> mqtt://...   Node only: through an MQTT broker to a vehicle
 //                    serving VISS over MQTT (mqtt.ts, the "mqtt" package); as WebSocket.
+//   grpcs://host:5443 grpc://...   Node only: the VISS gRPC service (grpc.ts, the
+//                    "@grpc/grpc-js" and "protobufjs" packages); as WebSocket.
 //
 // Runs in browsers (native WebSocket and fetch) and in Node. Node without a global WebSocket
-// (Node < 22) loads the "ws" package on demand, and MQTT URLs the "mqtt" package; both are
-// optional dependencies.
+// (Node < 22) loads the "ws" package on demand, MQTT URLs the "mqtt" package and gRPC URLs
+// "@grpc/grpc-js" and "protobufjs"; all are optional dependencies.
 
 import type { Filter } from "./filter.js";
 import { mqttSocketFactory } from "./mqtt.js";
@@ -22,9 +24,9 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 // Public types
 
 export interface ClientOptions {
-  /** wss://host:port, ws://..., https://host:port, http://..., mqtts://broker:port/<VID> or mqtt://... */
+  /** wss://host:port, https://host:port, grpcs://host:port, mqtts://broker:port/<VID>; ws, http, grpc, mqtt without TLS */
   url: string;
-  /** PEM certificate(s) to trust for wss:// and mqtts:// in Node (through the "ws" and "mqtt" packages). */
+  /** PEM certificate(s) to trust for wss://, grpcs:// and mqtts:// in Node (through the "ws", "@grpc/grpc-js" and "mqtt" packages). */
   ca?: string;
   /** Per-request timeout; default 10 000 ms. Also bounds each connection attempt. */
   timeoutMs?: number;
@@ -270,6 +272,19 @@ async function socketFactory(options: ClientOptions): Promise<SocketFactory> {
   if (!isNode()) throw new VissClientError("unsupported", "this runtime has no WebSocket");
   const ws = await loadWsPackage();
   return (url) => new ws(url, SUBPROTOCOL, tls);
+}
+
+/**
+ * grpc.ts's socket factory, loaded only for grpc URLs. A variable specifier keeps grpc.ts, and
+ * the generated .proto text it imports, out of builds that never speak gRPC: browser bundles,
+ * and the signal explorer, which compiles this file without the generated ones.
+ */
+async function grpcSocketFactory(ca: string | undefined, timeoutMs: number): Promise<SocketFactory> {
+  const specifier = "./grpc.js";
+  const module = (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier)) as {
+    grpcSocketFactory(ca: string | undefined, timeoutMs: number): Promise<SocketFactory>;
+  };
+  return module.grpcSocketFactory(ca, timeoutMs);
 }
 
 function socketErrorText(event: unknown): string {
@@ -770,7 +785,7 @@ async function readAnswer(response: Response, action: string): Promise<Message> 
 // The client
 
 export class VissClient {
-  readonly transport: "wss" | "ws" | "https" | "http" | "mqtts" | "mqtt";
+  readonly transport: "wss" | "ws" | "https" | "http" | "mqtts" | "mqtt" | "grpcs" | "grpc";
   private token: string | undefined;
   private readonly emitter = new Emitter();
   private readonly channel: WebSocketChannel | HttpChannel;
@@ -790,16 +805,19 @@ export class VissClient {
     const scheme = url.protocol.slice(0, -1);
     if (scheme === "https" || scheme === "http") return new VissClient(url, options, undefined);
     let factory: SocketFactory;
-    if (scheme === "mqtts" || scheme === "mqtt") {
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    if (scheme === "mqtts" || scheme === "mqtt" || scheme === "grpcs" || scheme === "grpc") {
       try {
-        factory = await mqttSocketFactory(options.ca, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+        factory = scheme.startsWith("mqtt")
+          ? await mqttSocketFactory(options.ca, timeoutMs)
+          : await grpcSocketFactory(options.ca, timeoutMs);
       } catch (error) {
         throw new VissClientError("unsupported", error instanceof Error ? error.message : String(error), { cause: error });
       }
     } else if (scheme === "wss" || scheme === "ws") {
       factory = await socketFactory(options);
     } else {
-      throw new VissClientError("unsupported", `unsupported URL scheme "${scheme}:" (use wss, ws, https, http, mqtts or mqtt)`);
+      throw new VissClientError("unsupported", `unsupported URL scheme "${scheme}:" (use wss, ws, https, http, grpcs, grpc, mqtts or mqtt)`);
     }
     const client = new VissClient(url, options, factory);
     await (client.channel as WebSocketChannel).start();

@@ -20,8 +20,8 @@
 // Mapping onto one VISS server (one Vapi object = one vehicle, `vapi.vehicleId`):
 //
 // * Common: `Connect(vehicleId, protocol, clientCredentials)` opens a VISS session over
-//   "wss" (WebSocket), "https" or "mqtt" (Node: through a broker, `mqtts://broker/<VID>`),
-//   whichever URLs the Vapi was given; the first protocol
+//   "wss" (WebSocket), "https", "mqtt" (Node: through a broker, `mqtts://broker/<VID>`) or
+//   "grpc" (Node: `grpcs://host:5443`), whichever URLs the Vapi was given; the first protocol
 //   connected is the default until `SelectProtocol` picks another connected one.
 //   `Disconnect` closes one session, `ReleaseVehicle` all of them (their services end without
 //   further callbacks). Credentials: with `accessControl` in the options (the ecosystem's
@@ -39,7 +39,7 @@
 //   filter expression as JSON text ("" = none; Subscribe's default is every change:
 //   {"variant":"change","parameter":{"logic-op":"ne","diff":"0"}}); `value` is the VISS value
 //   as text ("42", "true"; a struct or array as JSON text: '{"Name":"x"}', '["1","2"]');
-//   values come back the same way in `DataPoint.Value`. Subscribe needs wss or mqtt.
+//   values come back the same way in `DataPoint.Value`. Subscribe needs wss, mqtt or grpc.
 // * Seating: `GetPropertiesSeating` reads the metadata of `Vehicle.Cabin.Seat` at run time:
 //   the seats are the branches two levels below it (row, then column: `Row1.DriverSide`) and
 //   a seat supports the VAPI movement types for which it has a numeric actuator with min and
@@ -181,7 +181,7 @@ export const FORWARD_RECLINE = 0; // backrest movement
 export const BACKWARD_RECLINE = 100; // backrest movement
 
 /** The protocols a Vapi speaks: the VISS transports of this SDK. */
-export const PROTOCOLS = ["wss", "https", "mqtt"] as const;
+export const PROTOCOLS = ["wss", "https", "mqtt", "grpc"] as const;
 export type Protocol = (typeof PROTOCOLS)[number];
 
 export type SubscribeCallback = (output: SubscribeOutput) => void;
@@ -986,7 +986,7 @@ export class Vapi {
     if (session === undefined) return failed<SubscribeOutput>(problem, { Data: [], ServiceId: 0 });
     if (!session.streams) {
       return failed<SubscribeOutput>(error(400, "bad_request",
-        `Subscribe is not available over ${this.defaultProtocol ?? ""}: Connect and SelectProtocol wss or mqtt`), { Data: [], ServiceId: 0 });
+        `Subscribe is not available over ${this.defaultProtocol ?? ""}: Connect and SelectProtocol wss, mqtt or grpc`), { Data: [], ServiceId: 0 });
     }
     const serviceId = this.nextId();
     const protocol = this.currentProtocol();

@@ -6,10 +6,12 @@
 //   https:// http:// fetch: get and set only (HTTP has no subscriptions in VISS).
 //   mqtts://broker:8883/<VID> mqtt://...   Node only: through an MQTT broker to a vehicle
 //                    serving VISS over MQTT (mqtt.ts, the "mqtt" package); as WebSocket.
+//   grpcs://host:5443 grpc://...   Node only: the VISS gRPC service (grpc.ts, the
+//                    "@grpc/grpc-js" and "protobufjs" packages); as WebSocket.
 //
 // Runs in browsers (native WebSocket and fetch) and in Node. Node without a global WebSocket
-// (Node < 22) loads the "ws" package on demand, and MQTT URLs the "mqtt" package; both are
-// optional dependencies.
+// (Node < 22) loads the "ws" package on demand, MQTT URLs the "mqtt" package and gRPC URLs
+// "@grpc/grpc-js" and "protobufjs"; all are optional dependencies.
 import { mqttSocketFactory } from "./mqtt.js";
 /** A request's timeout when the options give none. */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -167,6 +169,16 @@ async function socketFactory(options) {
         throw new VissClientError("unsupported", "this runtime has no WebSocket");
     const ws = await loadWsPackage();
     return (url) => new ws(url, SUBPROTOCOL, tls);
+}
+/**
+ * grpc.ts's socket factory, loaded only for grpc URLs. A variable specifier keeps grpc.ts, and
+ * the generated .proto text it imports, out of builds that never speak gRPC: browser bundles,
+ * and the signal explorer, which compiles this file without the generated ones.
+ */
+async function grpcSocketFactory(ca, timeoutMs) {
+    const specifier = "./grpc.js";
+    const module = (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier));
+    return module.grpcSocketFactory(ca, timeoutMs);
 }
 function socketErrorText(event) {
     const message = isObject(event) ? event["message"] : undefined;
@@ -686,9 +698,12 @@ export class VissClient {
         if (scheme === "https" || scheme === "http")
             return new VissClient(url, options, undefined);
         let factory;
-        if (scheme === "mqtts" || scheme === "mqtt") {
+        const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+        if (scheme === "mqtts" || scheme === "mqtt" || scheme === "grpcs" || scheme === "grpc") {
             try {
-                factory = await mqttSocketFactory(options.ca, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+                factory = scheme.startsWith("mqtt")
+                    ? await mqttSocketFactory(options.ca, timeoutMs)
+                    : await grpcSocketFactory(options.ca, timeoutMs);
             }
             catch (error) {
                 throw new VissClientError("unsupported", error instanceof Error ? error.message : String(error), { cause: error });
@@ -698,7 +713,7 @@ export class VissClient {
             factory = await socketFactory(options);
         }
         else {
-            throw new VissClientError("unsupported", `unsupported URL scheme "${scheme}:" (use wss, ws, https, http, mqtts or mqtt)`);
+            throw new VissClientError("unsupported", `unsupported URL scheme "${scheme}:" (use wss, ws, https, http, grpcs, grpc, mqtts or mqtt)`);
         }
         const client = new VissClient(url, options, factory);
         await client.channel.start();
