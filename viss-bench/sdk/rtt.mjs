@@ -3,11 +3,14 @@
 // rounds interleaved. Medians and p99 of sequential gets of Vehicle.Speed.
 //
 //   tests/sdk/node/node_modules/.bin/tsc -p tests/sdk/node     # compiles the demo car's SDK
-//   taskset -c 1 node viss-bench/sdk/rtt.mjs wss://localhost:6443 viss-tls/cert.pem [requests]
+//   taskset -c 1 node viss-bench/sdk/rtt.mjs wss://localhost:6443 viss-tls/cert.pem [requests [grpcs://localhost:5443]]
+//
+// Given the server's gRPC URL too, also the SDK's typed get over gRPC beside a bare
+// @grpc/grpc-js unary call (protobufjs messages from the SDK's vissProto) on a channel of its own.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 
-const [url, caFile, count = "5000"] = process.argv.slice(2);
+const [url, caFile, count = "5000", grpcUrl] = process.argv.slice(2);
 if (url === undefined || caFile === undefined) {
   console.error("usage: node rtt.mjs <wss url> <ca pem> [requests]");
   process.exit(2);
@@ -51,6 +54,24 @@ async function bare() {
   return samples;
 }
 
+/** A bare gRPC client: one unary GetRequest per round trip. */
+async function bareGrpc() {
+  const load = createRequire(new URL("tests/sdk/node/package.json", root));
+  const grpc = load("@grpc/grpc-js");
+  const protobuf = load("protobufjs");
+  const { VISS_PROTO } = await import(new URL("tests/sdk/node/build/generated/demo-car/sdk/typescript/src/vissProto.js", root));
+  const types = protobuf.parse(VISS_PROTO, { keepCase: true }).root;
+  const [request, response] = ["GetRequestMessage", "GetResponseMessage"].map((name) => types.lookupType(`grpcProtobufMessages.${name}`));
+  const channel = new grpc.Client(new URL(grpcUrl).host, grpc.credentials.createSsl(Buffer.from(ca)));
+  const message = { Path: "Vehicle.Speed", RequestId: "1" };
+  const once = () => new Promise((resolve, reject) => channel.makeUnaryRequest("/grpcProtobufMessages.VISS/GetRequest",
+    (value) => request.encode(request.fromObject(value)).finish(), (bytes) => response.decode(bytes), message,
+    (error, answer) => (error ? reject(error) : resolve(answer))));
+  const samples = await timed(once);
+  channel.close();
+  return samples;
+}
+
 const { client, vehicle } = await sdk.connect({ url, ca });
 for (let round = 1; round <= 3; round++) {
   const base = summary(`round ${round}: bare ws client`, await bare());
@@ -59,5 +80,11 @@ for (let round = 1; round <= 3; round++) {
   const typed = await timed(() => vehicle.speed.get());
   const typedP50 = summary(`round ${round}: SDK, typed get`, typed, base);
   console.log(`round ${round}: typed/raw on the same connection: ${(typedP50 / rawP50).toFixed(2)}x`);
+  if (grpcUrl !== undefined) {
+    const grpcBase = summary(`round ${round}: bare grpc-js`, await bareGrpc());
+    const overGrpc = await sdk.connect({ url: grpcUrl, ca });
+    summary(`round ${round}: SDK over gRPC, typed`, await timed(() => overGrpc.vehicle.speed.get()), grpcBase);
+    await overGrpc.client.close();
+  }
 }
 await client.close();

@@ -1,9 +1,11 @@
 """The Python SDK's get round trip beside a raw request on the same SDK connection and a
 bare `websockets` client on its own connection, against a running server (the demo car),
-rounds interleaved. Medians and p99 of sequential gets of Vehicle.Speed.
+rounds interleaved. Medians and p99 of sequential gets of Vehicle.Speed. Given the server's
+gRPC URL too, also the SDK's typed get over gRPC beside a bare grpcio call (the same message
+classes, compiled from the SDK's viss_v3_0.proto) on a channel of its own.
 
     PYTHONPATH=generated/demo-car/sdk/python taskset -c 1 .venv-peers/bin/python \\
-        viss-bench/sdk/rtt.py wss://localhost:6443 viss-tls/cert.pem [requests]
+        viss-bench/sdk/rtt.py wss://localhost:6443 viss-tls/cert.pem [requests [grpcs://localhost:5443]]
 """
 
 import asyncio
@@ -49,9 +51,34 @@ async def bare(url: str, context: ssl.SSLContext, requests: int) -> list[float]:
         return await timed(once, requests)
 
 
+async def bare_grpc(url: str, cafile: str, requests: int) -> list[float]:
+    import grpc  # type: ignore[import-untyped]
+
+    from demo_car_sdk.grpc_link import _schema
+
+    protos, services = _schema()
+    credentials = grpc.ssl_channel_credentials(root_certificates=open(cafile, "rb").read())
+    async with grpc.aio.secure_channel(url.split("://", 1)[1], credentials) as channel:
+        stub = services.VISSStub(channel)
+        request = protos.GetRequestMessage(Path="Vehicle.Speed", RequestId="1")
+
+        async def once() -> None:
+            await stub.GetRequest(request)
+        return await timed(once, requests)
+
+
+async def over_grpc(round_: int, url: str, cafile: str, requests: int) -> None:
+    base = summary(f"round {round_}: bare grpcio", await bare_grpc(url, cafile, requests))
+    client, vehicle = await connect(url, cafile=cafile)
+    async with client:
+        summary(f"round {round_}: SDK over gRPC, typed", await timed(vehicle.Speed.get, requests),
+                base)
+
+
 async def main() -> None:
     url, cafile = sys.argv[1], sys.argv[2]
     requests = int(sys.argv[3]) if len(sys.argv) > 3 else 5000
+    grpc_url = sys.argv[4] if len(sys.argv) > 4 else None
     context = ssl.create_default_context(cafile=cafile)
     client, vehicle = await connect(url, cafile=cafile)
     async with client:
@@ -62,6 +89,8 @@ async def main() -> None:
             typed = summary(f"round {round_}: SDK, typed get",
                             await timed(vehicle.Speed.get, requests), base)
             print(f"round {round_}: typed/raw on the same connection: {typed / raw:.2f}x")
+            if grpc_url is not None:
+                await over_grpc(round_, grpc_url, cafile, requests)
 
 
 asyncio.run(main())
