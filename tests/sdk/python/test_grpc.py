@@ -15,14 +15,14 @@ import pytest
 from demo_car_sdk import DataPoint, Vehicle, VissClient, VissError, connect, filter
 from demo_car_sdk.client import ClientError
 from demo_car_sdk.vapi import ProcedureStatus, SubscribeOutput, Vapi
-from sdk_support import Collector, DemoCar, cafile, free_port, grpc_url
+from sdk_support import SENT, Collector, DemoCar, cafile, free_port, grpc_url
 
 
 async def test_subscriptions_are_streams_that_end_on_unsubscribe() -> None:
     client, vehicle = await connect(grpc_url(), cafile=cafile(), timeout=10.0)
     try:
         assert client.transport == "grpcs" and client.streams
-        seat = vehicle.Cabin.Seat.Row2.Middle.Position
+        seat = vehicle.Cabin.Seat.Row2.DriverSide.Position
         await seat.set(100)
         points: Collector[DataPoint[int]] = Collector()
         moves = await seat.subscribe(points, filter.change("ne", 0))
@@ -49,6 +49,12 @@ async def test_what_the_protobuf_encoding_cannot_carry_is_a_400_and_the_client_l
         with pytest.raises(VissError) as refused:
             await vehicle.Speed.subscribe(lambda point: None, either)
         assert refused.value.number == "400" and "protobuf" in refused.value.description
+        with pytest.raises(VissError) as unknown:
+            await client.get("Vehicle.Speed", {"variant": "Range"})  # miscased: not a variant
+        assert unknown.value.number == "400" and "filter variant" in unknown.value.description
+        # A wrong filter handed in on purpose: not a message of the SDK's own making, so kept
+        # out of test_zz_sent_messages' schema check.
+        SENT.entries[:] = [e for e in SENT.entries if e.message.get("filter") != {"variant": "Range"}]
         with pytest.raises(VissError) as missing:
             await client.get("Vehicle.NoSuchSignal")
         assert (missing.value.number, missing.value.reason) == ("404", "unavailable_data")

@@ -27,8 +27,8 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
-import grpc  # type: ignore[import-untyped]
-import grpc.aio  # type: ignore[import-untyped]
+import grpc  # type: ignore[import-untyped, unused-ignore]
+import grpc.aio  # type: ignore[import-untyped, unused-ignore]
 from websockets.exceptions import ConnectionClosed
 
 from .client import HTTP_REASONS, MAX_MESSAGE_BYTES
@@ -43,8 +43,18 @@ INCOMING_BOUND = 4096
 
 DEFAULT_PORT = 5443
 
-# gRPC status codes a call ends with when the connection under it broke.
-_LOST = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN)
+# How long a call may wait for its answer (a subscribe: its first message) before it is
+# cancelled. Only a bound against leaked calls: the caller's own timeout, enforced by the
+# transport, is what reports a timeout.
+CALL_BOUND_S = 60.0
+
+# HTTP/2 pings find a connection that vanished without a FIN (a dropped radio link), as the
+# WebSocket transport's pings do; without them a silent subscription would wait forever.
+KEEPALIVE = [("grpc.keepalive_time_ms", 20_000), ("grpc.keepalive_timeout_ms", 10_000),
+             ("grpc.keepalive_permit_without_calls", 1), ("grpc.http2.max_pings_without_data", 0)]
+
+# The filter variants of VISS v3 (the proto's FilterVariant, lower-case).
+_VARIANTS = ("paths", "timebased", "range", "change", "curvelog", "history", "metadata")
 
 # The HTTP status (and so the VISS error number and reason) of every other failed call;
 # any code not here is 503.
@@ -54,7 +64,6 @@ _STATUS = {
     grpc.StatusCode.UNAUTHENTICATED: 401,
     grpc.StatusCode.PERMISSION_DENIED: 403,
     grpc.StatusCode.NOT_FOUND: 404,
-    grpc.StatusCode.DEADLINE_EXCEEDED: 408,
     grpc.StatusCode.RESOURCE_EXHAUSTED: 429,
 }
 
@@ -74,13 +83,13 @@ class GrpcConnection:
     the call of a JSON request, iterating yields the JSON answers and events."""
 
     def __init__(self, channel: grpc.aio.Channel, incoming: asyncio.Queue[str | None],
-                 timeout: float) -> None:
+                 bound: float) -> None:
         protos, services = _schema()
         self._protos = protos
         self._stub = services.VISSStub(channel)
         self._channel = channel
         self._incoming = incoming
-        self._timeout = timeout  # of a unary call, which otherwise waits for a channel forever
+        self._bound = bound  # CALL_BOUND_S: a call waiting for a channel is not kept forever
         self._calls: set[asyncio.Task[None]] = set()
         # Subscriptions this client asked to end: their streams end, and that is no loss.
         self._unsubscribed: set[str] = set()
@@ -91,9 +100,11 @@ class GrpcConnection:
         """Connects to `url` (`grpcs://host[:port]`, `grpc://` without TLS); fails when the
         channel is not ready within `timeout` seconds."""
         parts = urllib.parse.urlsplit(url)
-        target = f"{parts.hostname or ''}:{parts.port or DEFAULT_PORT}"
+        host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host  # an IPv6 literal
+        target = f"{host}:{parts.port or DEFAULT_PORT}"
         options = [("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-                   ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)]
+                   ("grpc.max_send_message_length", MAX_MESSAGE_BYTES), *KEEPALIVE]
         if parts.scheme == "grpcs":
             roots = Path(cafile).read_bytes() if cafile else None
             credentials = grpc.ssl_channel_credentials(root_certificates=roots)
@@ -108,7 +119,7 @@ class GrpcConnection:
                 raise ConnectionError(f"{url}: no gRPC connection within {timeout} s "
                                       "(the address, or a certificate not trusted)") from None
             raise
-        return cls(channel, asyncio.Queue(INCOMING_BOUND), timeout)
+        return cls(channel, asyncio.Queue(INCOMING_BOUND), max(timeout, CALL_BOUND_S))
 
     async def send(self, message: str) -> None:
         if self._closed:
@@ -154,21 +165,39 @@ class GrpcConnection:
         raise ValueError(f"{action!r} is not a request action")
 
     async def _unary(self, method: Any, message: Any, action: str) -> None:
-        answer = await method(message, wait_for_ready=True, timeout=self._timeout)
-        self._answer(_response(self._protos, action, answer))
+        answer = _response(self._protos, action,
+                           await method(message, wait_for_ready=True, timeout=self._bound))
+        if action == "unsubscribe" and "error" in answer:
+            self._unsubscribed.discard(message.SubscriptionId)  # it lives on, or never was
+        self._answer(answer)
 
     async def _stream(self, call: Any) -> None:
-        """Forwards the subscribe answer and the events. A stream the server ends while the
-        subscription lives (it shuts down; a proxy drops it) is a lost connection, so that
-        the transport dials again and re-creates the subscription."""
+        """Forwards the subscribe answer and the events. A live subscription's stream that
+        the server ends, or that fails (it shuts down; a proxy drops it; the connection
+        breaks), is a lost connection, so that the transport dials again and re-creates the
+        subscription."""
+        messages = call.__aiter__()
+        try:
+            async with asyncio.timeout(self._bound):
+                first = await anext(messages, None)
+        except TimeoutError:
+            call.cancel()  # nobody waits for it any more
+            return
         live: str | None = None
-        async for message in call:
-            answer = _stream_message(self._protos, message)
-            self._answer(answer)
-            if "error" in answer:
-                live = None  # refused, or ended by an error event (an expired token)
-            elif answer["action"] == "subscribe":
-                live = answer.get("subscriptionId")
+        try:
+            message = first
+            while message is not None:
+                answer = _stream_message(self._protos, message)
+                self._answer(answer)
+                if "error" in answer:
+                    live = None  # refused, or ended by an error event (an expired token)
+                elif answer["action"] == "subscribe":
+                    live = answer.get("subscriptionId")
+                message = await anext(messages, None)
+        except grpc.aio.AioRpcError as error:
+            if live is None:
+                raise  # the subscribe itself failed: _guard answers it
+            log.debug("the stream of subscription %s failed: %s", live, error.details())
         if live is not None and live not in self._unsubscribed and not self._closed:
             log.debug("the server ended the stream of subscription %s", live)
             self._lose()
@@ -176,15 +205,17 @@ class GrpcConnection:
         self._unsubscribed.discard(live or "")
 
     async def _guard(self, request: dict[str, Any], call: Callable[[], Any]) -> None:
-        """Runs a call; a lost connection ends this connection, any other failure answers the
-        request with the VISS error of its status."""
+        """Runs a call. UNAVAILABLE (the connection broke under it) ends this connection; a
+        call past CALL_BOUND_S is left to the caller's own timeout; any other failure answers
+        the request with the VISS error of its status (a local cancel raises CancelledError,
+        so a CANCELLED status came from the server or a proxy)."""
         try:
             await call()
         except grpc.aio.AioRpcError as error:
             code = error.code()
-            if self._closed or code == grpc.StatusCode.CANCELLED:
+            if self._closed or code == grpc.StatusCode.DEADLINE_EXCEEDED:
                 return
-            if code in _LOST:
+            if code == grpc.StatusCode.UNAVAILABLE:
                 log.debug("gRPC connection lost: %s", error.details())
                 self._lose()
                 return
@@ -274,6 +305,8 @@ def _filter(protos: Any, value: Any) -> Any:
 
 def _expression(protos: Any, item: dict[str, Any]) -> Any:
     variant = _text(item["variant"])
+    if variant not in _VARIANTS:
+        raise ValueError(f"{variant!r} is not a VISS v3 filter variant")
     parameter = item.get("parameter")
     value: dict[str, Any] = {}
     if parameter is not None:
@@ -351,7 +384,7 @@ def _stream_message(protos: Any, message: Any) -> dict[str, Any]:
         answer: dict[str, Any] = {"action": "subscription"}
         if event.SubscriptionId:
             answer["subscriptionId"] = event.SubscriptionId
-        if event.HasField("SuccessResponse"):
+        if event.HasField("SuccessResponse") and event.SuccessResponse.HasField("DataPack"):
             answer["data"] = _data(event.SuccessResponse.DataPack)
         _put_common(answer, event)
         return answer

@@ -52,7 +52,7 @@ test("typed get and set over gRPC, values decoded to their TypeScript types", as
 });
 
 test("subscriptions are streams: events follow a set, unsubscribe ends them", async () => {
-  const seat = car.vehicle.cabin.seat.row2.middle.position;
+  const seat = car.vehicle.cabin.seat.row1.middle.position;
   await seat.set(100);
   const points = new Collector<DataPoint<number>>();
   const moves = await seat.subscribe(points.push, Filter.change("ne", 0));
@@ -81,6 +81,8 @@ test("history, metadata and VISS errors over gRPC", async () => {
   const either = Filter.range([{ logicOp: "lt", boundary: 10 }, { logicOp: "gt", boundary: 100 }], "OR");
   const refused = await rejectsWith(car.vehicle.speed.subscribe(() => undefined, either), "400", "bad_request");
   assert.match(refused.description, /protobuf/);
+  const unknown = await rejectsWith(car.client.get("Vehicle.Speed", { variant: "bogus" } as unknown as Filter), "400", "bad_request");
+  assert.match(unknown.description, /filter variant/);
   assert.equal(typeof (await car.vehicle.speed.get()), "number", "the connection lives on");
 });
 

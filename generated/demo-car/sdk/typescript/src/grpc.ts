@@ -29,14 +29,23 @@ const DEFAULT_PORT = "5443";
 const MAX_MESSAGE_BYTES = 64 * 2 ** 20;
 const SERVICE = "/grpcProtobufMessages.VISS/";
 
+/**
+ * How long a call may wait for its answer (a subscribe: its first message) before it is
+ * cancelled. Only a bound against leaked calls: the caller's own timeout, enforced by the
+ * client's channel, is what reports a timeout.
+ */
+const CALL_BOUND_MS = 60_000;
+/** The filter variants of VISS v3 (the proto's FilterVariant, lower-case). */
+const VARIANTS = new Set(["paths", "timebased", "range", "change", "curvelog", "history", "metadata"]);
+
 /** gRPC status codes (grpc/doc/statuscodes.md). */
 const CANCELLED = 1;
-/** The codes a call ends with when the connection under it broke. */
-const LOST = new Set([2 /* UNKNOWN */, 13 /* INTERNAL */, 14 /* UNAVAILABLE */]);
+const DEADLINE_EXCEEDED = 4;
+/** The connection broke under the call. */
+const UNAVAILABLE = 14;
 /** The HTTP status (and so the VISS error) of every other failed call; any other code is 503. */
 const HTTP_STATUS: Record<number, number> = {
   3: 400, // INVALID_ARGUMENT
-  4: 408, // DEADLINE_EXCEEDED
   5: 404, // NOT_FOUND
   7: 403, // PERMISSION_DENIED
   8: 429, // RESOURCE_EXHAUSTED
@@ -124,8 +133,11 @@ export class GrpcSocket {
   private readonly unsubscribed = new Set<string>();
   private closed = false;
 
+  private readonly boundMs: number;
+
   constructor(url: string, private readonly grpc: GrpcModule, private readonly codecs: Codecs,
-              ca: string | undefined, private readonly timeoutMs: number) {
+              ca: string | undefined, timeoutMs: number) {
+    this.boundMs = Math.max(timeoutMs, CALL_BOUND_MS);
     const parsed = new URL(url);
     const target = `${parsed.hostname}:${parsed.port || DEFAULT_PORT}`;
     const credentials = parsed.protocol === "grpcs:"
@@ -134,6 +146,11 @@ export class GrpcSocket {
     this.client = new grpc.Client(target, credentials, {
       "grpc.max_receive_message_length": MAX_MESSAGE_BYTES,
       "grpc.max_send_message_length": MAX_MESSAGE_BYTES,
+      // HTTP/2 pings find a connection that vanished without a FIN (a dropped radio link);
+      // without them a silent subscription would wait forever.
+      "grpc.keepalive_time_ms": 20_000,
+      "grpc.keepalive_timeout_ms": 10_000,
+      "grpc.keepalive_permit_without_calls": 1,
     });
     this.client.waitForReady(Date.now() + timeoutMs, (error) => {
       if (this.closed) return;
@@ -182,10 +199,14 @@ export class GrpcSocket {
     const { request: out, response: back } = this.codecs[action];
     const method = SERVICE + { get: "GetRequest", set: "SetRequest", unsubscribe: "UnsubscribeRequest" }[action];
     const call = this.client.makeUnaryRequest(method, out.serialize, back.deserialize, message, this.waitForReady(),
-      { deadline: Date.now() + this.timeoutMs }, (error, answer) => {
+      { deadline: Date.now() + this.boundMs }, (error, answer) => {
         this.calls.delete(call);
         if (error !== null) return this.failed(request, error);
-        if (answer !== undefined) this.answer(response(action, answer));
+        if (answer === undefined) return;
+        const translated = response(action, answer);
+        // An unsubscribe refused: the subscription lives on (or never was).
+        if (action === "unsubscribe" && "error" in translated) this.unsubscribed.delete(message["SubscriptionId"]);
+        this.answer(translated);
       });
     this.calls.add(call);
   }
@@ -195,22 +216,34 @@ export class GrpcSocket {
     const call = this.client.makeServerStreamRequest(SERVICE + "SubscribeRequest", out.serialize, back.deserialize,
       message, this.waitForReady(), {});
     let live: string | undefined;
+    // Nobody waits for a subscribe that has not been answered by then.
+    const unanswered = setTimeout(() => {
+      this.calls.delete(call);
+      call.cancel();
+    }, this.boundMs);
     call.on("data", (part) => {
+      clearTimeout(unanswered);
       const answer = streamMessage(part);
       this.answer(answer);
       if ("error" in answer) live = undefined; // refused, or ended by an error event
       else if (answer["action"] === "subscribe") live = answer["subscriptionId"];
     });
-    call.on("error", (error) => {
+    // A live subscription's stream that fails or that the server ends (it shuts down, a
+    // proxy drops it, the connection breaks) is a lost connection: the client reconnects
+    // and subscribes again. Before the subscribe is answered, a failure answers it.
+    const ended = (error?: StatusError): void => {
+      clearTimeout(unanswered);
       this.calls.delete(call);
-      this.failed(request, error);
-    });
-    call.on("end", () => {
-      this.calls.delete(call);
-      if (live === undefined) return;
-      // The server ended a subscription nobody ended (it shut down): a lost connection.
-      if (!this.unsubscribed.delete(live)) this.fail("the server ended a subscription stream");
-    });
+      if (live === undefined) {
+        if (error !== undefined) this.failed(request, error);
+        return;
+      }
+      const mine = this.unsubscribed.delete(live);
+      live = undefined; // "end" may follow "error": once is enough
+      if (!mine) this.fail(`the stream of a subscription ended: ${error?.details ?? "by the server"}`);
+    };
+    call.on("error", (error) => ended(error));
+    call.on("end", () => ended());
     this.calls.add(call);
   }
 
@@ -220,10 +253,14 @@ export class GrpcSocket {
     return metadata;
   }
 
-  /** A lost connection closes the socket (the client reconnects); any other failure answers. */
+  /**
+   * UNAVAILABLE (the connection broke) closes the socket, and the client reconnects; a call
+   * past CALL_BOUND_MS is left to the caller's own timeout; any other failure answers the
+   * request with the VISS error of its status.
+   */
   private failed(request: Message, error: StatusError): void {
-    if (this.closed || error.code === CANCELLED) return;
-    if (error.code !== undefined && LOST.has(error.code)) return this.fail(error.details ?? error.message);
+    if (this.closed || error.code === CANCELLED || error.code === DEADLINE_EXCEEDED) return;
+    if (error.code === UNAVAILABLE) return this.fail(error.details ?? error.message);
     const status = HTTP_STATUS[error.code ?? -1] ?? 503;
     const reason = `gRPC status ${error.code ?? "?"}: ${error.details ?? error.message}`;
     this.answer(failure(request, status, reason));
@@ -321,6 +358,7 @@ function filterField(request: Message): Message {
 
 function expression(item: Message): Message {
   const variant = text(item["variant"]);
+  if (!VARIANTS.has(variant)) throw new TypeError(`"${variant}" is not a VISS v3 filter variant`);
   const parameter = item["parameter"];
   const value: Message = {};
   if (parameter !== undefined) {
@@ -332,7 +370,6 @@ function expression(item: Message): Message {
       case "curvelog": value["ValueCurvelog"] = { MaxErr: text(parameter["maxerr"]), BufSize: text(parameter["bufsize"]) }; break;
       case "history": value["ValueHistory"] = { TimePeriod: text(parameter) }; break;
       case "metadata": value["ValueMetadata"] = { Tree: text(parameter) }; break;
-      default: throw new TypeError(`"${variant}" is not a VISS v3 filter variant`);
     }
   }
   return { Variant: variant.toUpperCase(), Value: value };
@@ -369,7 +406,7 @@ function response(action: string, message: Message): Message {
     action,
     requestId: message["RequestId"],
     data: success?.["DataPack"] === undefined ? undefined : data(success["DataPack"]),
-    metadata: success?.["Metadata"] === undefined ? undefined : jsonOrText(success["Metadata"]),
+    metadata: success?.["Metadata"] === undefined ? undefined : metadataObject(success["Metadata"]),
     error: errorMember(message),
     authorization: message["Authorization"],
     ts: message["Ts"],
@@ -383,7 +420,7 @@ function streamMessage(message: Message): Message {
     return defined({
       action: "subscription",
       subscriptionId: event["SubscriptionId"],
-      data: success === undefined ? undefined : data(success["DataPack"] ?? {}),
+      data: success?.["DataPack"] === undefined ? undefined : data(success["DataPack"]),
       error: errorMember(event),
       ts: event["Ts"],
     });
@@ -410,6 +447,12 @@ function data(packages: Message): unknown {
       value: jsonOrText(point["Value"] ?? ""), ts: point["Ts"] ?? "",
     }))),
   })));
+}
+
+/** The metadata object of its JSON text; text that is no JSON object stays a string. */
+function metadataObject(value: string): unknown {
+  const parsed = jsonOrText(value);
+  return Array.isArray(parsed) ? value : parsed;
 }
 
 /** The JSON array or object a value's text is, or the text itself. */
