@@ -1,5 +1,6 @@
 //! Debian's mosquitto as the real broker of MQTT tests: a configuration of its own on a free
-//! port of 127.0.0.1, plain text (the loopback only), stopped by its PID.
+//! port of 127.0.0.1, plain text (the loopback only), anonymous or with one user and password
+//! (made with Debian's `mosquitto_passwd`), stopped by its PID.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -13,27 +14,58 @@ const START_TIMEOUT: Duration = Duration::from_secs(10);
 pub struct Broker {
     child: Child,
     pub port: u16,
+    /// The one user, when the broker refuses anonymous clients.
+    pub user: Option<BrokerUser>,
     _dir: tempfile::TempDir,
 }
 
+/// The user a password broker knows, and where its password is (for `--mqtt-password-file`).
+#[derive(Debug, Clone)]
+pub struct BrokerUser {
+    pub name: String,
+    pub password: String,
+    pub password_file: PathBuf,
+}
+
 impl Broker {
-    /// Starts mosquitto (`/usr/sbin/mosquitto`, from `tests/peers/install.sh`).
+    /// Starts mosquitto (`/usr/sbin/mosquitto`, from `tests/peers/install.sh`), open to
+    /// anonymous clients.
     ///
     /// # Panics
     /// When it is not installed or does not listen in time.
     pub fn start() -> Self {
+        Self::launch(None)
+    }
+
+    /// Starts mosquitto refusing every client but user `name` with `password`.
+    ///
+    /// # Panics
+    /// As [`Broker::start`], and when `mosquitto_passwd` fails.
+    pub fn start_with_password(name: &str, password: &str) -> Self {
+        Self::launch(Some((name, password)))
+    }
+
+    fn launch(user: Option<(&str, &str)>) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let user = user.map(|(name, password)| add_user(&dir, name, password));
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
             .port();
         // Run as ourselves: started as root, mosquitto would switch to its own user.
-        let user = std::env::var("USER").unwrap_or_else(|_| "root".to_owned());
+        let os_user = std::env::var("USER").unwrap_or_else(|_| "root".to_owned());
         let config = dir.path().join("mosquitto.conf");
+        let access = match &user {
+            None => "allow_anonymous true\n".to_owned(),
+            Some(_) => format!(
+                "allow_anonymous false\npassword_file {}\n",
+                dir.path().join("passwd").display()
+            ),
+        };
         std::fs::write(
             &config,
             format!(
-                "user {user}\nlistener {port} 127.0.0.1\nallow_anonymous true\n\
+                "user {os_user}\nlistener {port} 127.0.0.1\n{access}\
                  set_tcp_nodelay true\npersistence false\n"
             ),
         )
@@ -63,6 +95,7 @@ impl Broker {
         Self {
             child,
             port,
+            user,
             _dir: dir,
         }
     }
@@ -70,6 +103,42 @@ impl Broker {
     /// `mqtt://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// `mqtt://<user>:<password>@127.0.0.1:<port>` (the plain URL for an anonymous broker).
+    pub fn url_with_credentials(&self) -> String {
+        match &self.user {
+            Some(user) => format!(
+                "mqtt://{}:{}@127.0.0.1:{}",
+                user.name, user.password, self.port
+            ),
+            None => self.url(),
+        }
+    }
+}
+
+/// Writes `passwd` (hashed by `mosquitto_passwd`) and `password` (the plain password, for the
+/// server's `--mqtt-password-file`) into `dir`.
+fn add_user(dir: &tempfile::TempDir, name: &str, password: &str) -> BrokerUser {
+    let tool = ["/usr/bin/mosquitto_passwd", "/usr/sbin/mosquitto_passwd"]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|path| path.exists())
+        .expect("mosquitto_passwd is installed (Debian's mosquitto package)");
+    let status = Command::new(tool)
+        .args(["-b", "-c"])
+        .arg(dir.path().join("passwd"))
+        .args([name, password])
+        .stdout(Stdio::null())
+        .status()
+        .expect("mosquitto_passwd runs");
+    assert!(status.success(), "mosquitto_passwd failed");
+    let password_file = dir.path().join("password");
+    std::fs::write(&password_file, password).expect("the password file");
+    BrokerUser {
+        name: name.to_owned(),
+        password: password.to_owned(),
+        password_file,
     }
 }
 

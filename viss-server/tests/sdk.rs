@@ -83,10 +83,16 @@ fn ecosystem_env(command: &mut Command, server: &Server) -> AccessEcosystem {
     ecosystem
 }
 
-/// Debian's mosquitto and a demo car serving VISS over MQTT through it, and the client URL
-/// (`mqtt://127.0.0.1:<port>/<VID>`).
+/// Debian's mosquitto, refusing anonymous clients, and a demo car serving VISS over MQTT
+/// through it, and the client URL with the broker's credentials
+/// (`mqtt://<user>:<password>@127.0.0.1:<port>/<VID>`).
 fn start_mqtt_car() -> (Broker, Server, String) {
-    let broker = Broker::start();
+    let broker = Broker::start_with_password(MQTT_USER, MQTT_PASSWORD);
+    let password_file = broker
+        .user
+        .as_ref()
+        .map(|user| user.password_file.clone())
+        .expect("a password broker");
     let car = Server::start(
         &demo_car(),
         &[
@@ -99,9 +105,13 @@ fn start_mqtt_car() -> (Broker, Server, String) {
             OsStr::new("--mqtt-vid"),
             OsStr::new(MQTT_VID),
             OsStr::new("--mqtt-insecure"),
+            OsStr::new("--mqtt-username"),
+            OsStr::new(MQTT_USER),
+            OsStr::new("--mqtt-password-file"),
+            password_file.as_os_str(),
         ],
     );
-    let url = format!("{}/{MQTT_VID}", broker.url());
+    let url = format!("{}/{MQTT_VID}", broker.url_with_credentials());
     (broker, car, url)
 }
 
@@ -114,6 +124,9 @@ fn mqtt_env(command: &mut Command) -> (Broker, Server) {
 
 /// The vehicle id a demo car serving MQTT answers to.
 const MQTT_VID: &str = "VIN-SDK";
+/// The broker's one user (test fixture credentials, valid only for the broker a test starts).
+const MQTT_USER: &str = "sdk-tests";
+const MQTT_PASSWORD: &str = "test-only-mqtt-password";
 
 /// The number after `label` in a test runner's summary (`# pass 12`, `12 passed`).
 fn count(summary: &str, label: &str, before: bool) -> usize {
@@ -461,6 +474,19 @@ mod rust_sdk {
             matches!(no_vehicle, ClientError::Connect(_)),
             "{no_vehicle}"
         );
+        // The broker refuses anonymous clients and a wrong password; no message shows it.
+        let anonymous = format!("{}/{}", broker.url(), super::MQTT_VID);
+        let wrong = url.replace(super::MQTT_PASSWORD, "not-the-password");
+        for refused_url in [anonymous, wrong] {
+            let refused = connect(&refused_url, options(&server))
+                .await
+                .expect_err("the broker refuses");
+            assert!(matches!(refused, ClientError::Connect(_)), "{refused}");
+            assert!(
+                !refused.to_string().contains("not-the-password"),
+                "{refused}"
+            );
+        }
 
         let api = demo_car_sdk::vehicle_api(VapiOptions {
             mqtt: Some(url),

@@ -1,11 +1,15 @@
-"""The client through an MQTT broker (demo_car_sdk.mqtt; mqtt:// URLs): Debian's mosquitto
-and a demo car serving VISS over MQTT, both started by the harness (VISS_MQTT_URL). The
-typed get, set, errors and subscriptions, and VAPI over the "mqtt" protocol."""
+"""The client through an MQTT broker (demo_car_sdk.mqtt; mqtt:// URLs): Debian's mosquitto,
+refusing anonymous clients, and a demo car serving VISS over MQTT, both started by the
+harness (VISS_MQTT_URL, with the broker's user and password). The typed get, set, errors and
+subscriptions, a wrong password, and VAPI over the "mqtt" protocol."""
 
 from __future__ import annotations
 
 import asyncio
 import time
+import urllib.parse
+
+import pytest
 
 from demo_car_sdk import DataPoint, Vehicle, VissClient, VissError, connect, filter
 from demo_car_sdk.client import ClientError
@@ -61,6 +65,19 @@ async def test_a_url_without_a_vehicle_or_broker_fails_clearly() -> None:
             raise AssertionError(f"{url} must not connect")
         except (ClientError, ValueError) as error:
             assert str(error), url
+
+
+async def test_the_broker_refuses_a_wrong_password_and_no_message_shows_it() -> None:
+    url = env("VISS_MQTT_URL")
+    parts = urllib.parse.urlsplit(url)
+    assert parts.username and parts.password, "the harness's broker wants a user and password"
+    wrong = url.replace(f":{parts.password}@", ":not-the-password@")
+    anonymous = url.replace(f"{parts.username}:{parts.password}@", "")
+    for refused_url in (wrong, anonymous):
+        with pytest.raises(ClientError) as refused:
+            await VissClient.connect(refused_url, timeout=3.0)
+        assert "refused" in str(refused.value), refused.value
+        assert "not-the-password" not in str(refused.value), refused.value
 
 
 async def test_vapi_over_mqtt() -> None:

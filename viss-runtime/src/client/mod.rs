@@ -274,9 +274,10 @@ impl<T: VissTree> Client<T> {
             }
             #[cfg(not(feature = "client-mqtt"))]
             {
+                // Not the URL: it may carry the broker's password.
                 return Err(ClientError::Unsupported(format!(
-                    "{url}: this build has no MQTT client (feature `client-mqtt`; a Rust \
-                     SDK's `mqtt` feature)"
+                    "{scheme}:// URLs: this build has no MQTT client (feature `client-mqtt`; \
+                     a Rust SDK's `mqtt` feature)"
                 )));
             }
         } else if scheme.starts_with("grpc") {

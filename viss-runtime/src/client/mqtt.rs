@@ -77,14 +77,18 @@ struct Routes {
 }
 
 impl MqttLink {
-    /// Connects to the broker of `url` (`mqtts://host[:port]/<VID>`) and subscribes this
-    /// client's reply topic; fails when the broker does not answer within `timeout`.
+    /// Connects to the broker of `url` (`mqtts://[user:password@]host[:port]/<VID>`) and
+    /// subscribes this client's reply topic; fails when the broker does not answer within
+    /// `timeout`.
     pub(super) async fn connect(
         url: &str,
         tls: Option<Arc<rustls::ClientConfig>>,
         timeout: Duration,
         max_pending: usize,
     ) -> Result<Self, ClientError> {
+        // Taken out first: every message below names the URL, never the password.
+        let (url, credentials) = split_credentials(url);
+        let url = url.as_str();
         let refused = |why: &str| ClientError::Connect(format!("{url}: {why}"));
         let (broker, vid) = url
             .rsplit_once('/')
@@ -102,7 +106,7 @@ impl MqttLink {
             port,
             tls,
             client_id: format!("vssgen-client-{random}"),
-            credentials: None,
+            credentials,
             keep_alive_secs: 30,
             qos: 1,
             clean_session: true,
@@ -359,6 +363,28 @@ impl Shared {
     }
 }
 
+/// The URL without its user information, and the broker user and password it named
+/// (percent-decoded; no password is an empty one).
+fn split_credentials(url: &str) -> (String, Option<(String, String)>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_owned(), None);
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return (url.to_owned(), None);
+    };
+    let (user, password) = userinfo.split_once(':').unwrap_or((userinfo, ""));
+    let decode = |text: &str| {
+        percent_encoding::percent_decode_str(text)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    (
+        format!("{scheme}://{host}{path}"),
+        Some((decode(user), decode(password))),
+    )
+}
+
 fn subscription_id(answer: &str) -> Option<String> {
     #[derive(Deserialize)]
     struct Answer {
@@ -368,4 +394,34 @@ fn subscription_id(answer: &str) -> Option<String> {
     serde_json::from_str::<Answer>(answer)
         .ok()
         .map(|answer| answer.subscription_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_credentials;
+
+    #[test]
+    fn credentials_leave_the_url_and_are_percent_decoded() {
+        let owned = |user: &str, password: &str| Some((user.to_owned(), password.to_owned()));
+        assert_eq!(
+            split_credentials("mqtts://car%2B1:p%40ss:w@broker:8883/VIN-1"),
+            (
+                "mqtts://broker:8883/VIN-1".to_owned(),
+                owned("car+1", "p@ss:w")
+            )
+        );
+        assert_eq!(
+            split_credentials("mqtt://reader@[::1]/VIN"),
+            ("mqtt://[::1]/VIN".to_owned(), owned("reader", ""))
+        );
+        // An `@` in the vehicle id is no user information.
+        assert_eq!(
+            split_credentials("mqtt://broker/VIN@2"),
+            ("mqtt://broker/VIN@2".to_owned(), None)
+        );
+        assert_eq!(
+            split_credentials("no scheme"),
+            ("no scheme".to_owned(), None)
+        );
+    }
 }

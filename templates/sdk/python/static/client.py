@@ -552,10 +552,28 @@ class _MqttTransport(_WebSocketTransport):
     """The WebSocket transport's logic over an MQTT broker (mqtt.py): paho reconnects by
     itself, so the connection it dials stays up until the client closes it."""
 
+    def __init__(self, url: str, context: ssl.SSLContext | None, options: _Options) -> None:
+        # Taken out first: messages name the URL, never the broker's password.
+        clean, self._credentials = _split_credentials(url)
+        super().__init__(clean, context, options)
+
     async def _dial(self) -> _Socket:
         from .mqtt import MqttConnection  # paho-mqtt: the optional `mqtt` extra
 
-        return await MqttConnection.open(self._url, self._context, self._options.timeout)
+        return await MqttConnection.open(self._url, self._context, self._options.timeout,
+                                         self._credentials)
+
+
+def _split_credentials(url: str) -> tuple[str, tuple[str, str] | None]:
+    """The URL without its user information, and the broker user and password it named
+    (`mqtts://user:password@broker/<VID>`; percent-decoded; no password is an empty one)."""
+    parts = urllib.parse.urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url, None
+    user, _, password = userinfo.partition(":")
+    clean = urllib.parse.urlunsplit(parts._replace(netloc=host))
+    return clean, (urllib.parse.unquote(user), urllib.parse.unquote(password))
 
 
 _Transport = _HttpTransport | _WebSocketTransport

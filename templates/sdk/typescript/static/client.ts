@@ -14,7 +14,7 @@
 // "@grpc/grpc-js" and "protobufjs"; all are optional dependencies.
 
 import type { Filter } from "./filter.js";
-import { mqttSocketFactory } from "./mqtt.js";
+import { mqttSocketFactory, type MqttCredentials } from "./mqtt.js";
 
 /** A request's timeout when the options give none. */
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -284,6 +284,18 @@ async function grpcSocketFactory(ca: string | undefined, timeoutMs: number): Pro
     grpcSocketFactory(ca: string | undefined, timeoutMs: number): Promise<SocketFactory>;
   };
   return module.grpcSocketFactory(ca, timeoutMs);
+}
+
+/**
+ * The broker's user and password of an MQTT URL (`mqtts://user:password@broker/<VID>`),
+ * taken out of `url`: messages name the URL, never the password.
+ */
+function takeCredentials(url: URL): MqttCredentials | undefined {
+  if (url.username === "" && url.password === "") return undefined;
+  const credentials = { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+  url.username = "";
+  url.password = "";
+  return credentials;
 }
 
 function socketErrorText(event: unknown): string {
@@ -808,7 +820,7 @@ export class VissClient {
     if (scheme === "mqtts" || scheme === "mqtt" || scheme === "grpcs" || scheme === "grpc") {
       try {
         factory = scheme.startsWith("mqtt")
-          ? await mqttSocketFactory(options.ca, timeoutMs)
+          ? await mqttSocketFactory(options.ca, timeoutMs, takeCredentials(url))
           : await grpcSocketFactory(options.ca, timeoutMs);
       } catch (error) {
         throw new VissClientError("unsupported", error instanceof Error ? error.message : String(error), { cause: error });

@@ -1,6 +1,7 @@
 // The client through an MQTT broker (src/mqtt.ts, mqtt:// URLs, the "mqtt" package): Debian's
-// mosquitto and a demo car serving VISS over MQTT, both started by the harness
-// (VISS_MQTT_URL). The typed get, set, errors and subscriptions, and VAPI's "mqtt" protocol.
+// mosquitto, refusing anonymous clients, and a demo car serving VISS over MQTT, both started
+// by the harness (VISS_MQTT_URL, with the broker's user and password). The typed get, set,
+// errors and subscriptions, a wrong password, and VAPI's "mqtt" protocol.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -55,6 +56,21 @@ test("a URL without a vehicle or without a broker fails clearly", async () => {
   for (const url of [broker, "mqtt://127.0.0.1:1/VIN"]) {
     await assert.rejects(connect({ url, timeoutMs: 2000 }), (error: unknown) =>
       error instanceof VissClientError && error.code === "connection_failed", url);
+  }
+});
+
+test("the broker refuses a wrong password or none, and no message shows it", async () => {
+  const url = new URL(mqttUrl());
+  assert.ok(url.username !== "" && url.password !== "", "the harness's broker wants a user and password");
+  const wrong = new URL(url.href);
+  wrong.password = "not-the-password";
+  const anonymous = new URL(url.href);
+  anonymous.username = "";
+  anonymous.password = "";
+  for (const refused of [wrong.href, anonymous.href]) {
+    await assert.rejects(connect({ url: refused, timeoutMs: 3000 }), (error: unknown) =>
+      error instanceof VissClientError && error.code === "connection_failed"
+        && !`${error.message} ${String(error.cause)}`.includes("not-the-password"), refused);
   }
 });
 

@@ -6,7 +6,9 @@ package's `mqtt` extra).
     client = await VissClient.connect("mqtts://broker:8883/VIN123", cafile="broker-ca.pem")
 
 The URL names the broker and the vehicle (`mqtt://` for a broker without TLS, chosen
-explicitly). Each request goes to `<VID>/Vehicle` in the envelope {"topic": <reply topic>,
+explicitly), and the broker's user and password where it wants them
+(`mqtts://user:password@broker:8883/VIN123`; client.py takes them out of the URL, so no
+message shows them). Each request goes to `<VID>/Vehicle` in the envelope {"topic": <reply topic>,
 "request": "<the VISS request as a string>"}; answers and events come back on this client's
 own reply topic (`vssgen-client/<random>`), where the WebSocket transport's logic matches
 them by requestId and subscriptionId. paho's network thread reconnects by itself and
@@ -58,9 +60,11 @@ class MqttConnection:
         self._closed = False
 
     @classmethod
-    async def open(cls, url: str, context: ssl.SSLContext | None, timeout: float) -> MqttConnection:
-        """Connects to the broker of `url` (`mqtts://host[:port]/<VID>`) and subscribes the
-        reply topic; fails when that does not happen within `timeout` seconds."""
+    async def open(cls, url: str, context: ssl.SSLContext | None, timeout: float,
+                   credentials: tuple[str, str] | None = None) -> MqttConnection:
+        """Connects to the broker of `url` (`mqtts://host[:port]/<VID>`) as the user of
+        `credentials`, if any, and subscribes the reply topic; fails when that does not happen
+        within `timeout` seconds."""
         parts = urllib.parse.urlsplit(url)
         vid = parts.path.strip("/")
         if not vid or any(c in vid for c in "#+/\0"):
@@ -76,6 +80,8 @@ class MqttConnection:
                              client_id=f"vssgen-client-{token}", clean_session=True)
         if secure:
             client.tls_set_context(context or ssl.create_default_context())
+        if credentials is not None:
+            client.username_pw_set(*credentials)
         client.max_queued_messages_set(OUTGOING_BOUND)
         client.reconnect_delay_set(min_delay=1, max_delay=5)
 

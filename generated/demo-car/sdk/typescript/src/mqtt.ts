@@ -6,7 +6,9 @@
 //   const { client, vehicle } = await connect({ url: "mqtts://broker:8883/VIN123", ca: brokerCa });
 //
 // The URL names the broker and the vehicle (`mqtt://` for a broker without TLS, chosen
-// explicitly). Each request goes to `<VID>/Vehicle` in the envelope {"topic": <reply topic>,
+// explicitly), and the broker's user and password where it wants them
+// (`mqtts://user:password@broker:8883/VIN123`; client.ts takes them out of the URL, so no
+// message shows them). Each request goes to `<VID>/Vehicle` in the envelope {"topic": <reply topic>,
 // "request": "<the VISS request as a string>"}; answers and events come back on this client's
 // own reply topic (`vssgen-client/<random>`). The broker connection is shaped like a
 // WebSocket, so the WebSocket channel's request ids, timeouts and subscriptions serve it
@@ -28,6 +30,12 @@ interface MqttClientLike {
 
 type MqttConnect = (url: string, options: object) => MqttClientLike;
 
+/** The broker's user and password. */
+export interface MqttCredentials {
+  username: string;
+  password: string;
+}
+
 /** A broker connection with the WebSocket API the client's channel uses. */
 export class MqttSocket {
   readonly protocol = "VISSv3";
@@ -41,7 +49,8 @@ export class MqttSocket {
   private opened = false;
   private closed = false;
 
-  constructor(url: string, connect: MqttConnect, ca: string | undefined, timeoutMs: number) {
+  constructor(url: string, connect: MqttConnect, ca: string | undefined, timeoutMs: number,
+              credentials: MqttCredentials | undefined) {
     const parsed = new URL(url);
     const vid = decodeURIComponent(parsed.pathname.replace(/^\/+|\/+$/g, ""));
     if (vid === "" || /[#+/\0]/.test(vid)) throw new TypeError(`${url}: name the vehicle: mqtts://broker:8883/<VID>`);
@@ -51,6 +60,7 @@ export class MqttSocket {
     this.client = connect(`${parsed.protocol}//${parsed.host}`, {
       clientId: `vssgen-client-${token}`, clean: true, reconnectPeriod: 1000, connectTimeout: timeoutMs,
       ...(ca === undefined ? {} : { ca }),
+      ...credentials,
     });
     // A clean session forgot the reply topic: subscribe it on every connect.
     this.client.on("connect", () => this.client.subscribe(this.replyTopic, { qos: 1 }, (error) => {
@@ -87,7 +97,8 @@ export class MqttSocket {
 }
 
 /** Makes broker connections for mqtts:// and mqtt:// URLs (Node: MQTT.js). */
-export async function mqttSocketFactory(ca: string | undefined, timeoutMs: number): Promise<(url: string) => MqttSocket> {
+export async function mqttSocketFactory(ca: string | undefined, timeoutMs: number,
+                                        credentials?: MqttCredentials): Promise<(url: string) => MqttSocket> {
   // A variable specifier: bundlers must not try to bundle "mqtt", and tsc must not need its
   // types in an SDK that does not use it.
   const specifier = "mqtt";
@@ -100,5 +111,5 @@ export async function mqttSocketFactory(ca: string | undefined, timeoutMs: numbe
   } catch (error) {
     throw new TypeError('mqtts:// and mqtt:// URLs need the "mqtt" package (npm install mqtt)', { cause: error });
   }
-  return (url) => new MqttSocket(url, connect, ca, timeoutMs);
+  return (url) => new MqttSocket(url, connect, ca, timeoutMs, credentials);
 }

@@ -180,6 +180,18 @@ async function grpcSocketFactory(ca, timeoutMs) {
     const module = (await import(/* webpackIgnore: true */ /* @vite-ignore */ specifier));
     return module.grpcSocketFactory(ca, timeoutMs);
 }
+/**
+ * The broker's user and password of an MQTT URL (`mqtts://user:password@broker/<VID>`),
+ * taken out of `url`: messages name the URL, never the password.
+ */
+function takeCredentials(url) {
+    if (url.username === "" && url.password === "")
+        return undefined;
+    const credentials = { username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) };
+    url.username = "";
+    url.password = "";
+    return credentials;
+}
 function socketErrorText(event) {
     const message = isObject(event) ? event["message"] : undefined;
     return typeof message === "string" && message !== "" ? message : "WebSocket error";
@@ -702,7 +714,7 @@ export class VissClient {
         if (scheme === "mqtts" || scheme === "mqtt" || scheme === "grpcs" || scheme === "grpc") {
             try {
                 factory = scheme.startsWith("mqtt")
-                    ? await mqttSocketFactory(options.ca, timeoutMs)
+                    ? await mqttSocketFactory(options.ca, timeoutMs, takeCredentials(url))
                     : await grpcSocketFactory(options.ca, timeoutMs);
             }
             catch (error) {

@@ -5,7 +5,9 @@
 //   const { client, vehicle } = await connect({ url: "mqtts://broker:8883/VIN123", ca: brokerCa });
 //
 // The URL names the broker and the vehicle (`mqtt://` for a broker without TLS, chosen
-// explicitly). Each request goes to `<VID>/Vehicle` in the envelope {"topic": <reply topic>,
+// explicitly), and the broker's user and password where it wants them
+// (`mqtts://user:password@broker:8883/VIN123`; client.ts takes them out of the URL, so no
+// message shows them). Each request goes to `<VID>/Vehicle` in the envelope {"topic": <reply topic>,
 // "request": "<the VISS request as a string>"}; answers and events come back on this client's
 // own reply topic (`vssgen-client/<random>`). The broker connection is shaped like a
 // WebSocket, so the WebSocket channel's request ids, timeouts and subscriptions serve it
@@ -25,7 +27,7 @@ export class MqttSocket {
     replyTopic;
     opened = false;
     closed = false;
-    constructor(url, connect, ca, timeoutMs) {
+    constructor(url, connect, ca, timeoutMs, credentials) {
         const parsed = new URL(url);
         const vid = decodeURIComponent(parsed.pathname.replace(/^\/+|\/+$/g, ""));
         if (vid === "" || /[#+/\0]/.test(vid))
@@ -36,6 +38,7 @@ export class MqttSocket {
         this.client = connect(`${parsed.protocol}//${parsed.host}`, {
             clientId: `vssgen-client-${token}`, clean: true, reconnectPeriod: 1000, connectTimeout: timeoutMs,
             ...(ca === undefined ? {} : { ca }),
+            ...credentials,
         });
         // A clean session forgot the reply topic: subscribe it on every connect.
         this.client.on("connect", () => this.client.subscribe(this.replyTopic, { qos: 1 }, (error) => {
@@ -74,7 +77,7 @@ export class MqttSocket {
     }
 }
 /** Makes broker connections for mqtts:// and mqtt:// URLs (Node: MQTT.js). */
-export async function mqttSocketFactory(ca, timeoutMs) {
+export async function mqttSocketFactory(ca, timeoutMs, credentials) {
     // A variable specifier: bundlers must not try to bundle "mqtt", and tsc must not need its
     // types in an SDK that does not use it.
     const specifier = "mqtt";
@@ -89,5 +92,5 @@ export async function mqttSocketFactory(ca, timeoutMs) {
     catch (error) {
         throw new TypeError('mqtts:// and mqtt:// URLs need the "mqtt" package (npm install mqtt)', { cause: error });
     }
-    return (url) => new MqttSocket(url, connect, ca, timeoutMs);
+    return (url) => new MqttSocket(url, connect, ca, timeoutMs, credentials);
 }
