@@ -32,6 +32,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 
 from demo_car_sdk import client as sdk_client
 from demo_car_sdk.grpc_link import GrpcConnection
+from demo_car_sdk.vapi import ProcedureStatus, SubscribeOutput, Vapi
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SCHEMA_FILE = Path("schemas") / "viss-v3-messages.schema.json"
@@ -262,6 +263,22 @@ async def eventually(check: Callable[[], Any], timeout: float = 10.0, interval: 
 WS_LINE = re.compile(r"WebSocket:\s+wss://\S+?:(\d+)\s")
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 5.0
+
+
+async def connect_get_and_subscribe(vapi: Vapi, protocol: str) -> str:
+    """VAPI's Connect over `protocol`, a Get, and a Subscribe that delivers two outputs and
+    is unsubscribed; the vehicle id."""
+    vid = vapi.vehicle_id
+    assert (await vapi.Connect(vid, protocol, "")).Status is ProcedureStatus.SUCCESSFUL
+    got = await vapi.Get(vid, "Vehicle.Speed", "", "")
+    assert got.Status is ProcedureStatus.SUCCESSFUL, got
+    outputs: Collector[SubscribeOutput] = Collector()
+    started = await vapi.Subscribe(
+        vid, "Vehicle.Speed", '{"variant":"timebased","parameter":{"period":"200"}}', "", outputs)
+    assert started.Status is ProcedureStatus.ONGOING, started
+    await outputs.wait_for(2)
+    assert (await vapi.Unsubscribe(vid, started.ServiceId)).Status is ProcedureStatus.SUCCESSFUL
+    return vid
 
 
 def free_port() -> int:

@@ -14,8 +14,8 @@ import pytest
 
 from demo_car_sdk import DataPoint, Vehicle, VissClient, VissError, connect, filter
 from demo_car_sdk.client import ClientError
-from demo_car_sdk.vapi import ProcedureStatus, SubscribeOutput, Vapi
-from sdk_support import SENT, Collector, DemoCar, cafile, free_port, grpc_url
+from demo_car_sdk.vapi import ProcedureStatus, Vapi
+from sdk_support import SENT, Collector, DemoCar, cafile, connect_get_and_subscribe, free_port, grpc_url
 
 
 async def test_subscriptions_are_streams_that_end_on_unsubscribe() -> None:
@@ -103,15 +103,5 @@ async def test_a_restart_is_survived_and_the_subscription_recreated(own_car: Dem
 
 async def test_vapi_over_grpc() -> None:
     async with Vapi({"grpc": grpc_url()}, cafile=cafile(), timeout=5.0) as vapi:
-        vid = vapi.vehicle_id
-        assert (await vapi.Connect(vid, "grpc", "")).Status is ProcedureStatus.SUCCESSFUL
-        got = await vapi.Get(vid, "Vehicle.Speed", "", "")
-        assert got.Status is ProcedureStatus.SUCCESSFUL, got
-        outputs: Collector[SubscribeOutput] = Collector()
-        started = await vapi.Subscribe(
-            vid, "Vehicle.Speed", '{"variant":"timebased","parameter":{"period":"200"}}', "",
-            outputs)
-        assert started.Status is ProcedureStatus.ONGOING, started
-        await outputs.wait_for(2)
-        assert (await vapi.Unsubscribe(vid, started.ServiceId)).Status is ProcedureStatus.SUCCESSFUL
+        vid = await connect_get_and_subscribe(vapi, "grpc")
         assert (await vapi.Disconnect(vid, "grpc")).Status is ProcedureStatus.SUCCESSFUL

@@ -13,8 +13,8 @@ import pytest
 
 from demo_car_sdk import DataPoint, Vehicle, VissClient, VissError, connect, filter
 from demo_car_sdk.client import ClientError
-from demo_car_sdk.vapi import LONGITUDINAL, MatrixId, ProcedureStatus, SubscribeOutput, Vapi
-from sdk_support import Collector, env
+from demo_car_sdk.vapi import LONGITUDINAL, MatrixId, ProcedureStatus, Vapi
+from sdk_support import Collector, connect_get_and_subscribe, env
 
 
 async def reached() -> tuple[VissClient, Vehicle]:
@@ -84,16 +84,6 @@ async def test_vapi_over_mqtt() -> None:
     client, _ = await reached()
     await client.close()
     async with Vapi({"mqtt": env("VISS_MQTT_URL")}, timeout=5.0) as vapi:
-        vid = vapi.vehicle_id
-        assert (await vapi.Connect(vid, "mqtt", "")).Status is ProcedureStatus.SUCCESSFUL
-        got = await vapi.Get(vid, "Vehicle.Speed", "", "")
-        assert got.Status is ProcedureStatus.SUCCESSFUL, got
-        outputs: Collector[SubscribeOutput] = Collector()
-        started = await vapi.Subscribe(
-            vid, "Vehicle.Speed", '{"variant":"timebased","parameter":{"period":"200"}}', "",
-            outputs)
-        assert started.Status is ProcedureStatus.ONGOING, started
-        await outputs.wait_for(2)
-        assert (await vapi.Unsubscribe(vid, started.ServiceId)).Status is ProcedureStatus.SUCCESSFUL
+        vid = await connect_get_and_subscribe(vapi, "mqtt")
         moved = await vapi.MoveSeat(vid, MatrixId("Row1", "PassengerSide"), LONGITUDINAL, 40.0, "")
         assert (moved.Status, moved.Position) == (ProcedureStatus.SUCCESSFUL, 40.0), moved

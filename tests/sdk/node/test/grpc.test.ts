@@ -9,8 +9,8 @@ import { after, before, test } from "node:test";
 import {
   connect, Filter, VissClientError, VissError, type Connected, type DataPoint, type Waypoint,
 } from "../../../../generated/demo-car/sdk/typescript/src/index.js";
-import { ProcedureStatus, Vapi, type SubscribeOutput } from "../../../../generated/demo-car/sdk/typescript/src/vapi.js";
-import { Collector } from "../support/connect.js";
+import { Vapi } from "../../../../generated/demo-car/sdk/typescript/src/vapi.js";
+import { Collector, connectGetAndSubscribe } from "../support/connect.js";
 import { caPem, grpcUrl, sleep, waitFor } from "../support/env.js";
 import { DemoCar, freePort } from "../support/servers.js";
 
@@ -124,13 +124,7 @@ test("VAPI over grpc", async () => {
   const vapi = new Vapi({ grpc: grpcUrl() }, { ca: caPem(), timeoutMs: 5000 });
   const id = vapi.vehicleId;
   try {
-    assert.equal((await vapi.Connect(id, "grpc", "")).Status, ProcedureStatus.SUCCESSFUL);
-    assert.equal((await vapi.Get(id, "Vehicle.Speed", "", "")).Status, ProcedureStatus.SUCCESSFUL);
-    const outputs = new Collector<SubscribeOutput>();
-    const started = await vapi.Subscribe(id, "Vehicle.Speed", '{"variant":"timebased","parameter":{"period":"200"}}', "", outputs.push);
-    assert.equal(started.Status, ProcedureStatus.ONGOING, JSON.stringify(started));
-    await outputs.count(2, 10_000);
-    assert.equal((await vapi.Unsubscribe(id, started.ServiceId)).Status, ProcedureStatus.SUCCESSFUL);
+    await connectGetAndSubscribe(vapi, "grpc");
   } finally {
     await vapi.ReleaseVehicle(id);
   }

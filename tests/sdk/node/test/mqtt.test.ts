@@ -8,8 +8,8 @@ import { test } from "node:test";
 import {
   connect, Filter, VissClientError, VissError, type Connected, type DataPoint,
 } from "../../../../generated/demo-car/sdk/typescript/src/index.js";
-import { LONGITUDINAL, ProcedureStatus, Vapi, type SubscribeOutput } from "../../../../generated/demo-car/sdk/typescript/src/vapi.js";
-import { Collector } from "../support/connect.js";
+import { LONGITUDINAL, ProcedureStatus, Vapi } from "../../../../generated/demo-car/sdk/typescript/src/vapi.js";
+import { Collector, connectGetAndSubscribe } from "../support/connect.js";
 import { mqttUrl, sleep } from "../support/env.js";
 
 /** A connection once the car answers: it subscribes its request topic when it has reached the
@@ -80,13 +80,7 @@ test("VAPI over mqtt", async () => {
   const vapi = new Vapi({ mqtt: mqttUrl() }, { timeoutMs: 5000 });
   const id = vapi.vehicleId;
   try {
-    assert.equal((await vapi.Connect(id, "mqtt", "")).Status, ProcedureStatus.SUCCESSFUL);
-    assert.equal((await vapi.Get(id, "Vehicle.Speed", "", "")).Status, ProcedureStatus.SUCCESSFUL);
-    const outputs = new Collector<SubscribeOutput>();
-    const started = await vapi.Subscribe(id, "Vehicle.Speed", '{"variant":"timebased","parameter":{"period":"200"}}', "", outputs.push);
-    assert.equal(started.Status, ProcedureStatus.ONGOING, JSON.stringify(started));
-    await outputs.count(2, 10_000);
-    assert.equal((await vapi.Unsubscribe(id, started.ServiceId)).Status, ProcedureStatus.SUCCESSFUL);
+    await connectGetAndSubscribe(vapi, "mqtt");
     const moved = await vapi.MoveSeat(id, { RowName: "Row2", ColumnName: "Middle" }, LONGITUDINAL, 60, "");
     assert.deepEqual([moved.Status, moved.Position], [ProcedureStatus.SUCCESSFUL, 60], JSON.stringify(moved));
   } finally {
