@@ -674,10 +674,10 @@ class VissClient:
     ) -> VissClient:
         """Connects to `url` (wss://host:port, https://host:port, grpcs://host:port,
         mqtts://broker:port/<VID>, or ws:// / http:// / grpc:// / mqtt:// for a development
-        server or broker without TLS). `cafile` is a PEM file of the CA (or self-signed certificate) to
-        trust; without it the system's CAs are used. The first connection must succeed;
-        reconnecting (initial_delay doubling up to max_delay, max_attempts tries, None =
-        forever) only applies to a connection that was up."""
+        server or broker without TLS). `cafile` is a PEM file of the CA (or self-signed
+        certificate) to trust; without it the system's CAs are used. The first connection
+        must succeed; reconnecting (initial_delay doubling up to max_delay, max_attempts
+        tries, None = forever) only applies to a connection that was up."""
         scheme = urllib.parse.urlsplit(url).scheme.lower()
         if scheme not in ("wss", "ws", "https", "http", "mqtts", "mqtt", "grpcs", "grpc"):
             raise ValueError(f"unsupported URL scheme {scheme!r}: "
