@@ -1323,6 +1323,45 @@ mod rust_vapi {
         assert_eq!(api.release_vehicle(vid).await.status, SUCCESSFUL);
     }
 
+    /// A massage started while its session is being disconnected never stays on: the start
+    /// registers its service before the disconnect ends the session's services (without
+    /// that, the set in flight switched it on and the closed session could not switch it
+    /// off). Rounds of the race, in both orders.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_disconnect_racing_a_massage_start_leaves_no_massage_on() {
+        let server = start_demo_car();
+        let api = vapi(&server);
+        let probe = vapi(&server);
+        let vid = api.vehicle_id();
+        assert_eq!(probe.connect(vid, "https", "").await.status, SUCCESSFUL);
+        let seat = MatrixId::new("Row2", "DriverSide");
+        let massage = "Vehicle.Cabin.Seat.Row2.DriverSide.Massage";
+        let mut started = 0;
+        for round in 0..8 {
+            assert_eq!(api.connect(vid, "wss", "").await.status, SUCCESSFUL);
+            // The seats known before the race, so that the start goes straight to its set.
+            assert_eq!(api.get_properties_seating(vid).await.status, SUCCESSFUL);
+            // Even rounds: the start goes first; odd rounds: the disconnect does.
+            let start = async {
+                if round % 2 == 1 {
+                    tokio::task::yield_now().await;
+                }
+                api.activate_massage(vid, &seat, "massage", 100.0, 0, "", None)
+                    .await
+            };
+            let stop = api.disconnect(vid, "wss");
+            let (start, stop) = tokio::join!(start, stop);
+            assert_eq!(stop.status, SUCCESSFUL, "{stop:?}");
+            started += usize::from(start.status == ProcedureStatus::Ongoing);
+            eventually(&probe, massage, 0.0).await;
+        }
+        assert!(
+            started > 0,
+            "no round started the massage before its session ended"
+        );
+        assert_eq!(probe.release_vehicle(vid).await.status, SUCCESSFUL);
+    }
+
     /// The outcome of a procedure as (status, error code, error reason).
     fn outcome(status: ProcedureStatus, error: Option<&ErrorData>) -> (ProcedureStatus, i32, &str) {
         error.map_or((status, 0, ""), |e| (status, e.code, e.reason.as_str()))

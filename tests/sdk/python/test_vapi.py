@@ -414,6 +414,34 @@ async def test_disconnect_switches_a_running_massage_off_without_callbacks(probe
     assert calls.items == []
 
 
+async def test_a_disconnect_racing_a_massage_start_leaves_no_massage_on(probe: Vehicle) -> None:
+    """The start registers its service before Disconnect ends the session's services: without
+    that, the set in flight switched the massage on and the closed client could not switch it
+    off. Rounds of the race, the start first and the disconnect first."""
+    api = Vapi({"wss": ws_url()}, cafile=cafile())
+    vid, seat = api.vehicle_id, MatrixId("Row2", "PassengerSide")
+    massage = probe.Cabin.Seat.Row2.PassengerSide.Massage
+
+    async def off() -> bool:
+        return bool(await massage.get() == 0)
+
+    started = 0
+    for round_ in range(8):
+        assert (await api.Connect(vid, "wss", "")).Status is SUCCESSFUL
+        assert (await api.GetPropertiesSeating(vid)).Status is SUCCESSFUL  # seats known
+
+        async def start() -> MassageOutput:
+            if round_ % 2:
+                await asyncio.sleep(0)  # the disconnect goes first
+            return await api.ActivateMassage(vid, seat, "massage", 100.0, 0, "")
+
+        output, stopped = await asyncio.gather(start(), api.Disconnect(vid, "wss"))
+        assert stopped.Status is SUCCESSFUL, stopped
+        started += output.Status is ONGOING
+        await eventually(off, 5, 0.1, f"massage off after round {round_}")
+    assert started > 0, "no round started the massage before its session ended"
+
+
 # --------------------------------------------------------------------------------------------
 # a vehicle without seating signals
 

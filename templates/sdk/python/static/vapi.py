@@ -76,7 +76,7 @@ import itertools
 import json
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -845,6 +845,9 @@ class Vapi:
         self._seating_branch = seating_branch
         self._access = access_control
         self._clients: dict[str, VissClient] = {}
+        # Service starts in flight by protocol, and the condition Disconnect waits on.
+        self._starting: dict[str, int] = {}
+        self._started = asyncio.Condition()
         self._tokens: dict[str, str | None] = {}
         self._default: str | None = None
         self._services: dict[int, _Service] = {}
@@ -923,13 +926,17 @@ class Vapi:
         if client is None:
             return GeneralOutput(ProcedureStatus.FAILED, _error(
                 400, "bad_request", f"not connected over {protocol}"))
+        # Before any await: a procedure running meanwhile must not find the session half gone.
+        self._seats.pop(protocol, None)
+        if self._default == protocol:
+            self._default = next(iter(self._clients), None)
+        # Services being started over it register first, and so end with it below.
+        async with self._started:
+            await self._started.wait_for(lambda: not self._starting.get(protocol))
         for service in [s for s in self._services.values() if s.protocol == protocol]:
             self._services.pop(service.service_id, None)
             await service.drop()
-        self._seats.pop(protocol, None)
         await client.close()
-        if self._default == protocol:
-            self._default = next(iter(self._clients), None)
         return GeneralOutput(ProcedureStatus.SUCCESSFUL)
 
     async def ReleaseVehicle(self, vehicleId: int) -> GeneralOutput:
@@ -1042,17 +1049,19 @@ class Vapi:
             failed = SubscribeOutput(ProcedureStatus.FAILED, _error_of(error), [], service_id)
             _notify(callback, failed)
 
-        try:
-            chosen = _parse_filter(filter)
-            subscription = await client.subscribe(
-                path, filters.change("ne", 0) if chosen is None else chosen, on_event, on_end)
-        except _CALL_FAILURES as error:
-            return SubscribeOutput(ProcedureStatus.FAILED, _error_of(error))
-        # An error event may end it before this line runs (its callback has had FAILED then).
-        if subscription.active:
-            service = _SubscriptionService(service_id, self._protocol(), subscription)
-            self._services[service_id] = service
-        return SubscribeOutput(ProcedureStatus.ONGOING, None, [], service_id)
+        protocol = self._protocol()
+        async with self._starting_over(protocol):
+            try:
+                chosen = _parse_filter(filter)
+                subscription = await client.subscribe(
+                    path, filters.change("ne", 0) if chosen is None else chosen, on_event, on_end)
+            except _CALL_FAILURES as error:
+                return SubscribeOutput(ProcedureStatus.FAILED, _error_of(error))
+            # An error event may end it before this line runs (its callback has had FAILED then).
+            if subscription.active:
+                service = _SubscriptionService(service_id, protocol, subscription)
+                self._services[service_id] = service
+            return SubscribeOutput(ProcedureStatus.ONGOING, None, [], service_id)
 
     async def Unsubscribe(self, vehicleId: int, serviceId: int) -> GeneralOutput:
         """Ends the subscription `serviceId`."""
@@ -1096,37 +1105,41 @@ class Vapi:
         if not _is_percentage(position):
             return MoveSeatOutput(ProcedureStatus.FAILED, _error(
                 400, "invalid_data", f"position must be a Percentage (0..100), got {position!r}"))
-        seat, problem = await self._find_seat(client, seatId)
-        if seat is None:
-            return MoveSeatOutput(ProcedureStatus.FAILED, problem)
-        axis = seat.axes.get(movementType)
-        if axis is None:
-            return MoveSeatOutput(ProcedureStatus.FAILED, _unsupported(
-                f"the {movementType!r} movement of seat {seatId.RowName}.{seatId.ColumnName}"))
-        move = _Move(next(self._ids), self._protocol(), client, axis, axis.value_at(position),
-                     _Watch(client, axis.actuator, self._poll_interval), callback)
-        deadline = asyncio.get_running_loop().time() + self._move_timeout
-        try:
-            await move.watch.start()
-        except _CALL_FAILURES as error:
-            return move.output(ProcedureStatus.FAILED, _error_of(error))
-        try:
-            await client.set(axis.actuator.path, axis.actuator.encode(move.target))
-            answer = await client.get(axis.actuator.path)
-            points = [p for c in _containers(answer.get("data")) for p in c.SignalData]
-            if points:
-                move.current = axis.actuator.decode(points[-1].Value)
-        except _CALL_FAILURES as error:
-            await move.watch.stop()
-            return move.output(ProcedureStatus.FAILED, _error_of(error))
-        except BaseException:
-            await asyncio.shield(move.watch.stop())
-            raise
-        if callback is None:
-            return await self._move_now(move, deadline)
-        self._services[move.service_id] = move
-        move.task = asyncio.create_task(self._move_in_background(move, deadline))
-        return move.output(ProcedureStatus.ONGOING)
+        protocol = self._protocol()
+        async with self._starting_over(protocol):
+            seat, problem = await self._find_seat(client, seatId)
+            if seat is None:
+                return MoveSeatOutput(ProcedureStatus.FAILED, problem)
+            axis = seat.axes.get(movementType)
+            if axis is None:
+                return MoveSeatOutput(ProcedureStatus.FAILED, _unsupported(
+                    f"the {movementType!r} movement of seat {seatId.RowName}.{seatId.ColumnName}"))
+            move = _Move(next(self._ids), protocol, client, axis, axis.value_at(position),
+                         _Watch(client, axis.actuator, self._poll_interval), callback)
+            deadline = asyncio.get_running_loop().time() + self._move_timeout
+            try:
+                await move.watch.start()
+            except _CALL_FAILURES as error:
+                return move.output(ProcedureStatus.FAILED, _error_of(error))
+            try:
+                await client.set(axis.actuator.path, axis.actuator.encode(move.target))
+                answer = await client.get(axis.actuator.path)
+                points = [p for c in _containers(answer.get("data")) for p in c.SignalData]
+                if points:
+                    move.current = axis.actuator.decode(points[-1].Value)
+            except _CALL_FAILURES as error:
+                await move.watch.stop()
+                return move.output(ProcedureStatus.FAILED, _error_of(error))
+            except BaseException:
+                await asyncio.shield(move.watch.stop())
+                raise
+            if callback is not None:
+                self._services[move.service_id] = move
+                move.task = asyncio.create_task(self._move_in_background(move, deadline))
+                return move.output(ProcedureStatus.ONGOING)
+        # A synchronous move is no registered service: Disconnect need not wait for it (its
+        # client closing fails it).
+        return await self._move_now(move, deadline)
 
     async def ActivateMassage(
         self,
@@ -1150,25 +1163,41 @@ class Vapi:
         if not valid or not 0 <= duration <= _UINT32_MAX:
             return MassageOutput(ProcedureStatus.FAILED, _error(
                 400, "invalid_data", f"duration must be a uint32 of seconds, got {duration!r}"))
-        seat, problem = await self._find_seat(client, seatId)
-        if seat is None:
-            return MassageOutput(ProcedureStatus.FAILED, problem)
-        massage = seat.massages.get(massageType)
-        if massage is None:
-            return MassageOutput(ProcedureStatus.FAILED, _unsupported(
-                f"the {massageType!r} massage of seat {seatId.RowName}.{seatId.ColumnName}"))
-        try:
-            await client.set(massage.actuator.path,
-                             massage.actuator.encode(massage.level_at(float(intensity))))
-        except _CALL_FAILURES as error:
-            return MassageOutput(ProcedureStatus.FAILED, _error_of(error))
-        run = _MassageRun(next(self._ids), self._protocol(), client, massage, callback)
-        self._services[run.service_id] = run
-        if duration > 0:
-            run.timer = asyncio.create_task(self._massage_timer(run, duration))
-        return MassageOutput(ProcedureStatus.ONGOING, None, run.service_id)
+        protocol = self._protocol()
+        async with self._starting_over(protocol):
+            seat, problem = await self._find_seat(client, seatId)
+            if seat is None:
+                return MassageOutput(ProcedureStatus.FAILED, problem)
+            massage = seat.massages.get(massageType)
+            if massage is None:
+                return MassageOutput(ProcedureStatus.FAILED, _unsupported(
+                    f"the {massageType!r} massage of seat {seatId.RowName}.{seatId.ColumnName}"))
+            try:
+                await client.set(massage.actuator.path,
+                                 massage.actuator.encode(massage.level_at(float(intensity))))
+            except _CALL_FAILURES as error:
+                return MassageOutput(ProcedureStatus.FAILED, _error_of(error))
+            run = _MassageRun(next(self._ids), protocol, client, massage, callback)
+            self._services[run.service_id] = run
+            if duration > 0:
+                run.timer = asyncio.create_task(self._massage_timer(run, duration))
+            return MassageOutput(ProcedureStatus.ONGOING, None, run.service_id)
 
     # -- internals -----------------------------------------------------------------------------
+
+    @contextlib.asynccontextmanager
+    async def _starting_over(self, protocol: str) -> AsyncIterator[None]:
+        """Marks a service start over `protocol` until its service is registered: Disconnect
+        waits for it and then ends the service with the session. Without this, a massage
+        whose set was in flight when the session closed stayed on, with nothing left to
+        switch it off."""
+        self._starting[protocol] = self._starting.get(protocol, 0) + 1
+        try:
+            yield
+        finally:
+            self._starting[protocol] -= 1
+            async with self._started:
+                self._started.notify_all()
 
     def _check_vehicle(self, vehicleId: int) -> ErrorData | None:
         if vehicleId != self.vehicle_id:

@@ -810,6 +810,8 @@ export class Vapi {
   private readonly tokens = new Map<Protocol, string | undefined>();
   private defaultProtocol: Protocol | undefined;
   private readonly services = new Map<number, Service>();
+  /** Service starts in flight by protocol, which Disconnect waits for (see `starting`). */
+  private readonly starts = new Map<Protocol, Set<Promise<unknown>>>();
   private lastId = 0;
   private readonly seats = new Map<Protocol, Seat[]>();
   private readonly moveTimeoutMs: number;
@@ -891,13 +893,16 @@ export class Vapi {
     const client = this.clients.get(chosen);
     if (client === undefined) return failed<GeneralOutput>(error(400, "bad_request", `not connected over ${protocol}`), {});
     this.clients.delete(chosen);
+    // Before any await: a procedure running meanwhile must not find the session half gone.
+    this.seats.delete(chosen);
+    if (this.defaultProtocol === chosen) this.defaultProtocol = this.clients.keys().next().value;
+    // Services being started over it register first, and so end with it below.
+    await Promise.allSettled([...(this.starts.get(chosen) ?? [])]);
     for (const service of [...this.services.values()].filter((s) => s.protocol === chosen)) {
       this.services.delete(service.serviceId);
       await service.drop();
     }
-    this.seats.delete(chosen);
     await client.close();
-    if (this.defaultProtocol === chosen) this.defaultProtocol = this.clients.keys().next().value;
     return { Status: ProcedureStatus.SUCCESSFUL };
   }
 
@@ -989,19 +994,21 @@ export class Vapi {
     }
     const serviceId = this.nextId();
     const protocol = this.currentProtocol();
-    try {
-      const chosen = parseFilter(filter) ?? Filter.change("ne", 0);
-      const subscription = await session.call((client) => client.subscribe(path, chosen,
-        (data) => notify(callback, { Status: ProcedureStatus.ONGOING, Data: containers(data), ServiceId: serviceId }),
-        (ended) => {
-          this.services.delete(serviceId);
-          notify(callback, { Status: ProcedureStatus.FAILED, Error: errorOf(ended), Data: [], ServiceId: serviceId });
-        }));
-      this.services.set(serviceId, new SubscriptionService(serviceId, protocol, subscription));
-    } catch (failure) {
-      return failed<SubscribeOutput>(errorOf(failure), { Data: [], ServiceId: 0 });
-    }
-    return { Status: ProcedureStatus.ONGOING, Data: [], ServiceId: serviceId };
+    return this.starting(protocol, async (): Promise<SubscribeOutput> => {
+      try {
+        const chosen = parseFilter(filter) ?? Filter.change("ne", 0);
+        const subscription = await session.call((client) => client.subscribe(path, chosen,
+          (data) => notify(callback, { Status: ProcedureStatus.ONGOING, Data: containers(data), ServiceId: serviceId }),
+          (ended) => {
+            this.services.delete(serviceId);
+            notify(callback, { Status: ProcedureStatus.FAILED, Error: errorOf(ended), Data: [], ServiceId: serviceId });
+          }));
+        this.services.set(serviceId, new SubscriptionService(serviceId, protocol, subscription));
+      } catch (failure) {
+        return failed<SubscribeOutput>(errorOf(failure), { Data: [], ServiceId: 0 });
+      }
+      return { Status: ProcedureStatus.ONGOING, Data: [], ServiceId: serviceId };
+    });
   }
 
   /** Ends the subscription `serviceId`. */
@@ -1040,35 +1047,41 @@ export class Vapi {
     if (!isPercentage(position)) {
       return failed<MoveSeatOutput>(error(400, "invalid_data", `position must be a Percentage (0..100), got ${String(position)}`), none);
     }
-    const [seat, trouble] = await this.findSeat(session, seatId);
-    if (seat === undefined) return failed<MoveSeatOutput>(trouble, none);
-    const axis = seat.axes.get(movementType);
-    if (axis === undefined) {
-      return failed<MoveSeatOutput>(unsupported(`the ${JSON.stringify(movementType)} movement of seat ${seatId.RowName}.${seatId.ColumnName}`), none);
-    }
-    const move = new Move(this.nextId(), this.currentProtocol(), session, axis, axis.valueAt(position),
-      new Watch(session, axis.actuator, this.pollIntervalMs), callback);
-    const deadline = Date.now() + this.moveTimeoutMs;
-    try {
-      await move.watch.start();
-    } catch (failure) {
-      return move.output(ProcedureStatus.FAILED, errorOf(failure));
-    }
-    try {
-      const wire = axis.actuator.encode(move.target);
-      await session.call((client) => client.set(axis.actuator.path, wire));
-      const answer: unknown = await session.call((client) => client.get(axis.actuator.path));
-      const points = containers(isObject(answer) ? answer["data"] : undefined).flatMap((c) => c.SignalData);
-      const latest = points[points.length - 1];
-      if (latest !== undefined) move.current = axis.actuator.decode(latest.Value);
-    } catch (failure) {
-      await move.watch.stop();
-      return move.output(ProcedureStatus.FAILED, errorOf(failure));
-    }
-    if (callback === undefined) return this.moveNow(move, deadline, opts.signal);
-    this.services.set(move.serviceId, move);
-    move.task = this.moveInBackground(move, deadline);
-    return move.output(ProcedureStatus.ONGOING);
+    const protocol = this.currentProtocol();
+    const begun = await this.starting(protocol, async (): Promise<MoveSeatOutput | (() => Promise<MoveSeatOutput>)> => {
+      const [seat, trouble] = await this.findSeat(session, seatId);
+      if (seat === undefined) return failed<MoveSeatOutput>(trouble, none);
+      const axis = seat.axes.get(movementType);
+      if (axis === undefined) {
+        return failed<MoveSeatOutput>(unsupported(`the ${JSON.stringify(movementType)} movement of seat ${seatId.RowName}.${seatId.ColumnName}`), none);
+      }
+      const move = new Move(this.nextId(), protocol, session, axis, axis.valueAt(position),
+        new Watch(session, axis.actuator, this.pollIntervalMs), callback);
+      const deadline = Date.now() + this.moveTimeoutMs;
+      try {
+        await move.watch.start();
+      } catch (failure) {
+        return move.output(ProcedureStatus.FAILED, errorOf(failure));
+      }
+      try {
+        const wire = axis.actuator.encode(move.target);
+        await session.call((client) => client.set(axis.actuator.path, wire));
+        const answer: unknown = await session.call((client) => client.get(axis.actuator.path));
+        const points = containers(isObject(answer) ? answer["data"] : undefined).flatMap((c) => c.SignalData);
+        const latest = points[points.length - 1];
+        if (latest !== undefined) move.current = axis.actuator.decode(latest.Value);
+      } catch (failure) {
+        await move.watch.stop();
+        return move.output(ProcedureStatus.FAILED, errorOf(failure));
+      }
+      // A synchronous move is no registered service: Disconnect need not wait for it (its
+      // client closing fails it).
+      if (callback === undefined) return () => this.moveNow(move, deadline, opts.signal);
+      this.services.set(move.serviceId, move);
+      move.task = this.moveInBackground(move, deadline);
+      return move.output(ProcedureStatus.ONGOING);
+    });
+    return typeof begun === "function" ? begun() : begun;
   }
 
   /** Massages at `intensity` % for `duration` seconds (0: until CancelService); resolves to
@@ -1084,27 +1097,47 @@ export class Vapi {
     if (!Number.isInteger(duration) || duration < 0 || duration > UINT32_MAX) {
       return failed<MassageOutput>(error(400, "invalid_data", `duration must be a uint32 of seconds, got ${String(duration)}`), none);
     }
-    const [seat, trouble] = await this.findSeat(session, seatId);
-    if (seat === undefined) return failed<MassageOutput>(trouble, none);
-    const massage = seat.massages.get(massageType);
-    if (massage === undefined) {
-      return failed<MassageOutput>(unsupported(`the ${JSON.stringify(massageType)} massage of seat ${seatId.RowName}.${seatId.ColumnName}`), none);
-    }
-    try {
-      const wire = massage.actuator.encode(massage.levelAt(intensity));
-      await session.call((client) => client.set(massage.actuator.path, wire));
-    } catch (failure) {
-      return failed<MassageOutput>(errorOf(failure), none);
-    }
-    const run = new MassageRun(this.nextId(), this.currentProtocol(), session, massage, callback);
-    this.services.set(run.serviceId, run);
-    if (duration > 0) {
-      run.timer = setTimeout(() => void this.massageTimer(run), Math.min(duration * 1000, 2_147_483_647));
-    }
-    return { Status: ProcedureStatus.ONGOING, ServiceId: run.serviceId };
+    const protocol = this.currentProtocol();
+    return this.starting(protocol, async (): Promise<MassageOutput> => {
+      const [seat, trouble] = await this.findSeat(session, seatId);
+      if (seat === undefined) return failed<MassageOutput>(trouble, none);
+      const massage = seat.massages.get(massageType);
+      if (massage === undefined) {
+        return failed<MassageOutput>(unsupported(`the ${JSON.stringify(massageType)} massage of seat ${seatId.RowName}.${seatId.ColumnName}`), none);
+      }
+      try {
+        const wire = massage.actuator.encode(massage.levelAt(intensity));
+        await session.call((client) => client.set(massage.actuator.path, wire));
+      } catch (failure) {
+        return failed<MassageOutput>(errorOf(failure), none);
+      }
+      const run = new MassageRun(this.nextId(), protocol, session, massage, callback);
+      this.services.set(run.serviceId, run);
+      if (duration > 0) {
+        run.timer = setTimeout(() => void this.massageTimer(run), Math.min(duration * 1000, 2_147_483_647));
+      }
+      return { Status: ProcedureStatus.ONGOING, ServiceId: run.serviceId };
+    });
   }
 
   // --- internals -----------------------------------------------------------------------------
+
+  /**
+   * Runs `start`, a service start over `protocol` up to its service's registration, so that a
+   * Disconnect of that protocol waits for it and then ends the service with the session.
+   * Without this, a massage whose set was in flight when the session closed stayed on, with
+   * nothing left to switch it off.
+   */
+  private async starting<R>(protocol: Protocol, start: () => Promise<R>): Promise<R> {
+    const running = start();
+    const starts = this.starts.get(protocol) ?? new Set<Promise<unknown>>();
+    this.starts.set(protocol, starts.add(running));
+    try {
+      return await running;
+    } finally {
+      starts.delete(running);
+    }
+  }
 
   private nextId(): number {
     this.lastId += 1;

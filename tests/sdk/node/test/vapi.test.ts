@@ -308,4 +308,27 @@ test("ActivateMassage: a level for the intensity, off after the duration or at C
   await waitFor("massage off", async () => (await current(massage)) === "0", 3000, 50);
 });
 
+test("a Disconnect racing an ActivateMassage leaves no massage on", async () => {
+  // The start registers its service before Disconnect ends the session's services: without
+  // that, the set in flight switched the massage on and the closed client could not switch
+  // it off. Rounds of the race, the start first and the Disconnect first.
+  const racer = newVapi();
+  const seat: MatrixId = { RowName: "Row1", ColumnName: "Middle" };
+  const massage = "Vehicle.Cabin.Seat.Row1.Middle.Massage";
+  let started = 0;
+  for (let round = 0; round < 8; round++) {
+    assert.equal((await racer.Connect(id, "wss", "")).Status, ProcedureStatus.SUCCESSFUL);
+    assert.equal((await racer.GetPropertiesSeating(id)).Status, ProcedureStatus.SUCCESSFUL); // seats known
+    const start = (async () => {
+      if (round % 2 === 1) await Promise.resolve(); // the Disconnect goes first
+      return racer.ActivateMassage(id, seat, "massage", 100, 0, "");
+    })();
+    const [output, stopped] = await Promise.all([start, racer.Disconnect(id, "wss")]);
+    assert.equal(stopped.Status, ProcedureStatus.SUCCESSFUL, JSON.stringify(stopped));
+    if (output.Status === ProcedureStatus.ONGOING) started += 1;
+    await waitFor(`massage off after round ${round}`, async () => (await current(massage)) === "0", 5000, 50);
+  }
+  assert.ok(started > 0, "no round started the massage before its session ended");
+});
+
 schemaCheckTest(30);

@@ -148,6 +148,11 @@ pub struct Vapi<T: VissTree> {
     sessions: Mutex<Sessions<T>>,
     services: Services,
     next_service: std::sync::atomic::AtomicU32,
+    /// Held shared by a procedure starting a service until the service is registered, and
+    /// exclusively by `disconnect`: a start racing a disconnect registers first and then
+    /// ends with its session. Without it, a massage whose set was in flight when the session
+    /// closed stayed on, with nothing left to switch it off.
+    starting: tokio::sync::RwLock<()>,
 }
 
 struct Sessions<T: VissTree> {
@@ -211,6 +216,7 @@ impl<T: VissTree + 'static> Vapi<T> {
             }),
             services: Arc::default(),
             next_service: std::sync::atomic::AtomicU32::new(1),
+            starting: tokio::sync::RwLock::new(()),
         }
     }
 
@@ -321,6 +327,8 @@ impl<T: VissTree + 'static> Vapi<T> {
     pub async fn disconnect(&self, vehicle_id: u32, protocol: &str) -> GeneralOutput {
         let closing = async {
             self.check_vehicle(vehicle_id)?;
+            // Services being started register first, and so end with the session below.
+            let _no_starts = self.starting.write().await;
             let (protocol, _) = self.offered(protocol)?;
             let (client, _) = {
                 let mut sessions = self.sessions.lock();
@@ -487,6 +495,7 @@ impl<T: VissTree + 'static> Vapi<T> {
         callback: Callback<SubscribeOutput>,
     ) -> SubscribeOutput {
         let started = async {
+            let _starting = self.starting.read().await;
             let session = self.session(vehicle_id, st_credentials)?;
             if !session.protocol.streams() {
                 return Err(ErrorData::bad_request(format!(
@@ -594,6 +603,7 @@ impl<T: VissTree + 'static> Vapi<T> {
             position: 0.0,
             service_id: 0,
         };
+        let starting = self.starting.read().await;
         let started = async {
             let session = self.session(vehicle_id, st_credentials)?;
             check_percentage("position", position)?;
@@ -626,6 +636,9 @@ impl<T: VissTree + 'static> Vapi<T> {
             return output;
         }
         let Some(callback) = callback else {
+            // A synchronous move is no registered service: a disconnect need not wait for it
+            // (its session closing fails it).
+            drop(starting);
             let outcome = movement.follow(deadline, None).await;
             movement.watch.stop().await;
             return outcome;
@@ -650,6 +663,8 @@ impl<T: VissTree + 'static> Vapi<T> {
                 task,
             },
         );
+        drop(services);
+        drop(starting);
         ongoing
     }
 
@@ -667,6 +682,7 @@ impl<T: VissTree + 'static> Vapi<T> {
         callback: Option<Callback<MassageOutput>>,
     ) -> MassageOutput {
         let started = async {
+            let _starting = self.starting.read().await;
             let session = self.session(vehicle_id, st_credentials)?;
             check_percentage("intensity", intensity)?;
             let seat = self.find_seat(&session, seat_id).await?;
