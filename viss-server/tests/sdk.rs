@@ -1323,6 +1323,36 @@ mod rust_vapi {
         assert_eq!(api.release_vehicle(vid).await.status, SUCCESSFUL);
     }
 
+    /// A synchronous `move_seat` given up on mid-way (a timeout around it drops it) stops
+    /// the seat where it is, as `cancel_service` stops an asynchronous one.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_synchronous_move_given_up_on_stops_the_seat() {
+        let server = start_demo_car();
+        let api = vapi(&server);
+        let vid = api.vehicle_id();
+        assert_eq!(api.connect(vid, "wss", "").await.status, SUCCESSFUL);
+        let seat = MatrixId::new("Row2", "Middle");
+        let position = "Vehicle.Cabin.Seat.Row2.Middle.Position";
+        let home = api.move_seat(vid, &seat, LONGITUDINAL, 0.0, "", None).await;
+        assert_eq!(home.status, SUCCESSFUL, "{home:?}");
+        let far = api.move_seat(vid, &seat, LONGITUDINAL, 100.0, "", None);
+        let given_up = tokio::time::timeout(Duration::from_millis(300), far).await;
+        assert!(given_up.is_err(), "the whole way takes longer than 300 ms");
+        tokio::time::sleep(Duration::from_millis(500)).await; // the stop lands
+        let stopped_at = current(&api, position).await;
+        tokio::time::sleep(Duration::from_millis(1200)).await; // not stopped: at 500 by now
+        assert_eq!(
+            current(&api, position).await,
+            stopped_at,
+            "the seat kept moving"
+        );
+        assert!(
+            0.0 < stopped_at && stopped_at < 500.0,
+            "{stopped_at}: not stopped mid-way"
+        );
+        assert_eq!(api.release_vehicle(vid).await.status, SUCCESSFUL);
+    }
+
     /// A massage started while its session is being disconnected never stays on: the start
     /// registers its service before the disconnect ends the session's services (without
     /// that, the set in flight switched it on and the closed session could not switch it

@@ -43,7 +43,7 @@
 //!   stopped); with a callback it answers Ongoing with a ServiceId at once, the callback
 //!   gets Ongoing with each new position and a last Successful or Failed output, and
 //!   `cancel_service` stops the seat where it is. Dropping a synchronous `move_seat` before
-//!   it ends leaves the seat moving to its target: stop mid-way with the asynchronous form.
+//!   it ends (a timeout around it, a cancelled task) stops the seat where it is too.
 //!   `activate_massage` sets the level for `intensity` and answers Ongoing with a ServiceId;
 //!   after `duration` seconds (0: until `cancel_service`) the massage is switched off.
 //!
@@ -639,9 +639,7 @@ impl<T: VissTree + 'static> Vapi<T> {
             // A synchronous move is no registered service: a disconnect need not wait for it
             // (its session closing fails it).
             drop(starting);
-            let outcome = movement.follow(deadline, None).await;
-            movement.watch.stop().await;
-            return outcome;
+            return follow_or_stop(movement, deadline).await;
         };
         let ongoing = movement.output(ProcedureStatus::Ongoing, None);
         let (service_id, protocol) = (movement.service_id, movement.session.protocol);
@@ -851,6 +849,39 @@ impl<T: VissTree + 'static> Vapi<T> {
                 ))
             })
     }
+}
+
+/// Follows a synchronous move on a task of its own until the seat is there. A caller that
+/// gives up (drops the future awaiting this) closes the answer channel, and the task then
+/// stops the seat where it is, as `cancel_service` does for an asynchronous move.
+async fn follow_or_stop<T: VissTree + 'static>(
+    mut movement: Move<T>,
+    deadline: Instant,
+) -> MoveSeatOutput {
+    let (mut answer, outcome) = oneshot::channel();
+    tokio::spawn(async move {
+        let followed = tokio::select! {
+            output = movement.follow(deadline, None) => Some(output),
+            () = answer.closed() => None,
+        };
+        if followed.is_none() {
+            movement.halt().await;
+        }
+        movement.watch.stop().await;
+        if let Some(output) = followed {
+            let _ = answer.send(output);
+        }
+    });
+    outcome.await.unwrap_or_else(|_| MoveSeatOutput {
+        status: ProcedureStatus::Failed,
+        error: Some(ErrorData::new(
+            503,
+            "service_unavailable",
+            "the movement's task ended without an answer",
+        )),
+        position: 0.0,
+        service_id: 0,
+    })
 }
 
 /// What VAPI reads from a server's bytes, for the fuzz target `vapi_answer`: `text` as an
