@@ -31,6 +31,9 @@ use crate::tree::{Forest, NodeId, VissTree};
 use crate::value::Value;
 use set::pattern_nodes;
 
+/// A timer loop's wake-up ([`Engine::add_timer_waker`]).
+type TimerWaker = Arc<dyn Fn() + Send + Sync>;
+
 /// Source of "now" for `ts` members and timers (injectable for tests).
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
@@ -178,6 +181,9 @@ pub struct Engine<T: VissTree> {
     /// Subscriptions with an end, checked by `tick`: when, and the error event that ends
     /// them (a duration limit's `408`, a token's expiry `401`).
     limited: Mutex<Vec<(Timestamp, Arc<Subscription>, VissError)>>,
+    /// Called when `timed` or `limited` gains a subscription, so a timer loop that sleeps
+    /// while nothing is timed ([`Engine::has_timed_work`]) starts ticking at once.
+    timer_wakers: Mutex<Vec<TimerWaker>>,
     /// Access control, once installed ([`Engine::install_access_control`]).
     guard: OnceLock<crate::access::Guard>,
     /// File transfer, once installed ([`Engine::install_file_resources`]).
@@ -236,6 +242,7 @@ impl<T: VissTree> Engine<T> {
             timed: Mutex::new(Vec::new()),
             ended: Arc::default(),
             limited: Mutex::new(Vec::new()),
+            timer_wakers: Mutex::new(Vec::new()),
             guard: OnceLock::new(),
             files: OnceLock::new(),
             groups: OnceLock::new(),
@@ -441,6 +448,27 @@ impl<T: VissTree> Engine<T> {
         self.store.clear(node);
     }
 
+    /// Whether [`Engine::tick`] has anything due to time: `timebased` subscriptions, or
+    /// subscriptions with an end (duration limit, token expiry). When it has not, a timer
+    /// loop need not tick every few milliseconds: an idle server then stays asleep.
+    pub fn has_timed_work(&self) -> bool {
+        !self.timed.lock().is_empty() || !self.limited.lock().is_empty()
+    }
+
+    /// Registers `wake`, called whenever a subscription that needs ticks starts (see
+    /// [`Engine::has_timed_work`]).
+    pub fn add_timer_waker(&self, wake: impl Fn() + Send + Sync + 'static) {
+        self.timer_wakers.lock().push(Arc::new(wake));
+    }
+
+    /// Wakes every registered timer loop.
+    fn wake_timers(&self) {
+        let wakers = self.timer_wakers.lock().clone();
+        for wake in wakers {
+            wake();
+        }
+    }
+
     /// Runs the timers due at `now` (`timebased` events) and forgets ended subscriptions.
     pub fn tick(&self, now: Timestamp) {
         let mut timed = self.timed.lock();
@@ -574,5 +602,34 @@ mod tests {
         assert!(!engine.ended.load(std::sync::atomic::Ordering::Acquire));
         engine.close_session(&mut kept);
         assert_eq!(watching(&engine, node), 0);
+    }
+
+    #[test]
+    fn only_a_timed_subscription_wakes_the_timers_and_needs_ticks() {
+        let (engine, _) = engine_with_speed();
+        let woken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = Arc::clone(&woken);
+        engine.add_timer_waker(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+        let mut session = engine.open_session();
+        subscribe(&engine, &mut session);
+        assert!(
+            !engine.has_timed_work(),
+            "a change subscription needs no ticks"
+        );
+        assert_eq!(woken.load(std::sync::atomic::Ordering::SeqCst), 0);
+        let mut out = Vec::new();
+        let timed = br#"{"action":"subscribe","path":"Vehicle.Speed","filter":{"variant":"timebased","parameter":{"period":"100"}},"requestId":"2"}"#;
+        engine.handle(&mut session, timed, &mut out);
+        assert!(String::from_utf8_lossy(&out).contains("subscriptionId"));
+        assert!(engine.has_timed_work());
+        assert_eq!(woken.load(std::sync::atomic::Ordering::SeqCst), 1);
+        engine.close_session(&mut session);
+        engine.tick(Timestamp::now());
+        assert!(
+            !engine.has_timed_work(),
+            "the ended timed subscription is forgotten"
+        );
     }
 }

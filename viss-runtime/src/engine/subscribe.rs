@@ -79,6 +79,9 @@ impl<T: VissTree> Engine<T> {
                 .lock()
                 .push((expires, Arc::clone(&subscription), VissError::TokenExpired));
         }
+        if self.config.max_subscription_duration.is_some() || cleared.token_expires.is_some() {
+            self.wake_timers();
+        }
         begin(out, Some("subscribe"), request.request_id.as_deref());
         key(out, "subscriptionId");
         write_json_str(out, itoa::Buffer::new().format(id));
@@ -151,6 +154,7 @@ impl<T: VissTree> Engine<T> {
                     .checked_add(SignedDuration::from_millis(*period_ms as i64))
                     .ok();
                 self.timed.lock().push(Arc::clone(subscription));
+                self.wake_timers();
                 &[]
             }
             Trigger::Change(_) => {

@@ -254,20 +254,38 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Runs [`Engine::tick`] every `period` until `stop` resolves (drives `timebased`
-/// subscriptions).
+/// How often the timer loop ticks while nothing is timed: only to forget ended
+/// subscriptions (their memory), so seldom.
+const IDLE_TICK: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Runs [`Engine::tick`] every `period` while the engine has timed work (`timebased`
+/// subscriptions, subscriptions with an end), and once every [`IDLE_TICK`] otherwise,
+/// until `stop` resolves. An idle server used to wake 100 times a second for nothing.
 pub async fn run_timers<T: VissTree + 'static>(
     engine: Arc<Engine<T>>,
     period: std::time::Duration,
     stop: impl Future<Output = ()>,
 ) {
+    let wake = Arc::new(tokio::sync::Notify::new());
+    let waker = Arc::clone(&wake);
+    // notify_one keeps a permit when nobody waits yet, so a subscription that starts
+    // between the `has_timed_work` check and the wait is not missed.
+    engine.add_timer_waker(move || waker.notify_one());
     let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(stop);
     loop {
-        tokio::select! {
-            () = &mut stop => return,
-            _ = interval.tick() => engine.tick(Timestamp::now()),
+        if engine.has_timed_work() {
+            tokio::select! {
+                () = &mut stop => return,
+                _ = interval.tick() => engine.tick(Timestamp::now()),
+            }
+        } else {
+            tokio::select! {
+                () = &mut stop => return,
+                () = wake.notified() => interval.reset_immediately(),
+                () = tokio::time::sleep(IDLE_TICK) => engine.tick(Timestamp::now()),
+            }
         }
     }
 }
