@@ -7,30 +7,49 @@
 # latency chart per placement into --out. Loopback only; every process started here is
 # stopped by its PID.
 #
-#   viss-bench/peers/side-by-side.sh [--kuksa BIN] [--tree VSS.json] [--path VSS.PATH]
-#                                    [--hold N] [--requests N] [--out DIR]
+#   viss-bench/peers/side-by-side.sh [--kuksa BIN] [--kuksa-proto DIR] [--tree VSS.json]
+#                                    [--path VSS.PATH] [--hold N] [--requests N] [--rounds N]
+#                                    [--out DIR]
+#
+# Feeder-to-event latency: ours are fed by a VISS set on a second connection (they keep
+# state, so the target becomes the current value), KUKSA by its kuksa.val.v2 PublishValue
+# over gRPC, built from its own .proto (--kuksa-proto, default: the proto/ folder of the
+# checkout the binary was built in).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 shared="${VSS_SHARED:-$(cd "$repo/.." && pwd)/shared}"
 tree="$shared/vss/json/vss.json"
 path="Vehicle.Cabin.DoorCount"
 kuksa=""
+kuksa_proto=""
 hold=1000
 requests=20000
+# 1-connection get rounds, the servers taking turns: p50 and p99 are medians over them
+rounds=5
 # outside the workspace: the generated crate is a package of its own
 out="${TMPDIR:-/tmp}/vssgen-side-by-side"
 while [ $# -gt 0 ]; do
     case "$1" in
         --kuksa) kuksa="$(realpath "$2")"; shift 2 ;;
+        --kuksa-proto) kuksa_proto="$(realpath "$2")"; shift 2 ;;
         --tree) tree="$(realpath "$2")"; shift 2 ;;
         --path) path="$2"; shift 2 ;;
         --hold) hold="$2"; shift 2 ;;
         --requests) requests="$2"; shift 2 ;;
+        --rounds) rounds="$2"; shift 2 ;;
         --out) out="$2"; shift 2 ;;
         *) echo "side-by-side: unknown argument $1" >&2; exit 2 ;;
     esac
 done
 [ -f "$tree" ] || { echo "side-by-side: no tree at $tree (--tree, or VSS_SHARED)" >&2; exit 2; }
+if [ -n "$kuksa" ] && [ -z "$kuksa_proto" ]; then
+    # <checkout>/target/release/databroker -> <checkout>/proto
+    kuksa_proto="$(cd "$(dirname "$kuksa")/../.." && pwd)/proto"
+fi
+if [ -n "$kuksa" ] && [ ! -f "$kuksa_proto/kuksa/val/v2/val.proto" ]; then
+    echo "side-by-side: no kuksa/val/v2/val.proto under $kuksa_proto (--kuksa-proto)" >&2
+    exit 2
+fi
 [ "$(nproc)" -ge 2 ] || { echo "side-by-side: needs 2 cores for the across-cores placement" >&2; exit 2; }
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
 bin="$CARGO_TARGET_DIR/release"
@@ -82,23 +101,24 @@ for placement in shared-core across-cores; do
     start echo 18099 "$server_cpu" "$bin/viss-bench" echo --port 18099
     targets=(--target "ws-echo=ws://127.0.0.1:18099,pid=$started")
     start viss-server 18101 "$server_cpu" "$bin/viss-server" "${server_flags[@]}" --ws-port 18101
-    targets+=(--target "viss-server=ws://127.0.0.1:18101,pid=$started")
+    targets+=(--target "viss-server=ws://127.0.0.1:18101,pid=$started,feed=set")
     start generated 18102 "$server_cpu" "$CARGO_TARGET_DIR/release/sbs-vehicle" \
         --insecure --no-http --no-grpc --log-level warn --ws-port 18102 \
         --self-signed-dir "$out/tls"
-    targets+=(--target "generated=ws://127.0.0.1:18102,pid=$started")
+    targets+=(--target "generated=ws://127.0.0.1:18102,pid=$started,feed=set")
     if [ -n "$kuksa" ]; then
         # KUKSA speaks VISSv2 on its VISS port, offered no sub-protocol; authorization off
         # and TLS off as for ours (--insecure above)
         start kuksa 18103 "$server_cpu" "$kuksa" --vss "$tree" --insecure \
             --disable-authorization --address 127.0.0.1 --port 18104 \
             --enable-viss --viss-address 127.0.0.1 --viss-port 18103
-        targets+=(--target "kuksa=ws://127.0.0.1:18103,pid=$started,subprotocol=none")
+        targets+=(--target "kuksa=ws://127.0.0.1:18103,pid=$started,subprotocol=none,feed=kuksa-v2=http://127.0.0.1:18104")
+        targets+=(--kuksa-proto "$kuksa_proto")
     fi
     baseline=ws-echo
     [ -n "$kuksa" ] && baseline=kuksa
     taskset -c "$client_cpu" "$bin/viss-bench" remote "${targets[@]}" --path "$path" \
-        --requests "$requests" --hold "$hold" --baseline "$baseline" \
+        --requests "$requests" --rounds "$rounds" --hold "$hold" --baseline "$baseline" \
         --markdown "$out/$placement.md" --plot "$out/$placement.svg" \
         | tee "$out/$placement.txt"
     stop_all

@@ -10,6 +10,7 @@ mod access;
 mod bench;
 mod client;
 mod connections;
+mod feed;
 mod files;
 mod grpc;
 mod load;

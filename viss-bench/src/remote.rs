@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::Args;
 
 use crate::client::{BenchError, Client, Dial};
+use crate::feed::{self, FeedSpec, FeedTarget};
 use crate::load::{self, Load};
 use crate::stats::{self, Samples};
 use crate::{dial_url, plot, servers};
@@ -62,6 +63,19 @@ pub struct RemoteArgs {
     /// Worker threads of the client runtime
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
+    /// Rounds of the 1-connection get run, the targets taking turns: the table's p50 and
+    /// p99 are medians over the rounds (on a shared VM one run's p99 moves by half itself)
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
+    /// The signal fed and subscribed to for feeder-to-event latency (targets with `feed=`)
+    #[arg(long, default_value = "Vehicle.ADAS.CruiseControl.SpeedSet")]
+    feed_path: String,
+    /// Updates fed per target, each timed until its event arrives
+    #[arg(long, default_value_t = 2_000)]
+    updates: usize,
+    /// KUKSA's `proto/` folder (from its checkout), for targets fed by `feed=kuksa-v2=URL`
+    #[arg(long, value_name = "DIR")]
+    kuksa_proto: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -94,6 +108,7 @@ struct Target {
     pid: Option<u32>,
     subprotocol: Option<&'static str>,
     path: String,
+    feed: Option<FeedSpec>,
 }
 
 fn parse_subprotocol(name: &str) -> Result<Option<&'static str>, BenchError> {
@@ -117,6 +132,7 @@ fn parse_target(spec: &str, args: &RemoteArgs) -> Result<Target, BenchError> {
         pid: None,
         subprotocol: parse_subprotocol(&args.subprotocol)?,
         path: args.path.clone(),
+        feed: None,
     };
     for part in parts {
         match part.split_once('=') {
@@ -125,6 +141,7 @@ fn parse_target(spec: &str, args: &RemoteArgs) -> Result<Target, BenchError> {
             }
             Some(("subprotocol", name)) => target.subprotocol = parse_subprotocol(name)?,
             Some(("path", path)) => target.path = path.to_owned(),
+            Some(("feed", feed)) => target.feed = Some(FeedSpec::parse(feed)?),
             _ => return Err(format!("--target {spec}: unknown option `{part}`").into()),
         }
     }
@@ -155,6 +172,37 @@ struct Measured {
     runs: Vec<Run>,
     idle_rss_kib: Option<u64>,
     kib_per_connection: Option<f64>,
+    /// Feeder-to-event latencies, when the target says how it is fed.
+    feed: Option<Samples>,
+    /// p50 and p99 of every round of the 1-connection get run (the first is `runs`' own).
+    rounds: Vec<Quantiles>,
+}
+
+/// One run's p50 and p99, µs.
+#[derive(Debug, Clone, Copy)]
+struct Quantiles {
+    p50: f64,
+    p99: f64,
+}
+
+impl Quantiles {
+    fn of(samples: &Samples) -> Quantiles {
+        Quantiles {
+            p50: samples.quantile_us(0.5),
+            p99: samples.quantile_us(0.99),
+        }
+    }
+}
+
+/// The median of `values` (the mean of the middle two for an even count).
+fn median(mut values: Vec<f64>) -> Option<f64> {
+    values.sort_by(f64::total_cmp);
+    let middle = values.len() / 2;
+    match values.len() {
+        0 => None,
+        count if count % 2 == 1 => Some(values[middle]),
+        _ => Some((values[middle - 1] + values[middle]) / 2.0),
+    }
 }
 
 impl Measured {
@@ -186,6 +234,17 @@ pub fn main(args: RemoteArgs) -> Result<(), BenchError> {
     let mut measured = Vec::with_capacity(targets.len());
     for target in &targets {
         measured.push(runtime.block_on(measure(&args, target))?);
+    }
+    for round in 2..=args.rounds {
+        for (target, figures) in targets.iter().zip(&mut measured) {
+            let samples = runtime.block_on(single_connection_run(&args, target))?;
+            println!(
+                "round {round}: {:<12} 1 conn seq {}",
+                target.name,
+                samples.line()
+            );
+            figures.rounds.push(Quantiles::of(&samples));
+        }
     }
     let table = summary(&args, &measured);
     println!("\n{table}");
@@ -263,16 +322,76 @@ async fn measure(args: &RemoteArgs, target: &Target) -> Result<Measured, BenchEr
             runs.push(run);
         }
     }
+    let feed = match &target.feed {
+        Some(spec) => Some(feed_run(args, target, &dial, spec).await?),
+        None => None,
+    };
     let kib_per_connection = match (target.pid, args.hold) {
         (Some(pid), hold) if hold > 0 => Some(hold_connections(&dial, target, pid, hold).await?),
         _ => None,
     };
+    let rounds = runs
+        .iter()
+        .filter(|run| run.connections == 1 && run.depth == 1)
+        .map(|run| Quantiles::of(&run.samples))
+        .collect();
     Ok(Measured {
         name: target.name.clone(),
+        rounds,
         runs,
         idle_rss_kib,
         kib_per_connection,
+        feed,
     })
+}
+
+/// One more 1-connection sequential get run (a round of `--rounds`).
+async fn single_connection_run(args: &RemoteArgs, target: &Target) -> Result<Samples, BenchError> {
+    let dial = dial_url(&target.url, &args.cacert)?;
+    let request = get_request(&target.path);
+    let load = Load {
+        connections: 1,
+        depth: 1,
+        requests: args.requests,
+        max_time: Duration::from_secs(args.seconds.max(1)),
+    };
+    let clients = load::connect_warm_offering(&dial, target.subprotocol, 1, &request).await?;
+    load::drive_all(clients, load, &request).await
+}
+
+/// Feeder-to-event latency of `target` on `--feed-path`.
+async fn feed_run(
+    args: &RemoteArgs,
+    target: &Target,
+    dial: &Dial,
+    spec: &FeedSpec,
+) -> Result<Samples, BenchError> {
+    let mut probe = Client::connect_offering(dial, target.subprotocol).await?;
+    let subscribe = first_accepted_subscribe(&mut probe, &target.name, &args.feed_path).await?;
+    drop(probe);
+    let feed_target = FeedTarget {
+        name: &target.name,
+        dial,
+        subprotocol: target.subprotocol,
+        spec,
+        subscribe,
+    };
+    let max_time = Duration::from_secs(args.seconds.max(1) * 4);
+    let samples = feed::feed_to_event(
+        feed_target,
+        &args.feed_path,
+        args.updates,
+        max_time,
+        args.kuksa_proto.as_deref(),
+    )
+    .await?;
+    println!(
+        "feed -> event ({}, {}): {}",
+        spec.describe(),
+        args.feed_path,
+        samples.line()
+    );
+    Ok(samples)
 }
 
 /// One get before measuring: a server that answers with an error (a path it does not
@@ -320,7 +439,7 @@ async fn hold_connections(
                 }
                 subscribe.clone()
             }
-            None => first_accepted_subscribe(&mut client, target).await?,
+            None => first_accepted_subscribe(&mut client, &target.name, &target.path).await?,
         };
         accepted = Some(subscribe);
         held.push(client);
@@ -343,9 +462,9 @@ fn subscribed(answer: &str, request: &str) -> bool {
 /// such as KUKSA), a VISS v3 `change` filter, a VISSv2 `change` filter.
 async fn first_accepted_subscribe(
     client: &mut Client,
-    target: &Target,
+    name: &str,
+    path: &str,
 ) -> Result<String, BenchError> {
-    let path = &target.path;
     let candidates = [
         format!(r#"{{"action":"subscribe","path":"{path}","requestId":"s"}}"#),
         format!(
@@ -362,11 +481,7 @@ async fn first_accepted_subscribe(
             return Ok(subscribe);
         }
     }
-    Err(format!(
-        "{}: every subscribe refused; the last answer: {last}",
-        target.name
-    )
-    .into())
+    Err(format!("{name}: every subscribe refused; the last answer: {last}").into())
 }
 
 fn opt(value: Option<f64>, digits: usize) -> String {
@@ -386,22 +501,39 @@ struct Row {
     p99: Option<f64>,
     conn8: Option<f64>,
     conn32: Option<f64>,
+    /// Server CPU per request: every run, then 1 connection sequential, then 8
+    /// connections pipelined.
     cpu: Option<f64>,
+    cpu_single: Option<f64>,
+    cpu_pipelined: Option<f64>,
     rss: Option<f64>,
     per_connection: Option<f64>,
+    feed_p50: Option<f64>,
+    feed_p99: Option<f64>,
 }
 
 impl Row {
     fn of(target: &Measured) -> Row {
         let single = target.run(1, 1);
         Row {
-            p50: single.map(|run| run.samples.quantile_us(0.5)),
-            p99: single.map(|run| run.samples.quantile_us(0.99)),
+            p50: median(target.rounds.iter().map(|round| round.p50).collect()),
+            p99: median(target.rounds.iter().map(|round| round.p99).collect()),
             conn8: target.run(8, 1).map(|run| run.samples.per_second()),
             conn32: target.run(32, 1).map(|run| run.samples.per_second()),
             cpu: target.cpu_us_per_request(),
+            cpu_single: single.and_then(Run::cpu_us_per_request),
+            cpu_pipelined: target
+                .runs
+                .iter()
+                .find(|run| run.connections == 8 && run.depth > 1)
+                .and_then(Run::cpu_us_per_request),
             rss: target.idle_rss_kib.map(|kib| kib as f64 / 1024.0),
             per_connection: target.kib_per_connection,
+            feed_p50: target.feed.as_ref().map(|samples| samples.quantile_us(0.5)),
+            feed_p99: target
+                .feed
+                .as_ref()
+                .map(|samples| samples.quantile_us(0.99)),
         }
     }
 }
@@ -409,20 +541,24 @@ impl Row {
 /// The side-by-side table, then every target against the baseline.
 fn summary(args: &RemoteArgs, measured: &[Measured]) -> String {
     let mut table = String::from(
-        "| target | get p50 / p99, 1 conn (µs) | 8 conns (req/s) | 32 conns (req/s) | server CPU per request (µs) | idle RSS (MB) | KiB per subscribed connection |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+        "| target | get p50 / p99, 1 conn (µs; median of the rounds) | 8 conns (req/s) | 32 conns (req/s) | server CPU per request: all runs; 1 conn; 8 conns pipelined (µs) | idle RSS (MB) | KiB per subscribed connection | feed → event p50 / p99 (µs) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for target in measured {
         let row = Row::of(target);
         table += &format!(
-            "| {} | {} / {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} / {} | {} | {} | {}; {}; {} | {} | {} | {} / {} |\n",
             target.name,
             opt(row.p50, 1),
             opt(row.p99, 1),
             opt(row.conn8, 0),
             opt(row.conn32, 0),
             opt(row.cpu, 2),
+            opt(row.cpu_single, 2),
+            opt(row.cpu_pipelined, 2),
             opt(row.rss, 1),
             opt(row.per_connection, 1),
+            opt(row.feed_p50, 1),
+            opt(row.feed_p99, 1),
         );
     }
     let baseline = args
@@ -435,7 +571,7 @@ fn summary(args: &RemoteArgs, measured: &[Measured]) -> String {
     };
     let base = Row::of(baseline);
     table += &format!(
-        "\n| against {} | get p50 | get p99 | 8-conn throughput | server CPU per request | idle RSS | KiB per connection |\n| --- | --- | --- | --- | --- | --- | --- |\n",
+        "\n| against {} | get p50 | get p99 | 8-conn throughput | server CPU per request: all; 1 conn; 8 pipelined | idle RSS | KiB per connection | feed → event p50 |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
         baseline.name
     );
     for target in measured
@@ -444,14 +580,17 @@ fn summary(args: &RemoteArgs, measured: &[Measured]) -> String {
     {
         let row = Row::of(target);
         table += &format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {}; {}; {} | {} | {} | {} |\n",
             target.name,
             ratio(row.p50, base.p50),
             ratio(row.p99, base.p99),
             ratio(row.conn8, base.conn8),
             ratio(row.cpu, base.cpu),
+            ratio(row.cpu_single, base.cpu_single),
+            ratio(row.cpu_pipelined, base.cpu_pipelined),
             ratio(row.rss, base.rss),
             ratio(row.per_connection, base.per_connection),
+            ratio(row.feed_p50, base.feed_p50),
         );
     }
     table
@@ -477,13 +616,22 @@ mod tests {
     #[test]
     fn a_target_takes_its_options_and_falls_back_to_the_defaults() {
         let args = args(&["--path", "Vehicle.Speed"]);
-        let target = parse_target("kuksa=ws://127.0.0.1:8090,pid=42,subprotocol=none", &args)
-            .expect("valid spec");
+        let target = parse_target(
+            "kuksa=ws://127.0.0.1:8090,pid=42,subprotocol=none,feed=kuksa-v2=http://127.0.0.1:8091",
+            &args,
+        )
+        .expect("valid spec");
         assert_eq!(target.name, "kuksa");
         assert_eq!(target.url, "ws://127.0.0.1:8090");
         assert_eq!(target.pid, Some(42));
         assert_eq!(target.subprotocol, None);
         assert_eq!(target.path, "Vehicle.Speed");
+        assert_eq!(
+            target.feed,
+            Some(FeedSpec::KuksaV2 {
+                url: "http://127.0.0.1:8091".to_owned()
+            })
+        );
         let plain = parse_target("ours=wss://localhost:6443", &args).expect("valid spec");
         assert_eq!(plain.subprotocol, Some("VISSv3"));
         assert_eq!(plain.pid, None);
@@ -497,10 +645,18 @@ mod tests {
             ("x=ws://127.0.0.1:1,pid=abc", "pid"),
             ("x=ws://127.0.0.1:1,subprotocol=VISSv9", "VISSv9"),
             ("x=ws://127.0.0.1:1,color=red", "color=red"),
+            ("x=ws://127.0.0.1:1,feed=mqtt", "feed `mqtt`"),
         ] {
             let error = parse_target(spec, &args).expect_err(spec).to_string();
             assert!(error.contains(reason), "{spec}: {error}");
         }
+    }
+
+    #[test]
+    fn rounds_are_summed_up_by_their_median() {
+        assert_eq!(median(Vec::new()), None);
+        assert_eq!(median(vec![30.0, 10.0, 20.0]), Some(20.0));
+        assert_eq!(median(vec![40.0, 10.0, 20.0, 30.0]), Some(25.0));
     }
 
     #[test]

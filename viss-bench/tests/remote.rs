@@ -85,7 +85,7 @@ fn remote_measures_our_server_beside_the_echo_in_one_run() {
         .arg(format!("ws-echo={},pid={}", echo.url, echo.child.id()))
         .arg("--target")
         .arg(format!(
-            "viss-server={},pid={}",
+            "viss-server={},pid={},feed=set",
             server.ws_url,
             server.pid()
         ))
@@ -98,6 +98,7 @@ fn remote_measures_our_server_beside_the_echo_in_one_run() {
             "5",
         ])
         .args(["--connections", "1,4", "--depth", "4", "--hold", "20"])
+        .args(["--rounds", "2", "--updates", "200"])
         .arg("--plot")
         .arg(&plot)
         .arg("--markdown")
@@ -112,14 +113,24 @@ fn remote_measures_our_server_beside_the_echo_in_one_run() {
         .lines()
         .find(|line| line.starts_with("| viss-server |"))
         .unwrap_or_else(|| panic!("no viss-server row in\n{table}"));
-    // target | p50 / p99 | 8 conns | 32 conns | CPU | RSS | KiB per connection
+    // target | p50 / p99 | 8 conns | 32 conns | CPU: all; 1 conn; 8 pipelined | RSS |
+    // KiB per connection | feed -> event p50 / p99
     let cells: Vec<&str> = row.split('|').map(str::trim).collect();
     let number = |cell: &str| cell.parse::<f64>().ok();
-    let cpu = number(cells[5]).unwrap_or_else(|| panic!("server CPU in {row}"));
+    let first = |cell: &str, separator: char| number(cell.split(separator).next()?.trim());
+    let cpu = first(cells[5], ';').unwrap_or_else(|| panic!("server CPU in {row}"));
     assert!(cpu > 0.0, "{row}");
+    let single_cpu = number(cells[5].split(';').nth(1).unwrap_or_default().trim());
+    assert!(single_cpu.is_some_and(|us| us > 0.0), "1-connection CPU in {row}");
     let rss = number(cells[6]).unwrap_or_else(|| panic!("idle RSS in {row}"));
     assert!(rss > 1.0, "{row}");
     assert!(number(cells[7]).is_some(), "KiB per connection in {row}");
+    // the server was fed 200 times through a set on a second connection, and each write
+    // arrived as an event on the subscriber
+    let feed = first(cells[8], '/').unwrap_or_else(|| panic!("feed -> event in {row}"));
+    assert!(feed > 0.0, "{row}");
+    assert!(stdout.contains("(n=200)"), "{stdout}");
+    assert!(stdout.contains("round 2: viss-server"), "{stdout}");
     assert!(
         table.contains("| against ws-echo |") && table.contains("| viss-server | "),
         "{table}"
