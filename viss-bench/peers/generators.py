@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The code generators side by side: whole-process wall time and peak RSS (medians of
 --runs runs, each a fresh process) of vssgen against velocitas-model-generator 0.9.0
-(Python, C++, TypeScript models; against vssgen's typed SDKs where vssgen has one) and
-vss-tools 6.1.0 `vspec export` (json, protobuf), on
-the standard VSS tree and the CVIS multiple-trailers tree (15,057 nodes).
+(Python, C++, TypeScript models, each against vssgen's typed SDK of the same language; C++
+against the Rust SDK, as vssgen has no C++ one) and vss-tools 6.1.0 `vspec export` (json,
+protobuf), on the standard VSS tree and the CVIS multiple-trailers tree (15,057 nodes).
+`vssgen generate` (the server crate, its .proto and the three SDKs) is timed too.
 
 The peers are installed from PyPI at pinned versions into virtual environments under
 --work; vssgen is this checkout's release build. Prints a Markdown table with every
@@ -96,6 +97,10 @@ def trees() -> list[dict]:
     ]
 
 
+# The vssgen SDK a Velocitas model is set against, where the language differs.
+SDK_FOR_MODEL = {"cpp": "rust"}
+
+
 def cases(tree: dict, vssgen: Path, velocitas: Path, vss_tools: Path) -> list[tuple]:
     """(output kind, tool, command, slow) for one tree; `{out}` is the run's directory."""
     units = ["-u", str(tree["units"]), "-q", str(tree["quantities"])]
@@ -107,12 +112,12 @@ def cases(tree: dict, vssgen: Path, velocitas: Path, vss_tools: Path) -> list[tu
           "--proto-lock-dir", "{out}"], False),
     ]
     for language in ["python", "cpp", "typescript"]:
-        if language != "cpp":
-            # vssgen's typed client SDK of the same tree (C++: no vssgen SDK, so Velocitas'
-            # C++ model is set against the server crate)
-            rows.append((f"{language} SDK (from JSON)", "vssgen sdk",
-                         [str(vssgen), "sdk", "--json", json_in, "--sdk", language,
-                          "--out", "{out}/sdk"], False))
+        # vssgen's typed client SDK of the same tree; for Velocitas' C++ model, the Rust
+        # SDK (vssgen has no C++ SDK: its compiled-language client is Rust)
+        ours = SDK_FOR_MODEL.get(language, language)
+        rows.append((f"{ours} SDK (from JSON)", "vssgen sdk",
+                     [str(vssgen), "sdk", "--json", json_in, "--sdk", ours,
+                      "--out", "{out}/sdk"], False))
         rows.append((f"{language} model (from JSON)", "velocitas gen-model",
                      [str(velocitas / "gen-model"), "-l", language, "-T", "{out}/model",
                       json_in], False))
@@ -167,7 +172,7 @@ def main() -> None:
                 ours.setdefault("server", wall)
                 versus = "–"
             else:
-                base = ours.get(kind, ours["server"])
+                base = ours.get(SDK_FOR_MODEL.get(kind, kind), ours["server"])
                 versus = f"{wall / base:.0f}×"
             print(f"| {tree['name']} | {output} | {tool} | {wall:.3f} (n={runs}) | "
                   f"{peak:.0f} | {versus} |", flush=True)
