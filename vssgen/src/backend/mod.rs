@@ -5,14 +5,6 @@ pub mod rust;
 pub mod sdk;
 pub mod template;
 
-/// What a scoped thread returned; a panic on it goes on in the caller, as if the work had
-/// run there (so a bug still reports where it happened, and nothing is lost).
-pub fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-}
-
 /// What generated documentation says about a leaf: kind, VSS datatype, unit and range
 /// (`sensor`, `float`, `km/h`, `0..250`).
 pub fn leaf_facts(node: &vss_model::Node) -> Vec<String> {

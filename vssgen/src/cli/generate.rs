@@ -66,19 +66,9 @@ pub fn run(args: &GenerateArgs) -> Result<(), Failed> {
     let written = proto_files(args, &trees, &options.command)
         .and_then(|(protos, numbers)| {
             options.proto_numbers = numbers;
-            // The server crate and the SDKs render side by side (both only read the
-            // trees); the files keep their order.
-            let (trees, options) = (&trees, &options);
-            let (server, sdks) = std::thread::scope(|scope| {
-                let sdks = scope.spawn(move || sdk_files(args, trees, options, schema));
-                (
-                    rust::generate_trees(trees, options),
-                    crate::backend::joined(sdks),
-                )
-            });
-            let mut files = server?;
+            let mut files = rust::generate_trees(&trees, &options)?;
             files.extend(protos);
-            files.extend(sdks?);
+            files.extend(sdk_files(args, &trees, &options, schema)?);
             Ok(files)
         })
         .and_then(|files| rust::write_files(&args.out, &files).map(|()| files.len()))

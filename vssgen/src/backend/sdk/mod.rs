@@ -104,24 +104,17 @@ pub fn generate(tree: &VssTree, options: &SdkOptions) -> Result<SdkOutput, Gener
         Some(schema) => Some(messages::messages(schema, messages::OVERLAY)?),
         None => None,
     };
-    // Each language renders on a thread of its own: they only read the plan, the model
-    // and the messages, and the files are gathered in the languages' order, so the output
-    // is the same as one after the other (on 2 cores, the standard tree's three SDKs in
-    // about half the time).
-    let (plan, model, messages_ref) = (&plan, &model, messages.as_ref());
-    let rendered: Vec<Result<Vec<GeneratedFile>, GenerateError>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = options
-            .languages
-            .iter()
-            .map(|&language| {
-                scope.spawn(move || language_files(language, plan, model, messages_ref, options))
-            })
-            .collect();
-        handles.into_iter().map(crate::backend::joined).collect()
-    });
     let mut files = Vec::new();
-    for written in rendered {
-        files.extend(written?);
+    for language in &options.languages {
+        let written = match language {
+            Language::TypeScript => typescript::files(&model, messages.as_ref(), options)?,
+            Language::Python => python::files(&model, messages.as_ref(), options)?,
+            Language::Rust => rust_sdk::files(&plan, messages.as_ref(), options)?,
+        };
+        files.extend(written.into_iter().map(|file| GeneratedFile {
+            path: format!("{}/{}", language.dir(), file.path),
+            contents: file.contents,
+        }));
     }
     let notes = messages
         .iter()
@@ -131,28 +124,6 @@ pub fn generate(tree: &VssTree, options: &SdkOptions) -> Result<SdkOutput, Gener
         })
         .collect();
     Ok(SdkOutput { files, notes })
-}
-
-/// One language's SDK files, under its directory.
-fn language_files(
-    language: Language,
-    plan: &types::Plan<'_>,
-    model: &model::SdkModel,
-    messages: Option<&messages::Messages>,
-    options: &SdkOptions,
-) -> Result<Vec<GeneratedFile>, GenerateError> {
-    let written = match language {
-        Language::TypeScript => typescript::files(model, messages, options)?,
-        Language::Python => python::files(model, messages, options)?,
-        Language::Rust => rust_sdk::files(plan, messages, options)?,
-    };
-    Ok(written
-        .into_iter()
-        .map(|file| GeneratedFile {
-            path: format!("{}/{}", language.dir(), file.path),
-            contents: file.contents,
-        })
-        .collect())
 }
 
 /// Renders `template` with `view`; every file ends with exactly one newline.
