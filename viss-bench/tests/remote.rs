@@ -121,7 +121,10 @@ fn remote_measures_our_server_beside_the_echo_in_one_run() {
     let cpu = first(cells[5], ';').unwrap_or_else(|| panic!("server CPU in {row}"));
     assert!(cpu > 0.0, "{row}");
     let single_cpu = number(cells[5].split(';').nth(1).unwrap_or_default().trim());
-    assert!(single_cpu.is_some_and(|us| us > 0.0), "1-connection CPU in {row}");
+    assert!(
+        single_cpu.is_some_and(|us| us > 0.0),
+        "1-connection CPU in {row}"
+    );
     let rss = number(cells[6]).unwrap_or_else(|| panic!("idle RSS in {row}"));
     assert!(rss > 1.0, "{row}");
     assert!(number(cells[7]).is_some(), "KiB per connection in {row}");
