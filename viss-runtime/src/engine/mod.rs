@@ -182,7 +182,7 @@ pub struct Engine<T: VissTree> {
     /// them (a duration limit's `408`, a token's expiry `401`).
     limited: Mutex<Vec<(Timestamp, Arc<Subscription>, VissError)>>,
     /// Called when `timed` or `limited` gains a subscription, so a timer loop that sleeps
-    /// while nothing is timed ([`Engine::has_timed_work`]) starts ticking at once.
+    /// while nothing is timed ([`Engine::needs_periodic_ticks`]) looks again at once.
     timer_wakers: Mutex<Vec<TimerWaker>>,
     /// Access control, once installed ([`Engine::install_access_control`]).
     guard: OnceLock<crate::access::Guard>,
@@ -448,15 +448,27 @@ impl<T: VissTree> Engine<T> {
         self.store.clear(node);
     }
 
-    /// Whether [`Engine::tick`] has anything due to time: `timebased` subscriptions, or
-    /// subscriptions with an end (duration limit, token expiry). When it has not, a timer
-    /// loop need not tick every few milliseconds: an idle server then stays asleep.
-    pub fn has_timed_work(&self) -> bool {
-        !self.timed.lock().is_empty() || !self.limited.lock().is_empty()
+    /// Whether [`Engine::tick`] must run every tick period: a `timebased` subscription is
+    /// running. When none is, a timer loop sleeps until [`Engine::next_deadline`] (or a
+    /// wake from [`Engine::add_timer_waker`]): an idle server then stays asleep.
+    pub fn needs_periodic_ticks(&self) -> bool {
+        !self.timed.lock().is_empty()
     }
 
-    /// Registers `wake`, called whenever a subscription that needs ticks starts (see
-    /// [`Engine::has_timed_work`]).
+    /// The earliest end of a subscription with one (duration limit, token expiry): when
+    /// [`Engine::tick`] has something to end next.
+    pub fn next_deadline(&self) -> Option<Timestamp> {
+        self.limited
+            .lock()
+            .iter()
+            .map(|(deadline, _, _)| *deadline)
+            .min()
+    }
+
+    /// Registers `wake`, called whenever a subscription starts that changes what the timer
+    /// loop waits for (a `timebased` one, or one with an end). It is called with no engine
+    /// lock held, but on the request's thread: it should only signal (as `run_timers`'
+    /// `Notify` does), not tick.
     pub fn add_timer_waker(&self, wake: impl Fn() + Send + Sync + 'static) {
         self.timer_wakers.lock().push(Arc::new(wake));
     }
@@ -615,20 +627,21 @@ mod tests {
         let mut session = engine.open_session();
         subscribe(&engine, &mut session);
         assert!(
-            !engine.has_timed_work(),
+            !engine.needs_periodic_ticks(),
             "a change subscription needs no ticks"
         );
+        assert_eq!(engine.next_deadline(), None);
         assert_eq!(woken.load(std::sync::atomic::Ordering::SeqCst), 0);
         let mut out = Vec::new();
         let timed = br#"{"action":"subscribe","path":"Vehicle.Speed","filter":{"variant":"timebased","parameter":{"period":"100"}},"requestId":"2"}"#;
         engine.handle(&mut session, timed, &mut out);
         assert!(String::from_utf8_lossy(&out).contains("subscriptionId"));
-        assert!(engine.has_timed_work());
+        assert!(engine.needs_periodic_ticks());
         assert_eq!(woken.load(std::sync::atomic::Ordering::SeqCst), 1);
         engine.close_session(&mut session);
         engine.tick(Timestamp::now());
         assert!(
-            !engine.has_timed_work(),
+            !engine.needs_periodic_ticks(),
             "the ended timed subscription is forgotten"
         );
     }

@@ -154,7 +154,6 @@ impl<T: VissTree> Engine<T> {
                     .checked_add(SignedDuration::from_millis(*period_ms as i64))
                     .ok();
                 self.timed.lock().push(Arc::clone(subscription));
-                self.wake_timers();
                 &[]
             }
             Trigger::Change(_) => {
@@ -178,6 +177,11 @@ impl<T: VissTree> Engine<T> {
             }
         };
         drop(state);
+        if matches!(subscription.trigger, Trigger::Timebased { .. }) {
+            // After the subscription's lock is released: a waker only signals, but it need
+            // not run under a lock either.
+            self.wake_timers();
+        }
         for node in watched {
             if let Some(watchers) = self.watchers.get_or_create(node.index()) {
                 watchers.write().push(Arc::clone(subscription));

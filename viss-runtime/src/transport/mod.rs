@@ -254,13 +254,14 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// How often the timer loop ticks while nothing is timed: only to forget ended
-/// subscriptions (their memory), so seldom.
+/// The longest the timer loop sleeps while no subscription is `timebased`: it then ticks
+/// only to forget ended subscriptions (their memory), so seldom.
 const IDLE_TICK: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Runs [`Engine::tick`] every `period` while the engine has timed work (`timebased`
-/// subscriptions, subscriptions with an end), and once every [`IDLE_TICK`] otherwise,
-/// until `stop` resolves. An idle server used to wake 100 times a second for nothing.
+/// Runs [`Engine::tick`] every `period` while a `timebased` subscription runs, and
+/// otherwise sleeps until the next subscription's end (duration limit, token expiry) or
+/// [`IDLE_TICK`], whichever comes first, until `stop` resolves. A subscription that starts
+/// wakes it. An idle server used to wake 100 times a second for nothing.
 pub async fn run_timers<T: VissTree + 'static>(
     engine: Arc<Engine<T>>,
     period: std::time::Duration,
@@ -269,23 +270,28 @@ pub async fn run_timers<T: VissTree + 'static>(
     let wake = Arc::new(tokio::sync::Notify::new());
     let waker = Arc::clone(&wake);
     // notify_one keeps a permit when nobody waits yet, so a subscription that starts
-    // between the `has_timed_work` check and the wait is not missed.
+    // between the checks below and the wait is not missed.
     engine.add_timer_waker(move || waker.notify_one());
     let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(stop);
     loop {
-        if engine.has_timed_work() {
+        if engine.needs_periodic_ticks() {
             tokio::select! {
                 () = &mut stop => return,
                 _ = interval.tick() => engine.tick(Timestamp::now()),
             }
-        } else {
-            tokio::select! {
-                () = &mut stop => return,
-                () = wake.notified() => interval.reset_immediately(),
-                () = tokio::time::sleep(IDLE_TICK) => engine.tick(Timestamp::now()),
-            }
+            continue;
+        }
+        let until_deadline = engine.next_deadline().map(|deadline| {
+            let left = deadline.duration_since(Timestamp::now());
+            std::time::Duration::try_from(left).unwrap_or_default()
+        });
+        let sleep = until_deadline.map_or(IDLE_TICK, |left| left.min(IDLE_TICK));
+        tokio::select! {
+            () = &mut stop => return,
+            () = wake.notified() => interval.reset_immediately(),
+            () = tokio::time::sleep(sleep) => engine.tick(Timestamp::now()),
         }
     }
 }
@@ -319,6 +325,83 @@ pub(crate) fn write_transport_error(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Waits (at most `limit`, polling) for an event of `session` containing `needle`.
+    async fn event_containing(
+        session: &crate::subscription::Session,
+        needle: &str,
+        limit: std::time::Duration,
+    ) -> Option<String> {
+        let until = tokio::time::Instant::now() + limit;
+        let mut out = Vec::new();
+        while tokio::time::Instant::now() < until {
+            while session.next_event(&mut out) {
+                let event = String::from_utf8_lossy(&out).into_owned();
+                if event.contains(needle) {
+                    return Some(event);
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        None
+    }
+
+    /// The timer loop that sleeps while nothing is timed still ends a subscription at its
+    /// duration limit (it sleeps until that end, not for its idle second), and starts a
+    /// `timebased` subscription made while it slept at once. Real time: `tick` reads the
+    /// wall clock.
+    #[tokio::test]
+    async fn the_sleeping_timer_loop_wakes_for_ends_and_timebased_subscriptions() {
+        use crate::tree::{DynamicTree, NodeKind, NodeSpec};
+        let mut builder = DynamicTree::builder();
+        let speed = NodeSpec::leaf("Speed", NodeKind::Sensor, "float");
+        builder
+            .insert_path("Vehicle.Speed", speed)
+            .expect("valid path");
+        let config = EngineConfig {
+            max_subscription_duration: Some(jiff::SignedDuration::from_millis(300)),
+            ..EngineConfig::default()
+        };
+        let engine = Arc::new(Engine::new(builder.build(), config));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let timers = tokio::spawn(run_timers(
+            Arc::clone(&engine),
+            std::time::Duration::from_millis(10),
+            async {
+                let _ = stopped.await;
+            },
+        ));
+        let mut session = engine.open_session();
+        let mut out = Vec::new();
+        let change = br#"{"action":"subscribe","path":"Vehicle.Speed","filter":{"variant":"change","parameter":{"logic-op":"ne","diff":"0"}},"requestId":"1"}"#;
+        engine.handle(&mut session, change, &mut out);
+        let started = std::time::Instant::now();
+        assert!(String::from_utf8_lossy(&out).contains("subscriptionId"));
+        assert!(!engine.needs_periodic_ticks());
+        assert!(engine.next_deadline().is_some());
+        let ended = event_containing(&session, "\"408\"", std::time::Duration::from_secs(3)).await;
+        assert!(ended.is_some(), "the duration limit ended the subscription");
+        // Its end was due at 300 ms; the idle sleep is a second.
+        let took = started.elapsed();
+        assert!(
+            took < std::time::Duration::from_millis(900),
+            "ended after {took:?}"
+        );
+        // The loop sleeps again (nothing timed, nothing to end); a timebased subscription
+        // wakes it.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let timed = br#"{"action":"subscribe","path":"Vehicle.Speed","filter":{"variant":"timebased","parameter":{"period":"50"}},"requestId":"2"}"#;
+        engine.handle(&mut session, timed, &mut out);
+        let first = event_containing(
+            &session,
+            "\"subscription\"",
+            std::time::Duration::from_millis(700),
+        )
+        .await;
+        assert!(first.is_some(), "a timebased event within 700 ms");
+        let _ = stop.send(());
+        timers.await.expect("the timer loop ends");
+    }
 
     /// The `Server` tree lists what this build serves: a ws-only build (CI runs this test
     /// there too) lists `ws` alone, a build with both transports both; a transport switched
