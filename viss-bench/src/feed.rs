@@ -105,27 +105,37 @@ impl Feeder {
         }
     }
 
-    /// Writes `value` to the signal; returns once the server has acknowledged it.
-    async fn write(&mut self, value: f32) -> Result<(), BenchError> {
+    /// What writes `value`, built before the clock starts (and the gRPC channel made
+    /// ready), so a sample times the write, not the building of its message.
+    async fn prepare(&mut self, value: f32) -> Result<Write, BenchError> {
         match self {
-            Feeder::Set { client, path } => {
-                let set = format!(
-                    r#"{{"action":"set","path":"{path}","value":"{value}","requestId":"f"}}"#
-                );
+            Feeder::Set { path, .. } => Ok(Write::Text(format!(
+                r#"{{"action":"set","path":"{path}","value":"{value}","requestId":"f"}}"#
+            ))),
+            Feeder::KuksaV2 {
+                grpc,
+                request,
+                path,
+                ..
+            } => {
+                let message = publish_value(request, path, value)?;
+                grpc.ready().await?;
+                Ok(Write::Dynamic(message))
+            }
+        }
+    }
+
+    /// Sends a prepared write; returns once the server has acknowledged it.
+    async fn write(&mut self, write: Write) -> Result<(), BenchError> {
+        match (self, write) {
+            (Feeder::Set { client, .. }, Write::Text(set)) => {
                 let answer = client.round_trip(&set).await?;
                 if answer.contains("\"error\"") {
                     return Err(format!("set refused: {answer}").into());
                 }
                 Ok(())
             }
-            Feeder::KuksaV2 {
-                grpc,
-                codec,
-                request,
-                path,
-            } => {
-                let message = publish_value(request, path, value)?;
-                grpc.ready().await?;
+            (Feeder::KuksaV2 { grpc, codec, .. }, Write::Dynamic(message)) => {
                 let route = tonic::codegen::http::uri::PathAndQuery::from_static(
                     "/kuksa.val.v2.VAL/PublishValue",
                 );
@@ -133,8 +143,23 @@ impl Feeder {
                     .await?;
                 Ok(())
             }
+            _ => Err("a write prepared for another feeder".into()),
         }
     }
+
+    /// Prepares and sends one write, within `limit`.
+    async fn write_now(&mut self, value: f32, limit: Duration) -> Result<(), BenchError> {
+        let write = self.prepare(value).await?;
+        tokio::time::timeout(limit, self.write(write))
+            .await
+            .map_err(|_| format!("the feeder's write was not answered within {limit:?}"))?
+    }
+}
+
+/// One write, ready to send.
+enum Write {
+    Text(String),
+    Dynamic(DynamicMessage),
 }
 
 /// KUKSA's `kuksa.val.v2` descriptors, compiled from its checkout's `.proto` files.
@@ -252,34 +277,65 @@ pub async fn feed_to_event(
     // A first value, so every measured write changes a value (a `change` filter has
     // nothing to compare a signal's first value with); a server may also send the value
     // at once on subscribe. Whatever arrives meanwhile is dropped.
-    feeder.write(0.0).await?;
+    feeder.write_now(0.0, EVENT_TIMEOUT).await?;
     drain(&mut subscriber, Duration::from_millis(200)).await?;
     let mut samples = Samples::with_capacity(updates);
-    let started = Instant::now();
+    let mut stray = 0usize;
+    let mut started = Instant::now();
     let deadline = started + max_time;
     for index in 0..updates + WARM_UP {
         if Instant::now() >= deadline {
             break;
         }
-        let value = if index % 2 == 0 { 10.0 } else { 20.0 };
-        let written = Instant::now();
-        // The event and the feeder's acknowledgement race: the clock stops at the event.
-        let event = async {
-            let event = tokio::time::timeout(EVENT_TIMEOUT, subscriber.receive(0))
-                .await
-                .map_err(|_| format!("{}: no event within {EVENT_TIMEOUT:?}", target.name))??;
-            Ok::<_, BenchError>((event, written.elapsed()))
-        };
-        let ((event, elapsed), ()) = tokio::try_join!(event, feeder.write(value))?;
-        if !event.contains("\"subscription") || !event.contains("\"data\"") {
-            return Err(format!("{}: expected an event, got {event}", target.name).into());
+        if index == WARM_UP {
+            started = Instant::now();
         }
+        // Values that read the same on every server's wire ("10.5", "20.5"), alternating
+        // so every write is a change.
+        let value = if index % 2 == 0 { 10.5 } else { 20.5 };
+        let write = feeder.prepare(value).await?;
+        let written = Instant::now();
+        // The event and the feeder's acknowledgement race: the clock stops at the event
+        // that carries this write's value (an event of an earlier write is counted stray).
+        let wanted = format!(r#""value":"{value}""#);
+        let event = async {
+            let limit = written + EVENT_TIMEOUT;
+            loop {
+                let event = tokio::time::timeout_at(limit.into(), subscriber.receive(0))
+                    .await
+                    .map_err(|_| {
+                        format!(
+                            "{}: no event of {wanted} within {EVENT_TIMEOUT:?}",
+                            target.name
+                        )
+                    })??;
+                if !event.contains("\"subscription") || !event.contains("\"data\"") {
+                    return Err(format!("{}: expected an event, got {event}", target.name).into());
+                }
+                if event.contains(wanted.as_str()) {
+                    return Ok::<_, BenchError>(written.elapsed());
+                }
+                stray += 1;
+            }
+        };
+        let acknowledged = async {
+            tokio::time::timeout(EVENT_TIMEOUT, feeder.write(write))
+                .await
+                .map_err(|_| format!("{}: the write was not answered", target.name))?
+        };
+        let (elapsed, ()) = tokio::try_join!(event, acknowledged)?;
         if index >= WARM_UP {
             samples.push(elapsed);
             samples.operations += 1;
         }
     }
     samples.elapsed = started.elapsed();
+    if stray > 0 {
+        println!(
+            "{}: {stray} events of earlier writes arrived late",
+            target.name
+        );
+    }
     Ok(samples)
 }
 
