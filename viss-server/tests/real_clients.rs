@@ -257,3 +257,40 @@ fn many_connections_each_get_their_subscription_events() {
     assert!(output.status.success(), "{text}");
     assert!(text.contains("PASS 200 connections got events"), "{text}");
 }
+
+/// The tree is loaded on a thread of its own and the memory that loading used is given back
+/// (src/tree_input.rs). Measured on the standard tree with every transport on: 2.6 MB of heap
+/// and anonymous mappings at idle, against 3.6 MB when the tree was loaded on the main
+/// thread, whose heap kept the holes that loading left between the tree's blocks.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+#[test]
+fn the_idle_server_gives_back_the_memory_it_loaded_its_tree_with() {
+    let server = start_server(&[]);
+    let smaps = std::fs::read_to_string(format!("/proc/{}/smaps", server.pid()))
+        .expect("the server's /proc/PID/smaps");
+    let heap_kib = private_heap_kib(&smaps);
+    eprintln!("idle heap and anonymous mappings: {heap_kib} KiB");
+    assert!(
+        heap_kib < 3_000,
+        "idle heap and anonymous mappings hold {heap_kib} KiB"
+    );
+}
+
+/// Resident KiB of the heap and the anonymous mappings (malloc arenas, large blocks, thread
+/// stacks), not counting the main stack or pages of mapped files.
+fn private_heap_kib(smaps: &str) -> u64 {
+    let mut counted = false;
+    let mut total = 0;
+    for line in smaps.lines() {
+        let mut fields = line.split_whitespace();
+        let first = fields.next().unwrap_or_default();
+        if first.contains('-') && !first.ends_with(':') {
+            // a mapping's header: range, perms, offset, device, inode, [path]
+            let path = fields.nth(4);
+            counted = matches!(path, None | Some("[heap]"));
+        } else if counted && first == "Rss:" {
+            total += fields.next().and_then(|kib| kib.parse().ok()).unwrap_or(0);
+        }
+    }
+    total
+}
