@@ -171,6 +171,8 @@ struct Measured {
     name: String,
     runs: Vec<Run>,
     idle_rss_kib: Option<u64>,
+    /// The anonymous part of it (`RssAnon`).
+    idle_private_kib: Option<u64>,
     kib_per_connection: Option<f64>,
     /// Feeder-to-event latencies, when the target says how it is fed.
     feed: Option<Samples>,
@@ -273,6 +275,7 @@ async fn measure(args: &RemoteArgs, target: &Target) -> Result<Measured, BenchEr
     let dial = dial_url(&target.url, &args.cacert)?;
     let request = get_request(&target.path);
     let idle_rss_kib = target.pid.map(stats::rss_kib_of).filter(|&kib| kib > 0);
+    let idle_private_kib = target.pid.map(stats::private_kib_of).filter(|&kib| kib > 0);
     check_answer(&dial, target, &request).await?;
     println!(
         "\n## {} ({}, sub-protocol {}, get {})",
@@ -340,6 +343,7 @@ async fn measure(args: &RemoteArgs, target: &Target) -> Result<Measured, BenchEr
         rounds,
         runs,
         idle_rss_kib,
+        idle_private_kib,
         kib_per_connection,
         feed,
     })
@@ -507,6 +511,7 @@ struct Row {
     cpu_single: Option<f64>,
     cpu_pipelined: Option<f64>,
     rss: Option<f64>,
+    private: Option<f64>,
     per_connection: Option<f64>,
     feed_p50: Option<f64>,
     feed_p99: Option<f64>,
@@ -528,6 +533,7 @@ impl Row {
                 .find(|run| run.connections == 8 && run.depth > 1)
                 .and_then(Run::cpu_us_per_request),
             rss: target.idle_rss_kib.map(|kib| kib as f64 / 1024.0),
+            private: target.idle_private_kib.map(|kib| kib as f64 / 1024.0),
             per_connection: target.kib_per_connection,
             feed_p50: target.feed.as_ref().map(|samples| samples.quantile_us(0.5)),
             feed_p99: target
@@ -541,12 +547,12 @@ impl Row {
 /// The side-by-side table, then every target against the baseline.
 fn summary(args: &RemoteArgs, measured: &[Measured]) -> String {
     let mut table = String::from(
-        "| target | get p50 / p99, 1 conn (µs; median of the rounds) | 8 conns (req/s) | 32 conns (req/s) | server CPU per request: all runs; 1 conn; 8 conns pipelined (µs) | idle RSS (MB) | KiB per subscribed connection | feed → event p50 / p99 (µs) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "| target | get p50 / p99, 1 conn (µs; median of the rounds) | 8 conns (req/s) | 32 conns (req/s) | server CPU per request: all runs; 1 conn; 8 conns pipelined (µs) | idle RSS (anonymous part) (MB) | KiB per subscribed connection | feed → event p50 / p99 (µs) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for target in measured {
         let row = Row::of(target);
         table += &format!(
-            "| {} | {} / {} | {} | {} | {}; {}; {} | {} | {} | {} / {} |\n",
+            "| {} | {} / {} | {} | {} | {}; {}; {} | {} ({}) | {} | {} / {} |\n",
             target.name,
             opt(row.p50, 1),
             opt(row.p99, 1),
@@ -556,6 +562,7 @@ fn summary(args: &RemoteArgs, measured: &[Measured]) -> String {
             opt(row.cpu_single, 2),
             opt(row.cpu_pipelined, 2),
             opt(row.rss, 1),
+            opt(row.private, 1),
             opt(row.per_connection, 1),
             opt(row.feed_p50, 1),
             opt(row.feed_p99, 1),
@@ -571,7 +578,7 @@ fn summary(args: &RemoteArgs, measured: &[Measured]) -> String {
     };
     let base = Row::of(baseline);
     table += &format!(
-        "\n| against {} | get p50 | get p99 | 8-conn throughput | server CPU per request: all; 1 conn; 8 pipelined | idle RSS | KiB per connection | feed → event p50 |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+        "\n| against {} | get p50 | get p99 | 8-conn throughput | server CPU per request: all; 1 conn; 8 pipelined | idle RSS (anonymous part) | KiB per connection | feed → event p50 |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
         baseline.name
     );
     for target in measured
@@ -580,7 +587,7 @@ fn summary(args: &RemoteArgs, measured: &[Measured]) -> String {
     {
         let row = Row::of(target);
         table += &format!(
-            "| {} | {} | {} | {} | {}; {}; {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {}; {}; {} | {} ({}) | {} | {} |\n",
             target.name,
             ratio(row.p50, base.p50),
             ratio(row.p99, base.p99),
@@ -589,6 +596,7 @@ fn summary(args: &RemoteArgs, measured: &[Measured]) -> String {
             ratio(row.cpu_single, base.cpu_single),
             ratio(row.cpu_pipelined, base.cpu_pipelined),
             ratio(row.rss, base.rss),
+            ratio(row.private, base.private),
             ratio(row.per_connection, base.per_connection),
             ratio(row.feed_p50, base.feed_p50),
         );

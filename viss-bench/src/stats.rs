@@ -79,6 +79,13 @@ pub fn rss_kib_of(pid: u32) -> u64 {
     rss_kib_from(&format!("/proc/{pid}/status"))
 }
 
+/// The anonymous part of process `pid`'s resident set in KiB (`RssAnon`: heap, stacks,
+/// relocated data; what it holds that neither another process shares nor the kernel can
+/// drop and read back from a file), 0 if unknown.
+pub fn private_kib_of(pid: u32) -> u64 {
+    status_kib(&format!("/proc/{pid}/status"), "RssAnon:")
+}
+
 /// CPU time process `pid` has run so far (user and system, every live thread), in
 /// nanoseconds: the sum of `/proc/PID/task/*/schedstat`, which counts in nanoseconds where
 /// `/proc/PID/stat` counts in 10 ms ticks (too coarse for a run of a few hundred ms).
@@ -96,12 +103,17 @@ pub fn cpu_ns_of(pid: u32) -> Option<u64> {
 }
 
 fn rss_kib_from(status: &str) -> u64 {
+    status_kib(status, "VmRSS:")
+}
+
+/// The KiB figure of `field` in a `/proc/PID/status` file, 0 if unknown.
+fn status_kib(status: &str, field: &str) -> u64 {
     std::fs::read_to_string(status)
         .ok()
         .and_then(|status| {
             status
                 .lines()
-                .find_map(|line| line.strip_prefix("VmRSS:"))
+                .find_map(|line| line.strip_prefix(field))
                 .and_then(|rest| rest.split_whitespace().next()?.parse().ok())
         })
         .unwrap_or(0)

@@ -113,8 +113,8 @@ fn remote_measures_our_server_beside_the_echo_in_one_run() {
         .lines()
         .find(|line| line.starts_with("| viss-server |"))
         .unwrap_or_else(|| panic!("no viss-server row in\n{table}"));
-    // target | p50 / p99 | 8 conns | 32 conns | CPU: all; 1 conn; 8 pipelined | RSS |
-    // KiB per connection | feed -> event p50 / p99
+    // target | p50 / p99 | 8 conns | 32 conns | CPU: all; 1 conn; 8 pipelined |
+    // RSS (anonymous part) | KiB per connection | feed -> event p50 / p99
     let cells: Vec<&str> = row.split('|').map(str::trim).collect();
     let number = |cell: &str| cell.parse::<f64>().ok();
     let first = |cell: &str, separator: char| number(cell.split(separator).next()?.trim());
@@ -125,8 +125,19 @@ fn remote_measures_our_server_beside_the_echo_in_one_run() {
         single_cpu.is_some_and(|us| us > 0.0),
         "1-connection CPU in {row}"
     );
-    let rss = number(cells[6]).unwrap_or_else(|| panic!("idle RSS in {row}"));
+    let rss = first(cells[6], '(').unwrap_or_else(|| panic!("idle RSS in {row}"));
     assert!(rss > 1.0, "{row}");
+    let private = number(
+        cells[6]
+            .split('(')
+            .nth(1)
+            .unwrap_or_default()
+            .trim_end_matches(')'),
+    );
+    assert!(
+        private.is_some_and(|mb| mb > 0.0 && mb < rss),
+        "the anonymous part of the idle RSS in {row}"
+    );
     assert!(number(cells[7]).is_some(), "KiB per connection in {row}");
     // the server was fed 200 times through a set on a second connection, and each write
     // arrived as an event on the subscriber
