@@ -24,7 +24,8 @@ kuksa=""
 kuksa_proto=""
 hold=1000
 requests=20000
-# 1-connection get rounds, the servers taking turns: p50 and p99 are medians over them
+# rounds of the load runs, the servers taking turns: latency, throughput and server CPU are
+# medians over them
 rounds=5
 # outside the workspace: the generated crate is a package of its own
 out="${TMPDIR:-/tmp}/vssgen-side-by-side"

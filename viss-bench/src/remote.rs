@@ -63,8 +63,9 @@ pub struct RemoteArgs {
     /// Worker threads of the client runtime
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
-    /// Rounds of the 1-connection get run, the targets taking turns: the table's p50 and
-    /// p99 are medians over the rounds (on a shared VM one run's p99 moves by half itself)
+    /// Rounds of the load runs (every connection count, sequential and pipelined), the
+    /// targets taking turns: the table's latency, throughput and server CPU are medians
+    /// over the rounds (on a shared VM one run moves by ±20%, its p99 by half itself)
     #[arg(long, default_value_t = 1)]
     rounds: usize,
     /// The signal fed and subscribed to for feeder-to-event latency (targets with `feed=`)
@@ -169,31 +170,15 @@ impl Run {
 #[derive(Debug)]
 struct Measured {
     name: String,
-    runs: Vec<Run>,
+    /// The load runs of every round (each round: every connection count and depth), the
+    /// first round first.
+    rounds: Vec<Vec<Run>>,
     idle_rss_kib: Option<u64>,
     /// The anonymous part of it (`RssAnon`).
     idle_private_kib: Option<u64>,
     kib_per_connection: Option<f64>,
     /// Feeder-to-event latencies, when the target says how it is fed.
     feed: Option<Samples>,
-    /// p50 and p99 of every round of the 1-connection get run (the first is `runs`' own).
-    rounds: Vec<Quantiles>,
-}
-
-/// One run's p50 and p99, µs.
-#[derive(Debug, Clone, Copy)]
-struct Quantiles {
-    p50: f64,
-    p99: f64,
-}
-
-impl Quantiles {
-    fn of(samples: &Samples) -> Quantiles {
-        Quantiles {
-            p50: samples.quantile_us(0.5),
-            p99: samples.quantile_us(0.99),
-        }
-    }
 }
 
 /// The median of `values` (the mean of the middle two for an even count).
@@ -208,22 +193,46 @@ fn median(mut values: Vec<f64>) -> Option<f64> {
 }
 
 impl Measured {
-    fn run(&self, connections: usize, depth: usize) -> Option<&Run> {
-        self.runs
-            .iter()
+    /// The first round's run with `connections` and `depth`.
+    fn first_run(&self, connections: usize, depth: usize) -> Option<&Run> {
+        let runs = self.rounds.first()?;
+        runs.iter()
             .find(|run| run.connections == connections && run.depth == depth)
     }
 
-    /// Server CPU per request over every run measured.
-    fn cpu_us_per_request(&self) -> Option<f64> {
-        let mut ns = 0u64;
-        let mut ops = 0u64;
-        for run in &self.runs {
-            ns += run.server_cpu_ns?;
-            ops += run.samples.operations;
-        }
-        (ops > 0).then(|| ns as f64 / 1000.0 / ops as f64)
+    /// The median over the rounds of `figure` of the run that `which` picks.
+    fn median_over_rounds(
+        &self,
+        which: impl Fn(&Run) -> bool,
+        figure: impl Fn(&Run) -> Option<f64>,
+    ) -> Option<f64> {
+        let runs = self
+            .rounds
+            .iter()
+            .filter_map(|runs| runs.iter().find(|run| which(run)));
+        median(runs.filter_map(figure).collect())
     }
+
+    /// Server CPU per request over every run of a round; the median over the rounds.
+    fn cpu_us_per_request(&self) -> Option<f64> {
+        median(
+            self.rounds
+                .iter()
+                .filter_map(|runs| cpu_us_per_request(runs))
+                .collect(),
+        )
+    }
+}
+
+/// Server CPU per request over `runs`.
+fn cpu_us_per_request(runs: &[Run]) -> Option<f64> {
+    let mut ns = 0u64;
+    let mut ops = 0u64;
+    for run in runs {
+        ns += run.server_cpu_ns?;
+        ops += run.samples.operations;
+    }
+    (ops > 0).then(|| ns as f64 / 1000.0 / ops as f64)
 }
 
 pub fn main(args: RemoteArgs) -> Result<(), BenchError> {
@@ -239,13 +248,10 @@ pub fn main(args: RemoteArgs) -> Result<(), BenchError> {
     }
     for round in 2..=args.rounds {
         for (target, figures) in targets.iter().zip(&mut measured) {
-            let samples = runtime.block_on(single_connection_run(&args, target))?;
-            println!(
-                "round {round}: {:<12} 1 conn seq {}",
-                target.name,
-                samples.line()
-            );
-            figures.rounds.push(Quantiles::of(&samples));
+            println!("\n## round {round}: {}", target.name);
+            figures
+                .rounds
+                .push(runtime.block_on(load_runs(&args, target))?);
         }
     }
     let table = summary(&args, &measured);
@@ -257,7 +263,7 @@ pub fn main(args: RemoteArgs) -> Result<(), BenchError> {
         let series: Vec<(String, Vec<f64>)> = measured
             .iter()
             .filter_map(|target| {
-                let run = target.run(1, 1)?;
+                let run = target.first_run(1, 1)?;
                 Some((target.name.clone(), run.samples.sorted_micros()))
             })
             .collect();
@@ -284,6 +290,30 @@ async fn measure(args: &RemoteArgs, target: &Target) -> Result<Measured, BenchEr
         target.subprotocol.unwrap_or("none"),
         target.path
     );
+    let runs = load_runs(args, target).await?;
+    let feed = match &target.feed {
+        Some(spec) => Some(feed_run(args, target, &dial, spec).await?),
+        None => None,
+    };
+    let kib_per_connection = match (target.pid, args.hold) {
+        (Some(pid), hold) if hold > 0 => Some(hold_connections(&dial, target, pid, hold).await?),
+        _ => None,
+    };
+    Ok(Measured {
+        name: target.name.clone(),
+        rounds: vec![runs],
+        idle_rss_kib,
+        idle_private_kib,
+        kib_per_connection,
+        feed,
+    })
+}
+
+/// One round of load runs against `target`: every connection count, sequential, then
+/// pipelined; each with the server CPU it cost when the target's PID is known.
+async fn load_runs(args: &RemoteArgs, target: &Target) -> Result<Vec<Run>, BenchError> {
+    let dial = dial_url(&target.url, &args.cacert)?;
+    let request = get_request(&target.path);
     let max_time = Duration::from_secs(args.seconds.max(1));
     let mut runs = Vec::new();
     let depths = std::iter::once(1).chain((args.depth > 1).then_some(args.depth));
@@ -295,20 +325,7 @@ async fn measure(args: &RemoteArgs, target: &Target) -> Result<Measured, BenchEr
                 requests: args.requests,
                 max_time,
             };
-            let clients =
-                load::connect_warm_offering(&dial, target.subprotocol, load.connections, &request)
-                    .await?;
-            let cpu_before = target.pid.and_then(stats::cpu_ns_of);
-            let samples = load::drive_all(clients, load, &request).await?;
-            let cpu_after = target.pid.and_then(stats::cpu_ns_of);
-            let run = Run {
-                connections: load.connections,
-                depth,
-                samples,
-                server_cpu_ns: cpu_before
-                    .zip(cpu_after)
-                    .map(|(before, after)| after.saturating_sub(before)),
-            };
+            let run = load_run(&dial, target, &request, load).await?;
             let mode = if depth == 1 {
                 "seq".to_owned()
             } else {
@@ -325,42 +342,29 @@ async fn measure(args: &RemoteArgs, target: &Target) -> Result<Measured, BenchEr
             runs.push(run);
         }
     }
-    let feed = match &target.feed {
-        Some(spec) => Some(feed_run(args, target, &dial, spec).await?),
-        None => None,
-    };
-    let kib_per_connection = match (target.pid, args.hold) {
-        (Some(pid), hold) if hold > 0 => Some(hold_connections(&dial, target, pid, hold).await?),
-        _ => None,
-    };
-    let rounds = runs
-        .iter()
-        .filter(|run| run.connections == 1 && run.depth == 1)
-        .map(|run| Quantiles::of(&run.samples))
-        .collect();
-    Ok(Measured {
-        name: target.name.clone(),
-        rounds,
-        runs,
-        idle_rss_kib,
-        idle_private_kib,
-        kib_per_connection,
-        feed,
-    })
+    Ok(runs)
 }
 
-/// One more 1-connection sequential get run (a round of `--rounds`).
-async fn single_connection_run(args: &RemoteArgs, target: &Target) -> Result<Samples, BenchError> {
-    let dial = dial_url(&target.url, &args.cacert)?;
-    let request = get_request(&target.path);
-    let load = Load {
-        connections: 1,
-        depth: 1,
-        requests: args.requests,
-        max_time: Duration::from_secs(args.seconds.max(1)),
-    };
-    let clients = load::connect_warm_offering(&dial, target.subprotocol, 1, &request).await?;
-    load::drive_all(clients, load, &request).await
+/// One load run, with the server CPU time it cost.
+async fn load_run(
+    dial: &Dial,
+    target: &Target,
+    request: &str,
+    load: Load,
+) -> Result<Run, BenchError> {
+    let clients =
+        load::connect_warm_offering(dial, target.subprotocol, load.connections, request).await?;
+    let cpu_before = target.pid.and_then(stats::cpu_ns_of);
+    let samples = load::drive_all(clients, load, request).await?;
+    let cpu_after = target.pid.and_then(stats::cpu_ns_of);
+    Ok(Run {
+        connections: load.connections,
+        depth: load.depth,
+        samples,
+        server_cpu_ns: cpu_before
+            .zip(cpu_after)
+            .map(|(before, after)| after.saturating_sub(before)),
+    })
 }
 
 /// Feeder-to-event latency of `target` on `--feed-path`.
@@ -519,19 +523,21 @@ struct Row {
 
 impl Row {
     fn of(target: &Measured) -> Row {
-        let single = target.run(1, 1);
+        let sequential =
+            |connections| move |run: &Run| run.connections == connections && run.depth == 1;
+        let quantile = |fraction| move |run: &Run| Some(run.samples.quantile_us(fraction));
+        let per_second = |run: &Run| Some(run.samples.per_second());
         Row {
-            p50: median(target.rounds.iter().map(|round| round.p50).collect()),
-            p99: median(target.rounds.iter().map(|round| round.p99).collect()),
-            conn8: target.run(8, 1).map(|run| run.samples.per_second()),
-            conn32: target.run(32, 1).map(|run| run.samples.per_second()),
+            p50: target.median_over_rounds(sequential(1), quantile(0.5)),
+            p99: target.median_over_rounds(sequential(1), quantile(0.99)),
+            conn8: target.median_over_rounds(sequential(8), per_second),
+            conn32: target.median_over_rounds(sequential(32), per_second),
             cpu: target.cpu_us_per_request(),
-            cpu_single: single.and_then(Run::cpu_us_per_request),
-            cpu_pipelined: target
-                .runs
-                .iter()
-                .find(|run| run.connections == 8 && run.depth > 1)
-                .and_then(Run::cpu_us_per_request),
+            cpu_single: target.median_over_rounds(sequential(1), Run::cpu_us_per_request),
+            cpu_pipelined: target.median_over_rounds(
+                |run| run.connections == 8 && run.depth > 1,
+                Run::cpu_us_per_request,
+            ),
             rss: target.idle_rss_kib.map(|kib| kib as f64 / 1024.0),
             private: target.idle_private_kib.map(|kib| kib as f64 / 1024.0),
             per_connection: target.kib_per_connection,
@@ -546,8 +552,16 @@ impl Row {
 
 /// The side-by-side table, then every target against the baseline.
 fn summary(args: &RemoteArgs, measured: &[Measured]) -> String {
-    let mut table = String::from(
-        "| target | get p50 / p99, 1 conn (µs; median of the rounds) | 8 conns (req/s) | 32 conns (req/s) | server CPU per request: all runs; 1 conn; 8 conns pipelined (µs) | idle RSS (anonymous part) (MB) | KiB per subscribed connection | feed → event p50 / p99 (µs) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+    let mut table = if args.rounds > 1 {
+        format!(
+            "Get latency, throughput and server CPU per request: medians of {} rounds.\n\n",
+            args.rounds
+        )
+    } else {
+        String::new()
+    };
+    table.push_str(
+        "| target | get p50 / p99, 1 conn (µs) | 8 conns (req/s) | 32 conns (req/s) | server CPU per request: all runs; 1 conn; 8 conns pipelined (µs) | idle RSS (anonymous part) (MB) | KiB per subscribed connection | feed → event p50 / p99 (µs) |\n| --- | --- | --- | --- | --- | --- | --- | --- |\n",
     );
     for target in measured {
         let row = Row::of(target);
@@ -665,6 +679,52 @@ mod tests {
         assert_eq!(median(Vec::new()), None);
         assert_eq!(median(vec![30.0, 10.0, 20.0]), Some(20.0));
         assert_eq!(median(vec![40.0, 10.0, 20.0, 30.0]), Some(25.0));
+    }
+
+    /// A run of `connections` sequential connections: `operations` requests in one second,
+    /// each taking `micros`, costing the server `cpu_us` per request.
+    fn run(connections: usize, operations: u64, micros: u64, cpu_us: u64) -> Run {
+        let mut samples = Samples::with_capacity(operations as usize);
+        for _ in 0..operations {
+            samples.push(Duration::from_micros(micros));
+        }
+        samples.operations = operations;
+        samples.elapsed = Duration::from_secs(1);
+        Run {
+            connections,
+            depth: 1,
+            samples,
+            server_cpu_ns: Some(cpu_us * 1000 * operations),
+        }
+    }
+
+    #[test]
+    fn every_load_figure_is_the_median_of_the_rounds() {
+        let measured = Measured {
+            name: "x".into(),
+            rounds: vec![
+                vec![run(1, 100, 20, 9), run(8, 800, 40, 4)],
+                vec![run(1, 100, 10, 7), run(8, 900, 40, 3)],
+                vec![run(1, 100, 90, 8), run(8, 100, 40, 5)],
+            ],
+            idle_rss_kib: None,
+            idle_private_kib: None,
+            kib_per_connection: None,
+            feed: None,
+        };
+        let row = Row::of(&measured);
+        assert_eq!(row.p50, Some(20.0));
+        assert_eq!(row.conn8, Some(800.0));
+        assert_eq!(row.cpu_single, Some(8.0));
+        // all runs of a round: (100 × 9 + 800 × 4) / 900, (100 × 7 + 900 × 3) / 1000,
+        // (100 × 8 + 100 × 5) / 200
+        let cpu = row.cpu.unwrap_or_default();
+        assert!((cpu - 4100.0 / 900.0).abs() < 1e-9, "{cpu}");
+        // the chart shows the first round
+        let first = measured
+            .first_run(1, 1)
+            .map(|run| run.samples.quantile_us(0.5));
+        assert_eq!(first, Some(20.0));
     }
 
     #[test]

@@ -149,15 +149,17 @@ fn remote_measures_our_server_beside_the_echo_in_one_run() {
         table.contains("| against ws-echo |") && table.contains("| viss-server | "),
         "{table}"
     );
-    // every run of the server answered: four runs (1 and 4 connections, sequential and
-    // pipelined), each with a CPU figure
+    // every run answered: each round has four runs per target (1 and 4 connections,
+    // sequential and pipelined), two targets, two rounds, each run with a CPU figure; the
+    // table's load figures are the rounds' medians
     let runs = stdout
         .lines()
         .filter(|line| {
             line.split_whitespace().nth(1) == Some("conn") && line.contains("server CPU")
         })
         .count();
-    assert_eq!(runs, 8, "{stdout}");
+    assert_eq!(runs, 16, "{stdout}");
+    assert!(table.contains("medians of 2 rounds"), "{table}");
     let svg = std::fs::read_to_string(&plot).expect("the chart is written");
     assert!(svg.contains("viss-server") && svg.contains("ws-echo"));
 }
