@@ -28,6 +28,11 @@ impl Server {
     /// certificate, if any, in a temporary directory), and waits until it says where it
     /// listens.
     pub fn start(binary: &Path, args: &[&OsStr]) -> Server {
+        Server::start_with_env(binary, args, &[])
+    }
+
+    /// [`Server::start`] with `env` set for the server (and `MALLOC_ARENA_MAX` unset).
+    pub fn start_with_env(binary: &Path, args: &[&OsStr], env: &[(&str, &str)]) -> Server {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut child = Command::new(binary)
             .args(args)
@@ -44,6 +49,8 @@ impl Server {
             .arg("--self-signed-dir")
             .arg(dir.path().join("tls"))
             .env_remove("VISS_CONFIG")
+            .env_remove("MALLOC_ARENA_MAX")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()

@@ -12,18 +12,30 @@ use vss_model::input::Report;
 /// tree that is kept. Freed between the kept tree's own allocations, their many small ones
 /// would leave a heap of holes that the allocator cannot give back: on the standard tree,
 /// a 3.4 MB heap for 1.4 MB of live tree. So the trees are loaded on a thread of their own
-/// (glibc gives it a malloc arena of its own), copied into the main heap, and the loading
-/// arena, then free but for a few blocks, is given back to the system: 2.6 MB of heap and
-/// anonymous mappings at idle instead of 3.6 MB (tests/real_clients.rs checks it).
+/// (glibc gives it a malloc arena of its own) and copied into the main heap; the pages of the
+/// loading arena, then free but for a few blocks, are given back to the system: 2.6 MB of
+/// heap and anonymous mappings at idle instead of 3.6 MB (tests/real_clients.rs checks it).
+/// Called before the server starts any other thread.
 pub fn load(args: &TreeArgs) -> Result<Vec<DynamicTree>, String> {
     keep_trimming_freed_memory();
-    let loaded = std::thread::scope(|scope| scope.spawn(|| load_and_convert(args)).join())
-        .map_err(|_| "the tree loader failed".to_string())??;
+    let loaded = std::thread::scope(|scope| {
+        let loader = std::thread::Builder::new()
+            .name("tree-loader".into())
+            // the main thread's stack size: the loaders recurse once per tree level
+            .stack_size(LOADER_STACK_BYTES)
+            .spawn_scoped(scope, || load_and_convert(args))
+            .map_err(|error| format!("cannot start the tree loader: {error}"))?;
+        loader
+            .join()
+            .map_err(|_| "the tree loader panicked".to_string())
+    })??;
     let trees = loaded.iter().map(DynamicTree::clone).collect();
     drop(loaded);
     release_free_memory();
     Ok(trees)
 }
+
+const LOADER_STACK_BYTES: usize = 8 << 20;
 
 fn load_and_convert(args: &TreeArgs) -> Result<Vec<DynamicTree>, String> {
     let models = args.load_all("viss-server", Report::ErrorsOnly)?;
@@ -39,13 +51,14 @@ fn load_and_convert(args: &TreeArgs) -> Result<Vec<DynamicTree>, String> {
 /// Fixes glibc's trim threshold at its initial 128 KiB. By default glibc raises it to twice
 /// the largest block it ever gave back (the IR's node table, 1.5 MB), and an arena whose
 /// free top is below the threshold is never given back: the loading arena would keep its
-/// 1.8 MB for good. (The mmap threshold stays at its initial 128 KiB too; the server's hot
-/// path allocates nothing.)
+/// 1.7 MB for good. This holds for the whole process and its life: the mmap threshold stays
+/// at its initial 128 KiB too, so every block of 128 KiB or more (a large answer, say) is
+/// mapped and unmapped on its own rather than reused from the heap.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn keep_trimming_freed_memory() {
-    // SAFETY: mallopt takes no pointer and only changes the allocator's tuning, under the
-    // allocator's own lock.
+    // SAFETY: mallopt takes no pointer and only changes the allocator's tuning. glibc marks
+    // it MT-Unsafe; it runs before the server starts any other thread.
     unsafe {
         libc::mallopt(libc::M_TRIM_THRESHOLD, 128 * 1024);
     }

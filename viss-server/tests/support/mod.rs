@@ -11,10 +11,15 @@ pub use test_support::server::{Server, curl};
 
 /// The standard tree (vss-tools JSON) with `extra` flags, on free ports.
 pub fn start_server(extra: &[&str]) -> Server {
+    start_server_with_env(extra, &[])
+}
+
+/// [`start_server`] with `env` set for the server.
+pub fn start_server_with_env(extra: &[&str], env: &[(&str, &str)]) -> Server {
     let tree = test_support::shared_path("vss/json/vss.json");
     let mut args: Vec<&OsStr> = vec![OsStr::new("--json"), tree.as_os_str()];
     args.extend(extra.iter().map(OsStr::new));
-    Server::start(Path::new(env!("CARGO_BIN_EXE_viss-server")), &args)
+    Server::start_with_env(Path::new(env!("CARGO_BIN_EXE_viss-server")), &args, env)
 }
 
 pub use test_support::peers_python;
