@@ -210,22 +210,24 @@ impl Measured {
             .rounds
             .iter()
             .filter_map(|runs| runs.iter().find(|run| which(run)));
-        median(runs.filter_map(figure).collect())
+        // a run that got no answer has no quantile (NaN): it does not count
+        let figures = runs.filter_map(figure).filter(|value| value.is_finite());
+        median(figures.collect())
     }
 
     /// Server CPU per request over every run of a round; the median over the rounds.
     fn cpu_us_per_request(&self) -> Option<f64> {
+        let rounds = self.rounds.iter();
         median(
-            self.rounds
-                .iter()
-                .filter_map(|runs| cpu_us_per_request(runs))
+            rounds
+                .filter_map(|runs| cpu_us_per_request_over(runs))
                 .collect(),
         )
     }
 }
 
 /// Server CPU per request over `runs`.
-fn cpu_us_per_request(runs: &[Run]) -> Option<f64> {
+fn cpu_us_per_request_over(runs: &[Run]) -> Option<f64> {
     let mut ns = 0u64;
     let mut ops = 0u64;
     for run in runs {
@@ -244,15 +246,20 @@ pub fn main(args: RemoteArgs) -> Result<(), BenchError> {
     let runtime = crate::bench::runtime(args.client_threads)?;
     let mut measured = Vec::with_capacity(targets.len());
     for target in &targets {
-        measured.push(runtime.block_on(measure(&args, target))?);
+        measured.push(runtime.block_on(first_round(&args, target))?);
     }
     for round in 2..=args.rounds {
         for (target, figures) in targets.iter().zip(&mut measured) {
             println!("\n## round {round}: {}", target.name);
-            figures
-                .rounds
-                .push(runtime.block_on(load_runs(&args, target))?);
+            let (dial, request) = endpoint(&args, target)?;
+            let runs = runtime.block_on(load_runs(&args, target, &dial, &request))?;
+            figures.rounds.push(runs);
         }
+    }
+    // Feeding and holding connections come after every round, so that each round meets the
+    // server in the same state.
+    for (target, figures) in targets.iter().zip(&mut measured) {
+        runtime.block_on(feed_and_hold(&args, target, figures))?;
     }
     let table = summary(&args, &measured);
     println!("\n{table}");
@@ -267,7 +274,8 @@ pub fn main(args: RemoteArgs) -> Result<(), BenchError> {
                 Some((target.name.clone(), run.samples.sorted_micros()))
             })
             .collect();
-        plot::latency_cdf(path, "get round trip, 1 connection, sequential", &series)?;
+        let title = "get round trip, 1 connection, sequential (round 1)";
+        plot::latency_cdf(path, title, &series)?;
         println!("plot: {}", path.display());
     }
     Ok(())
@@ -277,9 +285,17 @@ fn get_request(path: &str) -> String {
     format!(r#"{{"action":"get","path":"{path}","requestId":"1"}}"#)
 }
 
-async fn measure(args: &RemoteArgs, target: &Target) -> Result<Measured, BenchError> {
-    let dial = dial_url(&target.url, &args.cacert)?;
-    let request = get_request(&target.path);
+/// Where `target` is dialled, and the get it is sent.
+fn endpoint(args: &RemoteArgs, target: &Target) -> Result<(Dial, String), BenchError> {
+    Ok((
+        dial_url(&target.url, &args.cacert)?,
+        get_request(&target.path),
+    ))
+}
+
+/// The idle memory of `target`, a check of its answer, then the first round of load runs.
+async fn first_round(args: &RemoteArgs, target: &Target) -> Result<Measured, BenchError> {
+    let (dial, request) = endpoint(args, target)?;
     let idle_rss_kib = target.pid.map(stats::rss_kib_of).filter(|&kib| kib > 0);
     let idle_private_kib = target.pid.map(stats::private_kib_of).filter(|&kib| kib > 0);
     check_answer(&dial, target, &request).await?;
@@ -290,30 +306,45 @@ async fn measure(args: &RemoteArgs, target: &Target) -> Result<Measured, BenchEr
         target.subprotocol.unwrap_or("none"),
         target.path
     );
-    let runs = load_runs(args, target).await?;
-    let feed = match &target.feed {
-        Some(spec) => Some(feed_run(args, target, &dial, spec).await?),
-        None => None,
-    };
-    let kib_per_connection = match (target.pid, args.hold) {
-        (Some(pid), hold) if hold > 0 => Some(hold_connections(&dial, target, pid, hold).await?),
-        _ => None,
-    };
+    let runs = load_runs(args, target, &dial, &request).await?;
     Ok(Measured {
         name: target.name.clone(),
         rounds: vec![runs],
         idle_rss_kib,
         idle_private_kib,
-        kib_per_connection,
-        feed,
+        kib_per_connection: None,
+        feed: None,
     })
+}
+
+/// Feeder-to-event latency and memory per subscribed connection, where `target` allows.
+async fn feed_and_hold(
+    args: &RemoteArgs,
+    target: &Target,
+    figures: &mut Measured,
+) -> Result<(), BenchError> {
+    let (dial, _) = endpoint(args, target)?;
+    if let Some(spec) = &target.feed {
+        println!("\n## {}: feed", target.name);
+        figures.feed = Some(feed_run(args, target, &dial, spec).await?);
+    }
+    if let (Some(pid), hold) = (target.pid, args.hold)
+        && hold > 0
+    {
+        println!("\n## {}: {hold} subscribed connections", target.name);
+        figures.kib_per_connection = Some(hold_connections(&dial, target, pid, hold).await?);
+    }
+    Ok(())
 }
 
 /// One round of load runs against `target`: every connection count, sequential, then
 /// pipelined; each with the server CPU it cost when the target's PID is known.
-async fn load_runs(args: &RemoteArgs, target: &Target) -> Result<Vec<Run>, BenchError> {
-    let dial = dial_url(&target.url, &args.cacert)?;
-    let request = get_request(&target.path);
+async fn load_runs(
+    args: &RemoteArgs,
+    target: &Target,
+    dial: &Dial,
+    request: &str,
+) -> Result<Vec<Run>, BenchError> {
     let max_time = Duration::from_secs(args.seconds.max(1));
     let mut runs = Vec::new();
     let depths = std::iter::once(1).chain((args.depth > 1).then_some(args.depth));
@@ -325,7 +356,7 @@ async fn load_runs(args: &RemoteArgs, target: &Target) -> Result<Vec<Run>, Bench
                 requests: args.requests,
                 max_time,
             };
-            let run = load_run(&dial, target, &request, load).await?;
+            let run = load_run(dial, target, request, load).await?;
             let mode = if depth == 1 {
                 "seq".to_owned()
             } else {
