@@ -67,8 +67,8 @@ fn keep_trimming_freed_memory() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn keep_trimming_freed_memory() {}
 
-/// Gives the free pages between the loading arena's few long-lived blocks (statics made
-/// while loading) back to the system; glibc gives back only an arena's free top by itself.
+/// Gives back to the system the free pages between the few blocks of the loading arena that
+/// outlive loading; by itself glibc gives back only an arena's free top.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 fn release_free_memory() {
