@@ -66,7 +66,9 @@ pub use transport as server;
 #[cfg(feature = "vss-model")]
 pub mod model_tree;
 
-pub use engine::{Clock, Engine, EngineConfig, FileResources, ManualClock, SetHook, SystemClock};
+pub use engine::{
+    Clock, Engine, EngineConfig, FileResources, ManualClock, SetHook, SystemClock, TimerWakerGuard,
+};
 pub use error::{ErrorKind, VissError};
 pub use store::{HistoryConfig, Sample, SignalStore};
 pub use subscription::{EventQueue, Session};

@@ -34,6 +34,38 @@ use set::pattern_nodes;
 /// A timer loop's wake-up ([`Engine::add_timer_waker`]).
 type TimerWaker = Arc<dyn Fn() + Send + Sync>;
 
+/// The registered timer wake-ups, each under the number its [`TimerWakerGuard`] removes it by.
+#[derive(Default)]
+struct TimerWakers {
+    next: u64,
+    wakers: Vec<(u64, TimerWaker)>,
+}
+
+/// Keeps a wake-up from [`Engine::add_timer_waker`] registered; dropping it unregisters the
+/// wake-up, so a timer loop that ends (a server stopped and started again on the same
+/// engine) leaves nothing behind to be called.
+#[must_use = "the wake-up is unregistered when this guard is dropped"]
+pub struct TimerWakerGuard {
+    wakers: std::sync::Weak<Mutex<TimerWakers>>,
+    id: u64,
+}
+
+impl Drop for TimerWakerGuard {
+    fn drop(&mut self) {
+        if let Some(wakers) = self.wakers.upgrade() {
+            wakers.lock().wakers.retain(|(id, _)| *id != self.id);
+        }
+    }
+}
+
+impl std::fmt::Debug for TimerWakerGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimerWakerGuard")
+            .field("id", &self.id)
+            .finish()
+    }
+}
+
 /// Source of "now" for `ts` members and timers (injectable for tests).
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
@@ -183,7 +215,7 @@ pub struct Engine<T: VissTree> {
     limited: Mutex<Vec<(Timestamp, Arc<Subscription>, VissError)>>,
     /// Called when `timed` or `limited` gains a subscription, so a timer loop that sleeps
     /// while nothing is timed ([`Engine::needs_periodic_ticks`]) looks again at once.
-    timer_wakers: Mutex<Vec<TimerWaker>>,
+    timer_wakers: Arc<Mutex<TimerWakers>>,
     /// Access control, once installed ([`Engine::install_access_control`]).
     guard: OnceLock<crate::access::Guard>,
     /// File transfer, once installed ([`Engine::install_file_resources`]).
@@ -242,7 +274,7 @@ impl<T: VissTree> Engine<T> {
             timed: Mutex::new(Vec::new()),
             ended: Arc::default(),
             limited: Mutex::new(Vec::new()),
-            timer_wakers: Mutex::new(Vec::new()),
+            timer_wakers: Arc::default(),
             guard: OnceLock::new(),
             files: OnceLock::new(),
             groups: OnceLock::new(),
@@ -468,14 +500,30 @@ impl<T: VissTree> Engine<T> {
     /// Registers `wake`, called whenever a subscription starts that changes what the timer
     /// loop waits for (a `timebased` one, or one with an end). It is called with no engine
     /// lock held, but on the request's thread: it should only signal (as `run_timers`'
-    /// `Notify` does), not tick.
-    pub fn add_timer_waker(&self, wake: impl Fn() + Send + Sync + 'static) {
-        self.timer_wakers.lock().push(Arc::new(wake));
+    /// `Notify` does), not tick. It stays registered while the returned guard lives.
+    pub fn add_timer_waker(&self, wake: impl Fn() + Send + Sync + 'static) -> TimerWakerGuard {
+        let mut registered = self.timer_wakers.lock();
+        let id = registered.next;
+        registered.next += 1;
+        registered.wakers.push((id, Arc::new(wake)));
+        TimerWakerGuard {
+            wakers: Arc::downgrade(&self.timer_wakers),
+            id,
+        }
+    }
+
+    /// How many timer wake-ups are registered (tests: a stopped timer loop leaves none).
+    #[cfg(test)]
+    pub(crate) fn registered_timer_wakers(&self) -> usize {
+        self.timer_wakers.lock().wakers.len()
     }
 
     /// Wakes every registered timer loop.
     fn wake_timers(&self) {
-        let wakers = self.timer_wakers.lock().clone();
+        // cloned out of the lock: a wake-up may take other locks
+        let wakers: Vec<TimerWaker> = (self.timer_wakers.lock().wakers.iter())
+            .map(|(_, wake)| Arc::clone(wake))
+            .collect();
         for wake in wakers {
             wake();
         }
@@ -621,7 +669,7 @@ mod tests {
         let (engine, _) = engine_with_speed();
         let woken = Arc::new(std::sync::atomic::AtomicUsize::new(0));
         let counter = Arc::clone(&woken);
-        engine.add_timer_waker(move || {
+        let registered = engine.add_timer_waker(move || {
             counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         });
         let mut session = engine.open_session();
@@ -644,5 +692,11 @@ mod tests {
             !engine.needs_periodic_ticks(),
             "the ended timed subscription is forgotten"
         );
+        // once its guard is dropped, the wake-up is not called again
+        drop(registered);
+        let mut session = engine.open_session();
+        engine.handle(&mut session, timed, &mut out);
+        assert!(engine.needs_periodic_ticks());
+        assert_eq!(woken.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 }

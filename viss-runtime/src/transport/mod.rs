@@ -271,7 +271,8 @@ pub async fn run_timers<T: VissTree + 'static>(
     let waker = Arc::clone(&wake);
     // notify_one keeps a permit when nobody waits yet, so a subscription that starts
     // between the checks below and the wait is not missed.
-    engine.add_timer_waker(move || waker.notify_one());
+    // unregistered when this loop ends
+    let _registered = engine.add_timer_waker(move || waker.notify_one());
     let mut interval = tokio::time::interval(period);
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     tokio::pin!(stop);
@@ -399,8 +400,14 @@ mod tests {
         )
         .await;
         assert!(first.is_some(), "a timebased event within 700 ms");
+        assert_eq!(engine.registered_timer_wakers(), 1);
         let _ = stop.send(());
         timers.await.expect("the timer loop ends");
+        assert_eq!(
+            engine.registered_timer_wakers(),
+            0,
+            "the ended loop's wake-up is unregistered"
+        );
     }
 
     /// The `Server` tree lists what this build serves: a ws-only build (CI runs this test
