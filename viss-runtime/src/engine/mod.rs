@@ -693,7 +693,9 @@ mod tests {
             "the ended timed subscription is forgotten"
         );
         // once its guard is dropped, the wake-up is not called again
+        assert_eq!(engine.registered_timer_wakers(), 1);
         drop(registered);
+        assert_eq!(engine.registered_timer_wakers(), 0);
         let mut session = engine.open_session();
         engine.handle(&mut session, timed, &mut out);
         assert!(engine.needs_periodic_ticks());
