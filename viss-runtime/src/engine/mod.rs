@@ -500,7 +500,8 @@ impl<T: VissTree> Engine<T> {
     /// Registers `wake`, called whenever a subscription starts that changes what the timer
     /// loop waits for (a `timebased` one, or one with an end). It is called with no engine
     /// lock held, but on the request's thread: it should only signal (as `run_timers`'
-    /// `Notify` does), not tick. It stays registered while the returned guard lives.
+    /// `Notify` does), not tick. It stays registered while the returned guard lives (a wake
+    /// already under way when the guard drops may still call it once).
     pub fn add_timer_waker(&self, wake: impl Fn() + Send + Sync + 'static) -> TimerWakerGuard {
         let mut registered = self.timer_wakers.lock();
         let id = registered.next;
