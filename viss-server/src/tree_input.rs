@@ -37,11 +37,13 @@ pub fn load(args: &TreeArgs) -> Result<Vec<DynamicTree>, String> {
 
 const LOADER_STACK_BYTES: usize = 8 << 20;
 
-/// Frees the loaded trees on a short-lived thread. Freed on this thread, up to 7 blocks of
-/// each small size would stay in its cache of free blocks (glibc's tcache) for good, never
-/// merged back into the loading arena: on the standard tree some 200 blocks, 55 KB, that
-/// kept about 200 of that arena's pages (730 KB) resident between them. A thread's cache
-/// is emptied into the arenas when the thread ends.
+/// Frees the loaded trees on a short-lived thread. Freed on this thread, glibc would keep
+/// up to 7 blocks of each small size in this thread's cache of free blocks (its tcache)
+/// until this thread asks for those sizes again; cached blocks count as in use, so on the
+/// standard tree some 200 of them (55 KB) kept 730 KB of the loading arena's pages resident
+/// between them. A thread's cache is emptied into the arenas when the thread ends, before
+/// `join` returns, so `release_free_memory` then finds those pages free.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn drop_on_a_thread_of_its_own(loaded: Vec<DynamicTree>) {
     let dropper = std::thread::Builder::new()
         .name("tree-release".into())
@@ -51,6 +53,11 @@ fn drop_on_a_thread_of_its_own(loaded: Vec<DynamicTree>) {
     if let Ok(dropper) = dropper {
         let _ = dropper.join();
     }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn drop_on_a_thread_of_its_own(loaded: Vec<DynamicTree>) {
+    drop(loaded);
 }
 
 fn load_and_convert(args: &TreeArgs) -> Result<Vec<DynamicTree>, String> {
