@@ -4,6 +4,7 @@
 //! send timeout so a client that stops reading cannot hold the server.
 
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -350,8 +351,11 @@ impl<T: VissTree + 'static> Connection<'_, T> {
         session: &mut Session,
         mut message: Option<Result<Message, axum::Error>>,
     ) -> Result<(), Ended> {
+        // One clock read per batch: the messages taken after the first were already
+        // received when it was.
+        let now = Instant::now();
         for handled in 1..=BATCH {
-            self.last_heard = Instant::now();
+            self.last_heard = now;
             if let Some(Ok(Message::Text(_) | Message::Binary(_))) = &message {
                 self.last_request = self.last_heard;
             }
@@ -476,26 +480,12 @@ impl<T: VissTree + 'static> Connection<'_, T> {
             Frame::Binary => Message::Binary(payload.into()),
         };
         let send_timeout = self.state.limits.send_timeout();
-        match tokio::time::timeout(send_timeout, self.socket.feed(frame)).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Ended::Failed),
-            Err(_) => {
-                tracing::info!("closing a WebSocket whose client does not read");
-                Err(Ended::Failed)
-            }
-        }
+        within_send_timeout(self.socket.feed(frame), send_timeout).await
     }
 
     async fn flush(&mut self) -> Result<(), Ended> {
         let send_timeout = self.state.limits.send_timeout();
-        match tokio::time::timeout(send_timeout, self.socket.flush()).await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(_)) => Err(Ended::Failed),
-            Err(_) => {
-                tracing::info!("closing a WebSocket whose client does not read");
-                Err(Ended::Failed)
-            }
-        }
+        within_send_timeout(self.socket.flush(), send_timeout).await
     }
 
     /// Sends a close frame with the reason, then reads (a bounded number of frames for a
@@ -530,6 +520,29 @@ impl<T: VissTree + 'static> Connection<'_, T> {
         };
         let _ = tokio::time::timeout(CLOSE_DRAIN_TIME, drain).await;
     }
+}
+
+/// Runs a send (a frame into the write buffer, or the buffer into the socket) under the send
+/// timeout, which closes the connection of a client that stops reading. A send almost always
+/// completes on its first poll, and then no timer is made at all: a timer costs a clock
+/// read, a runtime handle and an entry made and dropped, twice per response otherwise.
+async fn within_send_timeout(
+    send: impl Future<Output = Result<(), axum::Error>>,
+    timeout: Duration,
+) -> Result<(), Ended> {
+    let mut send = std::pin::pin!(send);
+    let first = std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await;
+    let sent = match first {
+        Poll::Ready(sent) => sent,
+        Poll::Pending => match tokio::time::timeout(timeout, send).await {
+            Ok(sent) => sent,
+            Err(_) => {
+                tracing::info!("closing a WebSocket whose client does not read");
+                return Err(Ended::Failed);
+            }
+        },
+    };
+    sent.map_err(|_| Ended::Failed)
 }
 
 #[cfg(test)]
