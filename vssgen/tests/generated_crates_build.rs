@@ -196,6 +196,7 @@ fn default_output_builds_as_written_and_after_a_move() {
         String::from_utf8_lossy(&build.stderr)
     );
     assert!(moved.join("src/trailer/tree.rs").is_file());
+    the_server_was_linked_in_code_order(&workspace_root().join("target/debug/deps"), "mycar");
     further_trees_get_sdks_of_their_own(&moved);
     let main = moved.join("src/main.rs");
     let rustfmt = Command::new("rustfmt")
@@ -209,6 +210,56 @@ fn default_output_builds_as_written_and_after_a_move() {
         String::from_utf8_lossy(&rustfmt.stdout)
     );
     serves_both_trees(&workspace_root().join("target/debug/mycar"));
+}
+
+/// The crate's linker (`link/cc-ordered`, named by its `.cargo/config.toml`) linked the
+/// server a second time with the functions of `link/code-order.txt` it found placed first,
+/// in that order. (A debug build finds fewer of them than a release build: the sizes in the
+/// list are those of release code.)
+fn the_server_was_linked_in_code_order(deps: &Path, bin_stem: &str) {
+    let newest = std::fs::read_dir(deps)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            name.starts_with(&format!("{bin_stem}-")) && name.ends_with(".code-order")
+        })
+        .max_by_key(|path| path.metadata().unwrap().modified().unwrap())
+        .unwrap_or_else(|| panic!("link/cc-ordered wrote no {bin_stem}-*.code-order in {deps:?}"));
+    let order = std::fs::read_to_string(&newest).unwrap();
+    let ordered: Vec<&str> = order.lines().collect();
+    assert!(
+        ordered.len() >= 50,
+        "{} functions in {newest:?}",
+        ordered.len()
+    );
+    let binary = newest.with_extension("");
+    let listing = Command::new("nm")
+        .arg("--defined-only")
+        .arg(&binary)
+        .output()
+        .unwrap();
+    assert!(listing.status.success());
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    let address = |symbol: &str| {
+        listing
+            .lines()
+            .find_map(|line| {
+                let mut fields = line.split_whitespace();
+                let address = fields.next()?;
+                (fields.nth(1)? == symbol).then(|| u64::from_str_radix(address, 16).unwrap())
+            })
+            .unwrap_or_else(|| panic!("{symbol} is not in {binary:?}"))
+    };
+    let addresses: Vec<u64> = ordered
+        .iter()
+        .take(50)
+        .map(|symbol| address(symbol))
+        .collect();
+    assert!(
+        addresses.windows(2).all(|pair| pair[0] < pair[1]),
+        "the first 50 functions of {newest:?} are not in order in {binary:?}: {addresses:x?}"
+    );
 }
 
 /// The generated server answers for both roots: paths resolve per root, a set on the

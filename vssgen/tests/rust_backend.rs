@@ -173,7 +173,10 @@ fn the_standard_tree_uses_raw_identifiers_for_keywords() {
             "src/tree.rs",
             "src/provider.rs",
             "src/snapshot.rs",
-            "src/main.rs"
+            "src/main.rs",
+            ".cargo/config.toml",
+            "link/cc-ordered",
+            "link/code-order.txt"
         ]
     );
     for file in &files {
@@ -219,6 +222,29 @@ fn standalone_crates_get_small_release_profiles_and_workspace_members_none() {
     };
     let files = rust::generate(&demo_tree(), &member).unwrap();
     assert!(!file(&files, "Cargo.toml").contains("[profile"));
+    // the code-ordered link: a crate of its own links through link/cc-ordered, for its own
+    // binary (cargo links `car-site` as deps/car_site-<hash>); a member as its workspace does
+    let standalone = rust::generate(&demo_tree(), &GenerateOptions::new("car-site")).unwrap();
+    assert!(file(&standalone, ".cargo/config.toml").contains("linker = \"link/cc-ordered\""));
+    let script = file(&standalone, "link/cc-ordered");
+    assert!(script.starts_with("#!/bin/sh\n# @generated"), "{script}");
+    assert!(script.contains("car_site-*) ;;"), "{script}");
+    let order = file(&standalone, "link/code-order.txt");
+    assert!(
+        order.lines().count() > 500,
+        "{} functions",
+        order.lines().count()
+    );
+    assert!(
+        order.contains("_ZNviss_runtime"),
+        "the runtime's own functions are in the order"
+    );
+    assert!(
+        files
+            .iter()
+            .all(|file| !file.path.starts_with("link/") && !file.path.starts_with(".cargo/")),
+        "a workspace member gets no linker of its own"
+    );
 }
 
 /// The snapshot codec takes its numbers from the `.proto`'s numbering (the lock), not from

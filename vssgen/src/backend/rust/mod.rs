@@ -8,13 +8,16 @@
 //! * [`server`]: `provider.rs` and `lib.rs` tokens, `main.rs` text (a call into the runtime);
 //! * [`snapshot`]: `snapshot.rs`, the protobuf codec of the tree's `.proto` (numbers from
 //!   the proto backend);
-//! * the two non-Rust files come from the minijinja templates in `templates/`.
+//! * [`link`]: the code-ordered link on x86_64 Linux (a crate of its own only, not a
+//!   workspace member);
+//! * the non-Rust files come from the minijinja templates in `templates/`.
 //!
 //! Output is deterministic: nothing iterates a hash map, and the only inputs are the tree and
 //! [`GenerateOptions`].
 
 pub mod emit;
 pub mod enums;
+pub mod link;
 pub mod naming;
 pub mod server;
 pub mod snapshot;
@@ -154,6 +157,10 @@ pub fn generate_trees(
         "src/main.rs",
         format!("{header}{}", server::main_text(&plans, &options.crate_name)),
     ));
+    if !options.workspace_member {
+        // a member links as its workspace does
+        files.extend(link::files(options)?);
+    }
     Ok(files)
 }
 
@@ -233,7 +240,23 @@ pub fn write_files(dir: &Path, files: &[GeneratedFile]) -> Result<(), GenerateEr
         }
         std::fs::write(&path, &file.contents)
             .map_err(|error| GenerateError::Write(path.clone(), error.to_string()))?;
+        if file.contents.starts_with("#!") {
+            make_executable(&path)?;
+        }
     }
+    Ok(())
+}
+
+/// A script (a file starting with `#!`) is written executable: cargo runs `link/cc-ordered`.
+#[cfg(unix)]
+fn make_executable(path: &Path) -> Result<(), GenerateError> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|error| GenerateError::Write(path.to_owned(), error.to_string()))
+}
+
+#[cfg(not(unix))]
+fn make_executable(_path: &Path) -> Result<(), GenerateError> {
     Ok(())
 }
 
