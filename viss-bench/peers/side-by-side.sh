@@ -58,6 +58,8 @@ fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$repo/target}"
 bin="$CARGO_TARGET_DIR/release"
 mkdir -p "$out"
+# shellcheck source=await-port.sh
+source "$repo/viss-bench/peers/await-port.sh"
 step() { printf '\n=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)"; }
 
 step "build viss-server, vssgen and viss-bench (release: fat LTO, one codegen unit)"
@@ -94,11 +96,7 @@ start() {
     taskset -c "$cpu" "$@" > "$out/$name.log" 2>&1 &
     started=$!
     pids+=("$started")
-    for _ in $(seq 1 300); do
-        if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 0; fi
-        kill -0 "$started" 2>/dev/null || break
-        sleep 0.1
-    done
+    await_port "$port" "$started" && return 0
     echo "side-by-side: $name did not listen on port $port; its log:" >&2
     cat "$out/$name.log" >&2
     exit 1

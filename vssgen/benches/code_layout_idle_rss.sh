@@ -46,6 +46,8 @@ stop_server() {
 }
 trap 'stop_server; rm -rf "$WORK"' EXIT
 command -v valgrind >/dev/null || { echo "code_layout_idle_rss: needs valgrind" >&2; exit 2; }
+# shellcheck source=../../viss-bench/peers/await-port.sh
+source "$REPO/viss-bench/peers/await-port.sh"
 step() { printf '=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)" >&2; }
 
 step "generating the standard-tree crate"
@@ -78,11 +80,8 @@ serve() {
   "$@" "$binary" --address 127.0.0.1 --ws-port "$PORT" --http-port 0 --grpc-port 0 \
     --insecure --log-level warn --self-signed-dir "$WORK/tls" >/dev/null 2>&1 &
   SERVER=$!
-  for _ in $(seq 1 600); do
-    if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then return 0; fi
-    kill -0 "$SERVER" 2>/dev/null || break
-    sleep 0.1
-  done
+  # under callgrind a start takes seconds
+  await_port "$PORT" "$SERVER" 60 && return 0
   echo "code_layout_idle_rss: $binary did not listen on port $PORT" >&2
   exit 1
 }
@@ -173,10 +172,7 @@ measure() {
       --viss-port "$PORT" >/dev/null 2>&1 &
     SERVER=$!
     subprotocol=none
-    for _ in $(seq 1 300); do
-      (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-      sleep 0.1
-    done
+    await_port "$PORT" "$SERVER" || { echo "code_layout_idle_rss: KUKSA did not start" >&2; exit 1; }
   else
     serve "$WORK/$1"
   fi
