@@ -124,12 +124,14 @@ for fields in map(str.split, listing.splitlines()):
         sizes.setdefault(fields[3], fields[1])
 kept = [name for name in order if name in sizes]
 open(order_path, 'w').write(''.join(name + '\n' for name in kept))
-# link/cc-ordered's key: the symbol without its hash (legacy mangling: 17h<16 hex>E), its
-# crate's name (`@`) and its digits
+# link/cc-ordered's key: the symbol without its hash (legacy mangling: 17h<16 hex>E), the
+# crate's name as a path's root written `@`, and no digits
 def key(name):
     if re.fullmatch(r'_ZN.*17h[0-9a-f]{16}E', name):
         name = name[:-18]
-    return re.sub(r'[0-9]+', '', name.replace('vss_standard_server', '@'))
+    name = re.sub(r'^_ZN[0-9]+vss_standard_server(?=[0-9])', '_ZN@', name)
+    name = name.replace('$vss_standard_server..', '$@..')
+    return re.sub(r'[0-9]+', '', name)
 keys = dict.fromkeys(f'{key(name)} {sizes[name]}\n' for name in kept)  # first of each
 open(keys_path, 'w').write(''.join(keys))
 print(f'{len(kept)} functions ran ({len(order) - len(kept)} without a symbol)', file=sys.stderr)

@@ -229,6 +229,21 @@ fn standalone_crates_get_small_release_profiles_and_workspace_members_none() {
     let script = file(&standalone, "link/cc-ordered");
     assert!(script.starts_with("#!/bin/sh\n# @generated"), "{script}");
     assert!(script.contains("car_site-*) ;;"), "{script}");
+    // it parses as POSIX sh (an apostrophe in a comment of its awk program once ended the
+    // program's quotes)
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("cc-ordered");
+    std::fs::write(&path, script).unwrap();
+    let parsed = std::process::Command::new("sh")
+        .arg("-n")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert!(
+        parsed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&parsed.stderr)
+    );
     let order = file(&standalone, "link/code-order.txt");
     assert!(
         order.lines().count() > 500,

@@ -2,7 +2,7 @@
 //! `link/cc-ordered` as the linker, which links like `cc` and then links the server again
 //! with the functions that run when a vssgen server starts and serves placed together,
 //! from the list in `link/code-order.txt`. Placed together they keep fewer pages of code
-//! resident: the standard-tree server idles at about 6.3 MB instead of 10.4 MB.
+//! resident: the standard-tree server idles at about 6.5 MB instead of 10.3–10.8 MB.
 //!
 //! The list comes from a profile of the standard-tree server
 //! (`vssgen/benches/code_layout_idle_rss.sh` writes it with `ORDER_OUT`). It names symbols
