@@ -9,13 +9,16 @@
 //! * [`mqtt::Broker`]: Debian's mosquitto on a free port.
 //! * [`server::Server`] / [`server::curl`]: a server binary under test on free ports, stopped
 //!   by its PID, and the HTTP peer.
+//! * [`assert_linked_in_code_order`]: a server binary was linked in code order.
 
 mod alloc_count;
 pub mod auth;
+mod code_order;
 pub mod mqtt;
 pub mod server;
 
 pub use alloc_count::{CountingAllocator, allocations_during, thread_allocations};
+pub use code_order::assert_linked_in_code_order;
 
 use std::path::{Path, PathBuf};
 

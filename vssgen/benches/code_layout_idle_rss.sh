@@ -16,17 +16,21 @@
 # then starts each in turn, ROUNDS times, reading VmRSS and its anonymous part once idle and
 # once after a load run (1 and 8 connections, sequential and pipelined).
 #
+# SUBJECT=viss-server measures the workspace's viss-server instead (serving vss.json), linked
+# the same three ways: plain, as built (the workspace's .cargo/config.toml links it through
+# viss-server/link/cc-ordered with viss-server/link/code-order.txt) and profiled.
+#
 # ORDER_OUT=FILE writes the profiled list as link/code-order.txt wants it (symbols without
-# their hash, with their size): templates/link/code-order.txt is made so, and is remade when
-# the runtime, its dependencies or the toolchain change (the as-generated build then falls
-# behind the profiled one).
+# their hash, with their size): templates/link/code-order.txt (generated servers) and
+# viss-server/link/code-order.txt are made so, and are remade when the runtime, its
+# dependencies or the toolchain change (the as-built link then falls behind the profiled one).
 #
 # Usage: vssgen/benches/code_layout_idle_rss.sh
 # Needs: valgrind, python3, rustc linking with lld (rustc's default on x86_64 Linux).
 # Environment: VSS_SHARED (default <repo>/../shared); ROUNDS (default 3); WAIT seconds after
 # start (default 3); TARGET_DIR for the builds (default a temporary directory); KUKSA, the
 # path of a KUKSA Databroker binary (viss-bench/peers/README.md) to measure beside them in
-# the same rounds, serving the same tree (vss.json) over VISS; ORDER_OUT.
+# the same rounds, serving the same tree (vss.json) over VISS; SUBJECT; ORDER_OUT.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -50,24 +54,35 @@ command -v valgrind >/dev/null || { echo "code_layout_idle_rss: needs valgrind" 
 source "$REPO/viss-bench/peers/await-port.sh"
 step() { printf '=== %s (%s)\n' "$1" "$(date -u +%H:%M:%S)" >&2; }
 
-step "generating the standard-tree crate"
 (cd "$REPO" && cargo build --quiet --release --locked -p vssgen -p viss-bench)
-"$REPO/target/release/vssgen" generate \
-  -s "$SHARED/vss/spec/VehicleSignalSpecification.vspec" \
-  --crate-name vss-standard-server --runtime-path "$REPO/viss-runtime" \
-  --proto-lock-dir "$WORK" --out "$WORK/crate" 2>/dev/null
-cp "$REPO/Cargo.lock" "$WORK/crate/"
-BUILT=$TARGET_DIR/release/vss-standard-server
 BENCH=$REPO/target/release/viss-bench
-# build NAME COMMAND...: (re)builds the crate with COMMAND and keeps the binary as NAME
+case ${SUBJECT:-generated} in
+  generated)
+    step "generating the standard-tree crate"
+    "$REPO/target/release/vssgen" generate \
+      -s "$SHARED/vss/spec/VehicleSignalSpecification.vspec" \
+      --crate-name vss-standard-server --runtime-path "$REPO/viss-runtime" \
+      --proto-lock-dir "$WORK" --out "$WORK/crate" 2>/dev/null
+    cp "$REPO/Cargo.lock" "$WORK/crate/"
+    CRATE_DIR=$WORK/crate MAIN_RS=$WORK/crate/src/main.rs BIN=vss-standard-server
+    AS_BUILT=as-generated SERVER_ARGS=()
+    CARGO_ARGS=(--offline) ;;
+  viss-server)
+    CRATE_DIR=$REPO MAIN_RS=$REPO/viss-server/src/main.rs BIN=viss-server AS_BUILT=as-built
+    SERVER_ARGS=(--json "$SHARED/vss/json/vss.json") CARGO_ARGS=(--locked -p viss-server) ;;
+  *) echo "code_layout_idle_rss: SUBJECT is generated or viss-server" >&2; exit 2 ;;
+esac
+BUILT=$TARGET_DIR/release/$BIN
+# build NAME COMMAND...: (re)builds the server with `COMMAND $CARGO_ARGS` and keeps the
+# binary as NAME
 build() {
   local name=$1; shift
   step "building: $name"
-  touch "$WORK/crate/src/main.rs"   # the link is all that differs: cargo must redo it
-  (cd "$WORK/crate" && CARGO_TARGET_DIR=$TARGET_DIR "$@")
+  touch "$MAIN_RS"   # the link is all that differs: cargo must redo it
+  (cd "$CRATE_DIR" && CARGO_TARGET_DIR=$TARGET_DIR "$@")
   cp "$BUILT" "$WORK/$name"
 }
-build plain env VSSGEN_NO_CODE_ORDER=1 cargo build --quiet --offline --release
+build plain env VSSGEN_NO_CODE_ORDER=1 cargo build --quiet --release "${CARGO_ARGS[@]}"
 if ! readelf -p .comment "$WORK/plain" | grep -q 'Linker: LLD'; then
   echo "code_layout_idle_rss: the server was not linked by lld (--symbol-ordering-file)" >&2
   exit 2
@@ -77,8 +92,8 @@ fi
 # ports, as in idle_rss_standard_server.sh) and waits for it to listen; PID in $SERVER.
 serve() {
   local binary=$1; shift
-  "$@" "$binary" --address 127.0.0.1 --ws-port "$PORT" --http-port 0 --grpc-port 0 \
-    --insecure --log-level warn --self-signed-dir "$WORK/tls" >/dev/null 2>&1 &
+  "$@" "$binary" "${SERVER_ARGS[@]}" --address 127.0.0.1 --ws-port "$PORT" --http-port 0 \
+    --grpc-port 0 --insecure --log-level warn --self-signed-dir "$WORK/tls" >/dev/null 2>&1 &
   SERVER=$!
   # under callgrind a start takes seconds
   await_port "$PORT" "$SERVER" 60 && return 0
@@ -99,9 +114,10 @@ stop_server
 # every function callgrind saw run in the server's own object, in the order it first
 # appears (callgrind writes them roughly as they were first called): by exact symbol into
 # order.txt, and as link/code-order.txt lists them into keys.txt
-python3 - "$WORK/callgrind.out" "$WORK/plain" "$WORK/order.txt" "$WORK/keys.txt" <<'EOF'
+python3 - "$WORK/callgrind.out" "$WORK/plain" "$WORK/order.txt" "$WORK/keys.txt" \
+  "${BIN//-/_}" <<'EOF'
 import re, subprocess, sys
-profile, binary, order_path, keys_path = sys.argv[1:]
+profile, binary, order_path, keys_path, crate = sys.argv[1:]
 objects, functions, order, seen, current = {}, {}, [], set(), None
 for line in open(profile):
     if m := re.match(r'^(c?ob)=\((\d+)\)(?: (.*))?', line):
@@ -124,27 +140,33 @@ for fields in map(str.split, listing.splitlines()):
         sizes.setdefault(fields[3], fields[1])
 kept = [name for name in order if name in sizes]
 open(order_path, 'w').write(''.join(name + '\n' for name in kept))
-# link/cc-ordered's key: the symbol without its hash (legacy mangling: 17h<16 hex>E), the
-# crate's name as a path's root written `@`, and no digits
+# link/cc-ordered's key: the symbol without a numbered suffix (.<digits>, .llvm.<digits>)
+# and without its hash (legacy mangling: 17h<16 hex>E), the crate's name as a path's root
+# written `@`, and no digits
 def key(name):
+    name = re.sub(r'(\.llvm)?\.[0-9]+$', '', name)   # a numbered copy's suffix
     if re.fullmatch(r'_ZN.*17h[0-9a-f]{16}E', name):
         name = name[:-18]
-    name = re.sub(r'^_ZN[0-9]+vss_standard_server(?=[0-9])', '_ZN@', name)
-    name = name.replace('$vss_standard_server..', '$@..')
+    name = re.sub(rf'^_ZN[0-9]+{crate}(?=[0-9])', '_ZN@', name)
+    name = name.replace(f'${crate}..', '$@..')
     return re.sub(r'[0-9]+', '', name)
 keys = dict.fromkeys(f'{key(name)} {sizes[name]}\n' for name in kept)  # first of each
 open(keys_path, 'w').write(''.join(keys))
 print(f'{len(kept)} functions ran ({len(order) - len(kept)} without a symbol)', file=sys.stderr)
 EOF
-if [[ -n ${ORDER_OUT:-} ]]; then cp "$WORK/keys.txt" "$ORDER_OUT"; fi
+if [[ -n ${ORDER_OUT:-} ]]; then
+  { echo "# $BIN: key size, in the order the functions first ran (callgrind), written by"
+    echo "# SUBJECT=${SUBJECT:-generated} vssgen/benches/code_layout_idle_rss.sh on $(date -u +%F)"
+    cat "$WORK/keys.txt"; } > "$ORDER_OUT"
+fi
 
-build profiled env VSSGEN_NO_CODE_ORDER=1 cargo rustc --quiet --offline --release \
-  --bin vss-standard-server -- -C "link-arg=-Wl,--symbol-ordering-file=$WORK/order.txt"
-build as-generated cargo build --quiet --offline --release
+build profiled env VSSGEN_NO_CODE_ORDER=1 cargo rustc --quiet --release "${CARGO_ARGS[@]}" \
+  --bin "$BIN" -- -C "link-arg=-Wl,--symbol-ordering-file=$WORK/order.txt"
+build "$AS_BUILT" cargo build --quiet --release "${CARGO_ARGS[@]}"
 
 # pages of code the functions that ran span in each build: the ordered links must have
 # moved them together (lld warns and ignores a name it does not find)
-python3 - "$WORK/order.txt" "$WORK/plain" "$WORK/as-generated" "$WORK/profiled" <<'EOF'
+python3 - "$WORK/order.txt" "$WORK/plain" "$WORK/$AS_BUILT" "$WORK/profiled" <<'EOF'
 import subprocess, sys
 ran = set(open(sys.argv[1]).read().split())
 spans = []
@@ -189,7 +211,7 @@ measure() {
 }
 mb() { echo "scale=2; $1 / 1024" | bc -l; }
 
-builds=(plain as-generated profiled)
+builds=(plain "$AS_BUILT" profiled)
 [[ -n ${KUKSA:-} ]] && builds+=(kuksa)
 step "measuring, $ROUNDS starts of each, in turn"
 echo "| build | round | idle RSS | anonymous | RSS after 20,000 gets per load run |"

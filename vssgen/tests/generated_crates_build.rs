@@ -15,7 +15,7 @@ use std::path::Path;
 use std::process::Command;
 
 use test_support::server::{Server, curl};
-use test_support::{shared_path, workspace_root};
+use test_support::{assert_linked_in_code_order, shared_path, workspace_root};
 use vss_model::vspec::{self, VspecOptions};
 use vssgen::backend::rust::{self, GenerateOptions, RuntimeDependency};
 
@@ -196,7 +196,7 @@ fn default_output_builds_as_written_and_after_a_move() {
         String::from_utf8_lossy(&build.stderr)
     );
     assert!(moved.join("src/trailer/tree.rs").is_file());
-    the_server_was_linked_in_code_order(&workspace_root().join("target/debug"), "mycar");
+    assert_linked_in_code_order(&workspace_root().join("target/debug/mycar"));
     further_trees_get_sdks_of_their_own(&moved);
     let main = moved.join("src/main.rs");
     let rustfmt = Command::new("rustfmt")
@@ -211,71 +211,6 @@ fn default_output_builds_as_written_and_after_a_move() {
     );
     serves_both_trees(&workspace_root().join("target/debug/mycar"));
 }
-
-/// The crate's linker (`link/cc-ordered`, named by its `.cargo/config.toml`) linked the
-/// server a second time with the functions of `link/code-order.txt` it found placed first,
-/// in that order. (A debug build finds fewer of them than a release build: the sizes in the
-/// list are those of release code.) The binary cargo copied out is the one just linked (the
-/// same file as `deps/<stem>-<hash>`), and its order file must sit beside that one.
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
-fn the_server_was_linked_in_code_order(target_debug: &Path, bin_stem: &str) {
-    use std::os::unix::fs::MetadataExt;
-    if std::env::var_os("VSSGEN_NO_CODE_ORDER").is_some() {
-        return;
-    }
-    let built = target_debug.join(bin_stem).metadata().unwrap().ino();
-    let binary = std::fs::read_dir(target_debug.join("deps"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .find(|path| {
-            let name = path.file_name().unwrap().to_string_lossy();
-            name.starts_with(&format!("{bin_stem}-"))
-                && !name.contains('.')
-                && path.metadata().unwrap().ino() == built
-        })
-        .unwrap_or_else(|| panic!("no deps/{bin_stem}-<hash> is the built {bin_stem}"));
-    let order_file = binary.with_file_name(format!(
-        "{}.code-order",
-        binary.file_name().unwrap().to_string_lossy()
-    ));
-    let order = std::fs::read_to_string(&order_file)
-        .unwrap_or_else(|error| panic!("link/cc-ordered wrote no {order_file:?}: {error}"));
-    let ordered: Vec<&str> = order.lines().collect();
-    assert!(
-        ordered.len() >= 50,
-        "{} functions in {order_file:?}",
-        ordered.len()
-    );
-    let listing = Command::new("nm")
-        .arg("--defined-only")
-        .arg(&binary)
-        .output()
-        .unwrap();
-    assert!(listing.status.success());
-    let listing = String::from_utf8_lossy(&listing.stdout);
-    let address = |symbol: &str| {
-        listing
-            .lines()
-            .find_map(|line| {
-                let mut fields = line.split_whitespace();
-                let address = fields.next()?;
-                (fields.nth(1)? == symbol).then(|| u64::from_str_radix(address, 16).unwrap())
-            })
-            .unwrap_or_else(|| panic!("{symbol} is not in {binary:?}"))
-    };
-    let addresses: Vec<u64> = ordered
-        .iter()
-        .take(50)
-        .map(|symbol| address(symbol))
-        .collect();
-    assert!(
-        addresses.windows(2).all(|pair| pair[0] < pair[1]),
-        "the first 50 functions of {order_file:?} are not in order in {binary:?}: {addresses:x?}"
-    );
-}
-
-#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
-fn the_server_was_linked_in_code_order(_target_debug: &Path, _bin_stem: &str) {}
 
 /// The generated server answers for both roots: paths resolve per root, a set on the
 /// second tree's actuator round-trips, a root no tree has is unknown.

@@ -41,7 +41,18 @@ pub fn files(options: &GenerateOptions) -> Result<Vec<GeneratedFile>, GenerateEr
     };
     Ok(vec![
         GeneratedFile::new(".cargo/config.toml", render(CONFIG_TEMPLATE, &view)?),
-        GeneratedFile::new("link/cc-ordered", render(SCRIPT_TEMPLATE, &view)?),
+        GeneratedFile::new("link/cc-ordered", script(&options.crate_name, &header)?),
         GeneratedFile::new("link/code-order.txt", format!("{header}\n{CODE_ORDER}")),
     ])
+}
+
+/// `link/cc-ordered` for the binary `bin_name` of any crate, below `header` (comment lines):
+/// the workspace links viss-server through one (`viss-server/link/cc-ordered`, kept equal
+/// to this by a test), with a list of its own beside it.
+pub fn script(bin_name: &str, header: &str) -> Result<String, GenerateError> {
+    let view = View {
+        header,
+        bin_stem: bin_name.replace('-', "_"),
+    };
+    render(SCRIPT_TEMPLATE, &view)
 }

@@ -1,0 +1,79 @@
+//! The code-ordered link (`link/cc-ordered`, vssgen's template): checks that a server binary
+//! was linked a second time with the functions of its `code-order.txt` placed first.
+
+use std::path::Path;
+use std::process::Command;
+
+/// The linker script linked `binary` (a binary cargo copied out of `deps/`, e.g.
+/// `target/debug/viss-server`) again with the functions of its list it found placed first, in
+/// that order. (A debug build finds fewer of them than a release build: the sizes in the
+/// lists are those of release code.) The `deps/<stem>-<hash>` that is the same file as
+/// `binary` is the one just linked, and its order file must sit beside it. Skipped off
+/// x86_64 Linux, where the script is not the linker, and with `VSSGEN_NO_CODE_ORDER` set.
+#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+#[allow(clippy::unwrap_used, clippy::missing_panics_doc)] // a failed unwrap is a failed test
+pub fn assert_linked_in_code_order(binary: &Path) {
+    use std::os::unix::fs::MetadataExt;
+    if std::env::var_os("VSSGEN_NO_CODE_ORDER").is_some() {
+        return;
+    }
+    let bin_stem = binary
+        .file_name()
+        .unwrap()
+        .to_string_lossy()
+        .replace('-', "_");
+    let built = binary.metadata().unwrap().ino();
+    let deps = binary.with_file_name("deps");
+    let linked = std::fs::read_dir(&deps)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .find(|path| {
+            let name = path.file_name().unwrap().to_string_lossy();
+            name.starts_with(&format!("{bin_stem}-"))
+                && !name.contains('.')
+                && path.metadata().unwrap().ino() == built
+        })
+        .unwrap_or_else(|| panic!("no {deps:?}/{bin_stem}-<hash> is {binary:?}"));
+    let order_file = linked.with_file_name(format!(
+        "{}.code-order",
+        linked.file_name().unwrap().to_string_lossy()
+    ));
+    let order = std::fs::read_to_string(&order_file)
+        .unwrap_or_else(|error| panic!("link/cc-ordered wrote no {order_file:?}: {error}"));
+    let ordered: Vec<&str> = order.lines().collect();
+    assert!(
+        ordered.len() >= 50,
+        "{} functions in {order_file:?}",
+        ordered.len()
+    );
+    let listing = Command::new("nm")
+        .arg("--defined-only")
+        .arg(&linked)
+        .output()
+        .unwrap();
+    assert!(listing.status.success());
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    let address = |symbol: &str| {
+        listing
+            .lines()
+            .find_map(|line| {
+                let mut fields = line.split_whitespace();
+                let address = fields.next()?;
+                (fields.nth(1)? == symbol).then(|| u64::from_str_radix(address, 16).unwrap())
+            })
+            .unwrap_or_else(|| panic!("{symbol} is not in {linked:?}"))
+    };
+    let addresses: Vec<u64> = ordered
+        .iter()
+        .take(50)
+        .map(|symbol| address(symbol))
+        .collect();
+    assert!(
+        addresses.windows(2).all(|pair| pair[0] < pair[1]),
+        "the first 50 functions of {order_file:?} are not in order in {linked:?}: {addresses:x?}"
+    );
+}
+
+/// Off x86_64 Linux the script is not the linker: nothing to check.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+pub fn assert_linked_in_code_order(_binary: &Path) {}

@@ -1,0 +1,10 @@
+//! viss-server is linked in code order: the workspace's `.cargo/config.toml` links it through
+//! `viss-server/link/cc-ordered` with `viss-server/link/code-order.txt`, so the functions that
+//! run when it starts and serves sit together and fewer pages of its code stay resident.
+
+#[test]
+fn viss_server_was_linked_in_code_order() {
+    test_support::assert_linked_in_code_order(std::path::Path::new(env!(
+        "CARGO_BIN_EXE_viss-server"
+    )));
+}
