@@ -2,19 +2,29 @@
 //! was linked a second time with the functions of its `code-order.txt` placed first.
 
 use std::path::Path;
-use std::process::Command;
 
 /// The linker script linked `binary` (a binary cargo copied out of `deps/`, e.g.
 /// `target/debug/viss-server`) again with the functions of its list it found placed first, in
 /// that order. (A debug build finds fewer of them than a release build: the sizes in the
 /// lists are those of release code.) The `deps/<stem>-<hash>` that is the same file as
 /// `binary` is the one just linked, and its order file must sit beside it. Skipped off
-/// x86_64 Linux, where the script is not the linker, and with `VSSGEN_NO_CODE_ORDER` set.
-#[cfg(all(target_os = "linux", target_arch = "x86_64"))]
+/// x86_64 Linux with glibc, where the script is not the linker, with `VSSGEN_NO_CODE_ORDER`
+/// set, and where the binary was not linked by lld (another linker configured).
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
 #[allow(clippy::unwrap_used, clippy::missing_panics_doc)] // a failed unwrap is a failed test
 pub fn assert_linked_in_code_order(binary: &Path) {
     use std::os::unix::fs::MetadataExt;
+    use std::process::Command;
     if std::env::var_os("VSSGEN_NO_CODE_ORDER").is_some() {
+        return;
+    }
+    let comment = Command::new("readelf")
+        .args(["-p", ".comment"])
+        .arg(binary)
+        .output()
+        .unwrap();
+    if !String::from_utf8_lossy(&comment.stdout).contains("Linker: LLD") {
+        eprintln!("{binary:?} was not linked by lld: no code order to check");
         return;
     }
     let bin_stem = binary
@@ -74,6 +84,6 @@ pub fn assert_linked_in_code_order(binary: &Path) {
     );
 }
 
-/// Off x86_64 Linux the script is not the linker: nothing to check.
-#[cfg(not(all(target_os = "linux", target_arch = "x86_64")))]
+/// Off x86_64 Linux with glibc the script is not the linker: nothing to check.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu")))]
 pub fn assert_linked_in_code_order(_binary: &Path) {}
