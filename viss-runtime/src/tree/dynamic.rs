@@ -3,18 +3,26 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::{BuildHasher, RandomState};
+use std::sync::OnceLock;
+
+use hashbrown::HashTable;
 
 use super::{
     DataType, EnumEntry, Extended, Lit, LitKind, Literal, MetaFlags, NodeId, NodeInfo, NodeKind,
     NodeMeta, ScalarType, StructType, Validate, VissTree,
 };
+use crate::typed::packed_meta::PackedTable;
 
 /// A tree built at run time (tests, trees loaded at start-up).
 #[derive(Debug, Clone)]
 pub struct DynamicTree {
     nodes: Vec<NodeInfo>,
-    meta: Vec<NodeMeta>,
-    by_path: HashMap<Box<str>, NodeId>,
+    /// The cold table, packed until the first read, as a derived tree's is: an idle server
+    /// that serves gets and sets never reads it.
+    meta: PackedTable,
+    unpacked_meta: OnceLock<Box<[NodeMeta]>>,
+    by_path: PathIndex,
     struct_types: Vec<StructType>,
 }
 
@@ -31,15 +39,48 @@ impl VissTree for DynamicTree {
     }
 
     fn node_meta(&self) -> &[NodeMeta] {
-        &self.meta
+        self.unpacked_meta.get_or_init(|| self.meta.unpack())
     }
 
     fn lookup_dotted(&self, path: &str) -> Option<NodeId> {
-        self.by_path.get(path).copied()
+        self.by_path.get(&self.nodes, path)
     }
 
     fn struct_types(&self) -> &[StructType] {
         &self.struct_types
+    }
+}
+
+/// Every node's id by its path. The table holds ids only and compares a path with the node's
+/// own ([`NodeInfo::path`]): a map from copies of the paths would hold each path twice (on
+/// the standard tree, 1,720 more blocks and 130 KB more at idle). Hashed with SipHash under a
+/// random key, as `HashMap` does, since the paths looked up come from clients.
+#[derive(Debug, Clone, Default)]
+struct PathIndex {
+    hasher: RandomState,
+    ids: HashTable<NodeId>,
+}
+
+impl PathIndex {
+    /// The index of `nodes`, whose paths are distinct.
+    fn new(nodes: &[NodeInfo]) -> Self {
+        let hasher = RandomState::new();
+        let mut ids = HashTable::with_capacity(nodes.len());
+        for (position, node) in nodes.iter().enumerate() {
+            let hash = hasher.hash_one(node.path.as_ref());
+            ids.insert_unique(hash, NodeId(position as u32), |id| {
+                hasher.hash_one(nodes[id.index()].path.as_ref())
+            });
+        }
+        Self { hasher, ids }
+    }
+
+    /// The id of the node of `nodes` (those it was built from) at `path`.
+    fn get(&self, nodes: &[NodeInfo], path: &str) -> Option<NodeId> {
+        let hash = self.hasher.hash_one(path);
+        self.ids
+            .find(hash, |id| nodes[id.index()].path == path)
+            .copied()
     }
 }
 
@@ -322,13 +363,12 @@ impl DynamicTreeBuilder {
         let mut specs: Vec<Option<NodeSpec>> = self.specs.into_iter().map(Some).collect();
         let mut nodes = Vec::with_capacity(order.len());
         let mut meta = Vec::with_capacity(order.len());
-        let mut by_path = HashMap::with_capacity(order.len());
-        for (position, index) in order.iter().enumerate() {
+        let mut full_paths = self.full_paths;
+        for index in &order {
             let Some(spec) = specs[*index].take() else {
                 continue;
             };
-            let path = self.full_paths[*index].clone();
-            by_path.insert(path.clone().into_boxed_str(), NodeId(position as u32));
+            let path = std::mem::take(&mut full_paths[*index]);
             let node_meta = NodeMeta {
                 unit: spec.unit.map(Cow::Owned),
                 description: spec.description.map(Cow::Owned),
@@ -368,9 +408,10 @@ impl DynamicTreeBuilder {
             nodes[position].end = end;
         }
         DynamicTree {
+            by_path: PathIndex::new(&nodes),
             nodes,
-            meta,
-            by_path,
+            meta: PackedTable::new(meta),
+            unpacked_meta: OnceLock::new(),
             struct_types: self.struct_types,
         }
     }
@@ -394,6 +435,63 @@ mod tests {
             .unwrap();
         builder.insert_path("Z", NodeSpec::branch("Z")).unwrap();
         builder.build()
+    }
+
+    #[test]
+    fn the_cold_table_stays_packed_until_read_and_unpacks_to_what_was_built() {
+        let mut builder = DynamicTree::builder();
+        builder
+            .insert_path(
+                "A.Speed",
+                NodeSpec::leaf("Speed", NodeKind::Sensor, "float")
+                    .description("How fast — schnell.")
+                    .unit("km/h"),
+            )
+            .unwrap();
+        builder
+            .insert_path(
+                "A.Mode",
+                NodeSpec::leaf("Mode", NodeKind::Actuator, "uint8")
+                    .enumeration([("OFF", 0), ("ON", 1)])
+                    .comment("two modes"),
+            )
+            .unwrap();
+        let tree = builder.build();
+        assert!(tree.unpacked_meta.get().is_none(), "packed until read");
+        let speed = tree.meta(tree.lookup("A.Speed").unwrap());
+        assert_eq!(speed.description.as_deref(), Some("How fast — schnell."));
+        assert_eq!(speed.unit.as_deref(), Some("km/h"));
+        assert_eq!(speed.comment, None);
+        let mode = tree.lookup("A.Mode").unwrap();
+        assert_eq!(tree.meta(mode).comment.as_deref(), Some("two modes"));
+        let names: Vec<&str> = tree
+            .enumeration(mode)
+            .iter()
+            .map(|e| e.name.as_ref())
+            .collect();
+        assert_eq!(names, ["OFF", "ON"]);
+        assert_eq!(
+            tree.meta(NodeId(0)),
+            &NodeMeta::EMPTY,
+            "the branch made for A"
+        );
+        assert!(tree.unpacked_meta.get().is_some());
+    }
+
+    #[test]
+    fn every_path_finds_its_node_and_no_other_path_finds_one() {
+        let tree = sample();
+        let copy = tree.clone();
+        for (position, node) in tree.nodes().iter().enumerate() {
+            let id = Some(NodeId(position as u32));
+            assert_eq!(tree.lookup_dotted(&node.path), id, "{}", node.path);
+            assert_eq!(copy.lookup_dotted(&node.path), id, "{}", node.path);
+        }
+        assert_eq!(tree.lookup("A/B/Y"), Some(NodeId(3)));
+        for missing in ["", "A.", "A.B.Z", "a", "A.B.X.Y", "B", "Z.A"] {
+            assert_eq!(tree.lookup_dotted(missing), None, "{missing}");
+        }
+        assert_eq!(DynamicTree::builder().build().lookup_dotted("A"), None);
     }
 
     #[test]
