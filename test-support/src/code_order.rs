@@ -1,5 +1,6 @@
-//! The code-ordered link (`link/cc-ordered`, vssgen's template): checks that a server binary
-//! was linked a second time with the functions of its `code-order.txt` placed first.
+//! The server link (`link/cc-ordered`, vssgen's template): checks that a server binary was
+//! linked a second time with the functions of its `code-order.txt` placed first, and with its
+//! relative relocations packed.
 
 use std::path::Path;
 
@@ -18,12 +19,7 @@ pub fn assert_linked_in_code_order(binary: &Path) {
     if std::env::var_os("VSSGEN_NO_CODE_ORDER").is_some() {
         return;
     }
-    let comment = Command::new("readelf")
-        .args(["-p", ".comment"])
-        .arg(binary)
-        .output()
-        .unwrap();
-    if !String::from_utf8_lossy(&comment.stdout).contains("Linker: LLD") {
+    if !linked_by_lld(binary) {
         eprintln!("{binary:?} was not linked by lld: no code order to check");
         return;
     }
@@ -84,6 +80,92 @@ pub fn assert_linked_in_code_order(binary: &Path) {
     );
 }
 
+/// The linker script packed the relative relocations of `binary` (DT_RELR, `.relr.dyn`): the
+/// dynamic loader reads every one at start, and unpacked (24 bytes each in `.rela.dyn`) they
+/// stay resident, 540 KB for viss-server. The binary must name `GLIBC_ABI_DT_RELR`, so that
+/// a glibc that cannot read them refuses it by that name. Skipped where the script does not
+/// pack: off x86_64 Linux with glibc, with `VSSGEN_NO_PACKED_RELOCS` set, a binary lld did
+/// not link, or a glibc before 2.36 here.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+#[allow(clippy::unwrap_used, clippy::missing_panics_doc)] // a failed unwrap is a failed test
+pub fn assert_relocations_packed(binary: &Path) {
+    if std::env::var_os("VSSGEN_NO_PACKED_RELOCS").is_some() {
+        return;
+    }
+    if !linked_by_lld(binary) {
+        eprintln!("{binary:?} was not linked by lld: no packed relocations to check");
+        return;
+    }
+    if !glibc_reads_packed_relocations() {
+        eprintln!("this glibc predates 2.36: no packed relocations to check");
+        return;
+    }
+    let sections = readelf(&["-S", "-W"], binary);
+    assert!(
+        sections.contains(".relr.dyn"),
+        "{binary:?} has no .relr.dyn:\n{sections}"
+    );
+    let unpacked = readelf(&["-r", "-W"], binary)
+        .lines()
+        .filter(|line| line.contains("R_X86_64_RELATIVE"))
+        .count();
+    // lld packs every relative relocation of an even address: the few left are odd ones
+    assert!(
+        unpacked < 200,
+        "{unpacked} relative relocations of {binary:?} are not packed"
+    );
+    assert!(
+        readelf(&["-V"], binary).contains("GLIBC_ABI_DT_RELR"),
+        "{binary:?} does not name GLIBC_ABI_DT_RELR"
+    );
+}
+
 /// Off x86_64 Linux with glibc the script is not the linker: nothing to check.
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu")))]
 pub fn assert_linked_in_code_order(_binary: &Path) {}
+
+/// Off x86_64 Linux with glibc the script is not the linker: nothing to check.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu")))]
+pub fn assert_relocations_packed(_binary: &Path) {}
+
+/// What `readelf ARGS binary` prints.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+#[allow(clippy::unwrap_used)] // a failed unwrap is a failed test
+fn readelf(args: &[&str], binary: &Path) -> String {
+    let output = std::process::Command::new("readelf")
+        .args(args)
+        .arg(binary)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "readelf {args:?} {binary:?} failed"
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// lld linked `binary` (it names itself in `.comment`): the script orders and packs only then.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+fn linked_by_lld(binary: &Path) -> bool {
+    readelf(&["-p", ".comment"], binary).contains("Linker: LLD")
+}
+
+/// The glibc here is 2.36 or later, as the script asks before it packs (`getconf`).
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+fn glibc_reads_packed_relocations() -> bool {
+    let Ok(output) = std::process::Command::new("getconf")
+        .arg("GNU_LIBC_VERSION")
+        .output()
+    else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&output.stdout);
+    let mut version = text
+        .trim()
+        .trim_start_matches("glibc ")
+        .split('.')
+        .map(|part| part.parse::<u32>().unwrap_or(0));
+    let major = version.next().unwrap_or(0);
+    let minor = version.next().unwrap_or(0);
+    (major, minor) >= (2, 36)
+}

@@ -9,7 +9,8 @@
 //! * [`mqtt::Broker`]: Debian's mosquitto on a free port.
 //! * [`server::Server`] / [`server::curl`]: a server binary under test on free ports, stopped
 //!   by its PID, and the HTTP peer.
-//! * [`assert_linked_in_code_order`]: a server binary was linked in code order.
+//! * [`assert_linked_in_code_order`], [`assert_relocations_packed`]: a server binary was linked
+//!   in code order, with its relative relocations packed.
 
 mod alloc_count;
 pub mod auth;
@@ -18,7 +19,7 @@ pub mod mqtt;
 pub mod server;
 
 pub use alloc_count::{CountingAllocator, allocations_during, thread_allocations};
-pub use code_order::assert_linked_in_code_order;
+pub use code_order::{assert_linked_in_code_order, assert_relocations_packed};
 
 use std::path::{Path, PathBuf};
 

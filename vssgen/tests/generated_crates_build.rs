@@ -15,7 +15,9 @@ use std::path::Path;
 use std::process::Command;
 
 use test_support::server::{Server, curl};
-use test_support::{assert_linked_in_code_order, shared_path, workspace_root};
+use test_support::{
+    assert_linked_in_code_order, assert_relocations_packed, shared_path, workspace_root,
+};
 use vss_model::vspec::{self, VspecOptions};
 use vssgen::backend::rust::{self, GenerateOptions, RuntimeDependency};
 
@@ -197,6 +199,7 @@ fn default_output_builds_as_written_and_after_a_move() {
     );
     assert!(moved.join("src/trailer/tree.rs").is_file());
     assert_linked_in_code_order(&workspace_root().join("target/debug/mycar"));
+    assert_relocations_packed(&workspace_root().join("target/debug/mycar"));
     further_trees_get_sdks_of_their_own(&moved);
     let main = moved.join("src/main.rs");
     let rustfmt = Command::new("rustfmt")

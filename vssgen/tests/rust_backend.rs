@@ -228,7 +228,7 @@ fn standalone_crates_get_small_release_profiles_and_workspace_members_none() {
     assert!(file(&standalone, ".cargo/config.toml").contains("linker = \"link/cc-ordered\""));
     let script = file(&standalone, "link/cc-ordered");
     assert!(script.starts_with("#!/bin/sh\n# @generated"), "{script}");
-    assert!(script.contains("car_site-*) ;;"), "{script}");
+    assert!(script.contains("car_site-*) server=1 ;;"), "{script}");
     // it parses as POSIX sh (an apostrophe in a comment of its awk program once ended the
     // program's quotes)
     let dir = tempfile::tempdir().unwrap();
@@ -289,7 +289,10 @@ fn viss_server_links_through_the_generators_script() {
         "viss-server/link/cc-ordered is not the template's rendering: regenerate with \
          `VSSGEN_BLESS=1 cargo test -p vssgen --test rust_backend viss_server`"
     );
-    assert!(expected.contains("viss_server-*) ;;"), "{expected}");
+    assert!(
+        expected.contains("viss_server-*) server=1 ;;"),
+        "{expected}"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
