@@ -14,7 +14,9 @@
 #                 build started and served gets (driven by `viss-bench remote`), by their
 #                 exact symbols (lld's --symbol-ordering-file)
 # then starts each in turn, ROUNDS times, reading VmRSS and its anonymous part once idle and
-# once after a load run (1 and 8 connections, sequential and pipelined).
+# once after a load run (1 and 8 connections, sequential and pipelined). All three pack their
+# relative relocations (link/cc-ordered does, where glibc is 2.36 or later): the bench
+# measures the order alone.
 #
 # SUBJECT=viss-server measures the workspace's viss-server instead (serving vss.json), linked
 # the same three ways: plain, as built (the workspace's .cargo/config.toml links it through

@@ -6,7 +6,8 @@
 # read-only data the process has touched).
 #
 #   release  `cargo build --release` as generated: fat LTO, one codegen unit, dynamic glibc,
-#            the code-ordered link (link/cc-ordered; code_layout_idle_rss.sh measures it)
+#            the code-ordered link with packed relative relocations (link/cc-ordered;
+#            code_layout_idle_rss.sh measures the order)
 #   small    `cargo build --profile small` (opt-level s), statically linked, not
 #            position-independent (README of the generated crate, "Memory")
 #   small-pie the same, position-independent (a static PIE): keeps address-space

@@ -263,6 +263,135 @@ fn standalone_crates_get_small_release_profiles_and_workspace_members_none() {
 }
 
 /// The header of viss-server's linker script, which says how to remake it.
+/// The link script asks for packed relocations (`-z pack-relative-relocs`) only for the
+/// server binary linked by lld as a position-independent executable where this machine's
+/// glibc reads them (2.36 or later), links again without them when that link fails, and
+/// passes a failed link's status on. Run with stand-ins for `cc` (it logs its arguments) and
+/// `getconf`; the script stops after the first link, as there is no `code-order.txt` beside it.
+#[cfg(unix)]
+#[test]
+fn the_link_script_packs_relocations_only_for_the_server_on_a_glibc_that_reads_them() {
+    use std::os::unix::fs::PermissionsExt;
+    let standalone = rust::generate(&demo_tree(), &GenerateOptions::new("car-site")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("cc-ordered");
+    std::fs::write(&script, file(&standalone, "link/cc-ordered")).unwrap();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let stand_ins = [
+        (
+            "cc",
+            "#!/bin/sh\necho \"$*\" >> \"$CC_LOG\"\nfor arg in \"$@\"; do\n  \
+             [ \"$arg\" = -Wl,-z,pack-relative-relocs ] && [ -n \"$CC_CANNOT_PACK\" ] && exit 5\n\
+             done\nexit \"${CC_STATUS:-0}\"\n",
+        ),
+        (
+            "getconf",
+            "#!/bin/sh\n[ -n \"$GLIBC\" ] && echo \"$GLIBC\"\nexit 0\n",
+        ),
+    ];
+    for (name, text) in stand_ins {
+        let path = bin.join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let log = dir.path().join("cc.log");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    // links `out` with `args` and `env`: the script's status and each `cc` call's arguments
+    let link = |out: &str, args: &[&str], env: &[(&str, &str)]| -> (i32, Vec<String>) {
+        let _ = std::fs::remove_file(&log);
+        let status = std::process::Command::new("sh")
+            .arg(&script)
+            .args(args)
+            .args([
+                "-o",
+                &dir.path().join("deps").join(out).to_string_lossy(),
+                "main.o",
+            ])
+            .env("PATH", &path)
+            .env("CC_LOG", &log)
+            .env_remove("VSSGEN_NO_PACKED_RELOCS")
+            .envs(env.iter().copied())
+            .status()
+            .unwrap();
+        let calls = std::fs::read_to_string(&log).unwrap_or_default();
+        (
+            status.code().unwrap_or(-1),
+            calls.lines().map(str::to_owned).collect(),
+        )
+    };
+    let packs = |calls: &[String]| {
+        calls
+            .iter()
+            .map(|call| call.ends_with(" -Wl,-z,pack-relative-relocs"))
+            .collect::<Vec<bool>>()
+    };
+    let server = "car_site-0123abcd";
+    let pie = ["-fuse-ld=lld", "-pie"];
+    let new_glibc = [("GLIBC", "glibc 2.36")];
+    let (status, calls) = link(server, &pie, &new_glibc);
+    assert_eq!((status, packs(&calls)), (0, vec![true]), "{calls:?}");
+    let (_, calls) = link(server, &pie, &[("GLIBC", "glibc 3.1")]);
+    assert_eq!(packs(&calls), [true], "a later major version");
+    for (case, out, args, env) in [
+        (
+            "glibc 2.35",
+            server,
+            &pie[..],
+            &[("GLIBC", "glibc 2.35")][..],
+        ),
+        ("no answer from getconf", server, &pie, &[("GLIBC", "")]),
+        (
+            "turned off",
+            server,
+            &pie,
+            &[("GLIBC", "glibc 2.36"), ("VSSGEN_NO_PACKED_RELOCS", "1")],
+        ),
+        (
+            "another binary",
+            "build_script_build-0123abcd",
+            &pie,
+            &new_glibc,
+        ),
+        ("not lld", server, &["-pie"], &new_glibc),
+        (
+            "not position-independent",
+            server,
+            &["-fuse-ld=lld"],
+            &new_glibc,
+        ),
+    ] {
+        let (status, calls) = link(out, args, env);
+        assert_eq!(
+            (status, packs(&calls)),
+            (0, vec![false]),
+            "{case}: {calls:?}"
+        );
+    }
+    let (status, calls) = link(
+        server,
+        &pie,
+        &[("GLIBC", "glibc 2.36"), ("CC_CANNOT_PACK", "1")],
+    );
+    assert_eq!(
+        (status, packs(&calls)),
+        (0, vec![true, false]),
+        "linked again, unpacked"
+    );
+    let (status, calls) = link(server, &pie, &[("GLIBC", "glibc 2.36"), ("CC_STATUS", "3")]);
+    assert_eq!(
+        (status, packs(&calls)),
+        (3, vec![true, false]),
+        "a failed link fails"
+    );
+    let (status, calls) = link("other-0123abcd", &pie, &[("CC_STATUS", "4")]);
+    assert_eq!((status, calls.len()), (4, 1));
+}
+
 const VISS_SERVER_LINK_HEADER: &str = "# @generated by vssgen from templates/link/cc-ordered.j2 \
 for the workspace's viss-server.\n# Do not edit: regenerate with \
 `VSSGEN_BLESS=1 cargo test -p vssgen --test rust_backend viss_server`.";

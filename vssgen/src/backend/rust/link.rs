@@ -1,8 +1,11 @@
 //! The crate's code-ordered link (x86_64 Linux): `.cargo/config.toml` names
-//! `link/cc-ordered` as the linker, which links like `cc` and then links the server again
-//! with the functions that run when a vssgen server starts and serves placed together,
+//! `link/cc-ordered` as the linker, which links like `cc` (the server with its relative
+//! relocations packed, where this machine's glibc reads them) and then links the server
+//! again with the functions that run when a vssgen server starts and serves placed together,
 //! from the list in `link/code-order.txt`. Placed together they keep fewer pages of code
-//! resident: the standard-tree server idles at about 6.5 MB instead of 10.3–10.8 MB.
+//! resident: the standard-tree server idles at about 6.3 MB instead of 9.3–10.1 MB (5.8–5.9
+//! MB with its own profile, the list vssgen ships since), and packed relocations take off
+//! another 0.5–0.7 MB.
 //!
 //! The list comes from a profile of the standard-tree server
 //! (`vssgen/benches/code_layout_idle_rss.sh` writes it with `ORDER_OUT`). It names symbols
