@@ -42,6 +42,11 @@ impl VissTree for DynamicTree {
         self.unpacked_meta.get_or_init(|| self.meta.unpack())
     }
 
+    /// Read from the packed table: a server reads the `enum`s of some nodes at start.
+    fn enumeration(&self, id: NodeId) -> &[EnumEntry] {
+        self.meta.enumeration(id.index())
+    }
+
     fn lookup_dotted(&self, path: &str) -> Option<NodeId> {
         self.by_path.get(&self.nodes, path)
     }
@@ -457,19 +462,20 @@ mod tests {
             )
             .unwrap();
         let tree = builder.build();
-        assert!(tree.unpacked_meta.get().is_none(), "packed until read");
-        let speed = tree.meta(tree.lookup("A.Speed").unwrap());
-        assert_eq!(speed.description.as_deref(), Some("How fast — schnell."));
-        assert_eq!(speed.unit.as_deref(), Some("km/h"));
-        assert_eq!(speed.comment, None);
         let mode = tree.lookup("A.Mode").unwrap();
-        assert_eq!(tree.meta(mode).comment.as_deref(), Some("two modes"));
         let names: Vec<&str> = tree
             .enumeration(mode)
             .iter()
             .map(|e| e.name.as_ref())
             .collect();
         assert_eq!(names, ["OFF", "ON"]);
+        assert!(tree.unpacked_meta.get().is_none(), "an enum is read packed");
+        let speed = tree.meta(tree.lookup("A.Speed").unwrap());
+        assert_eq!(speed.description.as_deref(), Some("How fast — schnell."));
+        assert_eq!(speed.unit.as_deref(), Some("km/h"));
+        assert_eq!(speed.comment, None);
+        assert_eq!(tree.meta(mode).comment.as_deref(), Some("two modes"));
+        assert_eq!(tree.meta(mode).enumeration, tree.enumeration(mode));
         assert_eq!(
             tree.meta(NodeId(0)),
             &NodeMeta::EMPTY,

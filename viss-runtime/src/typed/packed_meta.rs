@@ -286,7 +286,19 @@ impl PackedTable {
         }
     }
 
-    /// The table, unpacked: texts are owned copies of their spans.
+    /// The `enum` of node `index` (empty when it has none), read without unpacking: what a
+    /// server reads at start (attributes' defaults, the simulator).
+    pub fn enumeration(&self, index: usize) -> &[EnumEntry] {
+        self.packed
+            .get(index)
+            .and_then(|node| usize::try_from(node.lists).ok())
+            .and_then(|list| self.lists.get(list))
+            .map_or(&[], |lists| &lists.enumeration)
+    }
+
+    /// The table, unpacked: texts are owned copies of their spans. The packed table stays
+    /// (a tree is read through `&self`), so once a request has read the cold table the tree
+    /// holds both.
     pub fn unpack(&self) -> Box<[NodeMeta]> {
         unpack(&self.packed, &self.text, &self.lists, |text| {
             Cow::Owned(text.to_owned())
@@ -358,6 +370,10 @@ mod tests {
         let table = [FULL, NodeMeta::EMPTY, ONLY_LIST, owned(&FULL)];
         let packed = PackedTable::new(table.iter().map(owned).collect());
         assert_eq!(&*packed.unpack(), table);
+        assert_eq!(packed.enumeration(0), &*FULL.enumeration);
+        assert_eq!(packed.enumeration(1), []);
+        assert_eq!(packed.enumeration(2), [], "lists, but no enum");
+        assert_eq!(packed.enumeration(4), [], "no such node");
         assert_eq!(packed.lists.len(), 3, "the empty node has no lists");
         assert_eq!(&*packed.text, TEXT, "laid out as a derived tree's");
         assert_eq!(&*PackedTable::new(Vec::new()).unpack(), []);
