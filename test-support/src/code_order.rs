@@ -16,11 +16,7 @@ use std::path::Path;
 pub fn assert_linked_in_code_order(binary: &Path) {
     use std::os::unix::fs::MetadataExt;
     use std::process::Command;
-    if std::env::var_os("VSSGEN_NO_CODE_ORDER").is_some() {
-        return;
-    }
-    if !linked_by_lld(binary) {
-        eprintln!("{binary:?} was not linked by lld: no code order to check");
+    if !linked_by_the_script(binary, "VSSGEN_NO_CODE_ORDER", "code order") {
         return;
     }
     let bin_stem = binary
@@ -89,11 +85,7 @@ pub fn assert_linked_in_code_order(binary: &Path) {
 #[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
 #[allow(clippy::unwrap_used, clippy::missing_panics_doc)] // a failed unwrap is a failed test
 pub fn assert_relocations_packed(binary: &Path) {
-    if std::env::var_os("VSSGEN_NO_PACKED_RELOCS").is_some() {
-        return;
-    }
-    if !linked_by_lld(binary) {
-        eprintln!("{binary:?} was not linked by lld: no packed relocations to check");
+    if !linked_by_the_script(binary, "VSSGEN_NO_PACKED_RELOCS", "packed relocations") {
         return;
     }
     if !glibc_reads_packed_relocations() {
@@ -144,10 +136,20 @@ fn readelf(args: &[&str], binary: &Path) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// lld linked `binary` (it names itself in `.comment`): the script orders and packs only then.
+/// The script did its part (`what`) for `binary`: `off`, the variable that turns it off, is
+/// unset and lld linked `binary` (it names itself in `.comment`); it orders and packs only
+/// then. Says on stderr why a check is skipped.
 #[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
-fn linked_by_lld(binary: &Path) -> bool {
-    readelf(&["-p", ".comment"], binary).contains("Linker: LLD")
+fn linked_by_the_script(binary: &Path, off: &str, what: &str) -> bool {
+    if std::env::var_os(off).is_some() {
+        eprintln!("{off} is set: no {what} to check");
+        return false;
+    }
+    if !readelf(&["-p", ".comment"], binary).contains("Linker: LLD") {
+        eprintln!("{binary:?} was not linked by lld: no {what} to check");
+        return false;
+    }
+    true
 }
 
 /// The glibc here is 2.36 or later, as the script asks before it packs (`getconf`).

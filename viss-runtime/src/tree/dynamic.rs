@@ -60,7 +60,7 @@ impl VissTree for DynamicTree {
 /// own ([`NodeInfo::path`]): a map from copies of the paths would hold each path twice (on
 /// the standard tree, 1,720 more blocks and 130 KB more at idle). Hashed with SipHash under a
 /// random key, as `HashMap` does, since the paths looked up come from clients.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 struct PathIndex {
     hasher: RandomState,
     ids: HashTable<NodeId>,
