@@ -3,11 +3,12 @@
 # (twice, each built as its README says, from its directory, with the code-ordered link it
 # carries: with the release profile vssgen writes, and footprint-first: profile small, glibc
 # static, not position-independent),
-# KUKSA Databroker (a binary you built yourself, see README.md beside this script) and a
-# WebSocket echo as the floor, each started here under identical pinning and measured by
-# the same client (`viss-bench remote`) with the same path and the same request counts, on
-# one core shared with the client and across cores. Writes a Markdown table and an SVG
-# latency chart per placement into --out. Loopback only; every process started here is
+# KUKSA Databroker (a binary you built yourself, see README.md beside this script) and three
+# WebSocket echoes as floors (tungstenite on tokio; bare frames on a blocking thread per
+# connection, two syscalls per request; the same bare frames on tokio), each started here
+# under identical pinning and measured by the same client (`viss-bench remote`) with the
+# same path and the same request counts, on one core shared with the client and across
+# cores. Writes a Markdown table and an SVG latency chart per placement into --out. Loopback only; every process started here is
 # stopped by its PID.
 #
 #   viss-bench/peers/side-by-side.sh [--kuksa BIN] [--kuksa-proto DIR] [--tree VSS.json]
@@ -111,6 +112,10 @@ for placement in shared-core across-cores; do
     step "$placement: servers on CPU $server_cpu, client on CPU $client_cpu"
     start echo 18099 "$server_cpu" "$bin/viss-bench" echo --port 18099
     targets=(--target "ws-echo=ws://127.0.0.1:18099,pid=$started")
+    start bare-echo 18098 "$server_cpu" "$bin/viss-bench" echo --bare --port 18098
+    targets+=(--target "bare-echo=ws://127.0.0.1:18098,pid=$started")
+    start bare-tokio 18097 "$server_cpu" "$bin/viss-bench" echo --bare tokio --port 18097
+    targets+=(--target "bare-tokio=ws://127.0.0.1:18097,pid=$started")
     start viss-server 18101 "$server_cpu" "$bin/viss-server" "${server_flags[@]}" --ws-port 18101
     targets+=(--target "viss-server=ws://127.0.0.1:18101,pid=$started,feed=set")
     start generated 18102 "$server_cpu" "$CARGO_TARGET_DIR/release/sbs-vehicle" \

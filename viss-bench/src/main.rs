@@ -64,7 +64,8 @@ enum Mode {
     /// raw on the same connection and a bare WebSocket client, one in-process demo car
     Sdk(sdk::SdkArgs),
     /// A plain WebSocket echo server on 127.0.0.1 (the floor `remote` runs beside the
-    /// servers, as a process of its own with the same pinning); runs until killed
+    /// servers, as a process of its own with the same pinning; `--bare`: the socket path's
+    /// floor, a blocking thread per connection); runs until killed
     Echo(remote::EchoArgs),
 }
 

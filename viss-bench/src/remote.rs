@@ -2,7 +2,8 @@
 //! a WebSocket echo as the floor), several side by side in one run with the same client,
 //! the same paths and the same request counts. The server's CPU time per request and its
 //! memory come from `/proc` when its PID is given. `viss-bench echo` is the floor as a
-//! process of its own, so a script can pin it exactly as it pins the servers.
+//! process of its own, so a script can pin it exactly as it pins the servers (`--bare`: the
+//! socket path's floor, see [`servers::bare_ws_echo_on`]).
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -87,13 +88,31 @@ pub struct EchoArgs {
     /// Worker threads of the echo server's runtime
     #[arg(long, default_value_t = 1)]
     threads: usize,
+    /// The bare echo instead, frames echoed without a WebSocket crate: `threads` (the
+    /// default) a blocking thread per connection, the socket path's floor (two syscalls per
+    /// request); `tokio` the same frames on the runtime (its readiness wait added)
+    #[arg(long, value_enum, num_args = 0..=1, default_missing_value = "threads")]
+    bare: Option<Bare>,
+}
+
+/// How the bare echo waits for a connection's next frame.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Bare {
+    Threads,
+    Tokio,
 }
 
 /// `viss-bench echo`: a WebSocket echo server until the process is killed.
 pub fn echo(args: EchoArgs) -> Result<(), BenchError> {
+    if let Some(Bare::Threads) = args.bare {
+        return servers::bare_ws_echo_on(args.port).map(|never| match never {});
+    }
     let runtime = crate::bench::runtime(args.threads)?;
     runtime.block_on(async {
-        let address = servers::ws_echo_on(args.port, None).await?;
+        let address = match args.bare {
+            Some(Bare::Tokio) => servers::bare_ws_echo_on_tokio(args.port).await?,
+            _ => servers::ws_echo_on(args.port, None).await?,
+        };
         // A line a script or test can wait for (port 0: the OS chose it).
         println!("WebSocket: ws://{address}");
         std::future::pending::<()>().await;

@@ -36,8 +36,14 @@ struct Echo {
 
 impl Echo {
     fn start() -> Echo {
+        Echo::start_with(&[])
+    }
+
+    /// The echo with more arguments (`--bare`).
+    fn start_with(more: &[&str]) -> Echo {
         let mut child = Command::new(viss_bench())
             .args(["echo", "--port", "0"])
+            .args(more)
             .stdout(Stdio::piped())
             .spawn()
             .expect("viss-bench echo starts");
@@ -77,12 +83,15 @@ fn start_server() -> Server {
 fn remote_measures_our_server_beside_the_echo_in_one_run() {
     let server = start_server();
     let echo = Echo::start();
+    let bare = Echo::start_with(&["--bare"]);
     let dir = tempfile::tempdir().expect("temp dir");
     let (plot, table) = (dir.path().join("cdf.svg"), dir.path().join("table.md"));
     let output = Command::new(viss_bench())
         .arg("remote")
         .arg("--target")
         .arg(format!("ws-echo={},pid={}", echo.url, echo.child.id()))
+        .arg("--target")
+        .arg(format!("bare-echo={},pid={}", bare.url, bare.child.id()))
         .arg("--target")
         .arg(format!(
             "viss-server={},pid={},feed=set",
@@ -150,7 +159,7 @@ fn remote_measures_our_server_beside_the_echo_in_one_run() {
         "{table}"
     );
     // every run answered: each round has four runs per target (1 and 4 connections,
-    // sequential and pipelined), two targets, two rounds, each run with a CPU figure; the
+    // sequential and pipelined), three targets, two rounds, each run with a CPU figure; the
     // table's load figures are the rounds' medians
     let runs = stdout
         .lines()
@@ -158,10 +167,111 @@ fn remote_measures_our_server_beside_the_echo_in_one_run() {
             line.split_whitespace().nth(1) == Some("conn") && line.contains("server CPU")
         })
         .count();
-    assert_eq!(runs, 16, "{stdout}");
+    assert_eq!(runs, 24, "{stdout}");
+    let bare_row = table
+        .lines()
+        .find(|line| line.starts_with("| bare-echo |"))
+        .unwrap_or_else(|| panic!("no bare-echo row in\n{table}"));
+    let bare_cells: Vec<&str> = bare_row.split('|').map(str::trim).collect();
+    assert!(
+        first(bare_cells[5], ';').is_some_and(|us| us > 0.0),
+        "the bare echo's CPU per request in {bare_row}"
+    );
     assert!(table.contains("medians of 2 rounds"), "{table}");
     let svg = std::fs::read_to_string(&plot).expect("the chart is written");
     assert!(svg.contains("viss-server") && svg.contains("ws-echo"));
+}
+
+/// The bare echo speaks WebSocket to a client it did not write, and a thread whose
+/// connection closed serves the next one.
+#[test]
+fn the_bare_echo_answers_frames_of_every_length_form_pings_and_close() {
+    use tokio_tungstenite::tungstenite::{Message, connect};
+    let bare = Echo::start_with(&["--bare"]);
+    let socket = answers_every_frame(&bare);
+    // the echo's thread ids
+    let threads = || {
+        std::fs::read_dir(format!("/proc/{}/task", bare.child.id()))
+            .expect("the echo's threads")
+            .map(|task| task.expect("a thread").file_name())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let serving_one = threads();
+    // after a close the connection's thread serves the next one (the bench counts the CPU
+    // time of live threads only)
+    closes(socket);
+    let long = Message::text("x".repeat(300));
+    let started = std::time::Instant::now();
+    let other = loop {
+        let (mut other, _) = connect(bare.url.as_str()).expect("a second connection");
+        other.send(long.clone()).expect("sent");
+        assert_eq!(other.read().expect("an answer"), long);
+        // the first thread may not be waiting yet when the second connection comes
+        if threads() == serving_one || started.elapsed() > std::time::Duration::from_secs(5) {
+            break other;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(
+        threads(),
+        serving_one,
+        "the second connection has a thread of its own"
+    );
+    closes(other);
+}
+
+#[test]
+fn the_bare_echo_on_tokio_answers_the_same_frames() {
+    let bare = Echo::start_with(&["--bare", "tokio"]);
+    closes(answers_every_frame(&bare));
+}
+
+type SyncSocket = tokio_tungstenite::tungstenite::WebSocket<
+    tokio_tungstenite::tungstenite::stream::MaybeTlsStream<std::net::TcpStream>,
+>;
+
+/// tungstenite's own client gets back a text frame too long for a one-byte length, a
+/// binary frame and a pong; the connection, still open, is returned.
+fn answers_every_frame(echo: &Echo) -> SyncSocket {
+    use tokio_tungstenite::tungstenite::{Message, connect};
+    let (mut socket, _) = connect(echo.url.as_str()).expect("the bare echo shakes hands");
+    for message in [
+        Message::text("short"),
+        Message::text("x".repeat(300)),
+        Message::binary(vec![1u8, 2, 3]),
+    ] {
+        socket.send(message.clone()).expect("sent");
+        assert_eq!(socket.read().expect("an answer"), message);
+    }
+    socket.send(Message::Ping(vec![7u8].into())).expect("sent");
+    assert_eq!(
+        socket.read().expect("an answer"),
+        Message::Pong(vec![7u8].into())
+    );
+    socket
+}
+
+/// A close frame ends the connection: the echo closes it without answering (waited for 5 s
+/// at most).
+fn closes(mut socket: SyncSocket) {
+    use std::io::ErrorKind;
+    use tokio_tungstenite::tungstenite::Error;
+    use tokio_tungstenite::tungstenite::stream::MaybeTlsStream;
+    if let MaybeTlsStream::Plain(stream) = socket.get_mut() {
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .expect("a read timeout");
+    }
+    socket.close(None).expect("close sent");
+    match socket.read() {
+        Err(Error::Io(error))
+            if matches!(error.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) =>
+        {
+            panic!("the connection outlived the close frame")
+        }
+        Err(_) => {}
+        Ok(message) => panic!("a close answered with {message:?}"),
+    }
 }
 
 #[test]
