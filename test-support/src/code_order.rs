@@ -112,6 +112,37 @@ pub fn assert_relocations_packed(binary: &Path) {
     );
 }
 
+/// A server binary does not load libm.so.6: viss-runtime's `server` feature defines `pow`
+/// and `log`, the only libm functions it calls, and loading libm cost an idle server
+/// 0.1-0.3 MB of RSS. The binary imports neither, and names no libm in `DT_NEEDED`.
+#[cfg(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu"))]
+#[allow(clippy::missing_panics_doc)] // a failed assertion is a failed test
+pub fn assert_libm_not_loaded(binary: &Path) {
+    let dynamic = readelf(&["-d", "-W"], binary);
+    assert!(
+        !dynamic.contains("libm.so"),
+        "{binary:?} loads libm:\n{dynamic}"
+    );
+    let imports = readelf(&["--dyn-syms", "-W"], binary);
+    let imported = |name: &str| {
+        imports.lines().any(|line| {
+            line.contains(" UND ")
+                && line
+                    .split_whitespace()
+                    .last()
+                    .is_some_and(|symbol| symbol.split('@').next() == Some(name))
+        })
+    };
+    assert!(
+        !imported("pow") && !imported("log"),
+        "{binary:?} imports pow or log"
+    );
+}
+
+/// Off x86_64 Linux with glibc the server keeps libm's `pow` and `log`: nothing to check.
+#[cfg(not(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu")))]
+pub fn assert_libm_not_loaded(_binary: &Path) {}
+
 /// Off x86_64 Linux with glibc the script is not the linker: nothing to check.
 #[cfg(not(all(target_os = "linux", target_arch = "x86_64", target_env = "gnu")))]
 pub fn assert_linked_in_code_order(_binary: &Path) {}

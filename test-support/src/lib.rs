@@ -9,8 +9,9 @@
 //! * [`mqtt::Broker`]: Debian's mosquitto on a free port.
 //! * [`server::Server`] / [`server::curl`]: a server binary under test on free ports, stopped
 //!   by its PID, and the HTTP peer.
-//! * [`assert_linked_in_code_order`], [`assert_relocations_packed`]: a server binary was linked
-//!   in code order, with its relative relocations packed.
+//! * [`assert_linked_in_code_order`], [`assert_relocations_packed`],
+//!   [`assert_libm_not_loaded`]: a server binary was linked in code order, with its relative
+//!   relocations packed, and without libm.
 
 mod alloc_count;
 pub mod auth;
@@ -19,7 +20,9 @@ pub mod mqtt;
 pub mod server;
 
 pub use alloc_count::{CountingAllocator, allocations_during, thread_allocations};
-pub use code_order::{assert_linked_in_code_order, assert_relocations_packed};
+pub use code_order::{
+    assert_libm_not_loaded, assert_linked_in_code_order, assert_relocations_packed,
+};
 
 use std::path::{Path, PathBuf};
 

@@ -200,6 +200,7 @@ fn default_output_builds_as_written_and_after_a_move() {
     assert!(moved.join("src/trailer/tree.rs").is_file());
     assert_linked_in_code_order(&workspace_root().join("target/debug/mycar"));
     assert_relocations_packed(&workspace_root().join("target/debug/mycar"));
+    test_support::assert_libm_not_loaded(&workspace_root().join("target/debug/mycar"));
     further_trees_get_sdks_of_their_own(&moved);
     let main = moved.join("src/main.rs");
     let rustfmt = Command::new("rustfmt")
