@@ -124,12 +124,13 @@ pub fn assert_libm_not_loaded(binary: &Path) {
         "{binary:?} loads libm:\n{dynamic}"
     );
     let imports = readelf(&["--dyn-syms", "-W"], binary);
+    // `Num: Value Size Type Bind Vis Ndx Name [(version index)]`
     let imported = |name: &str| {
         imports.lines().any(|line| {
-            line.contains(" UND ")
-                && line
-                    .split_whitespace()
-                    .last()
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            fields.get(6) == Some(&"UND")
+                && fields
+                    .get(7)
                     .is_some_and(|symbol| symbol.split('@').next() == Some(name))
         })
     };
