@@ -2,7 +2,8 @@
 //!
 //! * [`model`]: the language-neutral plan (classes per branch concept and instance level,
 //!   the server's enums and struct types), read from the Rust backend's type plan;
-//! * [`typescript`], [`python`]: spell the plan in each language as a template view model;
+//! * [`typescript`], [`python`]: spell the plan in each language as a template view model
+//!   (what both spell alike, and the view shapes both templates read, in `views`);
 //! * [`rust_sdk`]: a crate around the server's own typed tree (`viss_runtime::client`);
 //! * the files come from `templates/sdk/<language>/`: `*.j2` templates that only render the
 //!   view model, and `static/` files (the hand-written client core: connection, request
@@ -18,6 +19,7 @@ pub mod python;
 pub mod rust_messages;
 pub mod rust_sdk;
 pub mod typescript;
+mod views;
 
 use std::fmt;
 use std::str::FromStr;
@@ -131,11 +133,11 @@ pub(crate) fn render(template: &str, view: &impl Serialize) -> Result<String, Ge
     super::template::render(template, view).map(|text| format!("{}\n", text.trim_end()))
 }
 
-/// A static file with a `@generated` header in the language's comment syntax.
 /// The VISS gRPC service and its messages (PAYLOAD ENCODING), shipped in the SDKs whose
 /// gRPC client compiles it at run time.
 pub(crate) const VISS_PROTO: &str = include_str!("../../../../schemas/viss_v3_0.proto");
 
+/// A static file with a `@generated` header in the language's comment syntax.
 pub(crate) fn with_header(comment: &str, options: &SdkOptions, text: &str) -> String {
     format!("{}\n{text}", header(comment, options))
 }

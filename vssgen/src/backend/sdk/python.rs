@@ -8,13 +8,14 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use vss_model::{NodeKind, Primitive};
+use vss_model::Primitive;
 
-use super::messages::{Messages, Ty};
+use super::messages::{Field, Messages, Ty};
 use super::model::{MemberKind, SdkModel, ValueType};
+use super::views::{self, EnumView, MessagesView, leaf_handle, numeric_codec_args};
 use super::{
-    SdkOptions, VISS_PROTO, doc_lines, header, integral, json_string, quoted, render,
-    unique_member, with_header,
+    SdkOptions, VISS_PROTO, doc_lines, header, json_string, quoted, render, unique_member,
+    with_header,
 };
 use crate::backend::rust::{GenerateError, GeneratedFile};
 
@@ -80,30 +81,9 @@ struct View {
     enums: Vec<EnumView>,
     structs: Vec<StructView>,
     classes: Vec<ClassView>,
-    /// The message types from the VISS JSON schema (none without a schema).
-    messages: Option<MessagesView>,
-}
-
-#[derive(Serialize)]
-struct MessagesView {
-    title: String,
-    decls: Vec<DeclView>,
-}
-
-#[derive(Serialize)]
-struct DeclView {
-    name: String,
-    doc: Vec<String>,
-    /// The members of a TypedDict (key, type with Required/NotRequired); none for an alias.
-    fields: Option<Vec<(String, String)>>,
-    ty: String,
-}
-
-#[derive(Serialize)]
-struct EnumView {
-    name: String,
-    values: String,
-    aliases: Vec<String>,
+    /// The message types from the VISS JSON schema (none without a schema), a TypedDict's
+    /// fields as (key, type with Required/NotRequired).
+    messages: Option<MessagesView<(String, String)>>,
 }
 
 #[derive(Serialize)]
@@ -197,7 +177,7 @@ fn view(model: &SdkModel, options: &SdkOptions) -> View {
                                 (class.clone(), format!("{class}(client, {path})"), None)
                             }
                             MemberKind::Leaf(leaf) => {
-                                let handle = handle(leaf.kind);
+                                let handle = leaf_handle(leaf.kind);
                                 (
                                     format!("_leaf.{handle}[{}]", value_type(&leaf.value)),
                                     format!(
@@ -228,15 +208,7 @@ fn view(model: &SdkModel, options: &SdkOptions) -> View {
         root_name: model.root_name.clone(),
         root_class: model.root_class.clone(),
         example: example(model),
-        enums: model
-            .enums
-            .iter()
-            .map(|decl| EnumView {
-                name: decl.name.clone(),
-                values: quoted(&decl.values, ", "),
-                aliases: decl.aliases.clone(),
-            })
-            .collect(),
+        enums: views::enum_views(model),
         structs: model
             .structs
             .iter()
@@ -260,38 +232,19 @@ fn view(model: &SdkModel, options: &SdkOptions) -> View {
     }
 }
 
-fn messages_view(messages: &Messages) -> MessagesView {
-    MessagesView {
-        title: messages.title.clone(),
-        decls: messages
-            .decls
-            .iter()
-            .map(|decl| DeclView {
-                name: decl.name.clone(),
-                doc: doc_lines(&decl.description),
-                fields: match &decl.ty {
-                    Ty::Object(fields) => Some(
-                        fields
-                            .iter()
-                            .map(|field| {
-                                let wrapper = if field.required {
-                                    "Required"
-                                } else {
-                                    "NotRequired"
-                                };
-                                (
-                                    json_string(&field.name),
-                                    format!("{wrapper}[{}]", message_type(&field.ty)),
-                                )
-                            })
-                            .collect(),
-                    ),
-                    _ => None,
-                },
-                ty: message_type(&decl.ty),
-            })
-            .collect(),
-    }
+fn messages_view(messages: &Messages) -> MessagesView<(String, String)> {
+    let field = |field: &Field| {
+        let wrapper = if field.required {
+            "Required"
+        } else {
+            "NotRequired"
+        };
+        (
+            json_string(&field.name),
+            format!("{wrapper}[{}]", message_type(&field.ty)),
+        )
+    };
+    views::messages_view(messages, doc_lines, field, message_type)
 }
 
 /// A message type in Python (named types as forward references: a TypedDict's members
@@ -358,14 +311,6 @@ fn member_name(vss_name: &str) -> String {
     name
 }
 
-fn handle(kind: NodeKind) -> &'static str {
-    match kind {
-        NodeKind::Actuator => "Actuator",
-        NodeKind::Attribute => "Attribute",
-        _ => "Sensor",
-    }
-}
-
 /// The Python type of a value.
 fn value_type(value: &ValueType) -> String {
     match value {
@@ -417,24 +362,7 @@ fn primitive_codec(
         Primitive::Float | Primitive::Double => "floating",
         _ => "integer",
     };
-    let bound = |number: Option<&serde_json::Number>, round_up: bool| {
-        number.map(|number| {
-            if primitive.is_integer() {
-                integral(number, round_up).to_string()
-            } else {
-                number.to_string()
-            }
-        })
-    };
-    let mut args = vec![format!("\"{}\"", primitive.name())];
-    match (bound(min, true), bound(max, false)) {
-        (None, None) => {}
-        (Some(min), None) => args.push(min),
-        (min, Some(max)) => {
-            args.push(min.unwrap_or_else(|| "None".to_owned()));
-            args.push(max);
-        }
-    }
+    let args = numeric_codec_args(primitive, min, max, ToString::to_string, "None");
     format!("_codec.{factory}({})", args.join(", "))
 }
 

@@ -10,8 +10,9 @@ use heck::ToLowerCamelCase;
 use serde::Serialize;
 use vss_model::{NodeKind, Primitive};
 
-use super::messages::{Messages, Ty};
+use super::messages::{Field, Messages, Ty};
 use super::model::{MemberKind, SdkModel, ValueType};
+use super::views::{self, EnumView, MessagesView, leaf_handle, numeric_codec_args};
 use super::{
     SdkOptions, VISS_PROTO, doc_lines, header, json_string, quoted, render, unique_member,
     with_header,
@@ -80,23 +81,7 @@ struct View {
     structs: Vec<StructView>,
     classes: Vec<ClassView>,
     /// The message types from the VISS JSON schema (none without a schema).
-    messages: Option<MessagesView>,
-}
-
-#[derive(Serialize)]
-struct MessagesView {
-    title: String,
-    decls: Vec<DeclView>,
-}
-
-#[derive(Serialize)]
-struct DeclView {
-    name: String,
-    doc: Vec<String>,
-    /// The members of an interface; none for an alias.
-    fields: Option<Vec<FieldView>>,
-    /// The aliased type.
-    ty: String,
+    messages: Option<MessagesView<FieldView>>,
 }
 
 #[derive(Serialize)]
@@ -113,13 +98,6 @@ struct Example {
     access: String,
     ty: String,
     settable: bool,
-}
-
-#[derive(Serialize)]
-struct EnumView {
-    name: String,
-    values: String,
-    aliases: Vec<String>,
 }
 
 #[derive(Serialize)]
@@ -210,7 +188,7 @@ fn view(model: &SdkModel, options: &SdkOptions) -> View {
                                 None,
                             ),
                             MemberKind::Leaf(leaf) => {
-                                let handle = handle(leaf.kind);
+                                let handle = leaf_handle(leaf.kind);
                                 let value = value_type(&leaf.value);
                                 (
                                     format!("leaf.{handle}<{value}>"),
@@ -243,15 +221,7 @@ fn view(model: &SdkModel, options: &SdkOptions) -> View {
         root_member: member_name(&model.root_name),
         example: example(model),
         proto: json_string(VISS_PROTO),
-        enums: model
-            .enums
-            .iter()
-            .map(|decl| EnumView {
-                name: decl.name.clone(),
-                values: quoted(&decl.values, ", "),
-                aliases: decl.aliases.clone(),
-            })
-            .collect(),
+        enums: views::enum_views(model),
         structs: model
             .structs
             .iter()
@@ -282,39 +252,20 @@ fn view(model: &SdkModel, options: &SdkOptions) -> View {
     }
 }
 
-fn messages_view(messages: &Messages) -> MessagesView {
+fn messages_view(messages: &Messages) -> MessagesView<FieldView> {
     let doc = |text: &str| {
         doc_lines(text)
             .iter()
             .map(|line| escape_doc(line))
             .collect::<Vec<_>>()
     };
-    MessagesView {
-        title: messages.title.clone(),
-        decls: messages
-            .decls
-            .iter()
-            .map(|decl| DeclView {
-                name: decl.name.clone(),
-                doc: doc(&decl.description),
-                fields: match &decl.ty {
-                    Ty::Object(fields) => Some(
-                        fields
-                            .iter()
-                            .map(|field| FieldView {
-                                key: property_key(&field.name),
-                                optional: !field.required,
-                                ty: message_type(&field.ty),
-                                doc: doc(&field.description),
-                            })
-                            .collect(),
-                    ),
-                    _ => None,
-                },
-                ty: message_type(&decl.ty),
-            })
-            .collect(),
-    }
+    let field = |field: &Field| FieldView {
+        key: property_key(&field.name),
+        optional: !field.required,
+        ty: message_type(&field.ty),
+        doc: doc(&field.description),
+    };
+    views::messages_view(messages, doc, field, message_type)
 }
 
 /// A message type in TypeScript.
@@ -376,14 +327,6 @@ fn member_name(vss_name: &str) -> String {
         None => "_".to_owned(),
         Some(first) if first.is_ascii_digit() => format!("_{name}"),
         Some(_) => name,
-    }
-}
-
-fn handle(kind: NodeKind) -> &'static str {
-    match kind {
-        NodeKind::Actuator => "Actuator",
-        NodeKind::Attribute => "Attribute",
-        _ => "Sensor",
     }
 }
 
@@ -450,24 +393,8 @@ fn primitive_codec(
         Primitive::Float | Primitive::Double => "float",
         _ => "int",
     };
-    let bound = |number: Option<&serde_json::Number>, round_up: bool| {
-        number.map(|number| {
-            if primitive.is_integer() {
-                number_literal(primitive, &super::integral(number, round_up))
-            } else {
-                number.to_string()
-            }
-        })
-    };
-    let mut args = vec![format!("\"{}\"", primitive.name())];
-    match (bound(min, true), bound(max, false)) {
-        (None, None) => {}
-        (Some(min), None) => args.push(min),
-        (min, Some(max)) => {
-            args.push(min.unwrap_or_else(|| "undefined".to_owned()));
-            args.push(max);
-        }
-    }
+    let literal = |number: &serde_json::Number| number_literal(primitive, number);
+    let args = numeric_codec_args(primitive, min, max, literal, "undefined");
     format!("codec.{factory}({})", args.join(", "))
 }
 
