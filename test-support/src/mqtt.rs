@@ -16,6 +16,8 @@ pub struct Broker {
     pub port: u16,
     /// The one user, when the broker refuses anonymous clients.
     pub user: Option<BrokerUser>,
+    /// Where mosquitto logs every packet it receives and sends ([`Broker::start_logged`]).
+    log: Option<PathBuf>,
     _dir: tempfile::TempDir,
 }
 
@@ -34,7 +36,26 @@ impl Broker {
     /// # Panics
     /// When it is not installed or does not listen in time.
     pub fn start() -> Self {
-        Self::launch(None)
+        Self::launch(None, false)
+    }
+
+    /// Starts mosquitto open to anonymous clients, logging every packet (`log_type all`):
+    /// [`Broker::log`] tells in which order it received what.
+    ///
+    /// # Panics
+    /// As [`Broker::start`].
+    pub fn start_logged() -> Self {
+        Self::launch(None, true)
+    }
+
+    /// What mosquitto has logged so far (empty unless [`Broker::start_logged`]).
+    ///
+    /// # Panics
+    /// When the log cannot be read.
+    pub fn log(&self) -> String {
+        self.log.as_ref().map_or_else(String::new, |path| {
+            std::fs::read_to_string(path).expect("mosquitto's log")
+        })
     }
 
     /// Starts mosquitto refusing every client but user `name` with `password`.
@@ -42,10 +63,10 @@ impl Broker {
     /// # Panics
     /// As [`Broker::start`], and when `mosquitto_passwd` fails.
     pub fn start_with_password(name: &str, password: &str) -> Self {
-        Self::launch(Some((name, password)))
+        Self::launch(Some((name, password)), false)
     }
 
-    fn launch(user: Option<(&str, &str)>) -> Self {
+    fn launch(user: Option<(&str, &str)>, logged: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let user = user.map(|(name, password)| add_user(&dir, name, password));
         let port = std::net::TcpListener::bind("127.0.0.1:0")
@@ -62,11 +83,15 @@ impl Broker {
                 dir.path().join("passwd").display()
             ),
         };
+        let log = logged.then(|| dir.path().join("mosquitto.log"));
+        let logging = log.as_ref().map_or_else(String::new, |path| {
+            format!("log_dest file {}\nlog_type all\n", path.display())
+        });
         std::fs::write(
             &config,
             format!(
                 "user {os_user}\nlistener {port} 127.0.0.1\n{access}\
-                 set_tcp_nodelay true\npersistence false\n"
+                 set_tcp_nodelay true\npersistence false\n{logging}"
             ),
         )
         .expect("the broker's configuration");
@@ -96,6 +121,7 @@ impl Broker {
             child,
             port,
             user,
+            log,
             _dir: dir,
         }
     }

@@ -51,7 +51,8 @@ pub(super) struct Shared {
     reply_topic: String,
     routes: Mutex<Routes>,
     closed: AtomicBool,
-    /// The broker connection is up (the driver follows it).
+    /// The broker connection is up and the reply topic subscribed, so an answer can reach
+    /// us (the driver follows both).
     connected: AtomicBool,
     next_unsubscribe: AtomicU64,
     /// Events dropped because a subscriber read too slowly.
@@ -114,17 +115,33 @@ impl MqttLink {
         };
         let (client, mut events) = link::open(&options);
         let reply_topic = format!("vssgen-client/{random}");
-        // Queued before any request: the broker subscribes it before it routes one.
         client
             .subscribe(&reply_topic)
             .await
             .map_err(|why| refused(&why))?;
-        let first = tokio::time::timeout(timeout, events.next())
+        // Connected, and the reply topic subscribed: the library may send a request queued
+        // after the subscription before it, and the broker drops an answer published to a
+        // topic nobody has subscribed yet (seen under load: a request answered, its answer
+        // lost).
+        let subscribed = async {
+            loop {
+                match events.next().await {
+                    LinkEvent::Subscribed { granted: true } => return Ok(()),
+                    LinkEvent::Subscribed { granted: false } => {
+                        return Err(refused(&format!(
+                            "the broker refused a subscription to the reply topic \
+                             {reply_topic} (its ACL must let this user subscribe \
+                             vssgen-client/#)"
+                        )));
+                    }
+                    LinkEvent::Lost(why) => return Err(refused(&why)),
+                    LinkEvent::Connected { .. } | LinkEvent::Message { .. } => {}
+                }
+            }
+        };
+        tokio::time::timeout(timeout, subscribed)
             .await
-            .map_err(|_| refused(&format!("no answer from the broker within {timeout:?}")))?;
-        if let LinkEvent::Lost(why) = first {
-            return Err(refused(&why));
-        }
+            .map_err(|_| refused(&format!("no answer from the broker within {timeout:?}")))??;
         let shared = Arc::new(Shared {
             client,
             request_topic: format!("{vid}/Vehicle"),
@@ -151,7 +168,9 @@ impl MqttLink {
                         tokio::time::sleep(Duration::from_millis(500)).await;
                     }
                     LinkEvent::Connected { session_present } => {
-                        driven.connected.store(true, Ordering::Relaxed);
+                        // With the session kept, answers route at once; else only once
+                        // the reply topic is subscribed again (`Subscribed`).
+                        driven.connected.store(session_present, Ordering::Relaxed);
                         // A clean session forgot the reply topic: subscribe it again, from
                         // a task of its own (this one must go on draining the library's
                         // queue for the subscription to get through).
@@ -161,6 +180,12 @@ impl MqttLink {
                                 let _ = again.client.subscribe(&again.reply_topic).await;
                             });
                         }
+                    }
+                    LinkEvent::Subscribed { granted } => {
+                        if !granted {
+                            tracing::warn!("the MQTT broker refused the reply topic again");
+                        }
+                        driven.connected.store(granted, Ordering::Relaxed);
                     }
                     LinkEvent::Message { .. } => {}
                 }

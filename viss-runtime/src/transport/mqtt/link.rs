@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use rumqttc::{
     AsyncClient, Broker, ClientError, ConnectionError, Event, EventLoop, MqttOptions, Packet,
-    PublishOptions, QoS, TlsConfiguration, Transport,
+    PublishOptions, QoS, SubscribeReasonCode, TlsConfiguration, Transport,
 };
 
 use crate::transport::config::MqttConfig;
@@ -26,6 +26,10 @@ pub(crate) enum LinkEvent {
         payload: Vec<u8>,
         retained: bool,
     },
+    /// The broker answered a subscription: `granted` unless it refused a topic (its ACL).
+    /// Until then a message published to the topic is not routed to us: the library may
+    /// send a publish queued after the subscription before it.
+    Subscribed { granted: bool },
     /// The connection failed or was lost; the next [`LinkEvents::next`] reconnects.
     Lost(String),
 }
@@ -310,6 +314,13 @@ impl LinkEvents for RumqttEvents {
                     return LinkEvent::Connected {
                         session_present: ack.session_present,
                     };
+                }
+                Ok(Event::Incoming(Packet::SubAck(ack))) => {
+                    let granted = ack
+                        .return_codes
+                        .iter()
+                        .all(|code| matches!(code, SubscribeReasonCode::Success(_)));
+                    return LinkEvent::Subscribed { granted };
                 }
                 Ok(Event::Incoming(Packet::Publish(publish))) => {
                     let Ok(topic) = std::str::from_utf8(&publish.topic) else {

@@ -214,6 +214,16 @@ impl<C: LinkClient> Pump<C> {
                         }
                     });
                 }
+                LinkEvent::Subscribed { granted } => {
+                    if !granted {
+                        tracing::error!(
+                            broker = %self.broker,
+                            "the MQTT broker refused a subscription to {} (its ACL): requests \
+                             on it do not reach this server",
+                            self.topics.join(", ")
+                        );
+                    }
+                }
                 LinkEvent::Message {
                     topic, retained, ..
                 } if retained => {
