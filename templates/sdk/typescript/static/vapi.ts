@@ -23,7 +23,7 @@
 //   "grpc" (Node: `grpcs://host:5443`), whichever URLs the Vapi was given; the first protocol
 //   connected is the default until `SelectProtocol` picks another connected one.
 //   `Disconnect` closes one session, `ReleaseVehicle` all of them (their services end without
-//   further callbacks). Credentials: with `accessControl` in the options (the ecosystem's
+//   further callbacks; a massage is switched off first, as nobody could once they are closed). Credentials: with `accessControl` in the options (the ecosystem's
 //   AGTS and ATS, CORE §8; see access.ts), `clientCredentials`, when not empty, is the
 //   client's proof of identity and Connect answers the AGTS's access grant token as
 //   `LtCredential` (a refused proof opens no session); `GetStCredentials(vehicleId,
@@ -768,11 +768,18 @@ class MassageRun implements Service {
   }
 
   async cancel(): Promise<GeneralOutput> {
-    await this.drop();
+    this.stopTimer();
     return this.finish(await this.switchOff());
   }
 
+  /** Switched off without a callback: nobody could stop it once its session is gone. */
   async drop(): Promise<void> {
+    this.stopTimer();
+    const problem = await this.switchOff();
+    if (problem !== undefined) console.warn(`switching ${this.massage.actuator.path} off failed: ${problem.Description}`);
+  }
+
+  private stopTimer(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
   }
