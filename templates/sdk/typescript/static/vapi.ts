@@ -23,9 +23,10 @@
 //   "grpc" (Node: `grpcs://host:5443`), whichever URLs the Vapi was given; the first protocol
 //   connected is the default until `SelectProtocol` picks another connected one.
 //   `Disconnect` closes one session, `ReleaseVehicle` all of them (their services end without
-//   further callbacks; a massage is switched off first, as nobody could once they are closed). Credentials: with `accessControl` in the options (the ecosystem's
-//   AGTS and ATS, CORE §8; see access.ts), `clientCredentials`, when not empty, is the
-//   client's proof of identity and Connect answers the AGTS's access grant token as
+//   further callbacks; a massage is switched off first, as nobody could once they are
+//   closed). Credentials: with `accessControl` in the options (the ecosystem's AGTS and ATS,
+//   CORE §8; see access.ts), `clientCredentials`, when not empty, is the client's proof of
+//   identity and Connect answers the AGTS's access grant token as
 //   `LtCredential` (a refused proof opens no session); `GetStCredentials(vehicleId,
 //   ltCredentials, purpose)` trades it at the ATS for an access token, waiting for the
 //   owner's consent where the purpose needs it. Without `accessControl`, `clientCredentials`,

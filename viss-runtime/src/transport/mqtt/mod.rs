@@ -218,8 +218,8 @@ impl<C: LinkClient> Pump<C> {
                     if !granted {
                         tracing::error!(
                             broker = %self.broker,
-                            "the MQTT broker refused a subscription to {} (its ACL): requests \
-                             on it do not reach this server",
+                            "the MQTT broker refused a subscription to one of {} (its ACL): \
+                             requests on it do not reach this server",
                             self.topics.join(", ")
                         );
                     }
