@@ -87,13 +87,24 @@ pub struct Rejected<'a> {
 
 /// Parses one request message.
 pub fn parse(bytes: &[u8]) -> Result<Request<'_>, Rejected<'_>> {
+    from_envelope(serde_json::from_slice(bytes))
+}
+
+/// Parses one request message already known to be UTF-8 (a WebSocket text frame is checked
+/// as it is read), so its strings are not checked again.
+pub fn parse_str(text: &str) -> Result<Request<'_>, Rejected<'_>> {
+    from_envelope(serde_json::from_str(text))
+}
+
+fn from_envelope(
+    envelope: Result<Envelope<'_>, serde_json::Error>,
+) -> Result<Request<'_>, Rejected<'_>> {
     let rejected = |error| Rejected {
         action: None,
         request_id: None,
         error,
     };
-    let envelope: Envelope<'_> =
-        serde_json::from_slice(bytes).map_err(|_| rejected(VissError::bad_request()))?;
+    let envelope = envelope.map_err(|_| rejected(VissError::bad_request()))?;
     let action_text = optional_string(envelope.action);
     // A requestId that is not a string cannot be echoed (the schema types it string).
     let request_id = optional_string(envelope.request_id);

@@ -376,10 +376,24 @@ impl<T: VissTree> Engine<T> {
 
     /// Answers one request: clears `out` and writes the response into it.
     pub fn handle(&self, session: &mut Session, bytes: &[u8], out: &mut Vec<u8>) {
+        self.handle_request(session, request::parse(bytes), out);
+    }
+
+    /// [`Self::handle`] for a request already known to be UTF-8 (a WebSocket text frame).
+    pub fn handle_str(&self, session: &mut Session, text: &str, out: &mut Vec<u8>) {
+        self.handle_request(session, request::parse_str(text), out);
+    }
+
+    fn handle_request(
+        &self,
+        session: &mut Session,
+        parsed: Result<request::Request<'_>, request::Rejected<'_>>,
+        out: &mut Vec<u8>,
+    ) {
         out.clear();
         let now = self.clock.now();
         let version = session.version;
-        let request = match request::parse(bytes) {
+        let request = match parsed {
             Ok(request) => request,
             Err(rejected) => {
                 let context = ErrorContext {
