@@ -2,7 +2,8 @@
 //! refused from its header, before its payload is sent, with close code 1009; half-open
 //! connections are closed after the handshake timeout; a well-behaved client is served
 //! throughout; connections over the open-connection cap are closed at once; a pipelined
-//! burst larger than one batch is answered in full.
+//! burst larger than one batch is answered in full; fragments, pings, closes and broken
+//! frames are handled as RFC 6455 says.
 #![cfg(feature = "ws")]
 // Test code: a failed unwrap is a failed test.
 #![allow(clippy::unwrap_used)]
@@ -70,7 +71,92 @@ async fn raw_upgrade(address: SocketAddr) -> TcpStream {
     }
     let response = String::from_utf8_lossy(&response);
     assert!(response.starts_with("HTTP/1.1 101"), "{response}");
+    // RFC 6455 §1.3's example: this key's accept value.
+    assert!(
+        response
+            .to_ascii_lowercase()
+            .contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="),
+        "{response}"
+    );
     stream
+}
+
+/// A client frame masked with a fixed key: FIN, opcode, payload (under 126 bytes).
+fn masked(fin: bool, opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x37, 0xfa, 0x21, 0x3d];
+    let mut frame = vec![
+        if fin { 0x80 } else { 0 } | opcode,
+        0x80 | payload.len() as u8,
+    ];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().enumerate().map(|(i, b)| b ^ mask[i % 4]));
+    frame
+}
+
+/// Reads one (unmasked) server frame: its first byte and its payload.
+async fn server_frame(stream: &mut TcpStream) -> (u8, Vec<u8>) {
+    let mut head = [0u8; 2];
+    tokio::time::timeout(LIMIT, stream.read_exact(&mut head))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(head[1] & 0x80, 0, "server frames are not masked");
+    let length = match head[1] & 0x7f {
+        126 => usize::from(stream.read_u16().await.unwrap()),
+        127 => usize::try_from(stream.read_u64().await.unwrap()).unwrap(),
+        short => usize::from(short),
+    };
+    let mut payload = vec![0u8; length];
+    stream.read_exact(&mut payload).await.unwrap();
+    (head[0], payload)
+}
+
+/// RFC 6455 on a real socket: a request in fragments with a ping between them is
+/// answered (the pong first, its payload echoed); a client's close is echoed and the
+/// server closes the TCP connection; a text frame that is not UTF-8 gets close 1007, an
+/// unmasked frame 1002, and a bystander is served throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frames_fragments_pings_and_closes_are_handled_as_rfc_6455_says() {
+    let listening = start_server(|_| {}).await;
+    let address = listening.ws.unwrap();
+    let mut stream = raw_upgrade(address).await;
+    let mut frames = masked(false, 0x1, br#"{"action":"get","#);
+    frames.extend(masked(true, 0x9, b"are you there"));
+    frames.extend(masked(false, 0x0, br#""path":"Vehicle.Speed","#));
+    frames.extend(masked(true, 0x0, br#""requestId":"frag"}"#));
+    stream.write_all(&frames).await.unwrap();
+    assert_eq!(
+        server_frame(&mut stream).await,
+        (0x8A, b"are you there".to_vec())
+    );
+    let (first, answer) = server_frame(&mut stream).await;
+    let answer = String::from_utf8(answer).unwrap();
+    assert_eq!(first, 0x81, "{answer}");
+    // The whole request was read: its action and id are echoed (Vehicle.Speed has no
+    // value yet, so the answer is a 404).
+    assert!(answer.contains(r#""action":"get""#), "{answer}");
+    assert!(answer.contains(r#""requestId":"frag""#), "{answer}");
+    let mut close = 1000u16.to_be_bytes().to_vec();
+    close.extend_from_slice(b"done");
+    stream.write_all(&masked(true, 0x8, &close)).await.unwrap();
+    let (first, echoed) = server_frame(&mut stream).await;
+    assert_eq!((first, &echoed[..2]), (0x88, &1000u16.to_be_bytes()[..]));
+    wait_for_close(&mut stream, Instant::now()).await;
+
+    for (frame, code) in [
+        (masked(true, 0x1, &[b'{', 0xC3, 0x28, b'}']), 1007u16),
+        (vec![0x81, 0x02, b'{', b'}'], 1002),
+        (masked(true, 0x3, b""), 1002),
+    ] {
+        let mut stream = raw_upgrade(address).await;
+        stream.write_all(&frame).await.unwrap();
+        let (first, payload) = server_frame(&mut stream).await;
+        assert_eq!(first, 0x88, "expected a close frame");
+        assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), code);
+        wait_for_close(&mut stream, Instant::now()).await;
+        bystander_is_served(address).await;
+    }
+    listening.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

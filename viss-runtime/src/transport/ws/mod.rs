@@ -8,15 +8,19 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::extract::State;
-use axum::extract::ws::rejection::WebSocketUpgradeRejection;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use futures_util::{FutureExt, SinkExt};
+use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
+#[cfg(feature = "tls")]
+use tokio_rustls::server::TlsStream;
 
+use self::frames::{FrameReader, Incoming, Opcode};
+use super::accept::CappedStream;
 use super::config::Limits;
 use super::{SUBPROTOCOLS, write_transport_error};
 use crate::codec::{self, Codec, Frame};
@@ -24,18 +28,17 @@ use crate::protocol::Version;
 use crate::subscription::Session;
 use crate::{Engine, VissTree};
 
+pub mod frames;
+
 /// Requests answered (or events sent) back to back before the writer flushes and the
 /// connection yields its worker thread: a client pipelining thousands of requests gets one
 /// batch per turn, like every other connection, instead of holding the thread while its
 /// read buffer lasts (tokio's cooperative budget only counts socket reads, not messages).
 const BATCH: usize = 32;
 
-/// tungstenite preallocates a 128 KiB read buffer per connection by default; VISS requests
-/// are small, and 8 KiB keeps a 1,000-connection server small (the buffer grows for the
-/// occasional large message up to `max_message_bytes`).
-const READ_BUFFER: usize = 8 * 1024;
-/// Responses are buffered up to this size between flushes (we flush after each batch).
-const WRITE_BUFFER: usize = 16 * 1024;
+/// A write buffer grown past this (a burst of events, a large answer) is given back after
+/// it is flushed.
+const KEEP_WRITE_CAPACITY: usize = 64 * 1024;
 
 /// What every WebSocket connection shares.
 pub(crate) struct WsState<T: VissTree> {
@@ -54,22 +57,24 @@ pub(crate) fn router<T: VissTree + 'static>(state: Arc<WsState<T>>) -> Router {
         .with_state(state)
 }
 
+/// The opening handshake (RFC 6455 §4.2): a GET asking to upgrade to `websocket`, version
+/// 13, with a key, answered `101 Switching Protocols` with the accept key and the
+/// sub-protocol served; the connection is then served on a task of its own.
 async fn upgrade<T: VissTree + 'static>(
     State(state): State<Arc<WsState<T>>>,
-    headers: HeaderMap,
-    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    mut request: Request,
 ) -> Response {
-    let upgrade = match upgrade {
-        Ok(upgrade) => upgrade,
-        Err(rejection) => {
+    let key = match check_handshake(&request) {
+        Ok(key) => accept_key(key.as_bytes()),
+        Err((status, refused)) => {
             let message = format!(
-                "{rejection}: this is the VISS v3 WebSocket endpoint; connect with a WebSocket \
+                "{refused}: this is the VISS v3 WebSocket endpoint; connect with a WebSocket \
                  client offering sub-protocol `VISSv3`"
             );
-            return (rejection.status(), message).into_response();
+            return (status, message).into_response();
         }
     };
-    let offered = offered_subprotocols(&headers);
+    let offered = offered_subprotocols(request.headers());
     let Some(served) = negotiate(&offered, state.require_subprotocol) else {
         tracing::debug!(
             ?offered,
@@ -101,14 +106,95 @@ async fn upgrade<T: VissTree + 'static>(
         )
             .into_response();
     };
-    let max = state.limits.max_message_bytes;
-    upgrade
-        .protocols(served.subprotocol)
-        .max_message_size(max)
-        .max_frame_size(max)
-        .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
-        .on_upgrade(move |socket| serve_connection(socket, state, permit, served))
+    let upgraded = hyper::upgrade::on(&mut request);
+    tokio::spawn(async move {
+        match upgraded.await {
+            Ok(upgraded) => serve_upgraded(upgraded, state, permit, served).await,
+            Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
+        }
+    });
+    switching_protocols(key, served.subprotocol)
+}
+
+/// The client's `Sec-WebSocket-Key` if the request is a WebSocket opening handshake we
+/// can answer, else the status and what is wrong.
+fn check_handshake(request: &Request) -> Result<&HeaderValue, (StatusCode, &'static str)> {
+    let headers = request.headers();
+    let has_token = |name: header::HeaderName, token: &str| {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .any(|offered| offered.trim().eq_ignore_ascii_case(token))
+    };
+    if request.method() != Method::GET {
+        return Err((
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Request method must be `GET`",
+        ));
+    }
+    if !has_token(header::CONNECTION, "upgrade") {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "Connection header did not include 'upgrade'",
+        ));
+    }
+    if !has_token(header::UPGRADE, "websocket") {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "`Upgrade` header did not include 'websocket'",
+        ));
+    }
+    if headers.get(header::SEC_WEBSOCKET_VERSION) != Some(&HeaderValue::from_static("13")) {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "`Sec-WebSocket-Version` header did not include '13'",
+        ));
+    }
+    let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            "`Sec-WebSocket-Key` header missing",
+        ));
+    };
+    if request
+        .extensions()
+        .get::<hyper::upgrade::OnUpgrade>()
+        .is_none()
+    {
+        return Err((
+            StatusCode::UPGRADE_REQUIRED,
+            "WebSocket request couldn't be upgraded since no upgrade state was present",
+        ));
+    }
+    Ok(key)
+}
+
+/// `Sec-WebSocket-Accept` for a client's key (RFC 6455 §4.2.2).
+fn accept_key(key: &[u8]) -> HeaderValue {
+    use base64::Engine as _;
+    use sha1::{Digest, Sha1};
+    const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    let digest = Sha1::new().chain_update(key).chain_update(GUID).finalize();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(digest);
+    HeaderValue::from_str(&encoded).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+fn switching_protocols(accept: HeaderValue, subprotocol: Option<&'static str>) -> Response {
+    let mut response = Response::new(Body::empty());
+    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
+    let headers = response.headers_mut();
+    headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+    headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
+    if let Some(subprotocol) = subprotocol {
+        headers.insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            HeaderValue::from_static(subprotocol),
+        );
+    }
+    response
 }
 
 /// The sub-protocols the client offers, in its order.
@@ -212,34 +298,44 @@ impl Ended {
     }
 }
 
-/// What a receive error means for the peer: a close code and reason, or `None` for I/O
-/// errors (the connection is gone). tungstenite's error is behind `axum::Error`, so its
-/// kind is read from its message.
-fn rejection(error: &axum::Error, max_message_bytes: usize) -> Option<(u16, String)> {
-    use axum::extract::ws::close_code;
-    let text = error.to_string();
-    if text.starts_with("Space limit exceeded") {
-        Some((
-            close_code::SIZE,
-            format!("message too big: the limit is {max_message_bytes} bytes"),
-        ))
-    } else if text.starts_with("UTF-8") {
-        Some((close_code::INVALID, "text frame is not UTF-8".to_owned()))
-    } else if text.starts_with("WebSocket protocol error") {
-        Some((close_code::PROTOCOL, "WebSocket protocol error".to_owned()))
-    } else {
-        None
-    }
-}
-
 /// Frames read (and discarded) while waiting for the client's close reply, and how long.
 const CLOSE_DRAIN_FRAMES: usize = 16;
 const CLOSE_DRAIN_TIME: Duration = Duration::from_secs(1);
 
+/// Serves an upgraded connection on its own socket (plain TCP) or TLS stream where it can
+/// be taken back from hyper, which saves the type-erased reads and writes through
+/// `Upgraded` on every request; on `Upgraded` itself otherwise. The bytes hyper read past
+/// the handshake come first.
+async fn serve_upgraded<T: VissTree + 'static>(
+    upgraded: hyper::upgrade::Upgraded,
+    state: Arc<WsState<T>>,
+    permit: OwnedSemaphorePermit,
+    served: Served,
+) {
+    use hyper_util::server::conn::auto::upgrade::downcast;
+    let upgraded = match downcast::<TokioIo<CappedStream>>(upgraded) {
+        Ok(parts) => {
+            let io = parts.io.into_inner();
+            return serve_connection(io, parts.read_buf, state, permit, served).await;
+        }
+        Err(upgraded) => upgraded,
+    };
+    #[cfg(feature = "tls")]
+    let upgraded = match downcast::<TokioIo<TlsStream<CappedStream>>>(upgraded) {
+        Ok(parts) => {
+            let io = parts.io.into_inner();
+            return serve_connection(io, parts.read_buf, state, permit, served).await;
+        }
+        Err(upgraded) => upgraded,
+    };
+    serve_connection(TokioIo::new(upgraded), Bytes::new(), state, permit, served).await;
+}
+
 /// One connection: requests in, responses and events out, until close, idle, failure or
 /// server shutdown. The session (and so its subscriptions) ends with the connection.
-async fn serve_connection<T: VissTree + 'static>(
-    socket: WebSocket,
+async fn serve_connection<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unpin>(
+    io: S,
+    read_already: Bytes,
     state: Arc<WsState<T>>,
     _permit: OwnedSemaphorePermit,
     served: Served,
@@ -249,11 +345,17 @@ async fn serve_connection<T: VissTree + 'static>(
     let notifier = Arc::clone(&wake);
     session.events().set_notifier(move || notifier.notify_one());
     let now = Instant::now();
+    let mut reader = FrameReader::new(state.limits.max_message_bytes);
+    reader.room().extend_from_slice(&read_already);
+    // A slice of hyper's read buffer keeps all of it (8 KiB or more) alive: copied, dropped.
+    drop(read_already);
     let mut connection = Connection {
-        socket,
+        io,
+        reader,
         state: &state,
         codec: served.codec,
         out: Vec::with_capacity(1024),
+        wire: Vec::new(),
         last_request: now,
         last_heard: now,
     };
@@ -267,20 +369,24 @@ async fn serve_connection<T: VissTree + 'static>(
     state.engine.close_session(&mut session);
 }
 
-struct Connection<'a, T: VissTree> {
-    socket: WebSocket,
+struct Connection<'a, T: VissTree, S> {
+    io: S,
+    reader: FrameReader,
     state: &'a WsState<T>,
     /// The session's payload encoding (JSON for `VISSv3` and `VISSv2`, protobuf for
     /// `VISS-protoenc`).
     codec: &'static dyn Codec,
+    /// One response or event payload, before it is framed.
     out: Vec<u8>,
+    /// Frames not yet written: one flush per batch, not one per message.
+    wire: Vec<u8>,
     /// The last text or binary message (pings and pongs are not requests).
     last_request: Instant,
-    /// The last frame of any kind (pongs included): dead-peer detection.
+    /// The last bytes of any kind (pongs included): dead-peer detection.
     last_heard: Instant,
 }
 
-impl<T: VissTree + 'static> Connection<'_, T> {
+impl<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unpin> Connection<'_, T, S> {
     async fn run(&mut self, session: &mut Session, wake: &Notify) -> Ended {
         let mut shutdown = self.state.shutdown.clone();
         let mut ping = tokio::time::interval(self.state.limits.ping_interval());
@@ -295,128 +401,148 @@ impl<T: VissTree + 'static> Connection<'_, T> {
         // that only reads and answers touches neither.
         let shutdown_signal = shutdown.changed();
         tokio::pin!(shutdown_signal);
+        // The socket is polled first, so a request that is in polls nothing else; a client
+        // that keeps the socket ready cannot hold off shutdown, which is also looked at
+        // (an atomic load) on every turn.
+        let shutdown_seen = self.state.shutdown.clone();
         let events_ready = wake.notified();
         tokio::pin!(events_ready);
         loop {
-            let step = tokio::select! {
-                biased;
-                _ = &mut shutdown_signal => Err(Ended::Shutdown),
-                message = self.socket.recv() => self.on_message(session, message).await,
-                () = &mut events_ready => {
-                    events_ready.set(wake.notified());
-                    self.send_events(session, wake).await
-                }
-                () = &mut idle => {
-                    let due = self.last_request + idle_timeout;
-                    let now = Instant::now();
-                    if now < due {
-                        // A request came in meanwhile.
-                        idle.as_mut().reset(due.into());
-                        Ok(())
-                    } else if session.subscription_count() > 0 {
-                        // Waiting for events is not idle; look again one timeout later.
-                        idle.as_mut().reset((now + idle_timeout).into());
-                        Ok(())
-                    } else {
-                        Err(Ended::Idle)
+            if !matches!(shutdown_seen.has_changed(), Ok(false)) {
+                self.ended(&Ended::Shutdown, idle_timeout).await;
+                return Ended::Shutdown;
+            }
+            // Frames left over from the last read (a batch was full) are answered before
+            // the socket is read again.
+            let step = if self.reader.has_whole_frame() {
+                self.answer_frames(session).await
+            } else {
+                tokio::select! {
+                    biased;
+                    read = self.io.read_buf(self.reader.room()) => match read {
+                        Ok(0) => Err(Ended::ClientClosed),
+                        Ok(_) => self.answer_frames(session).await,
+                        Err(error) => {
+                            tracing::debug!(%error, "WebSocket read failed");
+                            Err(Ended::Failed)
+                        }
+                    },
+                    _ = &mut shutdown_signal => Err(Ended::Shutdown),
+                    () = &mut events_ready => {
+                        events_ready.set(wake.notified());
+                        self.send_events(session, wake).await
                     }
+                    () = &mut idle => {
+                        let due = self.last_request + idle_timeout;
+                        let now = Instant::now();
+                        if now < due {
+                            // A request came in meanwhile.
+                            idle.as_mut().reset(due.into());
+                            Ok(())
+                        } else if session.subscription_count() > 0 {
+                            // Waiting for events is not idle; look again one timeout later.
+                            idle.as_mut().reset((now + idle_timeout).into());
+                            Ok(())
+                        } else {
+                            Err(Ended::Idle)
+                        }
+                    }
+                    _ = ping.tick() => self.keep_alive().await,
                 }
-                _ = ping.tick() => self.keep_alive().await,
             };
             if let Err(ended) = step {
-                match ended {
-                    Ended::Idle => tracing::info!(
-                        idle_ms = u64::try_from(idle_timeout.as_millis()).unwrap_or(u64::MAX),
-                        "closing an idle WebSocket (no request, no subscription)"
-                    ),
-                    Ended::DeadPeer => {
-                        tracing::info!("closing a WebSocket whose peer does not answer pings");
-                    }
-                    _ => {}
-                }
-                if matches!(
-                    ended,
-                    Ended::Shutdown | Ended::Idle | Ended::DeadPeer | Ended::Rejected(..)
-                ) {
-                    self.close(&ended).await;
-                }
+                self.ended(&ended, idle_timeout).await;
                 return ended;
             }
         }
     }
 
-    /// Answers one message and, without waiting, any further requests already received.
-    async fn on_message(
-        &mut self,
-        session: &mut Session,
-        mut message: Option<Result<Message, axum::Error>>,
-    ) -> Result<(), Ended> {
-        // One clock read per batch: the messages taken after the first were already
-        // received when it was.
-        let now = Instant::now();
-        for handled in 1..=BATCH {
-            self.last_heard = now;
-            if let Some(Ok(Message::Text(_) | Message::Binary(_))) = &message {
-                self.last_request = self.last_heard;
+    /// Says why the connection ends and, where the server ends it, sends the close frame.
+    async fn ended(&mut self, ended: &Ended, idle_timeout: Duration) {
+        match ended {
+            Ended::Idle => tracing::info!(
+                idle_ms = u64::try_from(idle_timeout.as_millis()).unwrap_or(u64::MAX),
+                "closing an idle WebSocket (no request, no subscription)"
+            ),
+            Ended::DeadPeer => {
+                tracing::info!("closing a WebSocket whose peer does not answer pings");
             }
-            match message {
-                None => return Err(Ended::ClientClosed),
-                Some(Err(error)) => {
-                    // Oversized frames (rejected from the frame header, before the payload
-                    // is read) and protocol violations end up here.
-                    tracing::debug!(%error, "WebSocket receive failed");
-                    let max = self.state.limits.max_message_bytes;
-                    return Err(match rejection(&error, max) {
-                        Some((code, reason)) => Ended::Rejected(code, reason),
-                        None => Ended::Failed,
-                    });
-                }
-                Some(Ok(Message::Close(_))) => return Err(Ended::ClientClosed),
-                Some(Ok(Message::Text(text))) if self.codec.frame() == Frame::Text => {
-                    self.answer(session, text.as_bytes());
-                    self.feed_out().await?;
-                }
-                Some(Ok(Message::Binary(payload))) if self.codec.frame() == Frame::Binary => {
-                    self.answer(session, &payload);
-                    self.feed_out().await?;
-                }
-                Some(Ok(Message::Text(_))) | Some(Ok(Message::Binary(_))) => {
-                    let description = match self.codec.frame() {
-                        Frame::Text => {
-                            "Binary frames are not supported: send JSON requests as text \
-                             frames (sub-protocol VISSv3), or connect with sub-protocol \
-                             VISS-protoenc for protobuf"
-                        }
-                        Frame::Binary => {
-                            "Text frames are not supported on sub-protocol VISS-protoenc: send \
-                             each request as one binary ProtobufMessage frame"
-                        }
-                    };
-                    write_transport_error(&mut self.out, None, "400", "bad_request", description);
-                    self.feed_out().await?;
-                }
-                Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
-            }
-            if handled == BATCH {
-                // Taking another message now would drop it: the rest waits for this
-                // connection's next turn.
-                self.flush().await?;
-                tokio::task::yield_now().await;
-                return Ok(());
-            }
-            match self.socket.recv().now_or_never() {
-                Some(next) => message = next,
-                None => break,
-            }
+            _ => {}
         }
-        self.flush().await
+        if matches!(
+            ended,
+            Ended::Shutdown | Ended::Idle | Ended::DeadPeer | Ended::Rejected(..)
+        ) {
+            self.close(ended).await;
+        }
+    }
+
+    /// Answers the whole messages read so far, a batch at most, then writes the answers.
+    async fn answer_frames(&mut self, session: &mut Session) -> Result<(), Ended> {
+        // One clock read per batch: every message in it was received by then.
+        self.last_heard = Instant::now();
+        for _ in 0..BATCH {
+            let incoming = match self.reader.next_message() {
+                Ok(Some(incoming)) => incoming,
+                Ok(None) => return self.flush().await,
+                Err(violation) => {
+                    // What was answered before the violation still goes out.
+                    self.flush().await?;
+                    let max = self.state.limits.max_message_bytes;
+                    tracing::debug!(?violation, "WebSocket client broke the protocol");
+                    return Err(Ended::Rejected(
+                        violation.close_code(),
+                        violation.reason(max),
+                    ));
+                }
+            };
+            let frame = self.codec.frame();
+            match incoming {
+                Incoming::Text(text) if frame == Frame::Text => {
+                    // Text frames carry JSON, which its codec passes as it is.
+                    self.last_request = self.last_heard;
+                    self.state.engine.handle_str(session, text, &mut self.out);
+                }
+                Incoming::Binary(payload) if frame == Frame::Binary => {
+                    self.last_request = self.last_heard;
+                    answer(self.state, self.codec, session, payload, &mut self.out);
+                }
+                Incoming::Text(_) | Incoming::Binary(_) => {
+                    self.last_request = self.last_heard;
+                    write_transport_error(
+                        &mut self.out,
+                        None,
+                        "400",
+                        "bad_request",
+                        wrong_frame_type(frame),
+                    );
+                }
+                Incoming::Ping(payload) => {
+                    frames::write_frame(&mut self.wire, Opcode::Pong, payload);
+                    continue;
+                }
+                Incoming::Pong => continue,
+                Incoming::Close(code) => {
+                    // The close handshake: the client's code echoed (RFC 6455 §5.5.1).
+                    frames::write_close(&mut self.wire, code.unwrap_or(1000), "");
+                    self.flush().await?;
+                    return Err(Ended::ClientClosed);
+                }
+            }
+            self.frame_out();
+        }
+        // Further messages wait for this connection's next turn: a client pipelining
+        // thousands of requests gets a batch per turn, like every other connection.
+        self.flush().await?;
+        tokio::task::yield_now().await;
+        Ok(())
     }
 
     /// Sends queued events, a bounded batch at a time so requests are not starved.
     async fn send_events(&mut self, session: &Session, wake: &Notify) -> Result<(), Ended> {
         let mut sent = 0;
         while sent < BATCH && session.next_event(&mut self.out) {
-            self.feed_out().await?;
+            self.frame_out();
             sent += 1;
         }
         if sent == BATCH {
@@ -433,101 +559,119 @@ impl<T: VissTree + 'static> Connection<'_, T> {
         if self.last_heard.elapsed() > self.state.limits.dead_peer_timeout() {
             return Err(Ended::DeadPeer);
         }
-        let send_timeout = self.state.limits.send_timeout();
-        match tokio::time::timeout(
-            send_timeout,
-            self.socket.send(Message::Ping(Default::default())),
-        )
-        .await
-        {
-            Ok(Ok(())) => Ok(()),
-            _ => Err(Ended::Failed),
-        }
+        frames::write_frame(&mut self.wire, Opcode::Ping, &[]);
+        self.flush().await
     }
 
-    /// Runs one payload through the session's codec and the engine into `out`.
-    fn answer(&mut self, session: &mut Session, payload: &[u8]) {
-        let mut scratch = Vec::new();
-        match self.codec.decode(payload, &mut scratch) {
-            Ok(request) => self.state.engine.handle(session, request, &mut self.out),
-            Err(error) => write_transport_error(
-                &mut self.out,
-                None,
-                "400",
-                "bad_request",
-                &format!(
-                    "The payload is not a {} message: {error}",
-                    self.codec.name()
-                ),
-            ),
-        }
-    }
-
-    /// Queues `out`, encoded by the session's codec, as a frame without flushing.
-    async fn feed_out(&mut self) -> Result<(), Ended> {
+    /// Frames `out`, encoded by the session's codec, into the write buffer.
+    fn frame_out(&mut self) {
         self.codec.encode(&mut self.out);
-        let payload = std::mem::take(&mut self.out);
-        self.out = Vec::with_capacity(payload.len().max(256));
-        let frame = match self.codec.frame() {
-            // JSON is UTF-8; a lossy conversion would only ever replace bytes that cannot
-            // occur.
-            Frame::Text => match String::from_utf8(payload) {
-                Ok(text) => Message::Text(Utf8Bytes::from(text)),
-                Err(error) => Message::Text(Utf8Bytes::from(
-                    String::from_utf8_lossy(error.as_bytes()).into_owned(),
-                )),
-            },
-            Frame::Binary => Message::Binary(payload.into()),
+        let opcode = match self.codec.frame() {
+            Frame::Text => Opcode::Text,
+            Frame::Binary => Opcode::Binary,
         };
-        let send_timeout = self.state.limits.send_timeout();
-        within_send_timeout(self.socket.feed(frame), send_timeout).await
+        frames::write_frame(&mut self.wire, opcode, &self.out);
+        self.out.clear();
     }
 
+    /// Writes the buffered frames under the send timeout, which closes the connection of a
+    /// client that stops reading.
     async fn flush(&mut self) -> Result<(), Ended> {
+        if self.wire.is_empty() {
+            return Ok(());
+        }
         let send_timeout = self.state.limits.send_timeout();
-        within_send_timeout(self.socket.flush(), send_timeout).await
+        let io = &mut self.io;
+        let wire = &self.wire;
+        let written = within_send_timeout(
+            async move {
+                io.write_all(wire).await?;
+                // A TLS stream holds what it encrypted until flushed.
+                io.flush().await
+            },
+            send_timeout,
+        )
+        .await;
+        self.wire.clear();
+        if self.wire.capacity() > KEEP_WRITE_CAPACITY {
+            self.wire.shrink_to(KEEP_WRITE_CAPACITY / 4);
+        }
+        written
     }
 
     /// Sends a close frame with the reason, then reads (a bounded number of frames for a
     /// bounded time) until the client answers with its own close frame or goes away.
     async fn close(&mut self, ended: &Ended) {
-        use axum::extract::ws::close_code;
         let code = match ended {
-            Ended::Idle => close_code::NORMAL,
+            Ended::Idle => 1000,
             Ended::Rejected(code, _) => *code,
-            _ => close_code::AWAY,
+            _ => 1001,
         };
-        let frame = CloseFrame {
-            code,
-            reason: Utf8Bytes::from(ended.reason().to_owned()),
-        };
-        let sent = tokio::time::timeout(
-            self.state.limits.send_timeout(),
-            self.socket.send(Message::Close(Some(frame))),
-        )
-        .await;
-        if !matches!(sent, Ok(Ok(()))) || matches!(ended, Ended::Rejected(..)) {
+        frames::write_close(&mut self.wire, code, ended.reason());
+        if self.flush().await.is_err() || matches!(ended, Ended::Rejected(..)) {
             // A rejected peer may still be sending (the rest of a 10 MB frame): not read.
             return;
         }
         let drain = async {
             for _ in 0..CLOSE_DRAIN_FRAMES {
-                match self.socket.recv().await {
-                    Some(Ok(Message::Close(_)) | Err(_)) | None => return,
-                    Some(Ok(_)) => {}
+                loop {
+                    match self.reader.next_message() {
+                        Ok(Some(Incoming::Close(_))) | Err(_) => return,
+                        Ok(Some(_)) => break,
+                        Ok(None) => match self.io.read_buf(self.reader.room()).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(_) => {}
+                        },
+                    }
                 }
             }
         };
         let _ = tokio::time::timeout(CLOSE_DRAIN_TIME, drain).await;
+        // The server closes the TCP connection first (RFC 6455 §7.1.1).
+        let _ = tokio::time::timeout(CLOSE_DRAIN_TIME, self.io.shutdown()).await;
     }
 }
 
-/// Runs a send (a frame into the write buffer, or the buffer into the socket) under the send
-/// timeout, which closes the connection of a client that stops reading. A send almost always
-/// completes on its first poll, and then no timer is made at all: a timer costs a clock
-/// read, a runtime handle and an entry made and dropped, twice per response otherwise.
+/// Runs one payload through the session's codec and the engine into `out`.
+fn answer<T: VissTree + 'static>(
+    state: &WsState<T>,
+    codec: &'static dyn Codec,
+    session: &mut Session,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) {
+    let mut scratch = Vec::new();
+    match codec.decode(payload, &mut scratch) {
+        Ok(request) => state.engine.handle(session, request, out),
+        Err(error) => write_transport_error(
+            out,
+            None,
+            "400",
+            "bad_request",
+            &format!("The payload is not a {} message: {error}", codec.name()),
+        ),
+    }
+}
+
+/// The error for a text frame on a binary sub-protocol, or the other way round.
+fn wrong_frame_type(served: Frame) -> &'static str {
+    match served {
+        Frame::Text => {
+            "Binary frames are not supported: send JSON requests as text frames (sub-protocol \
+             VISSv3), or connect with sub-protocol VISS-protoenc for protobuf"
+        }
+        Frame::Binary => {
+            "Text frames are not supported on sub-protocol VISS-protoenc: send each request as \
+             one binary ProtobufMessage frame"
+        }
+    }
+}
+
+/// Runs a write under the send timeout. A write almost always completes on its first poll,
+/// and then no timer is made at all: a timer costs a clock read, a runtime handle and an
+/// entry made and dropped, twice per response otherwise.
 async fn within_send_timeout(
-    send: impl Future<Output = Result<(), axum::Error>>,
+    send: impl Future<Output = std::io::Result<()>>,
     timeout: Duration,
 ) -> Result<(), Ended> {
     let mut send = std::pin::pin!(send);
@@ -548,7 +692,6 @@ async fn within_send_timeout(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::http::HeaderValue;
 
     #[test]
     fn v3_wins_v2_is_served_and_no_offer_is_a_v2_client() {
