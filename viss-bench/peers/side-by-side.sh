@@ -109,30 +109,34 @@ for placement in shared-core across-cores; do
     server_cpu=0
     client_cpu=0
     [ "$placement" = across-cores ] && client_cpu=1
+    # Each placement listens on ports of its own: a server's port can still be held by
+    # the connections of the placement before (TIME_WAIT; KUKSA then fails to bind).
+    offset=0
+    [ "$placement" = across-cores ] && offset=100
     step "$placement: servers on CPU $server_cpu, client on CPU $client_cpu"
-    start echo 18099 "$server_cpu" "$bin/viss-bench" echo --port 18099
-    targets=(--target "ws-echo=ws://127.0.0.1:18099,pid=$started")
-    start bare-echo 18098 "$server_cpu" "$bin/viss-bench" echo --bare --port 18098
-    targets+=(--target "bare-echo=ws://127.0.0.1:18098,pid=$started")
-    start bare-tokio 18097 "$server_cpu" "$bin/viss-bench" echo --bare tokio --port 18097
-    targets+=(--target "bare-tokio=ws://127.0.0.1:18097,pid=$started")
-    start viss-server 18101 "$server_cpu" "$bin/viss-server" "${server_flags[@]}" --ws-port 18101
-    targets+=(--target "viss-server=ws://127.0.0.1:18101,pid=$started,feed=set")
-    start generated 18102 "$server_cpu" "$CARGO_TARGET_DIR/release/sbs-vehicle" \
-        --insecure --no-http --no-grpc --log-level warn --ws-port 18102 \
+    start echo $((18099 + offset)) "$server_cpu" "$bin/viss-bench" echo --port $((18099 + offset))
+    targets=(--target "ws-echo=ws://127.0.0.1:$((18099 + offset)),pid=$started")
+    start bare-echo $((18098 + offset)) "$server_cpu" "$bin/viss-bench" echo --bare --port $((18098 + offset))
+    targets+=(--target "bare-echo=ws://127.0.0.1:$((18098 + offset)),pid=$started")
+    start bare-tokio $((18097 + offset)) "$server_cpu" "$bin/viss-bench" echo --bare tokio --port $((18097 + offset))
+    targets+=(--target "bare-tokio=ws://127.0.0.1:$((18097 + offset)),pid=$started")
+    start viss-server $((18101 + offset)) "$server_cpu" "$bin/viss-server" "${server_flags[@]}" --ws-port $((18101 + offset))
+    targets+=(--target "viss-server=ws://127.0.0.1:$((18101 + offset)),pid=$started,feed=set")
+    start generated $((18102 + offset)) "$server_cpu" "$CARGO_TARGET_DIR/release/sbs-vehicle" \
+        --insecure --no-http --no-grpc --log-level warn --ws-port $((18102 + offset)) \
         --self-signed-dir "$out/tls"
-    targets+=(--target "generated=ws://127.0.0.1:18102,pid=$started,feed=set")
-    start generated-small 18105 "$server_cpu" "$CARGO_TARGET_DIR/$host/small/sbs-vehicle" \
-        --insecure --no-http --no-grpc --log-level warn --ws-port 18105 \
+    targets+=(--target "generated=ws://127.0.0.1:$((18102 + offset)),pid=$started,feed=set")
+    start generated-small $((18105 + offset)) "$server_cpu" "$CARGO_TARGET_DIR/$host/small/sbs-vehicle" \
+        --insecure --no-http --no-grpc --log-level warn --ws-port $((18105 + offset)) \
         --self-signed-dir "$out/tls"
-    targets+=(--target "generated-small=ws://127.0.0.1:18105,pid=$started,feed=set")
+    targets+=(--target "generated-small=ws://127.0.0.1:$((18105 + offset)),pid=$started,feed=set")
     if [ -n "$kuksa" ]; then
         # KUKSA speaks VISSv2 on its VISS port, offered no sub-protocol; authorization off
         # and TLS off as for ours (--insecure above)
-        start kuksa 18103 "$server_cpu" "$kuksa" --vss "$tree" --insecure \
-            --disable-authorization --address 127.0.0.1 --port 18104 \
-            --enable-viss --viss-address 127.0.0.1 --viss-port 18103
-        targets+=(--target "kuksa=ws://127.0.0.1:18103,pid=$started,subprotocol=none,feed=kuksa-v2=http://127.0.0.1:18104")
+        start kuksa $((18103 + offset)) "$server_cpu" "$kuksa" --vss "$tree" --insecure \
+            --disable-authorization --address 127.0.0.1 --port $((18104 + offset)) \
+            --enable-viss --viss-address 127.0.0.1 --viss-port $((18103 + offset))
+        targets+=(--target "kuksa=ws://127.0.0.1:$((18103 + offset)),pid=$started,subprotocol=none,feed=kuksa-v2=http://127.0.0.1:$((18104 + offset))")
         targets+=(--kuksa-proto "$kuksa_proto")
     fi
     baseline=ws-echo
