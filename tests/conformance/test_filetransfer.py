@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import pytest
+import websocket
 
 import wire
 from filetransfer_client import (HEADER_BYTES, OK, RESERVED_NO, TERMINATE, ChannelClosed, Data,
@@ -356,6 +357,23 @@ def test_data_for_an_unknown_uid_gets_status_255(connect):
         result = download(channel, new_uid(), b"no such transfer", CHUNK)
     assert result.outcome == "terminated", result
     assert result.statuses == [TERMINATE]
+
+
+def test_the_data_channel_answers_pings_ignores_text_and_closes_on_bad_utf8(connect):
+    """RFC 6455 on the data channel: a ping's payload comes back in a pong, a text frame
+    (not this channel's) is ignored and the channel lives on; text that is not UTF-8 is
+    answered with close code 1007."""
+    with connect() as channel:
+        channel.ws.ping(b"still there?")
+        opcode, frame = channel.ws.recv_data_frame(True)
+        assert (opcode, frame.data) == (websocket.ABNF.OPCODE_PONG, b"still there?")
+        channel.ws.send("not a data-channel message")
+        result = download(channel, new_uid(), b"after the text frame", CHUNK)
+        assert result.statuses == [TERMINATE], result
+        channel.ws.send_frame(websocket.ABNF.create_frame(b"\xff\xfe", websocket.ABNF.OPCODE_TEXT))
+        opcode, frame = channel.ws.recv_data_frame(True)
+        assert opcode == websocket.ABNF.OPCODE_CLOSE
+        assert int.from_bytes(frame.data[:2], "big") == 1007, frame.data
 
 
 def test_a_download_of_max_bytes_lands(ws, connect, files):

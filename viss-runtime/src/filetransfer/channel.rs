@@ -11,17 +11,21 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use super::download::{self, Download};
 use super::upload::{self, Upload};
 use super::wire::{self, status};
 use super::{FileTransfer, Pending};
+use crate::transport::ws::frames::{self, Incoming, Opcode};
+use crate::transport::ws::handshake::{self, ServeSocket};
+use crate::transport::ws::socket::Socket;
 use crate::{Engine, VissTree};
 
 /// Largest message read: a 4 MiB chunk and its header. A client picks its download chunk
@@ -29,6 +33,9 @@ use crate::{Engine, VissTree};
 pub const MAX_MESSAGE_BYTES: usize = (4 << 20) + wire::HEADER_BYTES;
 /// Transfers one connection may run at once.
 pub const MAX_TRANSFERS_PER_CONNECTION: usize = 8;
+/// Messages handled back to back before the replies are written and the connection
+/// yields its worker thread to the others.
+const BATCH: usize = 32;
 
 /// What every data-channel connection shares.
 pub(crate) struct ChannelState<T: VissTree> {
@@ -49,12 +56,22 @@ pub(crate) fn router<T: VissTree + 'static>(state: Arc<ChannelState<T>>) -> Rout
 
 async fn upgrade<T: VissTree + 'static>(
     State(state): State<Arc<ChannelState<T>>>,
-    headers: HeaderMap,
-    upgrade: WebSocketUpgrade,
+    mut request: Request,
 ) -> Response {
+    let accept = match handshake::check(&request) {
+        Ok(accept) => accept,
+        Err((status, refused)) => {
+            let message = format!(
+                "{refused}: this is the VISS file-transfer data channel; connect with a \
+                 WebSocket client"
+            );
+            return (status, message).into_response();
+        }
+    };
     // The control channel's token, for transfers of nodes the tree protects (CORE App. C
     // leaves the data channel's authorisation open; docs/filetransfer.md).
-    let credential = headers
+    let credential = request
+        .headers()
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(crate::access::bearer_token)
@@ -62,10 +79,36 @@ async fn upgrade<T: VissTree + 'static>(
     let Ok(permit) = state.connections.clone().try_acquire_owned() else {
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections").into_response();
     };
-    upgrade
-        .max_message_size(MAX_MESSAGE_BYTES)
-        .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| serve_connection(socket, state, permit, credential))
+    let server = ChannelSocket {
+        state,
+        permit,
+        credential,
+    };
+    handshake::accept(&mut request, accept, None, server)
+}
+
+/// A data-channel connection, once its handshake is answered: holds a connection slot.
+struct ChannelSocket<T: VissTree> {
+    state: Arc<ChannelState<T>>,
+    permit: OwnedSemaphorePermit,
+    credential: Option<String>,
+}
+
+impl<T: VissTree + 'static> ServeSocket for ChannelSocket<T> {
+    async fn serve<S>(self, io: S, read_already: Bytes)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let ChannelSocket {
+            state,
+            permit,
+            credential,
+        } = self;
+        let socket = Socket::new(io, &read_already, MAX_MESSAGE_BYTES);
+        drop(read_already);
+        serve_connection(socket, &state, credential).await;
+        drop(permit);
+    }
 }
 
 /// A transfer a connection has claimed.
@@ -74,10 +117,24 @@ enum Transfer {
     Upload(Upload),
 }
 
-async fn serve_connection<T: VissTree + 'static>(
-    mut socket: WebSocket,
-    state: Arc<ChannelState<T>>,
-    _permit: OwnedSemaphorePermit,
+/// How a data-channel connection ended, for its close frame.
+enum Ended {
+    /// The client's close frame, echoed already.
+    ClientClosed,
+    /// Gone, or not reading: nothing more can be sent.
+    Failed,
+    Shutdown,
+    /// Nothing received for the claim timeout.
+    Idle,
+    /// A frame that breaks RFC 6455, or a message over [`MAX_MESSAGE_BYTES`].
+    Rejected(frames::Violation),
+}
+
+/// Binary messages in, binary replies out, until the client closes, goes quiet for the
+/// claim timeout, breaks the protocol, or the server shuts down.
+async fn serve_connection<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unpin>(
+    mut socket: Socket<S>,
+    state: &ChannelState<T>,
     credential: Option<String>,
 ) {
     let mut connection = Connection {
@@ -89,30 +146,48 @@ async fn serve_connection<T: VissTree + 'static>(
     };
     let idle = Duration::from_secs(state.files.config().claim_timeout_secs.max(1));
     let mut shutdown = state.shutdown.clone();
-    'serve: loop {
-        let received = tokio::select! {
-            received = tokio::time::timeout(idle, socket.recv()) => received,
-            _ = shutdown.wait_for(|stop| *stop) => break,
-        };
-        let bytes = match received {
-            Ok(Some(Ok(Message::Binary(bytes)))) => bytes,
-            Ok(Some(Ok(Message::Close(_)) | Err(_)) | None) | Err(_) => break,
-            Ok(Some(Ok(_))) => continue, // pings are answered by the socket; text is not ours
-        };
-        connection.on_message(&bytes);
-        for reply in connection.replies.drain(..) {
-            // A client that stops reading is dropped, with its transfers, after the send
-            // timeout (its messages would otherwise wait forever, holding their slots).
-            let send = socket.send(Message::Binary(reply.into()));
-            let sent = tokio::select! {
-                sent = tokio::time::timeout(state.send_timeout, send) => sent,
-                _ = shutdown.wait_for(|stop| *stop) => break 'serve,
+    let ended = loop {
+        if !socket.reader.has_whole_frame() {
+            let read = tokio::select! {
+                read = tokio::time::timeout(idle, socket.read()) => read,
+                _ = shutdown.wait_for(|stop| *stop) => break Ended::Shutdown,
             };
-            if !matches!(sent, Ok(Ok(()))) {
-                break 'serve;
+            match read {
+                Ok(Ok(0) | Err(_)) => break Ended::Failed,
+                Ok(Ok(_)) => {}
+                Err(_) => break Ended::Idle,
             }
         }
-    }
+        if let Err(ended) = connection.answer(&mut socket) {
+            break ended;
+        }
+        // A client that stops reading is dropped, with its transfers, after the send
+        // timeout (its messages would otherwise wait forever, holding their slots).
+        let sent = tokio::select! {
+            sent = socket.flush(state.send_timeout) => sent,
+            _ = shutdown.wait_for(|stop| *stop) => break Ended::Shutdown,
+        };
+        if sent.is_err() {
+            break Ended::Failed;
+        }
+        tokio::task::yield_now().await;
+    };
+    let (code, reason, drain) = match &ended {
+        Ended::ClientClosed => {
+            // The echo of the client's close goes out; the server closes the TCP connection.
+            let _ = socket.flush(state.send_timeout).await;
+            return;
+        }
+        Ended::Failed => return,
+        Ended::Shutdown => (1001, "server shutting down".to_owned(), true),
+        Ended::Idle => (1000, "idle timeout".to_owned(), true),
+        Ended::Rejected(violation) => (
+            violation.close_code(),
+            violation.reason(MAX_MESSAGE_BYTES),
+            false,
+        ),
+    };
+    socket.close(code, &reason, drain, state.send_timeout).await;
 }
 
 /// One connection's transfers and the replies its last message produced.
@@ -126,6 +201,34 @@ struct Connection<'a, T: VissTree> {
 }
 
 impl<T: VissTree> Connection<'_, T> {
+    /// Handles the whole messages read so far, a batch at most, and frames their replies
+    /// (and the pongs for pings) into the socket's write buffer.
+    fn answer<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        socket: &mut Socket<S>,
+    ) -> Result<(), Ended> {
+        for _ in 0..BATCH {
+            match socket.reader.next_message() {
+                Ok(None) => break,
+                Err(violation) => return Err(Ended::Rejected(violation)),
+                Ok(Some(Incoming::Binary(bytes))) => self.on_message(bytes),
+                Ok(Some(Incoming::Ping(payload))) => {
+                    frames::write_frame(&mut socket.wire, Opcode::Pong, payload);
+                }
+                // Text is not this channel's; pongs answer nothing.
+                Ok(Some(Incoming::Text(_) | Incoming::Pong)) => {}
+                Ok(Some(Incoming::Close(code))) => {
+                    frames::write_close(&mut socket.wire, code.unwrap_or(1000), "");
+                    return Err(Ended::ClientClosed);
+                }
+            }
+            for reply in self.replies.drain(..) {
+                frames::write_frame(&mut socket.wire, Opcode::Binary, &reply);
+            }
+        }
+        Ok(())
+    }
+
     fn on_message(&mut self, bytes: &[u8]) {
         match wire::parse(bytes) {
             Ok(wire::Message::Data(data)) => self.on_data(&data),

@@ -4,23 +4,20 @@
 //! send timeout so a client that stops reading cannot hold the server.
 
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
-use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
-#[cfg(feature = "tls")]
-use tokio_rustls::server::TlsStream;
 
-use self::frames::{FrameReader, Incoming, Opcode};
-use super::accept::CappedStream;
+use self::frames::{Incoming, Opcode};
+use self::handshake::ServeSocket;
+use self::socket::Socket;
 use super::config::Limits;
 use super::{SUBPROTOCOLS, write_transport_error};
 use crate::codec::{self, Codec, Frame};
@@ -29,16 +26,14 @@ use crate::subscription::Session;
 use crate::{Engine, VissTree};
 
 pub mod frames;
+pub(crate) mod handshake;
+pub(crate) mod socket;
 
 /// Requests answered (or events sent) back to back before the writer flushes and the
 /// connection yields its worker thread: a client pipelining thousands of requests gets one
 /// batch per turn, like every other connection, instead of holding the thread while its
 /// read buffer lasts (tokio's cooperative budget only counts socket reads, not messages).
 const BATCH: usize = 32;
-
-/// A write buffer grown past this (a burst of events, a large answer) is given back after
-/// it is flushed.
-const KEEP_WRITE_CAPACITY: usize = 64 * 1024;
 
 /// What every WebSocket connection shares.
 pub(crate) struct WsState<T: VissTree> {
@@ -64,8 +59,8 @@ async fn upgrade<T: VissTree + 'static>(
     State(state): State<Arc<WsState<T>>>,
     mut request: Request,
 ) -> Response {
-    let key = match check_handshake(&request) {
-        Ok(key) => accept_key(key.as_bytes()),
+    let accept = match handshake::check(&request) {
+        Ok(accept) => accept,
         Err((status, refused)) => {
             let message = format!(
                 "{refused}: this is the VISS v3 WebSocket endpoint; connect with a WebSocket \
@@ -74,7 +69,7 @@ async fn upgrade<T: VissTree + 'static>(
             return (status, message).into_response();
         }
     };
-    let offered = offered_subprotocols(request.headers());
+    let offered = handshake::offered_subprotocols(request.headers());
     let Some(served) = negotiate(&offered, state.require_subprotocol) else {
         tracing::debug!(
             ?offered,
@@ -106,107 +101,13 @@ async fn upgrade<T: VissTree + 'static>(
         )
             .into_response();
     };
-    let upgraded = hyper::upgrade::on(&mut request);
-    tokio::spawn(async move {
-        match upgraded.await {
-            Ok(upgraded) => serve_upgraded(upgraded, state, permit, served).await,
-            Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
-        }
-    });
-    switching_protocols(key, served.subprotocol)
-}
-
-/// The client's `Sec-WebSocket-Key` if the request is a WebSocket opening handshake we
-/// can answer, else the status and what is wrong.
-fn check_handshake(request: &Request) -> Result<&HeaderValue, (StatusCode, &'static str)> {
-    let headers = request.headers();
-    let has_token = |name: header::HeaderName, token: &str| {
-        headers
-            .get_all(name)
-            .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .any(|offered| offered.trim().eq_ignore_ascii_case(token))
+    let subprotocol = served.subprotocol;
+    let server = VissSocket {
+        state,
+        permit,
+        served,
     };
-    if request.method() != Method::GET {
-        return Err((
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Request method must be `GET`",
-        ));
-    }
-    if !has_token(header::CONNECTION, "upgrade") {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            "Connection header did not include 'upgrade'",
-        ));
-    }
-    if !has_token(header::UPGRADE, "websocket") {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            "`Upgrade` header did not include 'websocket'",
-        ));
-    }
-    if headers.get(header::SEC_WEBSOCKET_VERSION) != Some(&HeaderValue::from_static("13")) {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            "`Sec-WebSocket-Version` header did not include '13'",
-        ));
-    }
-    let Some(key) = headers.get(header::SEC_WEBSOCKET_KEY) else {
-        return Err((
-            StatusCode::BAD_REQUEST,
-            "`Sec-WebSocket-Key` header missing",
-        ));
-    };
-    if request
-        .extensions()
-        .get::<hyper::upgrade::OnUpgrade>()
-        .is_none()
-    {
-        return Err((
-            StatusCode::UPGRADE_REQUIRED,
-            "WebSocket request couldn't be upgraded since no upgrade state was present",
-        ));
-    }
-    Ok(key)
-}
-
-/// `Sec-WebSocket-Accept` for a client's key (RFC 6455 §4.2.2).
-fn accept_key(key: &[u8]) -> HeaderValue {
-    use base64::Engine as _;
-    use sha1::{Digest, Sha1};
-    const GUID: &[u8] = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
-    let digest = Sha1::new().chain_update(key).chain_update(GUID).finalize();
-    let encoded = base64::engine::general_purpose::STANDARD.encode(digest);
-    HeaderValue::from_str(&encoded).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-fn switching_protocols(accept: HeaderValue, subprotocol: Option<&'static str>) -> Response {
-    let mut response = Response::new(Body::empty());
-    *response.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-    let headers = response.headers_mut();
-    headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
-    headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
-    headers.insert(header::SEC_WEBSOCKET_ACCEPT, accept);
-    if let Some(subprotocol) = subprotocol {
-        headers.insert(
-            header::SEC_WEBSOCKET_PROTOCOL,
-            HeaderValue::from_static(subprotocol),
-        );
-    }
-    response
-}
-
-/// The sub-protocols the client offers, in its order.
-fn offered_subprotocols(headers: &HeaderMap) -> Vec<&str> {
-    headers
-        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
-        .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(str::trim)
-        .filter(|offered| !offered.is_empty())
-        .collect()
+    handshake::accept(&mut request, accept, subprotocol, server)
 }
 
 /// What a connection speaks: the VISS version, the payload encoding, and the sub-protocol
@@ -298,46 +199,37 @@ impl Ended {
     }
 }
 
-/// Frames read (and discarded) while waiting for the client's close reply, and how long.
-const CLOSE_DRAIN_FRAMES: usize = 16;
-const CLOSE_DRAIN_TIME: Duration = Duration::from_secs(1);
-
-/// Serves an upgraded connection on its own socket (plain TCP) or TLS stream where it can
-/// be taken back from hyper, which saves the type-erased reads and writes through
-/// `Upgraded` on every request; on `Upgraded` itself otherwise. The bytes hyper read past
-/// the handshake come first.
-async fn serve_upgraded<T: VissTree + 'static>(
-    upgraded: hyper::upgrade::Upgraded,
+/// A VISS connection, once its handshake is answered: holds a connection slot.
+struct VissSocket<T: VissTree> {
     state: Arc<WsState<T>>,
     permit: OwnedSemaphorePermit,
     served: Served,
-) {
-    use hyper_util::server::conn::auto::upgrade::downcast;
-    let upgraded = match downcast::<TokioIo<CappedStream>>(upgraded) {
-        Ok(parts) => {
-            let io = parts.io.into_inner();
-            return serve_connection(io, parts.read_buf, state, permit, served).await;
-        }
-        Err(upgraded) => upgraded,
-    };
-    #[cfg(feature = "tls")]
-    let upgraded = match downcast::<TokioIo<TlsStream<CappedStream>>>(upgraded) {
-        Ok(parts) => {
-            let io = parts.io.into_inner();
-            return serve_connection(io, parts.read_buf, state, permit, served).await;
-        }
-        Err(upgraded) => upgraded,
-    };
-    serve_connection(TokioIo::new(upgraded), Bytes::new(), state, permit, served).await;
+}
+
+impl<T: VissTree + 'static> ServeSocket for VissSocket<T> {
+    async fn serve<S>(self, io: S, read_already: Bytes)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let VissSocket {
+            state,
+            permit,
+            served,
+        } = self;
+        // A slice of hyper's read buffer keeps all of it (8 KiB or more) alive: copied,
+        // dropped.
+        let socket = Socket::new(io, &read_already, state.limits.max_message_bytes);
+        drop(read_already);
+        serve_connection(socket, &state, served).await;
+        drop(permit);
+    }
 }
 
 /// One connection: requests in, responses and events out, until close, idle, failure or
 /// server shutdown. The session (and so its subscriptions) ends with the connection.
 async fn serve_connection<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unpin>(
-    io: S,
-    read_already: Bytes,
-    state: Arc<WsState<T>>,
-    _permit: OwnedSemaphorePermit,
+    socket: Socket<S>,
+    state: &WsState<T>,
     served: Served,
 ) {
     let mut session = state.engine.open_session_for(served.version);
@@ -345,17 +237,11 @@ async fn serve_connection<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unp
     let notifier = Arc::clone(&wake);
     session.events().set_notifier(move || notifier.notify_one());
     let now = Instant::now();
-    let mut reader = FrameReader::new(state.limits.max_message_bytes);
-    reader.room().extend_from_slice(&read_already);
-    // A slice of hyper's read buffer keeps all of it (8 KiB or more) alive: copied, dropped.
-    drop(read_already);
     let mut connection = Connection {
-        io,
-        reader,
-        state: &state,
+        socket,
+        state,
         codec: served.codec,
         out: Vec::with_capacity(1024),
-        wire: Vec::new(),
         last_request: now,
         last_heard: now,
     };
@@ -370,16 +256,13 @@ async fn serve_connection<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unp
 }
 
 struct Connection<'a, T: VissTree, S> {
-    io: S,
-    reader: FrameReader,
+    socket: Socket<S>,
     state: &'a WsState<T>,
     /// The session's payload encoding (JSON for `VISSv3` and `VISSv2`, protobuf for
     /// `VISS-protoenc`).
     codec: &'static dyn Codec,
     /// One response or event payload, before it is framed.
     out: Vec<u8>,
-    /// Frames not yet written: one flush per batch, not one per message.
-    wire: Vec<u8>,
     /// The last text or binary message (pings and pongs are not requests).
     last_request: Instant,
     /// The last bytes of any kind (pongs included): dead-peer detection.
@@ -414,12 +297,12 @@ impl<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unpin> Connection<'_, T,
             }
             // Frames left over from the last read (a batch was full) are answered before
             // the socket is read again.
-            let step = if self.reader.has_whole_frame() {
+            let step = if self.socket.reader.has_whole_frame() {
                 self.answer_frames(session).await
             } else {
                 tokio::select! {
                     biased;
-                    read = self.io.read_buf(self.reader.room()) => match read {
+                    read = self.socket.read() => match read {
                         Ok(0) => Err(Ended::ClientClosed),
                         Ok(_) => self.answer_frames(session).await,
                         Err(error) => {
@@ -482,7 +365,7 @@ impl<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unpin> Connection<'_, T,
         // One clock read per batch: every message in it was received by then.
         self.last_heard = Instant::now();
         for _ in 0..BATCH {
-            let incoming = match self.reader.next_message() {
+            let incoming = match self.socket.reader.next_message() {
                 Ok(Some(incoming)) => incoming,
                 Ok(None) => return self.flush().await,
                 Err(violation) => {
@@ -518,13 +401,13 @@ impl<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unpin> Connection<'_, T,
                     );
                 }
                 Incoming::Ping(payload) => {
-                    frames::write_frame(&mut self.wire, Opcode::Pong, payload);
+                    frames::write_frame(&mut self.socket.wire, Opcode::Pong, payload);
                     continue;
                 }
                 Incoming::Pong => continue,
                 Incoming::Close(code) => {
                     // The close handshake: the client's code echoed (RFC 6455 §5.5.1).
-                    frames::write_close(&mut self.wire, code.unwrap_or(1000), "");
+                    frames::write_close(&mut self.socket.wire, code.unwrap_or(1000), "");
                     self.flush().await?;
                     return Err(Ended::ClientClosed);
                 }
@@ -559,7 +442,7 @@ impl<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unpin> Connection<'_, T,
         if self.last_heard.elapsed() > self.state.limits.dead_peer_timeout() {
             return Err(Ended::DeadPeer);
         }
-        frames::write_frame(&mut self.wire, Opcode::Ping, &[]);
+        frames::write_frame(&mut self.socket.wire, Opcode::Ping, &[]);
         self.flush().await
     }
 
@@ -570,65 +453,33 @@ impl<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unpin> Connection<'_, T,
             Frame::Text => Opcode::Text,
             Frame::Binary => Opcode::Binary,
         };
-        frames::write_frame(&mut self.wire, opcode, &self.out);
+        frames::write_frame(&mut self.socket.wire, opcode, &self.out);
         self.out.clear();
     }
 
     /// Writes the buffered frames under the send timeout, which closes the connection of a
     /// client that stops reading.
     async fn flush(&mut self) -> Result<(), Ended> {
-        if self.wire.is_empty() {
-            return Ok(());
-        }
         let send_timeout = self.state.limits.send_timeout();
-        let io = &mut self.io;
-        let wire = &self.wire;
-        let written = within_send_timeout(
-            async move {
-                io.write_all(wire).await?;
-                // A TLS stream holds what it encrypted until flushed.
-                io.flush().await
-            },
-            send_timeout,
-        )
-        .await;
-        self.wire.clear();
-        if self.wire.capacity() > KEEP_WRITE_CAPACITY {
-            self.wire.shrink_to(KEEP_WRITE_CAPACITY / 4);
-        }
-        written
+        self.socket
+            .flush(send_timeout)
+            .await
+            .map_err(|_| Ended::Failed)
     }
 
-    /// Sends a close frame with the reason, then reads (a bounded number of frames for a
-    /// bounded time) until the client answers with its own close frame or goes away.
+    /// Sends the close frame with the reason, and waits for the client's (not from a peer
+    /// that broke the protocol).
     async fn close(&mut self, ended: &Ended) {
         let code = match ended {
             Ended::Idle => 1000,
             Ended::Rejected(code, _) => *code,
             _ => 1001,
         };
-        frames::write_close(&mut self.wire, code, ended.reason());
-        if self.flush().await.is_err() || matches!(ended, Ended::Rejected(..)) {
-            // A rejected peer may still be sending (the rest of a 10 MB frame): not read.
-            return;
-        }
-        let drain = async {
-            for _ in 0..CLOSE_DRAIN_FRAMES {
-                loop {
-                    match self.reader.next_message() {
-                        Ok(Some(Incoming::Close(_))) | Err(_) => return,
-                        Ok(Some(_)) => break,
-                        Ok(None) => match self.io.read_buf(self.reader.room()).await {
-                            Ok(0) | Err(_) => return,
-                            Ok(_) => {}
-                        },
-                    }
-                }
-            }
-        };
-        let _ = tokio::time::timeout(CLOSE_DRAIN_TIME, drain).await;
-        // The server closes the TCP connection first (RFC 6455 §7.1.1).
-        let _ = tokio::time::timeout(CLOSE_DRAIN_TIME, self.io.shutdown()).await;
+        let drain = !matches!(ended, Ended::Rejected(..));
+        let send_timeout = self.state.limits.send_timeout();
+        self.socket
+            .close(code, ended.reason(), drain, send_timeout)
+            .await;
     }
 }
 
@@ -667,30 +518,11 @@ fn wrong_frame_type(served: Frame) -> &'static str {
     }
 }
 
-/// Runs a write under the send timeout. A write almost always completes on its first poll,
-/// and then no timer is made at all: a timer costs a clock read, a runtime handle and an
-/// entry made and dropped, twice per response otherwise.
-async fn within_send_timeout(
-    send: impl Future<Output = std::io::Result<()>>,
-    timeout: Duration,
-) -> Result<(), Ended> {
-    let mut send = std::pin::pin!(send);
-    let first = std::future::poll_fn(|cx| Poll::Ready(send.as_mut().poll(cx))).await;
-    let sent = match first {
-        Poll::Ready(sent) => sent,
-        Poll::Pending => match tokio::time::timeout(timeout, send).await {
-            Ok(sent) => sent,
-            Err(_) => {
-                tracing::info!("closing a WebSocket whose client does not read");
-                return Err(Ended::Failed);
-            }
-        },
-    };
-    sent.map_err(|_| Ended::Failed)
-}
-
 #[cfg(test)]
 mod tests {
+    use axum::http::{HeaderMap, HeaderValue, header};
+
+    use super::handshake::offered_subprotocols;
     use super::*;
 
     #[test]
