@@ -114,6 +114,8 @@ pub struct FrameReader {
     /// A fragmented message in progress: its opcode, its payload so far in `assembled`.
     fragmented: Option<Opcode>,
     assembled: Vec<u8>,
+    /// The front of a fragmented text message's payload known to be UTF-8 so far.
+    utf8_checked: usize,
     max_message: usize,
 }
 
@@ -124,6 +126,7 @@ impl FrameReader {
             taken: 0,
             fragmented: None,
             assembled: Vec::new(),
+            utf8_checked: 0,
             max_message,
         }
     }
@@ -265,6 +268,8 @@ impl FrameReader {
                     self.assembled.shrink_to(READ_CHUNK);
                 }
                 self.assembled.extend_from_slice(&self.buffer[start..end]);
+                self.utf8_checked = 0;
+                self.check_text_so_far()?;
                 Ok(None)
             }
             Opcode::Continuation => {
@@ -273,6 +278,7 @@ impl FrameReader {
                 };
                 self.assembled.extend_from_slice(&self.buffer[start..end]);
                 if !fin {
+                    self.check_text_so_far()?;
                     return Ok(None);
                 }
                 self.fragmented = None;
@@ -280,9 +286,29 @@ impl FrameReader {
             }
         }
     }
+
+    /// Checks a fragmented text message's UTF-8 as its fragments arrive, so a client is
+    /// failed at the first bad fragment, not after the last (RFC 6455 §8.1); a character
+    /// cut at a fragment's end is checked when the next one arrives. Binary messages pass.
+    fn check_text_so_far(&mut self) -> Result<(), Violation> {
+        if self.fragmented != Some(Opcode::Text) {
+            return Ok(());
+        }
+        let unchecked = &self.assembled[self.utf8_checked..];
+        match std::str::from_utf8(unchecked) {
+            Ok(_) => self.utf8_checked = self.assembled.len(),
+            // Only a character cut at the end: good so far.
+            Err(error) if error.error_len().is_none() => {
+                self.utf8_checked += error.valid_up_to();
+            }
+            Err(_) => return Err(Violation::NotUtf8),
+        }
+        Ok(())
+    }
 }
 
-/// A whole message or control frame; a text message's UTF-8 is checked here, once.
+/// A whole message or control frame; a text message's UTF-8 is checked here (a whole
+/// message's once; a fragmented one's again, whole, for its `&str`).
 fn incoming(opcode: Opcode, payload: &[u8]) -> Result<Incoming<'_>, Violation> {
     Ok(match opcode {
         Opcode::Text => {
@@ -450,6 +476,31 @@ mod tests {
                     .all(|(op, p)| *op == 1 && p.iter().all(u8::is_ascii_lowercase))
             );
         }
+    }
+
+    #[test]
+    fn fragmented_text_fails_at_its_first_bad_fragment_and_a_cut_character_passes() {
+        let mask = [9, 8, 7, 6];
+        // "é" (C3 A9) cut between two fragments, then a third fragment not sent yet.
+        let mut cut = client_frame(false, 1, b"{\"a\":\"\xC3", mask);
+        cut.extend(client_frame(false, 0, b"\xA9\"", mask));
+        let mut reader = FrameReader::new(1024);
+        assert_eq!(read_all(&mut reader, &cut, 5), (Vec::new(), None));
+        let (seen, violation) = read_all(&mut reader, &client_frame(true, 0, b"}", mask), 64);
+        assert_eq!(violation, None);
+        assert_eq!(seen, [(1, "{\"a\":\"é\"}".as_bytes().to_vec())]);
+
+        // A byte that is never UTF-8, in the first fragment: failed before any more come.
+        let bad = client_frame(false, 1, b"{\"a\":\xFF", mask);
+        let mut reader = FrameReader::new(1024);
+        assert_eq!(
+            read_all(&mut reader, &bad, 64),
+            (Vec::new(), Some(Violation::NotUtf8))
+        );
+        // The same bytes in a binary message are not text: no check.
+        let binary = client_frame(false, 2, b"{\"a\":\xFF", mask);
+        let mut reader = FrameReader::new(1024);
+        assert_eq!(read_all(&mut reader, &binary, 64), (Vec::new(), None));
     }
 
     #[test]
