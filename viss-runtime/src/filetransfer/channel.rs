@@ -11,7 +11,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -95,19 +94,15 @@ struct ChannelSocket<T: VissTree> {
 }
 
 impl<T: VissTree + 'static> ServeSocket for ChannelSocket<T> {
-    async fn serve<S>(self, io: S, read_already: Bytes)
+    fn max_message_bytes(&self) -> usize {
+        MAX_MESSAGE_BYTES
+    }
+
+    fn serve<S>(self, socket: Socket<S>) -> impl Future<Output = ()> + Send
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let ChannelSocket {
-            state,
-            permit,
-            credential,
-        } = self;
-        let socket = Socket::new(io, &read_already, MAX_MESSAGE_BYTES);
-        drop(read_already);
-        serve_connection(socket, &state, credential).await;
-        drop(permit);
+        serve_connection(socket, self)
     }
 }
 
@@ -134,8 +129,11 @@ enum Ended {
 /// claim timeout, breaks the protocol, or the server shuts down.
 async fn serve_connection<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unpin>(
     mut socket: Socket<S>,
-    state: &ChannelState<T>,
-    credential: Option<String>,
+    ChannelSocket {
+        state,
+        permit: _permit,
+        credential,
+    }: ChannelSocket<T>,
 ) {
     let mut connection = Connection {
         engine: &state.engine,

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -207,21 +206,15 @@ struct VissSocket<T: VissTree> {
 }
 
 impl<T: VissTree + 'static> ServeSocket for VissSocket<T> {
-    async fn serve<S>(self, io: S, read_already: Bytes)
+    fn max_message_bytes(&self) -> usize {
+        self.state.limits.max_message_bytes
+    }
+
+    fn serve<S>(self, socket: Socket<S>) -> impl Future<Output = ()> + Send
     where
         S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     {
-        let VissSocket {
-            state,
-            permit,
-            served,
-        } = self;
-        // A slice of hyper's read buffer keeps all of it (8 KiB or more) alive: copied,
-        // dropped.
-        let socket = Socket::new(io, &read_already, state.limits.max_message_bytes);
-        drop(read_already);
-        serve_connection(socket, &state, served).await;
-        drop(permit);
+        serve_connection(socket, self)
     }
 }
 
@@ -229,8 +222,11 @@ impl<T: VissTree + 'static> ServeSocket for VissSocket<T> {
 /// server shutdown. The session (and so its subscriptions) ends with the connection.
 async fn serve_connection<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unpin>(
     socket: Socket<S>,
-    state: &WsState<T>,
-    served: Served,
+    VissSocket {
+        state,
+        permit: _permit,
+        served,
+    }: VissSocket<T>,
 ) {
     let mut session = state.engine.open_session_for(served.version);
     let wake = Arc::new(Notify::new());
@@ -239,7 +235,7 @@ async fn serve_connection<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unp
     let now = Instant::now();
     let mut connection = Connection {
         socket,
-        state,
+        state: &state,
         codec: served.codec,
         out: Vec::with_capacity(1024),
         last_request: now,
