@@ -96,14 +96,22 @@ pub(crate) fn accept(
     subprotocol: Option<&'static str>,
     server: impl ServeSocket,
 ) -> Response {
-    let upgraded = hyper::upgrade::on(request);
-    tokio::spawn(async move {
+    tokio::spawn(connection_task(hyper::upgrade::on(request), server));
+    switching_protocols(accept, subprotocol)
+}
+
+/// The task of one connection: waits for hyper to hand the socket over, then serves it.
+/// It stays small (the connection's own future is boxed, in [`connection`]).
+fn connection_task(
+    upgraded: hyper::upgrade::OnUpgrade,
+    server: impl ServeSocket,
+) -> impl Future<Output = ()> + Send + 'static {
+    async move {
         match upgraded.await {
             Ok(upgraded) => connection(upgraded, server).await,
             Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
         }
-    });
-    switching_protocols(accept, subprotocol)
+    }
 }
 
 /// `Sec-WebSocket-Accept` for a client's key (RFC 6455 §4.2.2).
@@ -194,6 +202,37 @@ mod tests {
         // RFC 6455 §1.3.
         let accept = accept_key(b"dGhlIHNhbXBsZSBub25jZQ==");
         assert_eq!(accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+    }
+
+    /// A connection whose future is as large as a TLS stream and more.
+    struct Large;
+
+    impl ServeSocket for Large {
+        fn max_message_bytes(&self) -> usize {
+            1024
+        }
+
+        async fn serve<S>(self, socket: Socket<S>)
+        where
+            S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+        {
+            let state = [0u8; 16 * 1024];
+            tokio::task::yield_now().await;
+            drop((socket, state));
+        }
+    }
+
+    #[test]
+    fn a_connections_task_stays_small_however_large_its_future() {
+        let mut request = Request::new(Body::empty());
+        let task = connection_task(hyper::upgrade::on(&mut request), Large);
+        // Every connection holds its task for its whole life: what the connection's future
+        // holds is boxed at its own size, not the largest stream type's.
+        assert!(
+            std::mem::size_of_val(&task) <= 512,
+            "{} bytes",
+            std::mem::size_of_val(&task)
+        );
     }
 
     #[test]
