@@ -160,15 +160,19 @@ async fn serve_connection<T: VissTree + 'static, S: AsyncRead + AsyncWrite + Unp
             break ended;
         }
         // A client that stops reading is dropped, with its transfers, after the send
-        // timeout (its messages would otherwise wait forever, holding their slots).
+        // timeout (its messages would otherwise wait forever, holding their slots), or at
+        // shutdown: a write cut short leaves no frame boundary to close on.
         let sent = tokio::select! {
             sent = socket.flush(state.send_timeout) => sent,
-            _ = shutdown.wait_for(|stop| *stop) => break Ended::Shutdown,
+            _ = shutdown.wait_for(|stop| *stop) => break Ended::Failed,
         };
         if sent.is_err() {
             break Ended::Failed;
         }
-        tokio::task::yield_now().await;
+        if socket.reader.has_whole_frame() {
+            // A full batch, and more read already: the other connections' turn first.
+            tokio::task::yield_now().await;
+        }
     };
     let (code, reason, drain) = match &ended {
         Ended::ClientClosed => {

@@ -102,15 +102,10 @@ pub(crate) fn accept(
 
 /// The task of one connection: waits for hyper to hand the socket over, then serves it.
 /// It stays small (the connection's own future is boxed, in [`connection`]).
-fn connection_task(
-    upgraded: hyper::upgrade::OnUpgrade,
-    server: impl ServeSocket,
-) -> impl Future<Output = ()> + Send + 'static {
-    async move {
-        match upgraded.await {
-            Ok(upgraded) => connection(upgraded, server).await,
-            Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
-        }
+async fn connection_task(upgraded: hyper::upgrade::OnUpgrade, server: impl ServeSocket) {
+    match upgraded.await {
+        Ok(upgraded) => connection(upgraded, server).await,
+        Err(error) => tracing::debug!(%error, "WebSocket upgrade failed"),
     }
 }
 
