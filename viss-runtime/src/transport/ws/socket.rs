@@ -24,7 +24,8 @@ const CLOSE_DRAIN_TIME: Duration = Duration::from_secs(1);
 pub(crate) struct SendFailed;
 
 pub(crate) struct Socket<S> {
-    pub io: S,
+    /// Read, written and closed only through the methods below.
+    io: S,
     pub reader: FrameReader,
     /// Frames not yet written: one flush per batch, not one per message.
     pub wire: Vec<u8>,
