@@ -69,10 +69,6 @@ impl Broker {
     fn launch(user: Option<(&str, &str)>, logged: bool) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let user = user.map(|(name, password)| add_user(&dir, name, password));
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
         // Run as ourselves: started as root, mosquitto would switch to its own user.
         let os_user = std::env::var("USER").unwrap_or_else(|_| "root".to_owned());
         let config = dir.path().join("mosquitto.conf");
@@ -87,36 +83,42 @@ impl Broker {
         let logging = log.as_ref().map_or_else(String::new, |path| {
             format!("log_dest file {}\nlog_type all\n", path.display())
         });
-        std::fs::write(
-            &config,
-            format!(
-                "user {os_user}\nlistener {port} 127.0.0.1\n{access}\
-                 set_tcp_nodelay true\npersistence false\n{logging}"
-            ),
-        )
-        .expect("the broker's configuration");
         let binary = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
             .into_iter()
             .map(PathBuf::from)
             .find(|path| path.exists())
             .expect("mosquitto is installed (tests/peers/install.sh installs it)");
-        let mut child = Command::new(binary)
-            .arg("-c")
-            .arg(&config)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("mosquitto starts");
-        let deadline = Instant::now() + START_TIMEOUT;
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if Instant::now() > deadline || matches!(child.try_wait(), Ok(Some(_))) {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("mosquitto did not listen on 127.0.0.1:{port}");
+        // mosquitto takes a port number, not 0: a free one is picked, and picked again if
+        // something else took it before mosquitto could (mosquitto then exits).
+        let mut attempts = 0;
+        let (child, port) = loop {
+            attempts += 1;
+            let port = std::net::TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .expect("a free port")
+                .port();
+            std::fs::write(
+                &config,
+                format!(
+                    "user {os_user}\nlistener {port} 127.0.0.1\n{access}\
+                     set_tcp_nodelay true\npersistence false\n{logging}"
+                ),
+            )
+            .expect("the broker's configuration");
+            let child = Command::new(&binary)
+                .arg("-c")
+                .arg(&config)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("mosquitto starts");
+            match await_listening(child, port) {
+                Ok(child) => break (child, port),
+                Err(exited) if attempts < 3 => eprintln!("mosquitto on {port}: {exited}"),
+                Err(exited) => panic!("mosquitto did not listen on 127.0.0.1:{port}: {exited}"),
             }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        };
         Self {
             child,
             port,
@@ -141,6 +143,25 @@ impl Broker {
             None => self.url(),
         }
     }
+}
+
+/// `child` once it accepts connections on 127.0.0.1:`port`; stopped, and why, when it exits
+/// first or is not listening within [`START_TIMEOUT`].
+fn await_listening(mut child: Child, port: u16) -> Result<Child, String> {
+    let deadline = Instant::now() + START_TIMEOUT;
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let exited = match child.try_wait() {
+            Ok(Some(status)) => Some(format!("exited ({status})")),
+            _ => (Instant::now() > deadline).then(|| "not listening in time".to_owned()),
+        };
+        if let Some(why) = exited {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(why);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(child)
 }
 
 /// Writes `passwd` (hashed by `mosquitto_passwd`) and `password` (the plain password, for the

@@ -78,20 +78,17 @@ impl Server {
 
     fn read_addresses(&mut self, lines: &mpsc::Receiver<String>) {
         let deadline = std::time::Instant::now() + START_TIMEOUT;
-        // The server prints its addresses in one block: once WebSocket and HTTP are read,
-        // the rest of the block (gRPC) is already on its way.
-        while self.ws_url.is_empty() || self.http_url.is_empty() {
+        // The server prints its addresses in one block, written at once and ended by an
+        // empty line: read to that line.
+        loop {
             let remaining = deadline.saturating_duration_since(std::time::Instant::now());
             let line = lines
                 .recv_timeout(remaining)
                 .expect("the server printed its addresses in time");
-            self.read_address(&line);
-        }
-        for _ in 0..32 {
-            match lines.recv_timeout(Duration::from_millis(20)) {
-                Ok(line) => self.read_address(&line),
-                Err(_) => break,
+            if line.trim().is_empty() && !self.ws_url.is_empty() && !self.http_url.is_empty() {
+                break;
             }
+            self.read_address(&line);
         }
         let tls = self._dir.path().join("tls/cert.pem");
         self.cert = tls.is_file().then_some(tls);

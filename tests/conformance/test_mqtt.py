@@ -124,11 +124,17 @@ def test_two_clients_never_see_each_others_answers(server, broker):
                 client.send({"action": "get", "path": MASSAGE, "requestId": f"same-{n}"})
         second.request({"action": "set", "path": MASSAGE, "value": "1"})
         second.request({"action": "set", "path": MASSAGE, "value": "2"})
-        time.sleep(0.5)
         for client in (first, second):
-            messages = client.drain()  # receive() asserts every message is on our topic
-            answers = [m for m in messages if str(m.get("requestId", "")).startswith("same-")]
-            assert len(answers) == 20
+            # receive() asserts every message is on our topic; the broker orders neither
+            # client's answers against the other's, so each is waited for (10 s at most)
+            answers = []
+            deadline = time.monotonic() + 10
+            while len(answers) < 20 and time.monotonic() < deadline:
+                messages = client.drain()
+                answers += [m for m in messages if str(m.get("requestId", "")).startswith("same-")]
+            time.sleep(0.2)
+            answers += [m for m in client.drain() if str(m.get("requestId", "")).startswith("same-")]
+            assert len(answers) == 20, answers
         assert first.events(subscription, 0) == []
         first.request({"action": "unsubscribe", "subscriptionId": subscription})
     finally:

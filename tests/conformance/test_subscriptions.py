@@ -76,8 +76,10 @@ def test_timebased_sends_the_current_value_every_period(ws):
     value = wire.single_value(ws.request({"action": "get", "path": DOOR_COUNT}))
     assert all(event_value(event) == value for event in events)
     times = [wire.parse_ts(event["ts"]) for event in events]
-    gaps = [later - earlier for earlier, later in zip(times, times[1:])]
-    assert all(gap >= timedelta(milliseconds=50) for gap in gaps), f"events closer than the period: {gaps}"
+    # the schedule keeps its phase, so a tick that came late is followed by one that comes
+    # early: the period shows in the mean gap, not in every gap
+    mean_gap = (times[-1] - times[0]) / (len(times) - 1)
+    assert mean_gap >= timedelta(milliseconds=50), f"events closer than the period: {times}"
 
 
 def test_change_ne_zero_fires_on_each_change_only(ws):

@@ -603,7 +603,6 @@ pub async fn serve<T: VissTree + 'static>(
     Ok(())
 }
 
-/// The lines a user (and the tests) read to connect.
 /// `--upload VSSPATH=FILE`.
 #[cfg(feature = "filetransfer")]
 fn parse_upload(text: &str) -> Result<(String, PathBuf), String> {
@@ -615,12 +614,14 @@ fn parse_upload(text: &str) -> Result<(String, PathBuf), String> {
     }
 }
 
+/// The lines a user (and the tests) read to connect.
 fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize, roots: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "{name}: serving {nodes} nodes (trees: {roots})");
+    use std::fmt::Write as _;
+    let mut text = String::new();
+    let _ = writeln!(text, "{name}: serving {nodes} nodes (trees: {roots})");
     if let Some(address) = listening.ws {
         let _ = writeln!(
-            stdout,
+            text,
             "  WebSocket: {}://{address}  (sub-protocols {})",
             listening.ws_scheme(),
             super::SUBPROTOCOLS.join(", ")
@@ -628,13 +629,13 @@ fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize, roots
     }
     if let Some(address) = listening.http {
         let _ = writeln!(
-            stdout,
+            text,
             "  HTTP:      {}://{address}/Vehicle/Speed",
             listening.http_scheme()
         );
         if listening.explorer {
             let _ = writeln!(
-                stdout,
+                text,
                 "  Explorer:  {}://{address}/explorer/",
                 listening.http_scheme()
             );
@@ -647,13 +648,13 @@ fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize, roots
             "h2c"
         };
         let _ = writeln!(
-            stdout,
+            text,
             "  gRPC:      {address}  ({security}, service grpcProtobufMessages.VISS)"
         );
     }
     if let Some(address) = listening.filetransfer {
         let _ = writeln!(
-            stdout,
+            text,
             "  Files:     {}://{address}  (file transfer data channel)",
             listening.ws_scheme()
         );
@@ -667,7 +668,7 @@ fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize, roots
             .map(|topic| format!(", {topic} (protobuf)"))
             .unwrap_or_default();
         let _ = writeln!(
-            stdout,
+            text,
             "  MQTT:      {scheme}://{}  topics {}{protobuf}",
             mqtt.broker, mqtt.request_topic
         );
@@ -678,16 +679,21 @@ fn print_where_to_connect(name: &str, listening: &Listening, nodes: usize, roots
         } else {
             "configured"
         };
-        let _ = writeln!(stdout, "  certificate: {} ({kind})", files.cert.display());
+        let _ = writeln!(text, "  certificate: {} ({kind})", files.cert.display());
         if files.self_signed {
             let _ = writeln!(
-                stdout,
+                text,
                 "  trust it: curl --cacert {} ...; Python ssl.create_default_context(cafile=...)",
                 files.cert.display()
             );
         }
     }
-    let _ = stdout.flush();
+    // One write, ended by an empty line: whoever reads the block (a test, a script) gets it
+    // whole and knows where it ends, with no wait for lines that may never come.
+    text.push('\n');
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
 }
 
 #[cfg(test)]
